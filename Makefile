@@ -1,0 +1,207 @@
+# stubwatch — one non-recursive Makefile.
+#
+#   make               build build/stubwatch and the tools (generator, floor)
+#   make check         unit tests, fuzz-corpus replay under ASan+UBSan,
+#                      pcap regression cases, corpus conformance (when ../shared/corpus exists)
+#   make bench         throughput and memory on a generated capture vs a libpcap floor
+#   make demo          generate the demo capture and replay it
+#   make deps          install the Debian packages (apt-get; sudo when not root)
+#   make install / uninstall / clean
+#
+# Variables: CC CFLAGS LDFLAGS PREFIX DESTDIR; SANITIZE=address,undefined
+# builds into build-san/; WERROR=1 turns warnings into errors; V=1 is verbose.
+
+CC ?= cc
+PREFIX ?= /usr/local
+DESTDIR ?=
+PKG_CONFIG ?= pkg-config
+SANITIZE ?=
+WERROR ?=
+V ?=
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+ifeq ($(SANITIZE),)
+B := build
+OPT := -O2 -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
+HARDEN_LD := -pie -Wl,-z,relro,-z,now
+else
+B := build-san
+OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=$(SANITIZE) -fno-sanitize-recover=all
+HARDEN_LD := -fsanitize=$(SANITIZE)
+endif
+
+# Dependencies by pkg-config name, and the Debian package that provides each.
+PKGS := libpcap libndpi libmaxminddb hiredis rdkafka jansson
+PKG_libpcap := libpcap-dev
+PKG_libndpi := libndpi-dev
+PKG_libmaxminddb := libmaxminddb-dev
+PKG_hiredis := libhiredis-dev
+PKG_rdkafka := librdkafka-dev
+PKG_jansson := libjansson-dev
+PKG_cmocka := libcmocka-dev
+
+# Targets that need no libraries (clean, deps, help) skip the check.
+NODEP_GOALS := clean deps distclean help uninstall
+ifneq ($(filter-out $(NODEP_GOALS),$(or $(MAKECMDGOALS),all)),)
+MISSING := $(foreach p,$(PKGS),$(if $(shell $(PKG_CONFIG) --exists $(p) && echo y),,$(PKG_$(p))))
+ifneq ($(MISSING),)
+$(error missing libraries; install the Debian packages: $(MISSING) (or run 'make deps'))
+endif
+endif
+
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wformat=2 -Wpointer-arith -Wcast-qual -Wwrite-strings -Wvla \
+	-Wno-unused-parameter
+ifeq ($(WERROR),1)
+WARN += -Werror
+endif
+
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+CMOCKA_CFLAGS := $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)
+CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
+
+VERSION := $(shell cat VERSION 2>/dev/null || echo 0.1.0)
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -DSW_VERSION='"$(VERSION)"' -Isensor \
+	$(OPT) $(WARN) -MMD -MP $(PKG_CFLAGS) $(CFLAGS)
+ALL_LDFLAGS := $(HARDEN_LD) $(LDFLAGS)
+LIBS := $(PKG_LIBS) -lpthread -lm
+
+# Sensor sources: every .c under a layer folder; main.c is the program.
+LAYERS := common capture decode dns state detect tls dhcp enrich output
+LIB_SRCS := $(foreach l,$(LAYERS),$(wildcard sensor/$(l)/*.c))
+LIB_OBJS := $(LIB_SRCS:%.c=$(B)/obj/%.o)
+MAIN_OBJ := $(B)/obj/sensor/main.o
+SENSOR := $(B)/stubwatch
+
+# Unit tests: tests/unit/test_<layer>[_what].c links the objects of its layer
+# and of the layers it may include (lower ones), so a test builds even when an
+# unrelated layer is mid-change.
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
+DEPS_common := common
+DEPS_decode := common decode
+DEPS_dns := common dns
+DEPS_output := common output
+DEPS_capture := common capture
+DEPS_state := common decode dns state
+DEPS_dhcp := common dhcp
+DEPS_tls := common tls
+DEPS_enrich := common enrich
+DEPS_detect := common decode dns state dhcp tls enrich detect output
+layer_of = $(word 2,$(subst _, ,$(basename $(notdir $(1)))))
+objs_for = $(filter $(foreach l,$(DEPS_$(call layer_of,$(1))),$(B)/obj/sensor/$(l)/%),$(LIB_OBJS))
+
+# Fuzz targets: tests/fuzz/fuzz_<what>.c define LLVMFuzzerTestOneInput; the
+# replay main runs them over tests/fuzz/corpus/<what>/ without libFuzzer.
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_REPLAY := $(FUZZ_SRCS:tests/fuzz/%.c=$(B)/fuzz/%)
+
+# Tools the project owns: the capture generator and the libpcap floor.
+SWGEN := $(B)/swgen
+FLOOR := $(B)/pcapfloor
+
+.PHONY: all check check-unit check-fuzz check-pcap check-corpus check-layering \
+	bench demo deps install uninstall clean fuzz help
+
+all: $(SENSOR) $(SWGEN) $(FLOOR)
+
+$(B)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(SENSOR): $(MAIN_OBJ) $(LIB_OBJS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(SWGEN): $(B)/obj/contrib/swgen/swgen.o
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ -lm
+
+$(FLOOR): $(B)/obj/contrib/bench/pcapfloor.o
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(B)/obj/tests/%.o: tests/%.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) $(CMOCKA_CFLAGS) -c $< -o $@
+
+.SECONDEXPANSION:
+$(B)/tests/%: $(B)/obj/tests/unit/%.o $$(call objs_for,$$*)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(LIBS)
+
+$(B)/fuzz/%: $(B)/obj/tests/fuzz/%.o $(B)/obj/tests/fuzz/replay_main.o $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+# libFuzzer builds (clang), for fuzzing sessions rather than for check.
+FUZZ_CC ?= clang
+fuzz:
+	@mkdir -p build-fuzz
+	$(Q)for f in $(FUZZ_SRCS); do n=$$(basename $$f .c); \
+		echo "  FUZZ    build-fuzz/$$n"; \
+		$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -DSW_VERSION='"$(VERSION)"' -Isensor -g -O1 \
+		-fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) $$f $(LIB_SRCS) \
+		-o build-fuzz/$$n $(LIBS) || exit 1; done
+
+check: check-layering check-unit check-fuzz check-pcap check-corpus
+	@echo "make check: all suites passed"
+
+check-unit: $(UNIT_BINS)
+	$(Q)tests/run-unit.sh $(UNIT_BINS)
+
+# Fuzz corpora always replay under the sanitizers, in their own build tree.
+check-fuzz:
+	$(Q)$(MAKE) --no-print-directory SANITIZE=address,undefined fuzz-replay
+
+.PHONY: fuzz-replay
+fuzz-replay: $(FUZZ_REPLAY)
+	$(Q)tests/fuzz/replay.sh $(FUZZ_REPLAY)
+
+check-pcap: $(SENSOR) $(SWGEN)
+	$(Q)B=$(B) tests/pcap/run.sh
+
+check-corpus: $(SENSOR)
+	$(Q)B=$(B) tests/corpus/run.sh
+
+# A file includes only from its own layer or lower ones (STYLE.md).
+check-layering:
+	$(Q)tests/check-layering.sh
+
+bench: $(SENSOR) $(SWGEN) $(FLOOR)
+	$(Q)B=$(B) contrib/bench/bench.sh
+
+demo: $(SENSOR) $(SWGEN)
+	$(Q)$(SWGEN) --demo -o $(B)/demo.pcap
+	$(Q)$(SENSOR) -r $(B)/demo.pcap --summary
+
+deps:
+	$(Q)contrib/deps.sh
+
+install: $(SENSOR)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/etc/stubwatch \
+		$(DESTDIR)$(PREFIX)/share/stubwatch/rules
+	install -m 0755 $(SENSOR) $(DESTDIR)$(PREFIX)/bin/stubwatch
+	install -m 0644 contrib/stubwatch.conf $(DESTDIR)$(PREFIX)/etc/stubwatch/stubwatch.conf
+	for f in rules/*; do [ -f "$$f" ] && install -m 0644 "$$f" $(DESTDIR)$(PREFIX)/share/stubwatch/rules/; done; true
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/stubwatch
+	rm -rf $(DESTDIR)$(PREFIX)/share/stubwatch
+	rm -f $(DESTDIR)$(PREFIX)/etc/stubwatch/stubwatch.conf
+	-rmdir $(DESTDIR)$(PREFIX)/etc/stubwatch
+
+clean:
+	rm -rf build build-san build-fuzz
+
+-include $(shell find build build-san -name '*.d' 2>/dev/null)

@@ -1,0 +1,94 @@
+/* config.h — the sensor's configuration: one schema table, one parser.
+ *
+ * File format: `key = value` lines, `#` comments (whole line, or after
+ * whitespace), dotted keys, values optionally in double quotes. Sizes take
+ * B, KiB, MiB, GiB (and k, M, G as powers of 1000); durations take ms, s, m,
+ * h, d (a bare number is seconds). Booleans: yes/no, true/false, on/off, 1/0.
+ * Every key is defined once in the schema table in config.c with its type,
+ * range, default and help text; unknown keys and out-of-range values are
+ * errors naming the file, line and key. Defaults work with no file at all.
+ */
+#ifndef SW_COMMON_CONFIG_H
+#define SW_COMMON_CONFIG_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#define CONF_STR 256          /* longest string value; paths and URLs fit */
+#define CONF_MAX_LIST 16      /* interfaces, files, sinks, kafka properties */
+
+struct conf_kv {
+	char key[CONF_STR];
+	char value[CONF_STR];
+};
+
+struct sw_config {
+	/* capture.* */
+	uint64_t capture_ring_size;   /* bytes of the TPACKET_V3 ring per interface */
+	uint32_t capture_snaplen;
+	int capture_promisc;
+	char capture_filter[CONF_STR]; /* BPF; empty = the sensor's default filter */
+	uint64_t capture_timeout_ms;  /* libpcap read timeout (live) */
+
+	/* devices.* */
+	uint32_t devices_max;
+	uint64_t devices_snapshot_interval_us; /* 0 = only first sight, changes, exit */
+
+	/* flows.* (TCP DNS streams) */
+	uint32_t flows_max;
+	uint64_t flows_timeout_us;
+	uint32_t tcp_buffers;         /* reassembly buffers shared by all flows */
+	uint32_t tcp_buffer_size;     /* bytes each; longer messages are skipped */
+
+	/* queries.* (outstanding queries) */
+	uint32_t queries_max;
+	uint64_t queries_timeout_us;  /* unanswered after this */
+
+	/* frag.* */
+	uint32_t frag_max;
+	uint64_t frag_timeout_us;
+
+	/* log.* */
+	int log_dns;                  /* one stubwatch.dns event per transaction */
+	int log_level;                /* 0 error, 1 warning, 2 info, 3 debug */
+
+	/* stats.* */
+	uint64_t stats_interval_us;   /* 0 = only at exit */
+
+	/* output.* */
+	uint32_t output_queue_size;   /* events between capture and the output thread */
+	char output_file[CONF_STR];   /* file sink path, "-" = stdout; empty = none */
+
+	/* observer.*, rules.*, run.* */
+	char observer_name[CONF_STR]; /* empty = host name */
+	char rules_dir[CONF_STR];
+	char run_user[CONF_STR];      /* live capture drops privileges to this user */
+
+	/* Keys under a pass-through prefix (e.g. output.kafka.property.*) are kept
+	 * verbatim for the module that owns them. */
+	unsigned nextra;
+	struct conf_kv extra[CONF_MAX_LIST];
+};
+
+/* Fills every field with its schema default. */
+void conf_defaults(struct sw_config *c);
+
+/* Reads a config file over the current values. On error returns a negative
+ * code and writes "FILE:LINE: key 'K': what is wrong" into err. */
+int conf_load(struct sw_config *c, const char *path, char *err, size_t errlen);
+
+/* Sets one key from text (command-line overrides use this). `where` names the
+ * origin for messages, e.g. "command line". */
+int conf_set(struct sw_config *c, const char *key, const char *value,
+	     const char *where, char *err, size_t errlen);
+
+/* Parses "64MiB", "30s", ... as the schema parser does; exposed for tests and
+ * other modules. Return 0 or SW_EINVAL / SW_ERANGE. */
+int conf_parse_size(const char *s, uint64_t *out);
+int conf_parse_duration_us(const char *s, uint64_t *out);
+int conf_parse_bool(const char *s, int *out);
+
+/* Prints every key with type, default, range and help (for --help-config). */
+void conf_print_schema(FILE *f);
+
+#endif

@@ -1,0 +1,101 @@
+/* out.h — event delivery: a bounded queue between capture and one output
+ * thread, and the sinks that thread feeds.
+ *
+ * The capture thread builds each event as one JSON line (output/event.c) and
+ * hands it to out_emit(). Capture never blocks on a sink: the queue is a
+ * fixed ring; when it is full the event is counted as dropped for now (a
+ * later spool takes over there). The output thread writes every event to
+ * every sink, in order. Sinks implement `struct out_sink_ops`, so Redis and
+ * Kafka plug into the same queue.
+ */
+#ifndef SW_OUTPUT_OUT_H
+#define SW_OUTPUT_OUT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* Event datasets; the sinks route by it (streams, topics). */
+enum out_dataset {
+	OUT_DS_ALERT = 0,
+	OUT_DS_DEVICE,
+	OUT_DS_DNS,
+	OUT_DS_STATS,
+	OUT_DS_TLS,
+	OUT_DS_MAX
+};
+
+/* One queued event. The JSON text is owned by the queue once emitted. */
+struct out_event {
+	uint8_t dataset;     /* enum out_dataset */
+	char key[40];        /* device key (MAC or IP text); routing key for sinks */
+	char *json;          /* one JSON object, no trailing newline, malloc'd */
+	size_t len;
+};
+
+struct out_sink;
+
+struct out_sink_ops {
+	const char *kind;    /* "file", "redis", "kafka" */
+	/* Delivers a batch in order; returns the number delivered (the rest are
+	 * offered again). Called from the output thread only. */
+	size_t (*write)(struct out_sink *s, const struct out_event *ev, size_t n);
+	int (*flush)(struct out_sink *s);
+	int (*reopen)(struct out_sink *s);  /* SIGHUP: logrotate */
+	void (*close)(struct out_sink *s);
+};
+
+struct out_sink {
+	const struct out_sink_ops *ops;
+	char name[64];       /* e.g. "file:/var/log/x.json" */
+	void *priv;
+	uint64_t delivered;
+	uint64_t errors;
+	uint64_t dropped;
+};
+
+struct out;
+
+/* Creates the queue (capacity events) and starts no thread yet. */
+struct out *out_new(uint32_t capacity);
+
+/* Blocking mode (replays): out_emit() waits for room instead of dropping,
+ * because a file being read loses nothing by waiting. Live capture keeps the
+ * default, non-blocking. Call before out_start(). */
+void out_set_blocking(struct out *o, int block);
+
+/* Adds a sink before out_start(). The queue owns it afterwards. */
+int out_add_sink(struct out *o, struct out_sink *s);
+
+/* Opens a file sink: path, or "-" for stdout. NULL and a message in err on
+ * failure. */
+struct out_sink *out_file_sink(const char *path, char *err, size_t errlen);
+
+/* Starts the output thread. */
+int out_start(struct out *o);
+
+/* Queues one event; takes ownership of json (malloc'd). Never blocks: when
+ * the queue is full the event is freed and counted as dropped. Returns 0 or
+ * SW_EFULL. Capture thread only. */
+int out_emit(struct out *o, int dataset, const char *key, char *json, size_t len);
+
+/* Asks the output thread to reopen sinks (SIGHUP). Async-signal-safe. */
+void out_request_reopen(struct out *o);
+
+/* Drains the queue into every sink, flushes, joins the thread, closes the
+ * sinks and frees everything. */
+void out_stop(struct out *o);
+
+/* Counters for stubwatch.stats. */
+struct out_stats {
+	uint64_t emitted[OUT_DS_MAX];
+	uint64_t queue_dropped;
+	uint32_t queue_depth;
+	uint32_t queue_capacity;
+};
+void out_get_stats(struct out *o, struct out_stats *st);
+/* Number of sinks and one sink's counters (for stats). */
+size_t out_sink_count(struct out *o);
+const struct out_sink *out_sink_at(struct out *o, size_t i);
+
+#endif

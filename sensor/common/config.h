@@ -77,6 +77,23 @@ void conf_defaults(struct sw_config *c);
  * code and writes "FILE:LINE: key 'K': what is wrong" into err. */
 int conf_load(struct sw_config *c, const char *path, char *err, size_t errlen);
 
+/* Parses config text already in memory (len bytes, need not end in NUL);
+ * conf_load reads the file and calls this. `name` stands for the file in
+ * messages. All or nothing: on error *c is left exactly as it was. Returns 0,
+ * SW_EINVAL (syntax, unknown key, bad value), SW_ERANGE (out of range) or
+ * SW_EFULL (more than CONF_MAX_LIST pass-through keys). */
+int conf_load_buf(struct sw_config *c, const char *name, const char *buf,
+		  size_t len, char *err, size_t errlen);
+
+/* Longest line conf_load accepts, newline excluded: a key and a quoted value
+ * of CONF_STR bytes each fit many times over, so a longer line is not a
+ * config line (a binary file, a pasted blob) and is rejected, not cut. */
+#define CONF_LINE_MAX 4096
+
+/* Value of a pass-through key (e.g. "output.kafka.brokers"), or NULL when the
+ * configuration does not set it. The pointer is into *c. */
+const char *conf_extra_get(const struct sw_config *c, const char *key);
+
 /* Sets one key from text (command-line overrides use this). `where` names the
  * origin for messages, e.g. "command line". */
 int conf_set(struct sw_config *c, const char *key, const char *value,
@@ -90,5 +107,9 @@ int conf_parse_bool(const char *s, int *out);
 
 /* Prints every key with type, default, range and help (for --help-config). */
 void conf_print_schema(FILE *f);
+
+/* Prints an example config file: every key commented out with its default
+ * and help; contrib/stubwatch.conf is this output. */
+void conf_print_example(FILE *f);
 
 #endif

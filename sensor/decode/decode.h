@@ -64,6 +64,10 @@ enum dec_anomaly {
 	DEC_A_TCP_TRUNC,
 	DEC_A_TCP_BAD_OFFSET,
 	DEC_A_ICMPV6_TRUNC,
+	DEC_A_IPV4_FRAG_BAD,      /* MF fragment not a multiple of 8, or one
+				   * past the end another fragment declared */
+	DEC_A_IPV6_FRAG_BAD,      /* same for IPv6 (RFC 8200 §4.5), or a fragment
+				   * header inside a reassembled datagram */
 	DEC_A_MAX
 };
 
@@ -107,6 +111,9 @@ struct pkt {
 	uint8_t arp_spa[4];
 	uint8_t arp_tha[6];
 	uint8_t arp_tpa[4];
+
+	uint8_t outgoing;        /* 1 when a Linux cooked header says the capturing
+				  * host sent the frame: src_mac is the sensor's own */
 };
 
 /* Sizes of the bounded fragment tables. */

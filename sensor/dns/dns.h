@@ -49,7 +49,10 @@ enum dns_opt_code {
 };
 
 /* Parse problems, recorded per message. Parsing stops at the first one but
- * everything parsed before it stays usable. */
+ * everything parsed before it stays usable. Three kinds do not stop parsing
+ * (DNS_A_OPT_BAD, DNS_A_RDATA_BAD, DNS_A_QDCOUNT; DNS_A_TRAILING comes last
+ * anyway): `anomaly` holds the one that stopped parsing if any, else the
+ * first of those; `anomalies` has a bit (1u << a) for every one seen. */
 enum dns_anomaly {
 	DNS_A_NONE = 0,
 	DNS_A_HDR_TRUNC,       /* fewer than 12 bytes */
@@ -108,17 +111,24 @@ struct dns_msg {
 	uint16_t udp_size;   /* requestor's UDP payload size */
 	uint8_t nopts;
 	struct dns_opt opts[DNS_MAX_OPTS];
+	uint8_t opts_dropped; /* options parsed but not kept (more than DNS_MAX_OPTS),
+	                       * saturates at 255 */
 
 	uint16_t nrr;        /* RRs kept in rr[], OPT excluded */
 	uint16_t rr_dropped; /* RRs parsed but not kept (more than DNS_MAX_RR) */
 	struct dns_rr rr[DNS_MAX_RR];
 
 	uint8_t anomaly;     /* enum dns_anomaly, DNS_A_NONE when clean */
+	uint16_t anomalies;  /* bit set: 1u << enum dns_anomaly for each one seen */
 };
 
 /* Parses a whole message into *m. Returns 0 when the header parsed (even if a
  * later section is damaged: m->anomaly says what and where parsing stopped),
- * SW_ETRUNC when fewer than 12 bytes. Never reads outside buf[0..len). */
+ * SW_ETRUNC when fewer than 12 bytes. Never reads outside buf[0..len).
+ * Only the fields the parse reached are set (rr[] up to nrr, opts[] up to
+ * nopts, qname when has_q); *m is not cleared as a whole. A buffer longer
+ * than 65535 bytes (no DNS message can be) is parsed up to 65535 and the
+ * rest counts as DNS_A_TRAILING. */
 int dns_parse(const uint8_t *buf, size_t len, struct dns_msg *m);
 
 /* Decodes the name at `off` in the message to presentation form (original
@@ -127,22 +137,39 @@ int dns_parse(const uint8_t *buf, size_t len, struct dns_msg *m);
  * most DNS_PTR_HOPS, enforces labels <= 63 and names <= 255 octets.
  * *next (may be NULL) receives the offset after the name as it sits in the
  * message. Returns the text length, or SW_ETRUNC / SW_ELOOP / SW_ETOOLONG /
- * SW_EMALFORMED. */
+ * SW_EMALFORMED (a label type 0x40 or 0x80, i.e. a length byte 64..191).
+ * When the text does not fit in outsz (DNS_NAME_TEXT always fits) it returns
+ * SW_EFULL; out is always NUL-terminated when outsz > 0. */
 int dns_name_at(const uint8_t *msg, size_t len, size_t off, char *out,
 		size_t outsz, int lower, size_t *next);
 
+/* Checks the name at `off` by the same rules as dns_name_at() without
+ * writing text (the parse path uses it for owner names). *next (may be
+ * NULL) receives the offset after the name as it sits in the message.
+ * Returns 0 or SW_ETRUNC / SW_ELOOP / SW_ETOOLONG / SW_EMALFORMED. */
+int dns_name_skip(const uint8_t *msg, size_t len, size_t off, size_t *next);
+
 /* Writes the RDATA of rr in presentation form (an address, a name, "10
  * mx.example", a quoted TXT string list, SOA's seven fields, "SVCB 1 . alpn=h2,h3", ...; unknown
- * types as RFC 3597 "\# len hex"). Returns the length or a negative error. */
+ * types as RFC 3597 "\# len hex"). Returns the length or a negative error.
+ * Names in RDATA are written lower-cased. RDATA that is malformed for its
+ * type (A of 5 bytes, a name running past RDLENGTH) is written in the RFC
+ * 3597 form too. SW_EFULL when the text does not fit in outsz (out is then
+ * NUL-terminated but incomplete), SW_EINVAL when rr lies outside m. Uses
+ * snprintf: meant for logging, not for the packet path. */
 int dns_rdata_text(const struct dns_msg *m, const struct dns_rr *rr,
 		   char *out, size_t outsz);
 
 /* The smallest TTL over the answer section (CNAMEs included), or UINT32_MAX
- * when it holds no RR. */
+ * when it holds no RR. Only RRs kept in rr[] count; a TTL with the top bit
+ * set counts as 0 (RFC 2181 §8). */
 uint32_t dns_answer_min_ttl(const struct dns_msg *m);
 
 /* For a negative answer (NXDOMAIN or NODATA): the SOA MINIMUM in the
- * authority section capped by the SOA's own TTL (RFC 2308 §5), or -1. */
+ * authority section capped by the SOA's own TTL (RFC 2308 §5), or -1.
+ * A response (QR set) is negative when its rcode is NXDOMAIN, or NOERROR
+ * with no answer RR of the question's type (RFC 2308 §2.2; a CNAME chain
+ * that ends without one is NODATA too). */
 int64_t dns_negative_ttl(const struct dns_msg *m);
 
 const char *dns_type_name(uint16_t type);    /* "A", "AAAA", ... or NULL */
@@ -185,7 +212,14 @@ void dns_tcp_init(struct dns_tcp *t, uint32_t seq, int synced);
 
 /* Feeds one segment's payload at sequence number `seq`. Complete messages go
  * to cb; a message split over segments is assembled in buf (capacity cap).
- * Returns a bit set of enum dns_tcp_event. */
+ * Returns a bit set of enum dns_tcp_event.
+ * A message that sits whole in one segment (after its prefix) is handed to
+ * cb straight from `data`, whatever cap is; cap only bounds assembly, so a
+ * message that spans segments and is longer than cap is skipped
+ * (DNS_TCP_OVERSIZE). cap = 65535 never skips. Here the prefix is kept in
+ * t->prefix and `have` counts message bytes only. A segment that starts
+ * before next_seq has its already-seen bytes cut (DNS_TCP_RETRANS) and the
+ * rest used; sequence numbers compare modulo 2^32 (RFC 1982 style). */
 int dns_tcp_feed(struct dns_tcp *t, uint32_t seq, const uint8_t *data,
 		 size_t len, uint8_t *buf, size_t cap, dns_tcp_cb cb, void *arg);
 

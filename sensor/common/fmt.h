@@ -1,0 +1,34 @@
+/* fmt.h — text forms of MACs, addresses and packet times for events. */
+#ifndef SW_COMMON_FMT_H
+#define SW_COMMON_FMT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define FMT_MAC_LEN 18   /* "aa:bb:cc:dd:ee:ff" + NUL */
+#define FMT_IP_LEN 46    /* INET6_ADDRSTRLEN */
+#define FMT_TIME_LEN 32  /* "2026-01-15T10:00:00.000000Z" + NUL */
+
+/* Lower-case colon-separated MAC. */
+void fmt_mac(char out[FMT_MAC_LEN], const uint8_t mac[6]);
+
+/* An address stored in 16 bytes: IPv4-mapped ones print as dotted quads,
+ * others as RFC 5952 IPv6 text. */
+void fmt_ip(char out[FMT_IP_LEN], const uint8_t ip[16]);
+
+/* 1 when a 16-byte address is IPv4-mapped (::ffff:0:0/96). */
+int ip_is_v4(const uint8_t ip[16]);
+
+/* Stores an IPv4 address IPv4-mapped. */
+void ip_from_v4(uint8_t ip[16], const uint8_t v4[4]);
+
+/* Parses dotted-quad or IPv6 text into 16 bytes; 0 or SW_EINVAL. */
+int ip_parse(const char *s, uint8_t ip[16]);
+
+/* RFC 3339 UTC with microseconds, from microseconds since the epoch. */
+void fmt_time(char out[FMT_TIME_LEN], uint64_t ts_us);
+
+/* 1 for a multicast or broadcast MAC (I/G bit set). */
+int mac_is_group(const uint8_t mac[6]);
+
+#endif

@@ -1,0 +1,77 @@
+/* table.h — bounded hash table with LRU eviction, keyed SipHash.
+ *
+ * Every state table of the sensor (devices, outstanding queries, TCP flows,
+ * IP bindings) is one of these: a fixed capacity set from config and
+ * allocated once, fixed-size zero-padded keys, chaining through 32-bit
+ * indexes, a doubly linked LRU list through the same entries, and a SipHash
+ * key drawn at start-up so attacker-chosen MACs, ports or IDs cannot pile
+ * into one bucket. When full, an insert evicts the least recently used entry
+ * (after calling the owner's eviction hook) and counts it. Pages of the entry
+ * array are touched only as entries are first used, so the resident size
+ * grows with what is stored, up to the stated bound.
+ *
+ * Iteration order (tbl_next) is slot order, which depends only on the order
+ * of inserts and removals: a replay gives the same order every time, whatever
+ * the hash key.
+ */
+#ifndef SW_COMMON_TABLE_H
+#define SW_COMMON_TABLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct tbl;
+
+/* Called with the key and value of an entry about to be evicted. */
+typedef void (*tbl_evict_fn)(void *arg, const void *key, void *val);
+
+/* Creates a table for `cap` entries (>= 1) of key_size (<= 128) and
+ * val_size bytes. `sipkey` is 16 bytes of hash key (NULL: a fixed key, for
+ * tests). Returns NULL on allocation failure. */
+struct tbl *tbl_new(const char *name, uint32_t cap, size_t key_size,
+		    size_t val_size, const uint8_t *sipkey);
+void tbl_free(struct tbl *t);
+void tbl_set_evict(struct tbl *t, tbl_evict_fn fn, void *arg);
+
+/* Finds the entry for key; returns its value (and marks it most recently
+ * used) or NULL. */
+void *tbl_find(struct tbl *t, const void *key);
+
+/* Inserts key, which must not be present; returns the zeroed value. When the
+ * table is full, evicts the least recently used entry first. Never NULL. */
+void *tbl_insert(struct tbl *t, const void *key);
+
+/* Finds key or inserts it; *created says which. */
+void *tbl_get(struct tbl *t, const void *key, int *created);
+
+/* Removes the entry whose value is `val`. */
+void tbl_remove(struct tbl *t, void *val);
+
+/* Marks an entry most recently used. */
+void tbl_touch(struct tbl *t, void *val);
+
+/* The least recently used entry's value, or NULL when empty (for expiry
+ * from the old end). */
+void *tbl_oldest(struct tbl *t);
+
+/* The key of an entry. */
+const void *tbl_key(const struct tbl *t, const void *val);
+
+/* Slot index of an entry (stable while it lives) and back. */
+uint32_t tbl_index(const struct tbl *t, const void *val);
+void *tbl_at(struct tbl *t, uint32_t index); /* NULL when the slot is free */
+
+/* Iterates in slot order: start with prev = NULL; returns NULL at the end. */
+void *tbl_next(struct tbl *t, void *prev);
+
+uint32_t tbl_count(const struct tbl *t);
+uint32_t tbl_capacity(const struct tbl *t);
+uint64_t tbl_evictions(const struct tbl *t);
+const char *tbl_name(const struct tbl *t);
+/* Bytes reserved for the table at its capacity. */
+size_t tbl_bytes(const struct tbl *t);
+
+/* SipHash-1-3 of buf with a 16-byte key. */
+uint64_t sw_siphash(const uint8_t key[16], const void *buf, size_t len);
+
+#endif

@@ -1,0 +1,176 @@
+/* capture.c — libpcap live (TPACKET_V3) and offline sources behind one callback. */
+#include "capture/capture.h"
+
+#include <pcap/pcap.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct cap_src {
+	pcap_t *p;
+	int live;
+	int link;
+	char name[256];
+	cap_cb cb;          /* for the trampoline during one dispatch */
+	void *cb_arg;
+	uint64_t ts_scale;  /* 1 for microsecond files, 1000 for nanosecond ones */
+};
+
+#define SW_FILTER_BODY                                                    \
+	"udp port 53 or tcp port 53 or udp port 5353 or udp port 5355 or "  \
+	"udp portrange 67-68 or udp portrange 546-547 or icmp6 or arp or "   \
+	"tcp port 853 or udp port 853 or tcp port 443 or udp port 443 or "   \
+	"udp port 784 or udp port 8853 or (ip[6:2] & 0x3fff != 0) or ip6[6] == 44"
+
+const char *cap_default_filter(void)
+{
+	return "(" SW_FILTER_BODY ") or (vlan and (" SW_FILTER_BODY "))";
+}
+
+static int apply_filter(struct cap_src *s, const char *filter, char *err, size_t errlen)
+{
+	struct bpf_program prog;
+	if (pcap_compile(s->p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) != 0) {
+		snprintf(err, errlen, "%s: bad filter '%s': %s", s->name, filter,
+			 pcap_geterr(s->p));
+		return -1;
+	}
+	int rc = pcap_setfilter(s->p, &prog);
+	pcap_freecode(&prog);
+	if (rc != 0) {
+		snprintf(err, errlen, "%s: cannot set filter: %s", s->name, pcap_geterr(s->p));
+		return -1;
+	}
+	return 0;
+}
+
+struct cap_src *cap_open_live(const char *ifname, const struct cap_conf *c,
+			      char *err, size_t errlen)
+{
+	char ebuf[PCAP_ERRBUF_SIZE] = "";
+	struct cap_src *s = calloc(1, sizeof(*s));
+	if (s == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	snprintf(s->name, sizeof(s->name), "%s", ifname);
+	s->live = 1;
+	s->ts_scale = 1;
+	s->p = pcap_create(ifname, ebuf);
+	if (s->p == NULL) {
+		snprintf(err, errlen, "interface %s: %s", ifname, ebuf);
+		free(s);
+		return NULL;
+	}
+	pcap_set_snaplen(s->p, (int)c->snaplen);
+	pcap_set_promisc(s->p, c->promisc);
+	pcap_set_timeout(s->p, (int)c->timeout_ms);
+	/* libpcap sizes the TPACKET_V3 ring from the buffer size. */
+	if (c->ring_size > 0)
+		pcap_set_buffer_size(s->p, c->ring_size > 0x7fffffff ? 0x7fffffff : (int)c->ring_size);
+	int rc = pcap_activate(s->p);
+	if (rc < 0) {
+		const char *why = pcap_geterr(s->p);
+		if (rc == PCAP_ERROR_NO_SUCH_DEVICE)
+			snprintf(err, errlen, "interface %s: no such interface (%s)", ifname, why);
+		else if (rc == PCAP_ERROR_PERM_DENIED)
+			snprintf(err, errlen, "interface %s: permission denied; live capture needs root or CAP_NET_RAW (%s)", ifname, why);
+		else
+			snprintf(err, errlen, "interface %s: %s", ifname, why);
+		pcap_close(s->p);
+		free(s);
+		return NULL;
+	}
+	s->link = pcap_datalink(s->p);
+	const char *f = c->filter != NULL && c->filter[0] ? c->filter : cap_default_filter();
+	if (apply_filter(s, f, err, errlen) != 0) {
+		cap_close(s);
+		return NULL;
+	}
+	return s;
+}
+
+struct cap_src *cap_open_file(const char *path, const struct cap_conf *c,
+			      char *err, size_t errlen)
+{
+	char ebuf[PCAP_ERRBUF_SIZE] = "";
+	struct cap_src *s = calloc(1, sizeof(*s));
+	if (s == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	snprintf(s->name, sizeof(s->name), "%s", path);
+	/* Ask for microseconds: pcap converts nanosecond files for us. */
+	s->p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_MICRO, ebuf);
+	if (s->p == NULL) {
+		snprintf(err, errlen, "%s: %s", strcmp(path, "-") == 0 ? "standard input" : path, ebuf);
+		free(s);
+		return NULL;
+	}
+	s->ts_scale = 1;
+	s->link = pcap_datalink(s->p);
+	if (c->filter != NULL && c->filter[0] && apply_filter(s, c->filter, err, errlen) != 0) {
+		cap_close(s);
+		return NULL;
+	}
+	return s;
+}
+
+static void trampoline(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
+{
+	struct cap_src *s = (struct cap_src *)(void *)user;
+	uint64_t ts = (uint64_t)h->ts.tv_sec * 1000000u + (uint64_t)h->ts.tv_usec;
+	s->cb(s->cb_arg, s->link, ts, h->caplen, h->len, bytes);
+}
+
+int cap_dispatch(struct cap_src *s, int max, cap_cb cb, void *arg)
+{
+	s->cb = cb;
+	s->cb_arg = arg;
+	int n = pcap_dispatch(s->p, max, trampoline, (u_char *)s);
+	if (n == PCAP_ERROR_BREAK)
+		return CAP_BREAK;
+	if (n < 0)
+		return CAP_ERROR;
+	if (n == 0 && !s->live)
+		return CAP_EOF;
+	return n;
+}
+
+void cap_break(struct cap_src *s)
+{
+	pcap_breakloop(s->p);
+}
+
+int cap_fd(const struct cap_src *s)
+{
+	return s->live ? pcap_get_selectable_fd(s->p) : -1;
+}
+
+int cap_link(const struct cap_src *s) { return s->link; }
+const char *cap_name(const struct cap_src *s) { return s->name; }
+const char *cap_error(const struct cap_src *s) { return pcap_geterr(s->p); }
+int cap_is_live(const struct cap_src *s) { return s->live; }
+
+int cap_get_stats(struct cap_src *s, struct cap_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	if (!s->live)
+		return 0;
+	struct pcap_stat ps;
+	if (pcap_stats(s->p, &ps) != 0)
+		return -1;
+	st->received = ps.ps_recv;
+	st->dropped = ps.ps_drop;
+	st->if_dropped = ps.ps_ifdrop;
+	return 0;
+}
+
+void cap_close(struct cap_src *s)
+{
+	if (s == NULL)
+		return;
+	if (s->p != NULL)
+		pcap_close(s->p);
+	free(s);
+}

@@ -1,0 +1,74 @@
+/* capture.h — packet sources: live interfaces and capture files, one callback.
+ *
+ * Live capture goes through libpcap's TPACKET_V3 ring (pcap_create +
+ * pcap_set_buffer_size, so the ring size is the configured one); files are
+ * pcap or pcapng, "-" is standard input. Both hand frames to the same
+ * callback with the link type, so everything above this layer does not know
+ * where a packet came from. Packet bytes belong to libpcap and are valid only
+ * during the callback.
+ */
+#ifndef SW_CAPTURE_CAPTURE_H
+#define SW_CAPTURE_CAPTURE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct cap_src;
+
+struct cap_conf {
+	uint32_t snaplen;
+	int promisc;
+	uint64_t ring_size;   /* bytes, live only */
+	uint64_t timeout_ms;  /* live read timeout */
+	const char *filter;   /* BPF text; NULL or "" = none (files) / default (live) */
+};
+
+/* One frame: link type (DLT), packet time in microseconds, lengths, bytes. */
+typedef void (*cap_cb)(void *arg, int link, uint64_t ts_us, uint32_t caplen,
+		       uint32_t wirelen, const uint8_t *frame);
+
+/* Opens an interface for live capture. NULL and a message saying what to
+ * fix (no such interface, no CAP_NET_RAW, bad filter) in err on failure. */
+struct cap_src *cap_open_live(const char *ifname, const struct cap_conf *c,
+			      char *err, size_t errlen);
+
+/* Opens a pcap/pcapng file, "-" for stdin. NULL and a message on failure
+ * (missing file, not a capture, unknown link type). */
+struct cap_src *cap_open_file(const char *path, const struct cap_conf *c,
+			      char *err, size_t errlen);
+
+/* Delivers up to max frames (max <= 0: one buffer's worth) to cb. Returns
+ * the number delivered, 0 on a live timeout, CAP_EOF at the end of a file,
+ * CAP_BREAK after cap_break(), or CAP_ERROR (message in cap_error()). */
+#define CAP_EOF (-2)
+#define CAP_BREAK (-3)
+#define CAP_ERROR (-1)
+int cap_dispatch(struct cap_src *s, int max, cap_cb cb, void *arg);
+
+/* Makes a running cap_dispatch() return soon; callable from a signal handler. */
+void cap_break(struct cap_src *s);
+
+/* A descriptor that becomes readable when a live source has packets, or -1. */
+int cap_fd(const struct cap_src *s);
+
+int cap_link(const struct cap_src *s);
+const char *cap_name(const struct cap_src *s);
+const char *cap_error(const struct cap_src *s);
+int cap_is_live(const struct cap_src *s);
+
+/* Kernel and interface drops (pcap_stats; zeros for files). */
+struct cap_stats {
+	uint64_t received;
+	uint64_t dropped;    /* kernel: ring full */
+	uint64_t if_dropped; /* interface / driver */
+};
+int cap_get_stats(struct cap_src *s, struct cap_stats *st);
+
+void cap_close(struct cap_src *s);
+
+/* The BPF filter used on live interfaces when none is configured: DNS,
+ * mDNS, LLMNR, DHCP, DHCPv6, ICMPv6, ARP, TLS/QUIC on 443 and 853, DoQ's
+ * early ports, and IP fragments, with and without one VLAN tag. */
+const char *cap_default_filter(void);
+
+#endif

@@ -1,0 +1,873 @@
+/* engine.c — per-packet pipeline: frames to devices, transactions and events.
+ *
+ * RFC 1035 §4.2 (DNS over UDP and TCP on port 53), RFC 6762 (mDNS, 5353),
+ * RFC 4795 (LLMNR, 5355), RFC 826 (ARP), RFC 4861 (NDP).
+ *
+ * A device's queries carry its MAC as Ethernet source and responses to it
+ * carry it as destination (DETECTIONS.md, general rules), so a query is
+ * charged to the source MAC and a response to the destination MAC. The QR
+ * bit, not the port, says which is which: port 53 on either side makes a
+ * packet DNS. All housekeeping (query time-outs, flow expiry, periodic device
+ * snapshots, stats) runs on packet time, once per second of it, so a replay
+ * gives the same events every time.
+ */
+#include "detect/engine.h"
+
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/err.h"
+#include "common/fmt.h"
+#include "common/log.h"
+#include "common/table.h"
+#include "decode/decode.h"
+#include "dns/dns.h"
+#include "output/event.h"
+#include "state/state.h"
+
+#define SEC 1000000ull
+#define PORT_DNS 53
+#define PORT_MDNS 5353
+#define PORT_LLMNR 5355
+
+struct eng_counts {
+	uint64_t packets;
+	uint64_t bytes;
+	uint64_t ip;
+	uint64_t arp;
+	uint64_t ndp;
+	uint64_t ra;
+	uint64_t dns_udp_msgs;    /* DNS messages over UDP (unicast, mDNS, LLMNR) */
+	uint64_t dns_tcp_msgs;
+	uint64_t queries;         /* unicast */
+	uint64_t responses;       /* unicast */
+	uint64_t queries_tcp;     /* of which over TCP */
+	uint64_t responses_tcp;
+	uint64_t mdns;
+	uint64_t mdns_responses;
+	uint64_t llmnr;
+	uint64_t llmnr_responses;
+	uint64_t unmatched;
+	uint64_t unanswered;
+	uint64_t no_device;       /* DNS with a group MAC on the device side */
+	uint64_t dns_short;       /* payload shorter than a DNS header */
+	uint64_t dns_anom[DNS_A_MAX];
+	uint64_t tcp_gap;
+	uint64_t tcp_oversize;
+	uint64_t tcp_retrans;
+	uint64_t queries_evicted; /* outstanding queries pushed out of a full table */
+	uint64_t bindings_changed;
+};
+
+struct engine {
+	const struct sw_config *cfg;
+	struct out *out;
+	const char *observer;
+	struct dec_ctx *dec;
+	struct tbl *devices;
+	struct tbl *queries;
+	struct tbl *flows;
+	struct tbl *bindings;
+	struct tcp_pool pool;
+	uint8_t sipkey[16];
+	uint32_t next_dev_id;
+	uint64_t now;             /* newest packet time seen */
+	uint64_t next_tick;       /* next once-a-second housekeeping */
+	uint64_t next_stats;
+	uint32_t sweep_slot;      /* snapshot sweep position in the device table */
+	int finishing;
+	struct cap_stats cap;
+	struct eng_counts c;
+};
+
+/* Context for one TCP segment's messages. */
+struct tcp_ctx {
+	struct engine *e;
+	const struct pkt *p;
+};
+
+static void emit_device(struct engine *e, const struct dev_key *k,
+			struct device *d, const char *reason)
+{
+	char key[FMT_IP_LEN];
+	ev_dev_keytext(k, key, sizeof(key));
+	d->last_snapshot = e->now ? e->now : d->last_seen;
+	d->dirty = 0;
+	ev_emit(e->out, OUT_DS_DEVICE, key, ev_device(e->now, e->observer, k, d, reason));
+}
+
+/* A device leaving a full table still gets its last word out. */
+static void device_evicted(void *arg, const void *key, void *val)
+{
+	struct engine *e = arg;
+	emit_device(e, key, val, "evicted");
+}
+
+static void query_evicted(void *arg, const void *key, void *val)
+{
+	struct engine *e = arg;
+	(void)key;
+	(void)val;
+	e->c.queries_evicted++;
+}
+
+static void flow_release(struct engine *e, struct flow *f)
+{
+	for (int i = 0; i < 2; i++)
+		if (f->buf[i] >= 0) {
+			tcp_pool_give(&e->pool, f->buf[i]);
+			f->buf[i] = -1;
+		}
+}
+
+static void flow_evicted(void *arg, const void *key, void *val)
+{
+	(void)key;
+	flow_release(arg, val);
+}
+
+struct engine *eng_new(const struct sw_config *cfg, struct out *out,
+		       const uint8_t *sipkey, char *err, size_t errlen)
+{
+	struct engine *e = calloc(1, sizeof(*e));
+	if (e == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	e->cfg = cfg;
+	e->out = out;
+	e->observer = cfg->observer_name;
+	if (sipkey != NULL)
+		memcpy(e->sipkey, sipkey, 16);
+	else
+		memcpy(e->sipkey, "stubwatch-engine", 16);
+	struct dec_conf dc = {
+		.frag_max = cfg->frag_max,
+		.frag_max_bytes = 0,
+		.frag_timeout_us = cfg->frag_timeout_us,
+	};
+	e->dec = dec_new(&dc);
+	e->devices = tbl_new("devices", cfg->devices_max, sizeof(struct dev_key),
+			     sizeof(struct device), e->sipkey);
+	e->queries = tbl_new("queries", cfg->queries_max, sizeof(struct qry_key),
+			     sizeof(struct qry), e->sipkey);
+	e->flows = tbl_new("flows", cfg->flows_max, sizeof(struct flow_key),
+			   sizeof(struct flow), e->sipkey);
+	/* One binding per local address: twice the devices covers v4 + v6. */
+	e->bindings = tbl_new("bindings", cfg->devices_max * 2u, sizeof(struct bind_key),
+			      sizeof(struct binding), e->sipkey);
+	if (e->dec == NULL || e->devices == NULL || e->queries == NULL ||
+	    e->flows == NULL || e->bindings == NULL ||
+	    tcp_pool_init(&e->pool, cfg->tcp_buffers, cfg->tcp_buffer_size) != 0) {
+		snprintf(err, errlen, "cannot allocate state tables (devices.max=%u, "
+			 "queries.max=%u, flows.max=%u): out of memory",
+			 cfg->devices_max, cfg->queries_max, cfg->flows_max);
+		eng_free(e);
+		return NULL;
+	}
+	tbl_set_evict(e->devices, device_evicted, e);
+	tbl_set_evict(e->queries, query_evicted, e);
+	tbl_set_evict(e->flows, flow_evicted, e);
+	return e;
+}
+
+void eng_free(struct engine *e)
+{
+	if (e == NULL)
+		return;
+	dec_free(e->dec);
+	tbl_free(e->devices);
+	tbl_free(e->queries);
+	tbl_free(e->flows);
+	tbl_free(e->bindings);
+	tcp_pool_fini(&e->pool);
+	free(e);
+}
+
+/* The device on one side of a packet: by MAC when the link has MACs (a group
+ * MAC is nobody's device), else by IP. */
+static struct device *device_for(struct engine *e, const struct pkt *p, int src,
+				 struct dev_key *k, int *created)
+{
+	memset(k, 0, sizeof(*k));
+	*created = 0;
+	if (p->has_mac) {
+		const uint8_t *mac = src ? p->src_mac : p->dst_mac;
+		if (mac_is_group(mac))
+			return NULL;
+		memcpy(k->mac, mac, 6);
+		k->vlan = p->vlan;
+	} else {
+		memcpy(k->ip, src ? p->src_ip : p->dst_ip, 16);
+		k->by_ip = 1;
+		k->vlan = p->vlan;
+	}
+	struct device *d = tbl_get(e->devices, k, created);
+	if (*created) {
+		d->id = ++e->next_dev_id;
+		d->first_seen = p->ts_us;
+	}
+	d->last_seen = p->ts_us;
+	return d;
+}
+
+static void bind_ip(struct engine *e, const uint8_t ip[16], uint16_t vlan,
+		    const uint8_t mac[6], int source, uint64_t ts)
+{
+	struct bind_key k;
+	memset(&k, 0, sizeof(k));
+	memcpy(k.ip, ip, 16);
+	k.vlan = vlan;
+	int created;
+	struct binding *b = tbl_get(e->bindings, &k, &created);
+	if (created) {
+		b->first_seen = ts;
+	} else if (memcmp(b->mac, mac, 6) != 0) {
+		e->c.bindings_changed++;
+		if (b->changes < 255)
+			b->changes++;
+	}
+	memcpy(b->mac, mac, 6);
+	b->source = (uint8_t)source;
+	b->last_seen = ts;
+}
+
+static uint32_t qname_hash(const struct engine *e, const struct dns_msg *m)
+{
+	return (uint32_t)sw_siphash(e->sipkey, m->qname, m->qname_len);
+}
+
+static void emit_txn(struct engine *e, const struct pkt *p, const struct dev_key *k,
+		     const struct qry *q, const struct dns_msg *m, int query_side,
+		     int transport, int proto, int answered, uint64_t rtt)
+{
+	struct ev_dns_txn t = {
+		.ts_us = p->ts_us,
+		.dev = k,
+		.client_ip = query_side ? p->src_ip : p->dst_ip,
+		.server_ip = query_side ? p->dst_ip : p->src_ip,
+		.client_port = query_side ? p->sport : p->dport,
+		.server_port = query_side ? p->dport : p->sport,
+		.transport = (uint8_t)transport,
+		.proto = (uint8_t)proto,
+		.answered = (uint8_t)answered,
+		.fragmented = p->reassembled,
+		.rtt_us = rtt,
+		.q = q,
+		.msg = m,
+	};
+	char key[FMT_IP_LEN];
+	ev_dev_keytext(k, key, sizeof(key));
+	ev_emit(e->out, OUT_DS_DNS, key, ev_dns(e->observer, &t));
+}
+
+static void count_qtype(struct device *d, uint16_t qtype)
+{
+	switch (qtype) {
+	case 1: d->c.queries_a++; break;
+	case 28: d->c.queries_aaaa++; break;
+	case 65: d->c.queries_https++; break;
+	default: d->c.queries_other++; break;
+	}
+}
+
+static void on_query(struct engine *e, const struct pkt *p, const struct dns_msg *m,
+		     int transport)
+{
+	e->c.queries++;
+	if (transport == TRANS_TCP)
+		e->c.queries_tcp++;
+	struct dev_key k;
+	int created;
+	struct device *d = device_for(e, p, 1, &k, &created);
+	if (d == NULL) {
+		e->c.no_device++;
+		return;
+	}
+	int changed = dev_add_ip(d, p->src_ip);
+	if (p->has_mac)
+		bind_ip(e, p->src_ip, p->vlan, p->src_mac, BIND_DNS, p->ts_us);
+
+	struct qry_key qk;
+	memset(&qk, 0, sizeof(qk));
+	qk.dev_id = d->id;
+	memcpy(qk.server, p->dst_ip, 16);
+	qk.server_port = p->dport;
+	qk.client_port = p->sport;
+	qk.id = m->id;
+	qk.qtype = m->qtype;
+	qk.qname_hash = qname_hash(e, m);
+	int qcreated;
+	struct qry *q = tbl_get(e->queries, &qk, &qcreated);
+	if (!qcreated) {
+		/* Same ID, name and type to the same server and port while the
+		 * first is unanswered: a retransmission (RFC 1035 §4.2.1). */
+		q->retries++;
+		q->last_ts = p->ts_us;
+		d->c.retransmissions++;
+	} else {
+		q->first_ts = q->last_ts = p->ts_us;
+		q->dev_slot = tbl_index(e->devices, d);
+		q->qclass = m->qclass;
+		q->qtype = m->qtype;
+		q->transport = (uint8_t)transport;
+		q->has_opt = m->has_opt;
+		q->edns_do = m->edns_do;
+		q->udp_size = m->udp_size;
+		q->v6 = p->ip_ver == 6;
+		q->flags = m->flags;
+		memcpy(q->client_ip, p->src_ip, 16);
+		size_t n = m->qname_len < QRY_NAME - 1 ? m->qname_len : QRY_NAME - 1;
+		memcpy(q->qname, m->qname, n);
+		q->qname[n] = '\0';
+	}
+
+	struct dev_counts *c = &d->c;
+	c->queries++;
+	if (transport == TRANS_TCP)
+		c->queries_tcp++;
+	else
+		c->queries_udp++;
+	if (p->ip_ver == 6)
+		c->queries_v6++;
+	if (m->has_opt) {
+		c->queries_edns++;
+		dev_add_size(d, m->udp_size);
+		if (m->edns_do)
+			c->queries_do++;
+	}
+	count_qtype(d, m->qtype);
+
+	int rcreated;
+	struct dev_resolver *r = dev_resolver(d, p->dst_ip, p->dport, p->ts_us, &rcreated);
+	if (r != NULL) {
+		r->queries++;
+		r->transports |= (uint8_t)transport;
+		r->v6 = p->ip_ver == 6;
+		r->last_seen = p->ts_us;
+		changed |= rcreated;
+	} else {
+		d->res_overflow++;
+	}
+	if (created)
+		emit_device(e, &k, d, "first_seen");
+	else if (changed)
+		emit_device(e, &k, d, "change");
+}
+
+static void on_response(struct engine *e, const struct pkt *p, const struct dns_msg *m,
+			int transport)
+{
+	e->c.responses++;
+	if (transport == TRANS_TCP)
+		e->c.responses_tcp++;
+	struct dev_key k;
+	int created;
+	struct device *d = device_for(e, p, 0, &k, &created);
+	if (d == NULL) {
+		e->c.no_device++;
+		return;
+	}
+	struct dev_counts *c = &d->c;
+	c->responses++;
+	if (m->rcode < 6)
+		c->rcode[m->rcode]++;
+	else
+		c->rcode_other++;
+	if (m->flags & DNS_F_TC)
+		c->truncated++;
+	if (p->reassembled)
+		c->fragmented++;
+
+	struct qry_key qk;
+	memset(&qk, 0, sizeof(qk));
+	qk.dev_id = d->id;
+	memcpy(qk.server, p->src_ip, 16);
+	qk.server_port = p->sport;
+	qk.client_port = p->dport;
+	qk.id = m->id;
+	qk.qtype = m->qtype;
+	qk.qname_hash = m->has_q ? qname_hash(e, m) : 0;
+	struct qry *q = m->has_q ? tbl_find(e->queries, &qk) : NULL;
+	for (unsigned i = 0; i < d->nres; i++)
+		if (d->res[i].port == p->sport && memcmp(d->res[i].ip, p->src_ip, 16) == 0) {
+			d->res[i].responses++;
+			d->res[i].last_seen = p->ts_us;
+			break;
+		}
+	if (q != NULL) {
+		uint64_t rtt = p->ts_us >= q->last_ts ? p->ts_us - q->last_ts : 0;
+		c->answered++;
+		c->rtt_sum_us += rtt;
+		if (rtt > c->rtt_max_us)
+			c->rtt_max_us = rtt;
+		if (e->cfg->log_dns)
+			emit_txn(e, p, &k, q, m, 0, transport, PROTO_DNS, 1, rtt);
+		tbl_remove(e->queries, q);
+	} else {
+		c->unmatched++;
+		e->c.unmatched++;
+		if (e->cfg->log_dns)
+			emit_txn(e, p, &k, NULL, m, 0, transport, PROTO_DNS, 0, 0);
+	}
+	if (created)
+		emit_device(e, &k, d, "first_seen");
+}
+
+/* mDNS and LLMNR: counted on the sender, never as unicast DNS. */
+static void on_local(struct engine *e, const struct pkt *p, const struct dns_msg *m,
+		     int proto)
+{
+	int resp = (m->flags & DNS_F_QR) != 0;
+	if (proto == PROTO_MDNS) {
+		e->c.mdns++;
+		e->c.mdns_responses += resp;
+	} else {
+		e->c.llmnr++;
+		e->c.llmnr_responses += resp;
+	}
+	struct dev_key k;
+	int created;
+	struct device *d = device_for(e, p, 1, &k, &created);
+	if (d == NULL)
+		return;
+	if (proto == PROTO_MDNS)
+		d->c.mdns++;
+	else
+		d->c.llmnr++;
+	int changed = dev_add_ip(d, p->src_ip);
+	if (e->cfg->log_dns)
+		emit_txn(e, p, &k, NULL, m, 1, TRANS_UDP, proto, 0, 0);
+	if (created)
+		emit_device(e, &k, d, "first_seen");
+	else if (changed)
+		emit_device(e, &k, d, "change");
+}
+
+static void on_message(struct engine *e, const struct pkt *p, const uint8_t *buf,
+		       size_t len, int transport, int proto)
+{
+	struct dns_msg m;
+	if (dns_parse(buf, len, &m) != 0) {
+		e->c.dns_short++;
+		return;
+	}
+	if (m.anomaly)
+		e->c.dns_anom[m.anomaly]++;
+	if (proto != PROTO_DNS) {
+		on_local(e, p, &m, proto);
+		return;
+	}
+	if (m.flags & DNS_F_QR)
+		on_response(e, p, &m, transport);
+	else
+		on_query(e, p, &m, transport);
+}
+
+static void tcp_msg(void *arg, const uint8_t *msg, size_t len)
+{
+	struct tcp_ctx *t = arg;
+	t->e->c.dns_tcp_msgs++;
+	on_message(t->e, t->p, msg, len, TRANS_TCP, PROTO_DNS);
+}
+
+/* 1 while the stream holds part of a message in its assembly buffer. */
+static int tcp_pending(const struct dns_tcp *t)
+{
+	return t->need != 0;
+}
+
+static int ip_port_less(const uint8_t *a, uint16_t pa, const uint8_t *b, uint16_t pb)
+{
+	int c = memcmp(a, b, 16);
+	return c < 0 || (c == 0 && pa < pb);
+}
+
+/* DNS over TCP: one flow per connection, one framing state per direction. */
+static void on_tcp(struct engine *e, const struct pkt *p)
+{
+	struct flow_key fk;
+	memset(&fk, 0, sizeof(fk));
+	int dir;
+	if (ip_port_less(p->src_ip, p->sport, p->dst_ip, p->dport)) {
+		memcpy(fk.a, p->src_ip, 16);
+		memcpy(fk.b, p->dst_ip, 16);
+		fk.pa = p->sport;
+		fk.pb = p->dport;
+		dir = 0;
+	} else {
+		memcpy(fk.a, p->dst_ip, 16);
+		memcpy(fk.b, p->src_ip, 16);
+		fk.pa = p->dport;
+		fk.pb = p->sport;
+		dir = 1;
+	}
+	fk.vlan = p->vlan;
+	int created;
+	struct flow *f = tbl_get(e->flows, &fk, &created);
+	if (created) {
+		f->buf[0] = f->buf[1] = -1;
+		dns_tcp_init(&f->dir[0], 0, 0);
+		dns_tcp_init(&f->dir[1], 0, 0);
+	}
+	f->last_ts = p->ts_us;
+	if (p->tcp_flags & 0x02) {
+		/* SYN: data starts at ISN + 1 (RFC 9293 §3.4). */
+		dns_tcp_init(&f->dir[dir], p->tcp_seq + 1, 1);
+	}
+	if (p->payload_len > 0) {
+		int32_t bi = f->buf[dir];
+		if (bi < 0)
+			bi = tcp_pool_take(&e->pool);
+		uint8_t *buf = bi >= 0 ? tcp_pool_buf(&e->pool, bi) : NULL;
+		size_t cap = bi >= 0 ? e->pool.size : 0;
+		struct tcp_ctx ctx = { e, p };
+		int rc = dns_tcp_feed(&f->dir[dir], p->tcp_seq, p->payload, p->payload_len,
+				      buf, cap, tcp_msg, &ctx);
+		if (rc & DNS_TCP_GAP)
+			e->c.tcp_gap++;
+		if (rc & DNS_TCP_OVERSIZE)
+			e->c.tcp_oversize++;
+		if (rc & DNS_TCP_RETRANS)
+			e->c.tcp_retrans++;
+		/* Keep the buffer only while it holds part of a message. */
+		if (bi >= 0 && !tcp_pending(&f->dir[dir])) {
+			tcp_pool_give(&e->pool, bi);
+			bi = -1;
+		}
+		f->buf[dir] = bi;
+	}
+	if (p->tcp_flags & 0x04) {
+		/* RST ends the connection at once; FIN lets the other side finish. */
+		flow_release(e, f);
+		tbl_remove(e->flows, f);
+	} else if (p->tcp_flags & 0x01) {
+		f->fin++;
+		if (f->fin >= 2) {
+			flow_release(e, f);
+			tbl_remove(e->flows, f);
+		}
+	}
+}
+
+static void on_arp(struct engine *e, const struct pkt *p)
+{
+	static const uint8_t zero[4];
+	e->c.arp++;
+	if (memcmp(p->arp_spa, zero, 4) == 0)
+		return; /* ARP probe (RFC 5227): the sender has no address yet */
+	uint8_t ip[16];
+	ip_from_v4(ip, p->arp_spa);
+	bind_ip(e, ip, p->vlan, p->arp_sha, BIND_ARP, p->ts_us);
+}
+
+static void on_icmpv6(struct engine *e, const struct pkt *p)
+{
+	static const uint8_t unspec[16];
+	switch (p->icmp_type) {
+	case 134: /* Router Advertisement: parsed by the RA layer */
+		e->c.ra++;
+		break;
+	case 135: /* Neighbor Solicitation */
+	case 136: /* Neighbor Advertisement */
+		e->c.ndp++;
+		if (p->has_mac && memcmp(p->src_ip, unspec, 16) != 0)
+			bind_ip(e, p->src_ip, p->vlan, p->src_mac, BIND_NDP, p->ts_us);
+		break;
+	default:
+		break;
+	}
+}
+
+/* Unanswered queries: the table's old end holds the longest-waiting ones, so
+ * expiry stops at the first that is still within its time-out. */
+static void expire_queries(struct engine *e, uint64_t now, int all)
+{
+	struct qry *q;
+	while ((q = tbl_oldest(e->queries)) != NULL) {
+		if (!all && now - q->last_ts < e->cfg->queries_timeout_us)
+			break;
+		const struct qry_key *qk = tbl_key(e->queries, q);
+		struct device *d = tbl_at(e->devices, q->dev_slot);
+		e->c.unanswered++;
+		if (d != NULL && d->id == qk->dev_id) {
+			d->c.unanswered++;
+			if (e->cfg->log_dns) {
+				const struct dev_key *k = tbl_key(e->devices, d);
+				struct ev_dns_txn t = {
+					.ts_us = q->last_ts + e->cfg->queries_timeout_us,
+					.dev = k,
+					.client_ip = q->client_ip,
+					.server_ip = qk->server,
+					.client_port = qk->client_port,
+					.server_port = qk->server_port,
+					.transport = q->transport,
+					.proto = PROTO_DNS,
+					.q = q,
+				};
+				char key[FMT_IP_LEN];
+				ev_dev_keytext(k, key, sizeof(key));
+				ev_emit(e->out, OUT_DS_DNS, key, ev_dns(e->observer, &t));
+			}
+		}
+		tbl_remove(e->queries, q);
+	}
+}
+
+static void expire_flows(struct engine *e, uint64_t now)
+{
+	struct flow *f;
+	while ((f = tbl_oldest(e->flows)) != NULL &&
+	       now - f->last_ts >= e->cfg->flows_timeout_us) {
+		flow_release(e, f);
+		tbl_remove(e->flows, f);
+	}
+}
+
+/* Periodic device events: each tick looks at a slice of the table sized so
+ * that every device is looked at about once per snapshot interval. */
+static void sweep_devices(struct engine *e, uint64_t now)
+{
+	uint64_t iv = e->cfg->devices_snapshot_interval_us;
+	if (iv == 0)
+		return;
+	uint32_t cap = tbl_capacity(e->devices);
+	uint64_t per_tick = (uint64_t)tbl_count(e->devices) * SEC / iv + 1;
+	for (uint64_t n = 0; n < per_tick && n < cap; n++) {
+		if (e->sweep_slot >= cap)
+			e->sweep_slot = 0;
+		struct device *d = tbl_at(e->devices, e->sweep_slot++);
+		if (d != NULL && now - d->last_snapshot >= iv)
+			emit_device(e, tbl_key(e->devices, d), d, "periodic");
+	}
+}
+
+static void tick(struct engine *e)
+{
+	uint64_t now = e->now;
+	expire_queries(e, now, 0);
+	expire_flows(e, now);
+	dec_expire(e->dec, now);
+	sweep_devices(e, now);
+	if (e->cfg->stats_interval_us && now >= e->next_stats) {
+		if (e->next_stats != 0)
+			eng_emit_stats(e, "periodic");
+		e->next_stats = now + e->cfg->stats_interval_us;
+	}
+	e->next_tick = now + SEC;
+}
+
+void eng_packet(void *arg, int link, uint64_t ts_us, uint32_t caplen,
+		uint32_t wirelen, const uint8_t *frame)
+{
+	struct engine *e = arg;
+	e->c.packets++;
+	e->c.bytes += wirelen;
+	/* Packet time only moves forward, even in a file with reordered frames. */
+	if (ts_us > e->now)
+		e->now = ts_us;
+	if (e->now >= e->next_tick)
+		tick(e);
+
+	struct pkt p;
+	int kind = dec_frame(e->dec, link, frame, caplen, wirelen, ts_us, &p);
+	if (kind == PKT_ARP) {
+		on_arp(e, &p);
+		return;
+	}
+	if (kind != PKT_IP)
+		return;
+	e->c.ip++;
+	if (p.l4 == IPPROTO_UDP) {
+		int proto;
+		if (p.sport == PORT_DNS || p.dport == PORT_DNS)
+			proto = PROTO_DNS;
+		else if (p.sport == PORT_MDNS || p.dport == PORT_MDNS)
+			proto = PROTO_MDNS;
+		else if (p.sport == PORT_LLMNR || p.dport == PORT_LLMNR)
+			proto = PROTO_LLMNR;
+		else
+			return;
+		e->c.dns_udp_msgs++;
+		on_message(e, &p, p.payload, p.payload_len, TRANS_UDP, proto);
+	} else if (p.l4 == IPPROTO_TCP) {
+		if (p.sport == PORT_DNS || p.dport == PORT_DNS)
+			on_tcp(e, &p);
+	} else if (p.l4 == IPPROTO_ICMPV6) {
+		on_icmpv6(e, &p);
+	}
+}
+
+void eng_set_capture_stats(struct engine *e, const struct cap_stats *st)
+{
+	e->cap = *st;
+}
+
+static json_t *table_json(const struct tbl *t)
+{
+	return json_pack("{s:i,s:i,s:I}", "count", tbl_count(t), "capacity",
+			 tbl_capacity(t), "evictions", (json_int_t)tbl_evictions(t));
+}
+
+void eng_emit_stats(struct engine *e, const char *reason)
+{
+	json_t *o = ev_base(e->now, "metric", "stubwatch.stats", e->observer);
+	json_object_set_new(json_object_get(o, "event"), "reason", json_string(reason));
+	json_t *st = json_object();
+	json_object_set_new(st, "packets", json_integer((json_int_t)e->c.packets));
+	json_object_set_new(st, "bytes", json_integer((json_int_t)e->c.bytes));
+	json_object_set_new(st, "capture", json_pack("{s:I,s:I,s:I}",
+		"received", (json_int_t)e->cap.received, "dropped", (json_int_t)e->cap.dropped,
+		"if_dropped", (json_int_t)e->cap.if_dropped));
+
+	json_t *anom = json_object();
+	const uint64_t *da = dec_anomalies(e->dec);
+	for (int i = 0; i < DEC_A_MAX; i++)
+		if (da[i])
+			json_object_set_new(anom, dec_anomaly_name(i), json_integer((json_int_t)da[i]));
+	for (int i = 1; i < DNS_A_MAX; i++)
+		if (e->c.dns_anom[i])
+			json_object_set_new(anom, dns_anomaly_name(i),
+					    json_integer((json_int_t)e->c.dns_anom[i]));
+	if (e->c.dns_short)
+		json_object_set_new(anom, "dns_header_trunc", json_integer((json_int_t)e->c.dns_short));
+	if (e->c.tcp_gap)
+		json_object_set_new(anom, "dns_tcp_gap", json_integer((json_int_t)e->c.tcp_gap));
+	if (e->c.tcp_oversize)
+		json_object_set_new(anom, "dns_tcp_oversize", json_integer((json_int_t)e->c.tcp_oversize));
+	if (e->pool.exhausted)
+		json_object_set_new(anom, "dns_tcp_buffers_exhausted", json_integer((json_int_t)e->pool.exhausted));
+	json_object_set_new(st, "decode", json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:o}",
+		"ip", (json_int_t)e->c.ip, "arp", (json_int_t)e->c.arp,
+		"ndp", (json_int_t)e->c.ndp, "ra", (json_int_t)e->c.ra,
+		"fragments_reassembled", (json_int_t)dec_reassembled(e->dec),
+		"ip_mac_changes", (json_int_t)e->c.bindings_changed,
+		"anomalies", anom));
+	json_t *dns = json_object();
+	json_object_set_new(dns, "udp_messages", json_integer((json_int_t)e->c.dns_udp_msgs));
+	json_object_set_new(dns, "tcp_messages", json_integer((json_int_t)e->c.dns_tcp_msgs));
+	json_object_set_new(dns, "queries", json_pack("{s:I,s:I}",
+		"udp", (json_int_t)(e->c.queries - e->c.queries_tcp),
+		"tcp", (json_int_t)e->c.queries_tcp));
+	json_object_set_new(dns, "responses", json_pack("{s:I,s:I}",
+		"udp", (json_int_t)(e->c.responses - e->c.responses_tcp),
+		"tcp", (json_int_t)e->c.responses_tcp));
+	json_object_set_new(dns, "unanswered", json_integer((json_int_t)e->c.unanswered));
+	json_object_set_new(dns, "unmatched_responses", json_integer((json_int_t)e->c.unmatched));
+	json_object_set_new(dns, "mdns", json_pack("{s:I,s:I}",
+		"queries", (json_int_t)(e->c.mdns - e->c.mdns_responses),
+		"responses", (json_int_t)e->c.mdns_responses));
+	json_object_set_new(dns, "llmnr", json_pack("{s:I,s:I}",
+		"queries", (json_int_t)(e->c.llmnr - e->c.llmnr_responses),
+		"responses", (json_int_t)e->c.llmnr_responses));
+	json_object_set_new(dns, "no_device", json_integer((json_int_t)e->c.no_device));
+	json_object_set_new(dns, "tcp_retransmitted_segments", json_integer((json_int_t)e->c.tcp_retrans));
+	json_object_set_new(st, "dns", dns);
+	json_t *tables = json_object();
+	json_object_set_new(tables, "devices", table_json(e->devices));
+	json_t *qt = table_json(e->queries);
+	json_object_set_new(qt, "evicted_outstanding", json_integer((json_int_t)e->c.queries_evicted));
+	json_object_set_new(tables, "queries", qt);
+	json_object_set_new(tables, "flows", table_json(e->flows));
+	json_object_set_new(tables, "bindings", table_json(e->bindings));
+	json_object_set_new(st, "tables", tables);
+
+	struct out_stats os;
+	out_get_stats(e->out, &os);
+	static const char *const ds[OUT_DS_MAX] = { "alert", "device", "dns", "stats", "tls" };
+	json_t *evs = json_object();
+	for (int i = 0; i < OUT_DS_MAX; i++)
+		json_object_set_new(evs, ds[i], json_integer((json_int_t)os.emitted[i]));
+	json_t *sinks = json_array();
+	for (size_t i = 0; i < out_sink_count(e->out); i++) {
+		const struct out_sink *s = out_sink_at(e->out, i);
+		json_array_append_new(sinks, json_pack("{s:s,s:s,s:I,s:I,s:I}",
+			"name", s->name, "kind", s->ops->kind,
+			"delivered", (json_int_t)s->delivered, "errors", (json_int_t)s->errors,
+			"dropped", (json_int_t)s->dropped));
+	}
+	json_object_set_new(st, "output", json_pack("{s:o,s:I,s:i,s:i,s:o}",
+		"events", evs, "queue_dropped", (json_int_t)os.queue_dropped,
+		"queue_depth", os.queue_depth, "queue_capacity", os.queue_capacity,
+		"sinks", sinks));
+	json_object_set_new(o, "stubwatch", json_pack("{s:o}", "stats", st));
+	ev_emit(e->out, OUT_DS_STATS, "", o);
+}
+
+void eng_finish(struct engine *e)
+{
+	e->finishing = 1;
+	expire_queries(e, e->now, 1);
+	for (struct device *d = tbl_next(e->devices, NULL); d != NULL;
+	     d = tbl_next(e->devices, d))
+		emit_device(e, tbl_key(e->devices, d), d, "exit");
+	eng_emit_stats(e, "exit");
+}
+
+static int cmp_dev_id(const void *a, const void *b)
+{
+	const struct device *x = *(const struct device *const *)a;
+	const struct device *y = *(const struct device *const *)b;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static unsigned pct(uint64_t part, uint64_t whole)
+{
+	return whole ? (unsigned)((part * 100 + whole / 2) / whole) : 0;
+}
+
+void eng_print_summary(struct engine *e, FILE *f)
+{
+	uint32_t n = tbl_count(e->devices);
+	const struct device **list = calloc(n ? n : 1, sizeof(*list));
+	if (list == NULL)
+		return;
+	uint32_t i = 0;
+	for (struct device *d = tbl_next(e->devices, NULL); d != NULL && i < n;
+	     d = tbl_next(e->devices, d))
+		list[i++] = d;
+	qsort(list, i, sizeof(*list), cmp_dev_id);
+
+	fprintf(f, "\nstubwatch: %llu packets, %llu DNS queries, %llu responses, %u devices\n\n",
+		(unsigned long long)e->c.packets, (unsigned long long)e->c.queries,
+		(unsigned long long)e->c.responses, n);
+	fprintf(f, "%-17s %4s %-15s %7s %7s %5s %5s %4s %4s %5s %4s %5s  %s\n",
+		"DEVICE", "VLAN", "IPV4", "QUERIES", "ANSWRD", "UNANS", "EDNS%",
+		"DO%", "TCP", "AAAA%", "V6%", "MDNS", "RESOLVERS (queries)");
+	for (uint32_t j = 0; j < i; j++) {
+		const struct device *d = list[j];
+		const struct dev_key *k = tbl_key(e->devices, d);
+		char id[FMT_IP_LEN], v4[FMT_IP_LEN] = "-";
+		ev_dev_keytext(k, id, sizeof(id));
+		if (d->nv4) {
+			uint8_t ip[16];
+			ip_from_v4(ip, d->v4[d->nv4 - 1]);
+			fmt_ip(v4, ip);
+		}
+		const struct dev_counts *c = &d->c;
+		fprintf(f, "%-17s %4u %-15s %7llu %7llu %5llu %4u%% %3u%% %4llu %4u%% %3u%% %5llu  ",
+			id, k->vlan, v4, (unsigned long long)c->queries,
+			(unsigned long long)c->answered, (unsigned long long)c->unanswered,
+			pct(c->queries_edns, c->queries), pct(c->queries_do, c->queries),
+			(unsigned long long)c->queries_tcp, pct(c->queries_aaaa, c->queries),
+			pct(c->queries_v6, c->queries), (unsigned long long)(c->mdns + c->llmnr));
+		for (unsigned r = 0; r < d->nres; r++) {
+			char rip[FMT_IP_LEN];
+			fmt_ip(rip, d->res[r].ip);
+			fprintf(f, "%s%s(%u)", r ? " " : "", rip, d->res[r].queries);
+		}
+		if (d->nres == 0)
+			fputs("-", f);
+		fputc('\n', f);
+	}
+	free(list);
+}
+
+void eng_get_totals(const struct engine *e, struct eng_totals *t)
+{
+	t->packets = e->c.packets;
+	t->dns_queries = e->c.queries;
+	t->dns_responses = e->c.responses;
+	t->devices = tbl_count(e->devices);
+}

@@ -1,0 +1,50 @@
+/* engine.h — the per-packet pipeline: decode → DNS → state → events.
+ *
+ * One engine per worker. It owns the decoder, the state tables and the
+ * packet clock; it never does I/O itself (events go to the output queue).
+ */
+#ifndef SW_DETECT_ENGINE_H
+#define SW_DETECT_ENGINE_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "capture/capture.h"
+#include "common/config.h"
+#include "output/out.h"
+
+struct engine;
+
+/* Builds the tables the configuration sizes. `sipkey` is 16 random bytes
+ * (NULL: a fixed key). NULL and a message in err on failure. */
+struct engine *eng_new(const struct sw_config *cfg, struct out *out,
+		       const uint8_t *sipkey, char *err, size_t errlen);
+void eng_free(struct engine *e);
+
+/* The capture callback (cap_cb): one frame. */
+void eng_packet(void *arg, int link, uint64_t ts_us, uint32_t caplen,
+		uint32_t wirelen, const uint8_t *frame);
+
+/* Adds capture counters (kernel and interface drops) for stats events. */
+void eng_set_capture_stats(struct engine *e, const struct cap_stats *st);
+
+/* Emits a stubwatch.stats event now (SIGUSR1, periodic, exit). */
+void eng_emit_stats(struct engine *e, const char *reason);
+
+/* End of input: times out every outstanding query, emits the final device
+ * events and stats. */
+void eng_finish(struct engine *e);
+
+/* Prints the readable per-device table (the one-capture use). */
+void eng_print_summary(struct engine *e, FILE *f);
+
+/* Totals for tests and the bench line. */
+struct eng_totals {
+	uint64_t packets;
+	uint64_t dns_queries;
+	uint64_t dns_responses;
+	uint64_t devices;
+};
+void eng_get_totals(const struct engine *e, struct eng_totals *t);
+
+#endif

@@ -1,0 +1,188 @@
+/* state.h — what the sensor remembers: devices, outstanding queries, TCP DNS
+ * streams and IP↔MAC bindings, each a bounded table (common/table.h).
+ *
+ * All time is packet time (microseconds), so a replay is deterministic.
+ * Entries are fixed-size; what outlives a packet is copied into them.
+ */
+#ifndef SW_STATE_STATE_H
+#define SW_STATE_STATE_H
+
+#include <stdint.h>
+
+#include "common/table.h"
+#include "dns/dns.h"
+
+#define DEV_MAX_V4 4        /* addresses remembered per device, newest kept */
+#define DEV_MAX_V6 4
+#define DEV_MAX_RESOLVERS 8 /* IoT devices use one or two; the rest are counted */
+#define DEV_MAX_SIZES 4     /* distinct EDNS UDP sizes remembered */
+#define QRY_NAME 64         /* query name prefix kept for unanswered-query events */
+
+/* A device is a MAC on a VLAN; on links without MACs (raw IP) it is an IP. */
+struct dev_key {
+	uint8_t mac[6];
+	uint16_t vlan;
+	uint8_t ip[16];     /* zero unless by_ip */
+	uint8_t by_ip;
+	uint8_t pad[3];
+};
+
+enum dns_proto { PROTO_DNS = 0, PROTO_MDNS = 1, PROTO_LLMNR = 2 };
+enum dns_transport { TRANS_UDP = 1, TRANS_TCP = 2 };
+
+struct dev_resolver {
+	uint8_t ip[16];
+	uint16_t port;
+	uint8_t transports;   /* bit set of enum dns_transport */
+	uint8_t v6;           /* reached over IPv6 */
+	uint32_t queries;
+	uint32_t responses;
+	uint64_t first_seen;
+	uint64_t last_seen;
+};
+
+struct dev_size {
+	uint16_t size;
+	uint32_t count;
+};
+
+/* Per-device DNS counters. Unicast DNS only, except the mdns/llmnr fields
+ * (DETECTIONS.md: mDNS and LLMNR never count as unicast DNS). */
+struct dev_counts {
+	uint64_t queries;         /* unicast queries sent, retransmissions included */
+	uint64_t retransmissions; /* same ID, name and type while still outstanding */
+	uint64_t queries_udp;
+	uint64_t queries_tcp;
+	uint64_t queries_v6;      /* sent over IPv6 transport */
+	uint64_t queries_edns;    /* carrying an OPT RR */
+	uint64_t queries_do;      /* OPT with DO set */
+	uint64_t queries_a;
+	uint64_t queries_aaaa;
+	uint64_t queries_https;
+	uint64_t queries_other;
+	uint64_t responses;       /* unicast responses received */
+	uint64_t answered;        /* queries matched by a response */
+	uint64_t unanswered;      /* queries timed out */
+	uint64_t unmatched;       /* responses matching no outstanding query */
+	uint64_t rcode[6];        /* NOERROR FORMERR SERVFAIL NXDOMAIN NOTIMP REFUSED */
+	uint64_t rcode_other;
+	uint64_t truncated;       /* responses with TC=1 */
+	uint64_t fragmented;      /* responses that arrived as IP fragments */
+	uint64_t mdns;            /* mDNS messages sent */
+	uint64_t llmnr;           /* LLMNR messages sent */
+	uint64_t rtt_sum_us;
+	uint64_t rtt_max_us;
+};
+
+struct device {
+	uint32_t id;              /* order of first sight, from 1; never reused */
+	uint8_t dirty;            /* something a device event shows has changed */
+	uint8_t nv4, nv6;
+	uint8_t nres;
+	uint8_t nsizes;
+	uint8_t v4[DEV_MAX_V4][4];
+	uint8_t v6[DEV_MAX_V6][16];
+	uint64_t first_seen;
+	uint64_t last_seen;
+	uint64_t last_snapshot;   /* packet time of the last device event */
+	uint64_t res_overflow;    /* queries to resolvers past DEV_MAX_RESOLVERS */
+	struct dev_resolver res[DEV_MAX_RESOLVERS];
+	struct dev_size sizes[DEV_MAX_SIZES];
+	struct dev_counts c;
+};
+
+/* Outstanding query: (device, server, server port, client port, ID, name,
+ * type). The name enters as a hash of its lower-cased form. */
+struct qry_key {
+	uint32_t dev_id;
+	uint8_t server[16];
+	uint16_t server_port;
+	uint16_t client_port;
+	uint16_t id;
+	uint16_t qtype;
+	uint32_t qname_hash;
+};
+
+struct qry {
+	uint64_t first_ts;       /* first transmission */
+	uint64_t last_ts;        /* latest retransmission */
+	uint32_t dev_slot;       /* device table slot, checked against dev_id */
+	uint16_t retries;
+	uint16_t qclass;
+	uint16_t qtype;
+	uint8_t transport;       /* enum dns_transport */
+	uint8_t has_opt;
+	uint8_t edns_do;
+	uint8_t v6;
+	uint16_t udp_size;
+	uint16_t flags;          /* header flags of the query */
+	char qname[QRY_NAME];    /* prefix, NUL-terminated, for unanswered-query events */
+	uint8_t client_ip[16];
+};
+
+/* A TCP connection carrying DNS, normalised so both directions find it:
+ * (a, pa) is the lower endpoint. */
+struct flow_key {
+	uint8_t a[16];
+	uint8_t b[16];
+	uint16_t pa;
+	uint16_t pb;
+	uint16_t vlan;
+	uint16_t pad;
+};
+
+struct flow {
+	uint64_t last_ts;
+	struct dns_tcp dir[2];   /* [0]: a → b, [1]: b → a */
+	int32_t buf[2];          /* reassembly buffer per direction, -1 = none */
+	uint8_t mac[2][6];       /* MAC of a and of b as last seen */
+	uint8_t has_mac;
+	uint8_t fin;             /* FIN/RST seen */
+};
+
+/* IP → MAC as last seen in ARP, NDP or traffic from a local host. */
+struct bind_key {
+	uint8_t ip[16];
+	uint16_t vlan;
+	uint16_t pad;
+};
+
+enum bind_source { BIND_ARP = 1, BIND_NDP = 2, BIND_DNS = 3 };
+
+struct binding {
+	uint8_t mac[6];
+	uint8_t source;          /* enum bind_source */
+	uint8_t changes;         /* times the MAC changed (saturating) */
+	uint64_t first_seen;
+	uint64_t last_seen;
+};
+
+/* Pool of fixed-size buffers for DNS/TCP messages split over segments:
+ * taken when a message spans segments, given back when it completes. */
+struct tcp_pool {
+	uint8_t *mem;
+	uint32_t size;           /* bytes per buffer */
+	uint32_t count;
+	int32_t *free_list;
+	uint32_t nfree;
+	uint64_t exhausted;      /* times a flow needed one and none was free */
+};
+
+int tcp_pool_init(struct tcp_pool *p, uint32_t count, uint32_t size);
+void tcp_pool_fini(struct tcp_pool *p);
+int32_t tcp_pool_take(struct tcp_pool *p);         /* -1 when empty */
+void tcp_pool_give(struct tcp_pool *p, int32_t i);
+uint8_t *tcp_pool_buf(struct tcp_pool *p, int32_t i);
+
+/* Records a use of `ip` by the device; returns 1 when it is new to it. */
+int dev_add_ip(struct device *d, const uint8_t ip[16]);
+
+/* The device's entry for a resolver, created when new (*created = 1), or
+ * NULL when DEV_MAX_RESOLVERS are already tracked. */
+struct dev_resolver *dev_resolver(struct device *d, const uint8_t ip[16],
+				  uint16_t port, uint64_t now, int *created);
+
+/* Counts one advertised EDNS UDP size. */
+void dev_add_size(struct device *d, uint16_t size);
+
+#endif

@@ -48,7 +48,7 @@ PKG_cmocka := libcmocka-dev
 # Targets that need no libraries (clean, deps, help) skip the check.
 NODEP_GOALS := clean deps distclean help uninstall
 ifneq ($(filter-out $(NODEP_GOALS),$(or $(MAKECMDGOALS),all)),)
-MISSING := $(foreach p,$(PKGS),$(if $(shell $(PKG_CONFIG) --exists $(p) && echo y),,$(PKG_$(p))))
+MISSING := $(strip $(foreach p,$(PKGS),$(if $(shell $(PKG_CONFIG) --exists $(p) && echo y),,$(PKG_$(p)))))
 ifneq ($(MISSING),)
 $(error missing libraries; install the Debian packages: $(MISSING) (or run 'make deps'))
 endif
@@ -133,6 +133,7 @@ $(B)/obj/tests/%.o: tests/%.c
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(ALL_CFLAGS) $(CMOCKA_CFLAGS) -c $< -o $@
 
+.SECONDARY:
 .SECONDEXPANSION:
 $(B)/tests/%: $(B)/obj/tests/unit/%.o $$(call objs_for,$$*)
 	@mkdir -p $(dir $@)

@@ -1,0 +1,35 @@
+#!/bin/sh
+# Installs the Debian packages stubwatch builds, tests and benchmarks with,
+# when any is missing. Uses apt-get directly as root, through sudo otherwise.
+set -eu
+
+PKGS="build-essential pkg-config clang libpcap-dev libndpi-dev libmaxminddb-dev
+libhiredis-dev librdkafka-dev libjansson-dev libcmocka-dev redis-server ieee-data
+tshark"
+
+missing=""
+for p in $PKGS; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+		missing="$missing $p"
+	fi
+done
+if [ -z "$missing" ]; then
+	echo "deps: all packages present"
+	exit 0
+fi
+
+if [ "$(id -u)" -eq 0 ]; then
+	SUDO=""
+elif command -v sudo >/dev/null 2>&1; then
+	SUDO="sudo"
+else
+	echo "deps: missing:$missing; run as root or install sudo" >&2
+	exit 1
+fi
+echo "deps: installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+# tshark asks whether non-root users may capture; answer no without a prompt.
+echo "wireshark-common wireshark-common/install-setuid boolean false" | $SUDO debconf-set-selections 2>/dev/null || true
+$SUDO apt-get update -q
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -q --no-install-recommends $missing

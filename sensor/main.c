@@ -1,0 +1,453 @@
+/* main.c — command line, configuration, signals and the run loop.
+ *
+ * Wires the layers together: capture sources feed the engine, the engine
+ * feeds the output queue, the output thread feeds the sinks. Fatal exits
+ * happen only here, at start-up, with a message that says what to fix.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <grp.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "capture/capture.h"
+#include "common/config.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "detect/engine.h"
+#include "output/out.h"
+
+#ifndef SW_VERSION
+#define SW_VERSION "0.0.0"
+#endif
+
+#define MAX_SOURCES CONF_MAX_LIST
+
+struct opts {
+	const char *ifaces[MAX_SOURCES];
+	unsigned nifaces;
+	const char *files[MAX_SOURCES];
+	unsigned nfiles;
+	const char *sinks[MAX_SOURCES];
+	unsigned nsinks;
+	const char *config;
+	const char *filter;
+	int check_config;
+	int summary;
+	int verbosity;
+};
+
+static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t stats_requested;
+static volatile sig_atomic_t reopen_requested;
+static struct cap_src *sources[MAX_SOURCES];
+static unsigned nsources;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+	for (unsigned i = 0; i < nsources; i++)
+		if (sources[i] != NULL)
+			cap_break(sources[i]);
+}
+
+static void on_hup(int sig)
+{
+	(void)sig;
+	reopen_requested = 1;
+}
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	stats_requested = 1;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"Usage: stubwatch [options] (-r FILE ... | -i IFACE ...)\n"
+"\n"
+"Passive sensor that follows every device on the network by its MAC address,\n"
+"decodes its DNS and judges its stub resolver against the IETF IoT DNS\n"
+"guidelines. Events are JSON lines (ECS field names).\n"
+"\n"
+"Input:\n"
+"  -r, --read FILE        replay a pcap or pcapng file; '-' reads standard input;\n"
+"                         repeatable (files are read in the order given)\n"
+"  -i, --interface IFACE  capture live on IFACE (TPACKET_V3 ring); repeatable\n"
+"  -f, --filter BPF       BPF filter (live default: DNS, mDNS, LLMNR, DHCP, ICMPv6,\n"
+"                         ARP, TLS/QUIC on 443/853 and IP fragments; files: none)\n"
+"Output:\n"
+"  -o, --output SINK      where events go; repeatable: 'file:PATH', 'PATH', or '-'\n"
+"                         for standard output. Default: standard output, or a\n"
+"                         readable device table when standard output is a terminal\n"
+"      --log-dns          one stubwatch.dns event per DNS transaction (log.dns = yes)\n"
+"      --summary          print the per-device table at the end as well\n"
+"Configuration:\n"
+"  -c, --config FILE      read 'key = value' settings (see --help-config)\n"
+"      --rules DIR        detection rules folder (rules.dir)\n"
+"  -s, --set KEY=VALUE    set one configuration key, after the file\n"
+"      --check-config     validate the configuration and exit\n"
+"      --help-config      list every configuration key with default and range\n"
+"Other:\n"
+"  -q, --quiet            errors only\n"
+"  -v, --verbose          more messages (repeat for debug)\n"
+"  -V, --version          print the version\n"
+"  -h, --help             this text\n"
+"\n"
+"Signals: SIGINT/SIGTERM drain and stop (final device events and stats);\n"
+"SIGHUP reopens output files; SIGUSR1 writes a stats event now.\n");
+}
+
+static int add_list(const char **list, unsigned *n, const char *v, const char *what)
+{
+	if (*n >= MAX_SOURCES) {
+		log_err("too many %s (at most %d)", what, MAX_SOURCES);
+		return -1;
+	}
+	list[(*n)++] = v;
+	return 0;
+}
+
+static int parse_args(int argc, char **argv, struct opts *o, struct sw_config *cfg)
+{
+	enum { OPT_LOG_DNS = 256, OPT_SUMMARY, OPT_RULES, OPT_CHECK, OPT_HELP_CONFIG };
+	static const struct option longopts[] = {
+		{ "read", required_argument, NULL, 'r' },
+		{ "interface", required_argument, NULL, 'i' },
+		{ "filter", required_argument, NULL, 'f' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "set", required_argument, NULL, 's' },
+		{ "log-dns", no_argument, NULL, OPT_LOG_DNS },
+		{ "summary", no_argument, NULL, OPT_SUMMARY },
+		{ "rules", required_argument, NULL, OPT_RULES },
+		{ "check-config", no_argument, NULL, OPT_CHECK },
+		{ "help-config", no_argument, NULL, OPT_HELP_CONFIG },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	/* Overrides are applied after the config file, in order. */
+	static const char *sets[MAX_SOURCES];
+	unsigned nsets = 0;
+	int log_dns = 0;
+	const char *rules = NULL;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "r:i:f:o:c:s:qvVh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'r': if (add_list(o->files, &o->nfiles, optarg, "files")) return -1; break;
+		case 'i': if (add_list(o->ifaces, &o->nifaces, optarg, "interfaces")) return -1; break;
+		case 'o': if (add_list(o->sinks, &o->nsinks, optarg, "outputs")) return -1; break;
+		case 's': if (add_list(sets, &nsets, optarg, "--set options")) return -1; break;
+		case 'f': o->filter = optarg; break;
+		case 'c': o->config = optarg; break;
+		case 'q': o->verbosity = -1; break;
+		case 'v': if (o->verbosity >= 0) o->verbosity++; break;
+		case OPT_LOG_DNS: log_dns = 1; break;
+		case OPT_SUMMARY: o->summary = 1; break;
+		case OPT_RULES: rules = optarg; break;
+		case OPT_CHECK: o->check_config = 1; break;
+		case OPT_HELP_CONFIG: conf_print_schema(stdout); exit(0);
+		case 'V': printf("stubwatch %s\n", SW_VERSION); exit(0);
+		case 'h': usage(stdout); exit(0);
+		default: usage(stderr); return -1;
+		}
+	}
+	if (optind < argc) {
+		log_err("unexpected argument '%s' (files are read with -r FILE)", argv[optind]);
+		return -1;
+	}
+
+	char err[512];
+	if (o->config != NULL && conf_load(cfg, o->config, err, sizeof(err)) != 0) {
+		log_err("%s", err);
+		return -1;
+	}
+	for (unsigned i = 0; i < nsets; i++) {
+		char key[CONF_STR];
+		const char *eq = strchr(sets[i], '=');
+		if (eq == NULL || (size_t)(eq - sets[i]) >= sizeof(key)) {
+			log_err("--set '%s': expected KEY=VALUE", sets[i]);
+			return -1;
+		}
+		memcpy(key, sets[i], (size_t)(eq - sets[i]));
+		key[eq - sets[i]] = '\0';
+		if (conf_set(cfg, key, eq + 1, "command line", err, sizeof(err)) != 0) {
+			log_err("%s", err);
+			return -1;
+		}
+	}
+	if (log_dns)
+		cfg->log_dns = 1;
+	if (rules != NULL)
+		snprintf(cfg->rules_dir, sizeof(cfg->rules_dir), "%s", rules);
+	if (o->filter != NULL)
+		snprintf(cfg->capture_filter, sizeof(cfg->capture_filter), "%s", o->filter);
+	return 0;
+}
+
+/* Opens one -o sink. Redis and Kafka URLs are recognised so the message can
+ * say what this build lacks instead of mistaking them for file names. */
+static struct out_sink *open_sink(const char *spec, int *to_stdout)
+{
+	char err[512] = "";
+	const char *path = spec;
+	if (strncmp(spec, "redis://", 8) == 0 || strncmp(spec, "unix://", 7) == 0 ||
+	    strncmp(spec, "kafka://", 8) == 0) {
+		log_err("output '%s': this build has no %s sink yet; use file:PATH or '-'",
+			spec, spec[0] == 'k' ? "Kafka" : "Redis");
+		return NULL;
+	}
+	if (strncmp(spec, "file:", 5) == 0)
+		path = spec + 5;
+	if (path[0] == '\0') {
+		log_err("output '%s': empty file name", spec);
+		return NULL;
+	}
+	if (strcmp(path, "-") == 0)
+		*to_stdout = 1;
+	struct out_sink *s = out_file_sink(path, err, sizeof(err));
+	if (s == NULL)
+		log_err("output '%s': %s", spec, err);
+	return s;
+}
+
+static int drop_privileges(const char *user)
+{
+	if (user[0] == '\0' || geteuid() != 0)
+		return 0;
+	struct passwd *pw = getpwnam(user);
+	if (pw == NULL) {
+		log_err("run.user '%s': no such user", user);
+		return -1;
+	}
+	if (setgroups(0, NULL) != 0 || setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0) {
+		log_err("run.user '%s': cannot drop privileges: %s", user, strerror(errno));
+		return -1;
+	}
+	log_info("running as %s", user);
+	return 0;
+}
+
+static void install_signals(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = on_stop;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = on_hup;
+	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = on_usr1;
+	sigaction(SIGUSR1, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+}
+
+static void service_requests(struct engine *eng, struct out *out)
+{
+	if (reopen_requested) {
+		reopen_requested = 0;
+		out_request_reopen(out);
+	}
+	if (stats_requested) {
+		stats_requested = 0;
+		eng_emit_stats(eng, "signal");
+	}
+}
+
+static void update_capture_stats(struct engine *eng)
+{
+	struct cap_stats total = { 0, 0, 0 };
+	for (unsigned i = 0; i < nsources; i++) {
+		struct cap_stats st;
+		if (sources[i] != NULL && cap_get_stats(sources[i], &st) == 0) {
+			total.received += st.received;
+			total.dropped += st.dropped;
+			total.if_dropped += st.if_dropped;
+		}
+	}
+	eng_set_capture_stats(eng, &total);
+}
+
+/* Files one after the other, each to its end. A damaged file is reported
+ * and what was read of it is kept. */
+static int run_files(const struct opts *o, const struct sw_config *cfg, struct engine *eng,
+		     struct out *out)
+{
+	int rc = 0;
+	struct cap_conf cc = { cfg->capture_snaplen, cfg->capture_promisc,
+			       cfg->capture_ring_size, cfg->capture_timeout_ms,
+			       cfg->capture_filter };
+	for (unsigned i = 0; i < o->nfiles && !stop_requested; i++) {
+		char err[512];
+		struct cap_src *s = cap_open_file(o->files[i], &cc, err, sizeof(err));
+		if (s == NULL) {
+			log_err("%s", err);
+			rc = 1;
+			continue;
+		}
+		sources[0] = s;
+		nsources = 1;
+		for (;;) {
+			int n = cap_dispatch(s, 4096, eng_packet, eng);
+			service_requests(eng, out);
+			if (n == CAP_EOF || n == CAP_BREAK || stop_requested)
+				break;
+			if (n == CAP_ERROR) {
+				log_err("%s: %s (events up to this point are kept)",
+					o->files[i], cap_error(s));
+				rc = 1;
+				break;
+			}
+		}
+		nsources = 0;
+		sources[0] = NULL;
+		cap_close(s);
+	}
+	return rc;
+}
+
+static int run_live(const struct opts *o, const struct sw_config *cfg, struct engine *eng,
+		    struct out *out)
+{
+	struct cap_conf cc = { cfg->capture_snaplen, cfg->capture_promisc,
+			       cfg->capture_ring_size, cfg->capture_timeout_ms,
+			       cfg->capture_filter };
+	struct pollfd pfd[MAX_SOURCES];
+	for (unsigned i = 0; i < o->nifaces; i++) {
+		char err[512];
+		struct cap_src *s = cap_open_live(o->ifaces[i], &cc, err, sizeof(err));
+		if (s == NULL) {
+			log_err("%s", err);
+			return 1;
+		}
+		sources[nsources++] = s;
+		pfd[i].fd = cap_fd(s);
+		pfd[i].events = POLLIN;
+	}
+	if (drop_privileges(cfg->run_user) != 0)
+		return 1;
+	int rc = 0;
+	while (!stop_requested) {
+		int timeout = (int)(cfg->capture_timeout_ms ? cfg->capture_timeout_ms : 100);
+		if (poll(pfd, nsources, timeout) < 0 && errno != EINTR) {
+			log_err("poll: %s", strerror(errno));
+			rc = 1;
+			break;
+		}
+		for (unsigned i = 0; i < nsources && !stop_requested; i++) {
+			int n = cap_dispatch(sources[i], -1, eng_packet, eng);
+			if (n == CAP_ERROR) {
+				log_err("%s: %s", cap_name(sources[i]), cap_error(sources[i]));
+				stop_requested = 1;
+				rc = 1;
+			}
+		}
+		update_capture_stats(eng);
+		service_requests(eng, out);
+	}
+	update_capture_stats(eng);
+	for (unsigned i = 0; i < nsources; i++)
+		cap_close(sources[i]);
+	nsources = 0;
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct sw_config cfg;
+	struct opts o;
+	memset(&o, 0, sizeof(o));
+	conf_defaults(&cfg);
+	if (parse_args(argc, argv, &o, &cfg) != 0)
+		return 2;
+	log_set_level(o.verbosity < 0 ? LOG_ERR :
+		      (cfg.log_level + o.verbosity > LOG_DEBUG ? LOG_DEBUG : cfg.log_level + o.verbosity));
+	if (o.check_config) {
+		printf("configuration OK%s%s\n", o.config ? ": " : " (defaults)",
+		       o.config ? o.config : "");
+		return 0;
+	}
+	if (o.nfiles == 0 && o.nifaces == 0) {
+		log_err("nothing to read: give -r FILE (a capture) or -i IFACE (live); see --help");
+		return 2;
+	}
+	if (o.nfiles > 0 && o.nifaces > 0) {
+		log_err("-r and -i cannot be mixed: replay files or capture live, not both");
+		return 2;
+	}
+	if (cfg.observer_name[0] == '\0' && gethostname(cfg.observer_name, sizeof(cfg.observer_name) - 1) != 0)
+		snprintf(cfg.observer_name, sizeof(cfg.observer_name), "stubwatch");
+
+	struct out *out = out_new(cfg.output_queue_size);
+	if (out == NULL) {
+		log_err("cannot allocate the event queue (output.queue_size=%u)", cfg.output_queue_size);
+		return 1;
+	}
+	/* A replay loses nothing by waiting for the sinks; live capture must not. */
+	out_set_blocking(out, o.nfiles > 0);
+	int to_stdout = 0;
+	for (unsigned i = 0; i < o.nsinks; i++) {
+		struct out_sink *s = open_sink(o.sinks[i], &to_stdout);
+		if (s == NULL || out_add_sink(out, s) != 0)
+			return 1;
+	}
+	if (o.nsinks == 0 && cfg.output_file[0] != '\0') {
+		struct out_sink *s = open_sink(cfg.output_file, &to_stdout);
+		if (s == NULL || out_add_sink(out, s) != 0)
+			return 1;
+	}
+	int summary = o.summary;
+	if (o.nsinks == 0 && cfg.output_file[0] == '\0') {
+		if (isatty(STDOUT_FILENO)) {
+			summary = 1; /* a person is reading: the table, not raw JSON */
+		} else {
+			struct out_sink *s = open_sink("-", &to_stdout);
+			if (s == NULL || out_add_sink(out, s) != 0)
+				return 1;
+		}
+	}
+
+	uint8_t sipkey[16];
+	if (getrandom(sipkey, sizeof(sipkey), 0) != (ssize_t)sizeof(sipkey)) {
+		log_err("cannot read random bytes for the hash key: %s", strerror(errno));
+		return 1;
+	}
+	char err[512];
+	struct engine *eng = eng_new(&cfg, out, sipkey, err, sizeof(err));
+	if (eng == NULL) {
+		log_err("%s", err);
+		return 1;
+	}
+	install_signals();
+	if (out_start(out) != 0) {
+		log_err("cannot start the output thread");
+		return 1;
+	}
+
+	int rc = o.nfiles > 0 ? run_files(&o, &cfg, eng, out) : run_live(&o, &cfg, eng, out);
+
+	eng_finish(eng);
+	out_stop(out);
+	if (summary) {
+		/* After the sinks are flushed, so the table is not interleaved with
+		 * JSON on a shared standard output. */
+		eng_print_summary(eng, to_stdout ? stderr : stdout);
+	}
+	eng_free(eng);
+	return rc;
+}

@@ -50,29 +50,37 @@ static const uint8_t name_cls[256] = {
 	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
 };
 
-/* Writes one label's bytes at out[*o]; keeps room for the final NUL.
- * Returns 0 or SW_EFULL. */
+/* Writes one label's bytes at out[*o]; keeps room for the final NUL and
+ * never writes half an escape. Returns 0 or SW_EFULL (*o then counts what
+ * fitted). */
 static int name_put_label(const uint8_t *p, size_t n, char *out, size_t outsz,
 			  size_t *o, int lower)
 {
 	size_t k = *o;
-	for (size_t i = 0; i < n; i++) {
+	int rc = 0;
+	for (size_t i = 0; i < n && rc == 0; i++) {
 		uint8_t b = p[i];
 		switch (name_cls[b]) {
 		case 0:
-			if (outsz - k < 2)
-				return SW_EFULL;
+			if (outsz - k < 2) {
+				rc = SW_EFULL;
+				break;
+			}
 			out[k++] = (char)(lower ? name_lower[b] : b);
 			break;
 		case 1:
-			if (outsz - k < 3)
-				return SW_EFULL;
+			if (outsz - k < 3) {
+				rc = SW_EFULL;
+				break;
+			}
 			out[k++] = '\\';
 			out[k++] = '.';
 			break;
 		default:
-			if (outsz - k < 5)
-				return SW_EFULL;
+			if (outsz - k < 5) {
+				rc = SW_EFULL;
+				break;
+			}
 			out[k++] = '\\';
 			out[k++] = (char)('0' + b / 100);
 			out[k++] = (char)('0' + b / 10 % 10);
@@ -81,7 +89,7 @@ static int name_put_label(const uint8_t *p, size_t n, char *out, size_t outsz,
 		}
 	}
 	*o = k;
-	return 0;
+	return rc;
 }
 
 /* The one name walker. Reads the name at `off`, following compression

@@ -45,6 +45,12 @@ struct out_sink_ops {
 	void (*close)(struct out_sink *s);
 };
 
+/* Counters: `delivered` is kept by the queue (events a sink's write accepted);
+ * `errors` (failed writes, reconnects) and `dropped` (events the sink accepted
+ * but then lost, e.g. a failed write(2)) by the sink itself, from the output
+ * thread. The queue also adds to `dropped` what it gives up offering to a
+ * sink that stays stuck while out_stop drains. Read them from other threads
+ * through out_get_sink_stats(), not through the struct. */
 struct out_sink {
 	const struct out_sink_ops *ops;
 	char name[64];       /* e.g. "file:/var/log/x.json" */
@@ -55,6 +61,15 @@ struct out_sink {
 };
 
 struct out;
+
+/* Sinks one queue feeds: -o is repeatable; a file, Redis and Kafka sink and a
+ * few more files is the most a deployment has asked for. */
+#define OUT_MAX_SINKS 8
+
+/* Events the output thread hands each sink per write call: enough to
+ * amortise a wake-up, a Redis pipeline or a write(2) (256 × ~400 B ≈ 100 KB),
+ * small enough that one batch is a fraction of a millisecond of work. */
+#define OUT_BATCH 256
 
 /* Creates the queue (capacity events) and starts no thread yet. */
 struct out *out_new(uint32_t capacity);
@@ -76,17 +91,24 @@ int out_start(struct out *o);
 
 /* Queues one event; takes ownership of json (malloc'd). Never blocks: when
  * the queue is full the event is freed and counted as dropped. Returns 0 or
- * SW_EFULL. Capture thread only. */
+ * SW_EFULL. Capture thread only. (In blocking mode, once started, it waits
+ * for room instead. A bad dataset or NULL json: SW_EINVAL, json freed.) */
 int out_emit(struct out *o, int dataset, const char *key, char *json, size_t len);
 
 /* Asks the output thread to reopen sinks (SIGHUP). Async-signal-safe. */
 void out_request_reopen(struct out *o);
 
+/* Waits until every event emitted so far has been offered to every sink and
+ * the sinks flushed (SIGUSR1 stats, tests). Producer thread only; returns at
+ * once when the thread is not started. */
+void out_drain(struct out *o);
+
 /* Drains the queue into every sink, flushes, joins the thread, closes the
  * sinks and frees everything. */
 void out_stop(struct out *o);
 
-/* Counters for stubwatch.stats. */
+/* Counters for stubwatch.stats. emitted[] counts every event offered to
+ * out_emit, queued or dropped; safe to read from any thread. */
 struct out_stats {
 	uint64_t emitted[OUT_DS_MAX];
 	uint64_t queue_dropped;
@@ -97,5 +119,16 @@ void out_get_stats(struct out *o, struct out_stats *st);
 /* Number of sinks and one sink's counters (for stats). */
 size_t out_sink_count(struct out *o);
 const struct out_sink *out_sink_at(struct out *o, size_t i);
+
+/* A consistent copy of sink i's counters, safe from any thread while the
+ * output thread runs (it refreshes the copy after every batch). Returns 0 or
+ * SW_EINVAL for a bad index. */
+struct out_sink_stats {
+	char name[64];
+	uint64_t delivered;
+	uint64_t errors;
+	uint64_t dropped;
+};
+int out_get_sink_stats(struct out *o, size_t i, struct out_sink_stats *st);
 
 #endif

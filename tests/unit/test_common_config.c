@@ -89,6 +89,7 @@ static const struct unit_case duration_cases[] = {
 
 static void test_size_units(void **state)
 {
+	(void)state;
 	for (size_t i = 0; i < sizeof(size_cases) / sizeof(size_cases[0]); i++) {
 		const struct unit_case *t = &size_cases[i];
 		uint64_t v = 12345;
@@ -102,6 +103,7 @@ static void test_size_units(void **state)
 
 static void test_duration_units(void **state)
 {
+	(void)state;
 	for (size_t i = 0; i < sizeof(duration_cases) / sizeof(duration_cases[0]); i++) {
 		const struct unit_case *t = &duration_cases[i];
 		uint64_t v = 12345;
@@ -115,6 +117,7 @@ static void test_duration_units(void **state)
 
 static void test_bools(void **state)
 {
+	(void)state;
 	static const struct {
 		const char *in;
 		int rc, want;
@@ -137,6 +140,7 @@ static void test_bools(void **state)
 
 static void test_defaults(void **state)
 {
+	(void)state;
 	struct sw_config c;
 
 	conf_defaults(&c);
@@ -237,6 +241,7 @@ static const struct bad_case bad_cases[] = {
 
 static void test_bad_files(void **state)
 {
+	(void)state;
 	for (size_t i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {
 		const struct bad_case *t = &bad_cases[i];
 		struct sw_config c, before;
@@ -257,6 +262,7 @@ static void test_bad_files(void **state)
 
 static void test_string_too_long(void **state)
 {
+	(void)state;
 	char text[600], err[512];
 	struct sw_config c;
 
@@ -275,6 +281,7 @@ static void test_string_too_long(void **state)
  * never copies more than the limit into its line buffer. */
 static void test_long_lines(void **state)
 {
+	(void)state;
 	size_t len = 3 * CONF_LINE_MAX;
 	char *text = malloc(len);
 	char err[512];
@@ -303,6 +310,7 @@ static void test_long_lines(void **state)
 
 static void test_nul_byte(void **state)
 {
+	(void)state;
 	static const char text[] = "devices.max = 10\0000\n";
 	char err[512];
 	struct sw_config c;
@@ -329,6 +337,7 @@ static struct sw_config *load_ok(const char *text)
 
 static void test_every_key(void **state)
 {
+	(void)state;
 	const struct sw_config *c = load_ok(
 		"capture.ring_size = 128MiB\n"
 		"capture.snaplen = 1500\n"
@@ -381,6 +390,7 @@ static void test_every_key(void **state)
 
 static void test_enum_values(void **state)
 {
+	(void)state;
 	static const char *const names[] = { "error", "warning", "info", "debug" };
 	char text[64];
 
@@ -393,6 +403,7 @@ static void test_enum_values(void **state)
 
 static void test_quotes_and_comments(void **state)
 {
+	(void)state;
 	const struct sw_config *c;
 
 	c = load_ok("observer.name = \"a \\\"b\\\" \\\\ # c\"   # trailing comment\n");
@@ -419,6 +430,7 @@ static void test_quotes_and_comments(void **state)
 
 static void test_empty_and_comment_only(void **state)
 {
+	(void)state;
 	struct sw_config d;
 
 	conf_defaults(&d);
@@ -430,6 +442,7 @@ static void test_empty_and_comment_only(void **state)
 
 static void test_duplicate_last_wins(void **state)
 {
+	(void)state;
 	const struct sw_config *c = load_ok(
 		"devices.max = 100\ndevices.max = 300\n"
 		"output.kafka.brokers = a:9092\noutput.kafka.brokers = b:9092\n");
@@ -441,6 +454,7 @@ static void test_duplicate_last_wins(void **state)
 
 static void test_crlf(void **state)
 {
+	(void)state;
 	const struct sw_config *c = load_ok(
 		"# windows\r\n\r\nflows.timeout = 90s\r\nobserver.name = \"x\"\r\n"
 		"rules.dir = r # c\r\nlog.dns = yes\r\n");
@@ -453,6 +467,7 @@ static void test_crlf(void **state)
 
 static void test_passthrough(void **state)
 {
+	(void)state;
 	const struct sw_config *c = load_ok(
 		"output.kafka.property.security.protocol = SASL_SSL\n"
 		"output.kafka.property.sasl.password = \"p#ss w\\\"rd\"\n"
@@ -471,6 +486,7 @@ static void test_passthrough(void **state)
 
 static void test_passthrough_full(void **state)
 {
+	(void)state;
 	char text[4096], err[512];
 	size_t n = 0;
 	struct sw_config c;
@@ -495,6 +511,7 @@ static void test_passthrough_full(void **state)
 
 static void test_conf_set(void **state)
 {
+	(void)state;
 	struct sw_config c;
 	char err[512];
 
@@ -529,6 +546,7 @@ static void test_conf_set(void **state)
 
 static void test_missing_file(void **state)
 {
+	(void)state;
 	struct sw_config c;
 	char err[512];
 
@@ -542,6 +560,7 @@ static void test_missing_file(void **state)
 
 static void test_load_file(void **state)
 {
+	(void)state;
 	char path[] = "/tmp/stubwatch-test-conf-XXXXXX";
 	static const char text[] = "devices.max = 1024\nlog.level = info\n";
 	char err[512], want[600];
@@ -568,6 +587,7 @@ static void test_load_file(void **state)
  * from the repository root). */
 static void test_example_file(void **state)
 {
+	(void)state;
 	struct sw_config c, d;
 	char err[512], *gen = NULL, *file;
 	size_t genlen = 0;
@@ -599,6 +619,7 @@ static void test_example_file(void **state)
 /* Every row of --help-config starts its columns where the header's do. */
 static void test_print_schema(void **state)
 {
+	(void)state;
 	char *out = NULL, *line, *save = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&out, &len);

@@ -87,7 +87,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 DEPS_common := common
 DEPS_decode := common decode
 DEPS_dns := common dns
-DEPS_output := common output
+DEPS_output := common dns state output
 DEPS_capture := common capture
 DEPS_state := common decode dns state
 DEPS_dhcp := common dhcp

@@ -224,6 +224,19 @@ static struct out_sink *open_sink(const char *spec, int *to_stdout)
 	return s;
 }
 
+static int add_sink(struct out *out, const char *spec, int *to_stdout)
+{
+	struct out_sink *s = open_sink(spec, to_stdout);
+	if (s == NULL)
+		return -1;
+	if (out_add_sink(out, s) != 0) {
+		log_err("output '%s': too many outputs", spec);
+		s->ops->close(s);
+		return -1;
+	}
+	return 0;
+}
+
 static int drop_privileges(const char *user)
 {
 	if (user[0] == '\0' || geteuid() != 0)
@@ -402,13 +415,11 @@ int main(int argc, char **argv)
 	out_set_blocking(out, o.nfiles > 0);
 	int to_stdout = 0;
 	for (unsigned i = 0; i < o.nsinks; i++) {
-		struct out_sink *s = open_sink(o.sinks[i], &to_stdout);
-		if (s == NULL || out_add_sink(out, s) != 0)
+		if (add_sink(out, o.sinks[i], &to_stdout) != 0)
 			return 1;
 	}
 	if (o.nsinks == 0 && cfg.output_file[0] != '\0') {
-		struct out_sink *s = open_sink(cfg.output_file, &to_stdout);
-		if (s == NULL || out_add_sink(out, s) != 0)
+		if (add_sink(out, cfg.output_file, &to_stdout) != 0)
 			return 1;
 	}
 	int summary = o.summary;
@@ -416,8 +427,7 @@ int main(int argc, char **argv)
 		if (isatty(STDOUT_FILENO)) {
 			summary = 1; /* a person is reading: the table, not raw JSON */
 		} else {
-			struct out_sink *s = open_sink("-", &to_stdout);
-			if (s == NULL || out_add_sink(out, s) != 0)
+			if (add_sink(out, "-", &to_stdout) != 0)
 				return 1;
 		}
 	}
@@ -433,6 +443,7 @@ int main(int argc, char **argv)
 		log_err("%s", err);
 		return 1;
 	}
+	eng_set_deterministic(eng, o.nfiles > 0);
 	install_signals();
 	if (out_start(out) != 0) {
 		log_err("cannot start the output thread");

@@ -77,6 +77,7 @@ struct engine {
 	uint64_t next_stats;
 	uint32_t sweep_slot;      /* snapshot sweep position in the device table */
 	int finishing;
+	int deterministic;        /* replay: stats wait for the sinks to catch up */
 	struct cap_stats cap;
 	struct eng_counts c;
 };
@@ -699,6 +700,11 @@ void eng_packet(void *arg, int link, uint64_t ts_us, uint32_t caplen,
 	}
 }
 
+void eng_set_deterministic(struct engine *e, int on)
+{
+	e->deterministic = on;
+}
+
 void eng_set_capture_stats(struct engine *e, const struct cap_stats *st)
 {
 	e->cap = *st;
@@ -712,6 +718,10 @@ static json_t *table_json(const struct tbl *t)
 
 void eng_emit_stats(struct engine *e, const char *reason)
 {
+	/* In a replay the stats must not depend on how far the output thread
+	 * got: wait until it has delivered everything before this event. */
+	if (e->deterministic)
+		out_drain(e->out);
 	json_t *o = ev_base(e->now, "metric", "stubwatch.stats", e->observer);
 	json_object_set_new(json_object_get(o, "event"), "reason", json_string(reason));
 	json_t *st = json_object();
@@ -781,11 +791,13 @@ void eng_emit_stats(struct engine *e, const char *reason)
 		json_object_set_new(evs, ds[i], json_integer((json_int_t)os.emitted[i]));
 	json_t *sinks = json_array();
 	for (size_t i = 0; i < out_sink_count(e->out); i++) {
-		const struct out_sink *s = out_sink_at(e->out, i);
+		struct out_sink_stats ss;
+		if (out_get_sink_stats(e->out, i, &ss) != 0)
+			continue;
 		json_array_append_new(sinks, json_pack("{s:s,s:s,s:I,s:I,s:I}",
-			"name", s->name, "kind", s->ops->kind,
-			"delivered", (json_int_t)s->delivered, "errors", (json_int_t)s->errors,
-			"dropped", (json_int_t)s->dropped));
+			"name", ss.name, "kind", out_sink_at(e->out, i)->ops->kind,
+			"delivered", (json_int_t)ss.delivered, "errors", (json_int_t)ss.errors,
+			"dropped", (json_int_t)ss.dropped));
 	}
 	json_object_set_new(st, "output", json_pack("{s:o,s:I,s:i,s:i,s:o}",
 		"events", evs, "queue_dropped", (json_int_t)os.queue_dropped,

@@ -25,6 +25,10 @@ void eng_free(struct engine *e);
 void eng_packet(void *arg, int link, uint64_t ts_us, uint32_t caplen,
 		uint32_t wirelen, const uint8_t *frame);
 
+/* Replays: stats events wait for the output thread to catch up, so their
+ * delivery counters (and so the whole output) are the same on every run. */
+void eng_set_deterministic(struct engine *e, int on);
+
 /* Adds capture counters (kernel and interface drops) for stats events. */
 void eng_set_capture_stats(struct engine *e, const struct cap_stats *st);
 

@@ -364,7 +364,7 @@ json_t *ev_dns(const char *observer, const struct ev_dns_txn *t)
 
 int ev_emit(struct out *o, int dataset, const char *key, json_t *obj)
 {
-	char *s = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	char *s = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
 	json_decref(obj);
 	if (s == NULL)
 		return SW_ENOMEM;

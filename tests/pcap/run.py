@@ -1,0 +1,190 @@
+#!/usr/bin/env python3
+"""pcap regression cases: tests/pcap/<case>/case.json.
+
+A case names its input — "craft": a capture built by tests/pcap/craft.py, or
+"gen": arguments for the project's generator (build/swgen) — the sensor's
+extra arguments ("args"), and what the events must hold ("expect"):
+
+  {"select": {"event.dataset": "stubwatch.device", "event.reason": "exit"},
+   "count": 1,
+   "fields": {"stubwatch.dns.queries": 5, "device.ip": {"$len": 1}}}
+
+"select" picks events whose dotted paths equal the values; "count" is how
+many must be picked (default: at least one); "fields" must hold in every
+picked event. A value may be {"$len": n}, {"$gt": n}, {"$ge": n}, {"$lt": n},
+{"$contains": x} or {"$absent": true}. Gen cases with "truth": true also
+compare every device's counts with the generator's ground truth. Every case
+is run twice and the outputs must be byte-identical (replays are
+deterministic). Prints 'N passed, N failed'.
+"""
+import glob
+import json
+import os
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+B = os.environ.get("B", "build")
+sys.path.insert(0, HERE)
+import craft  # noqa: E402
+
+MISSING = object()
+
+
+def get(ev, path):
+    cur = ev
+    for part in path.split("."):
+        if isinstance(cur, dict):
+            if part in cur:
+                cur = cur[part]
+                continue
+            # ECS keys such as "@timestamp" or dotted names stored flat.
+            return MISSING
+        if isinstance(cur, list) and part.isdigit() and int(part) < len(cur):
+            cur = cur[int(part)]
+            continue
+        return MISSING
+    return cur
+
+
+def holds(value, want):
+    if isinstance(want, dict) and len(want) == 1 and next(iter(want)).startswith("$"):
+        op, arg = next(iter(want.items()))
+        if op == "$absent":
+            return (value is MISSING) == bool(arg)
+        if value is MISSING:
+            return False
+        if op == "$len":
+            return hasattr(value, "__len__") and len(value) == arg
+        if op == "$gt":
+            return value > arg
+        if op == "$ge":
+            return value >= arg
+        if op == "$lt":
+            return value < arg
+        if op == "$contains":
+            return arg in value
+        raise SystemExit("unknown operator %s" % op)
+    return value == want
+
+
+def check_expect(events, exp):
+    sel = exp.get("select", {})
+    picked = [e for e in events if all(holds(get(e, k), v) for k, v in sel.items())]
+    errs = []
+    if "count" in exp:
+        if len(picked) != exp["count"]:
+            errs.append("select %s: %d events, expected %d" % (json.dumps(sel), len(picked), exp["count"]))
+    elif not picked:
+        errs.append("select %s: no event" % json.dumps(sel))
+    for e in picked:
+        for k, v in exp.get("fields", {}).items():
+            got = get(e, k)
+            if not holds(got, v):
+                errs.append("select %s: %s = %s, expected %s" % (
+                    json.dumps(sel), k, "(absent)" if got is MISSING else json.dumps(got), json.dumps(v)))
+    return errs
+
+
+def check_truth(events, truth):
+    """Every device of the generator's truth must show the same counts."""
+    errs = []
+    exits = {}
+    for e in events:
+        if get(e, "event.dataset") == "stubwatch.device" and get(e, "event.reason") == "exit":
+            exits[(get(e, "device.id"), get(e, "device.vlan"))] = e
+    for dev in truth["devices"]:
+        key = (dev["mac"], dev.get("vlan", 0))
+        want = dev["dns"]
+        if want.get("queries", 0) == 0 and want.get("mdns", 0) == 0 and want.get("llmnr", 0) == 0 \
+                and want.get("responses", 0) == 0:
+            continue
+        e = exits.get(key)
+        if e is None:
+            errs.append("truth: device %s vlan %s has no exit event" % key)
+            continue
+        for field, path in TRUTH_FIELDS:
+            if field in want:
+                got = get(e, path)
+                if got != want[field]:
+                    errs.append("truth: %s vlan %s %s = %s, generator says %s" % (
+                        key[0], key[1], path, got, want[field]))
+    return errs
+
+
+# generator truth field -> path in the sensor's exit device event
+TRUTH_FIELDS = [
+    ("queries", "stubwatch.dns.queries"),
+    ("queries_udp", "stubwatch.dns.transport.udp"),
+    ("queries_tcp", "stubwatch.dns.transport.tcp"),
+    ("responses", "stubwatch.dns.responses"),
+    ("queries_edns", "stubwatch.dns.edns.queries"),
+    ("queries_aaaa", "stubwatch.dns.aaaa.queries"),
+    ("queries_v6", "stubwatch.dns.ipv6_transport.queries"),
+    ("mdns", "stubwatch.dns.mdns.messages"),
+    ("llmnr", "stubwatch.dns.llmnr.messages"),
+]
+
+
+def run_sensor(pcap, args, out):
+    if os.path.exists(out):
+        os.unlink(out)
+    cmd = [os.path.join(B, "stubwatch"), "-q", "-r", pcap, "-o", "file:" + out] + args
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=600)
+    with open(out, "rb") as f:
+        data = f.read()
+    return p, data
+
+
+def main():
+    outdir = os.path.join(B, "pcap-cases")
+    os.makedirs(outdir, exist_ok=True)
+    only = sys.argv[1:]
+    passed = failed = 0
+    for path in sorted(glob.glob(os.path.join(HERE, "*", "case.json"))):
+        name = os.path.basename(os.path.dirname(path))
+        if only and name not in only:
+            continue
+        with open(path, encoding="utf-8") as f:
+            case = json.load(f)
+        pcap = os.path.join(outdir, name + ".pcap")
+        truth = None
+        if "craft" in case:
+            craft.craft(case["craft"], pcap)
+        else:
+            tpath = os.path.join(outdir, name + ".truth.json")
+            subprocess.run([os.path.join(B, "swgen"), "-o", pcap, "--truth", tpath] + case["gen"],
+                           check=True)
+            with open(tpath, encoding="utf-8") as f:
+                truth = json.load(f)
+        args = case.get("args", [])
+        out = os.path.join(outdir, name + ".json")
+        # Both replays write to the same path: the sink's name is in the stats.
+        p1, d1 = run_sensor(pcap, args, out)
+        p2, d2 = run_sensor(pcap, args, out)
+        errs = []
+        if p1.returncode != case.get("exit", 0):
+            errs.append("exit %d: %s" % (p1.returncode, p1.stderr.decode(errors="replace")[-1500:]))
+        if d1 != d2:
+            errs.append("two replays gave different output")
+        events = [json.loads(line) for line in d1.decode().splitlines()]
+        for exp in case.get("expect", []):
+            errs += check_expect(events, exp)
+        if case.get("truth") and truth is not None:
+            errs += check_truth(events, truth)
+        if errs:
+            failed += 1
+            print("FAIL %s" % name)
+            for e in errs[:20]:
+                print("     " + e)
+        else:
+            passed += 1
+            print("ok   %s (%d events)" % (name, len(events)))
+    print("pcap cases: %d passed, %d failed" % (passed, failed))
+    print("%d passed, %d failed" % (passed, failed))
+    return 1 if failed or passed == 0 else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

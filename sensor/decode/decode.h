@@ -74,7 +74,21 @@ enum dec_anomaly {
 /* One decoded packet. Addresses are 16 bytes; IPv4 ones are stored
  * IPv4-mapped (::ffff:a.b.c.d, RFC 4291 §2.5.5.2) so every key is one size.
  * `payload` points into the frame or into the decoder's reassembly buffer and
- * is valid only until the next dec_frame() call. */
+ * is valid only until the next dec_frame() call.
+ *
+ * dec_frame() does not clear the struct (it runs for every packet); it sets
+ * only the fields a packet's kind makes valid. Read nothing else:
+ *   every frame:   ts_us, wirelen, kind, has_mac, outgoing, nvlan, vlan,
+ *                  vlan_outer, reassembled (the rest may hold any value
+ *                  on PKT_NONE)
+ *   has_mac == 1:  src_mac, dst_mac (dst_mac is zero on Linux cooked links)
+ *   PKT_IP:        ip_ver, ip_ttl, l4, src_ip, dst_ip, ip_len, sport, dport
+ *                  (0 unless l4 is UDP or TCP), payload, payload_len
+ *     l4 == TCP:   tcp_flags (the whole flags byte), tcp_seq, tcp_ack
+ *     l4 == ICMPv6 (IPv6 only): icmp_type, icmp_code
+ *     other l4 (ICMPv4, ESP, no-next-header…): payload is what follows the
+ *                  IP headers; the packet is handed on so devices are seen
+ *   PKT_ARP:       arp_op, arp_sha, arp_spa, arp_tha, arp_tpa */
 struct pkt {
 	uint64_t ts_us;          /* packet time, microseconds since the epoch */
 	uint32_t wirelen;        /* frame length on the wire */

@@ -102,11 +102,17 @@ objs_for = $(filter $(foreach l,$(DEPS_$(call layer_of,$(1))),$(B)/obj/sensor/$(
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_REPLAY := $(FUZZ_SRCS:tests/fuzz/%.c=$(B)/fuzz/%)
 
+# Integration programs: tests/integration/<name>.c, linked with every sensor
+# object; tests/integration/run.sh drives them (real redis-server, librdkafka
+# mock cluster on loopback).
+ITEST_SRCS := $(wildcard tests/integration/*.c)
+ITEST_BINS := $(ITEST_SRCS:tests/integration/%.c=$(B)/itest/%)
+
 # Tools the project owns: the capture generator and the libpcap floor.
 SWGEN := $(B)/swgen
 FLOOR := $(B)/pcapfloor
 
-.PHONY: all check check-unit check-fuzz check-pcap check-corpus check-layering \
+.PHONY: all check check-unit check-fuzz check-pcap check-corpus check-layering check-integration \
 	bench demo deps install uninstall clean fuzz help
 
 all: $(SENSOR) $(SWGEN) $(FLOOR)
@@ -140,6 +146,11 @@ $(B)/tests/%: $(B)/obj/tests/unit/%.o $$(call objs_for,$$*)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(LIBS)
 
+$(B)/itest/%: $(B)/obj/tests/integration/%.o $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
 $(B)/fuzz/%: $(B)/obj/tests/fuzz/%.o $(B)/obj/tests/fuzz/replay_main.o $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
@@ -155,7 +166,7 @@ fuzz:
 		-fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) $$f $(LIB_SRCS) \
 		-o build-fuzz/$$n $(LIBS) || exit 1; done
 
-check: check-layering check-unit check-fuzz check-pcap check-corpus
+check: check-layering check-unit check-fuzz check-pcap check-integration check-corpus
 	@echo "make check: all suites passed"
 
 check-unit: $(UNIT_BINS)
@@ -171,6 +182,10 @@ fuzz-replay: $(FUZZ_REPLAY)
 
 check-pcap: $(SENSOR) $(SWGEN)
 	$(Q)B=$(B) tests/pcap/run.sh
+
+check-integration: $(SENSOR) $(SWGEN) $(ITEST_BINS)
+	$(Q)if [ -x tests/integration/run.sh ]; then B=$(B) tests/integration/run.sh; \
+	else echo "integration: no tests yet"; fi
 
 check-corpus: $(SENSOR)
 	$(Q)B=$(B) tests/corpus/run.sh

@@ -80,7 +80,18 @@ static int tcp_consume(struct dns_tcp *t, struct rd *r, uint8_t *buf,
 			t->prefix_have = 2;
 			continue;
 		}
-		/* Assembling: prefix_have == 2, have < need. */
+		/* Assembling: prefix_have == 2, have < need. The caller's
+		 * buffer may have shrunk since the message began (a new cap
+		 * for this call): never write past it, skip the rest. */
+		if (t->need > cap || buf == NULL) {
+			t->skipping = 1;
+			t->skip_left = (uint16_t)(t->need - t->have);
+			t->need = 0;
+			t->have = 0;
+			t->prefix_have = 0;
+			ev |= DNS_TCP_OVERSIZE;
+			continue;
+		}
 		size_t k = rd_left(r);
 		if (k > (size_t)(t->need - t->have))
 			k = (size_t)(t->need - t->have);

@@ -145,7 +145,9 @@ struct engine *eng_new(const struct sw_config *cfg, struct out *out,
 		memcpy(e->sipkey, "stubwatch-engine", 16);
 	struct dec_conf dc = {
 		.frag_max = cfg->frag_max,
-		.frag_max_bytes = 0,
+		/* DNS answers that fragment are a few KiB (EDNS sizes up to 4096);
+		 * 16 KiB keeps the worst case at frag.max x 16 KiB per family. */
+		.frag_max_bytes = 16384 + 60,
 		.frag_timeout_us = cfg->frag_timeout_us,
 	};
 	e->dec = dec_new(&dc);
@@ -454,7 +456,8 @@ static void on_message(struct engine *e, const struct pkt *p, const uint8_t *buf
 		e->c.dns_short++;
 		return;
 	}
-	if (m.anomaly)
+	/* mDNS responses carry no question (RFC 6762 §6): not an anomaly there. */
+	if (m.anomaly && !(proto == PROTO_MDNS && m.anomaly == DNS_A_QDCOUNT))
 		e->c.dns_anom[m.anomaly]++;
 	if (proto != PROTO_DNS) {
 		on_local(e, p, &m, proto);

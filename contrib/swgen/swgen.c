@@ -778,7 +778,7 @@ static void tcp_send(struct sim *s, uint64_t t, const struct l2 *l, const struct
 	be32(b + 4, seq);
 	be32(b + 8, flags & TH_ACK ? ack : 0);
 	b[13] = flags;
-	be16(b + 14, 64240);
+	be16(b + 14, flags & TH_SYN ? 64240 : 502); /* 502 << 7 (window scale 7) after SYN */
 	be16(b + 16, 0);
 	be16(b + 18, 0);
 	if (flags & TH_SYN) { /* MSS, SACK permitted, window scale (RFC 9293, 2018, 7323) */
@@ -788,7 +788,8 @@ static void tcp_send(struct sim *s, uint64_t t, const struct l2 *l, const struct
 		hl += 12;
 	}
 	b[12] = (uint8_t)((hl / 4) << 4);
-	memcpy(b + hl, pl, n);
+	if (n)
+		memcpy(b + hl, pl, n);
 	uint16_t c = csum_fold(csum_add(csum_pseudo(src, dst, 6, (uint32_t)(hl + n)), b, hl + n));
 	be16(b + 16, c);
 	ip_send(s, t, l, src, dst, 6, ttl, b, hl + n, m);
@@ -3019,7 +3020,7 @@ static void truth_write(struct sim *s)
 
 /* The --demo home network: device index → kind, vendor and (mis)behaviour. */
 static const char *const demo_devices[] = {
-	"0:kind=camera,vendor=Hikvision,txid=zero,ports=narrow,edns=none,aaaa=0,v6=0,dhcp=1",
+	"0:kind=camera,vendor=Hikvision,txid=zero,ports=narrow,rate=5,edns=none,aaaa=0,v6=0,dhcp=1",
 	"1:kind=plug,vendor=TP-Link,resolver=8.8.8.8,edns=none,aaaa=0,v6=0,dhcp=1",
 	"2:kind=bulb,vendor=Espressif,edns=none,aaaa=0,v6=0,dhcp=1",
 	"3:kind=hub,vendor=Philips,ttl=ignore,requery=60,rate=6,edns=1232,v6=0,dhcp=1",
@@ -3030,12 +3031,12 @@ static const char *const demo_devices[] = {
 	"8:kind=laptop,vendor=Apple,edns=4096,do=1,cookie=1,aaaa=1,v6=1,tcp=10,dhcp=1",
 	"9:kind=phone,vendor=Apple,dot=1,edns=1232,aaaa=1,v6=1,dhcp=1",
 	"10:kind=phone,vendor=Samsung,doh=1,edns=1232,aaaa=1,v6=0,dhcp=1",
-	"11:kind=camera,vendor=Xiaomi,txid=sequential,ports=sequential,vlan=20,edns=none,aaaa=0,v6=0,dhcp=1",
+	"11:kind=camera,vendor=Xiaomi,txid=sequential,ports=sequential,rate=5,vlan=20,edns=none,aaaa=0,v6=0,dhcp=1",
 	"12:kind=plug,vendor=Espressif,fallback=1.1.1.1,vlan=20,edns=none,aaaa=0,v6=0,dhcp=1",
 	"13:kind=speaker,vendor=Sonos,v6=1,edns=1232,aaaa=1,dhcp=1",
 	"14:kind=speaker,vendor=Google,edns=1232,cookie=1,aaaa=1,v6=0,dhcp=1",
-	"15:kind=bulb,vendor=Xiaomi,txid=constant,ports=fixed,edns=none,aaaa=0,v6=0,dhcp=1",
-	"16:kind=hub,vendor=Samsung,v6=2,aaaa=0,edns=512,dhcp=1",
+	"15:kind=bulb,vendor=Xiaomi,txid=constant,ports=fixed,rate=3,edns=none,aaaa=0,v6=0,dhcp=1",
+	"16:kind=hub,vendor=Samsung,v6=2,aaaa=0,rate=8,edns=512,dhcp=1",
 	"17:kind=laptop,vendor=Intel,llmnr=1,vlan=30,qinq=100,edns=1232,aaaa=1,v6=0,dhcp=1",
 	"18:kind=thermostat,vendor=Espressif,edns=4096,do=1,aaaa=0,v6=0,dhcp=1",
 	"19:kind=tv,vendor=Google,v6=1,mdns=1,edns=1232,aaaa=1,dhcp=1",

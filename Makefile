@@ -197,9 +197,12 @@ check-layering:
 bench: $(SENSOR) $(SWGEN) $(FLOOR)
 	$(Q)B=$(B) contrib/bench/bench.sh
 
+# The demo: a generated home network, replayed; events go to a file and the
+# per-device table to the terminal.
 demo: $(SENSOR) $(SWGEN)
-	$(Q)$(SWGEN) --demo -o $(B)/demo.pcap
-	$(Q)$(SENSOR) -r $(B)/demo.pcap --summary
+	$(Q)$(SWGEN) --demo -o $(B)/demo.pcap --truth $(B)/demo.truth.json
+	$(Q)$(SENSOR) -r $(B)/demo.pcap -o $(B)/demo-events.json --summary
+	@echo "events (JSON lines): $(B)/demo-events.json"
 
 deps:
 	$(Q)contrib/deps.sh

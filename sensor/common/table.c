@@ -300,7 +300,11 @@ void *tbl_at(struct tbl *t, uint32_t index)
 
 void *tbl_next(struct tbl *t, void *prev)
 {
-	uint32_t i = prev == NULL ? 0 : slot_of_val(t, prev) + 1;
+	return tbl_next_at(t, prev == NULL ? 0 : slot_of_val(t, prev) + 1);
+}
+
+void *tbl_next_at(struct tbl *t, uint32_t i)
+{
 	for (; i < t->next_unused; i++)
 		if (hdr_at(t, i)->used)
 			return val_of(t, i);

@@ -64,6 +64,10 @@ void *tbl_at(struct tbl *t, uint32_t index); /* NULL when the slot is free */
 /* Iterates in slot order: start with prev = NULL; returns NULL at the end. */
 void *tbl_next(struct tbl *t, void *prev);
 
+/* The first entry at slot index or after it, or NULL (for round-robin
+ * sweeps that keep a slot number across calls). */
+void *tbl_next_at(struct tbl *t, uint32_t index);
+
 uint32_t tbl_count(const struct tbl *t);
 uint32_t tbl_capacity(const struct tbl *t);
 uint64_t tbl_evictions(const struct tbl *t);

@@ -636,13 +636,19 @@ static void sweep_devices(struct engine *e, uint64_t now)
 	uint64_t iv = e->cfg->devices_snapshot_interval_us;
 	if (iv == 0)
 		return;
-	uint32_t cap = tbl_capacity(e->devices);
-	uint64_t per_tick = (uint64_t)tbl_count(e->devices) * SEC / iv + 1;
-	for (uint64_t n = 0; n < per_tick && n < cap; n++) {
-		if (e->sweep_slot >= cap)
+	uint32_t n = tbl_count(e->devices);
+	uint64_t per_tick = (uint64_t)n * SEC / iv + 1;
+	for (uint64_t i = 0; i < per_tick && i < n; i++) {
+		struct device *d = tbl_next_at(e->devices, e->sweep_slot);
+		if (d == NULL) {
+			/* Past the last used slot: start over. */
 			e->sweep_slot = 0;
-		struct device *d = tbl_at(e->devices, e->sweep_slot++);
-		if (d != NULL && now - d->last_snapshot >= iv)
+			d = tbl_next_at(e->devices, 0);
+			if (d == NULL)
+				return;
+		}
+		e->sweep_slot = tbl_index(e->devices, d) + 1;
+		if (now - d->last_snapshot >= iv)
 			emit_device(e, tbl_key(e->devices, d), d, "periodic");
 	}
 }

@@ -88,43 +88,63 @@ def check_expect(events, exp):
 
 
 def check_truth(events, truth):
-    """Every device of the generator's truth must show the same counts."""
+    """Every device of the generator's truth must show the same counts, and
+    the exit stats the same global counts (contrib/swgen says what it counts)."""
     errs = []
     exits = {}
+    stats = None
     for e in events:
         if get(e, "event.dataset") == "stubwatch.device" and get(e, "event.reason") == "exit":
             exits[(get(e, "device.id"), get(e, "device.vlan"))] = e
+        if get(e, "event.dataset") == "stubwatch.stats" and get(e, "event.reason") == "exit":
+            stats = e
     for dev in truth["devices"]:
-        key = (dev["mac"], dev.get("vlan", 0))
-        want = dev["dns"]
-        if want.get("queries", 0) == 0 and want.get("mdns", 0) == 0 and want.get("llmnr", 0) == 0 \
-                and want.get("responses", 0) == 0:
+        d = dev["dns"]
+        want = {
+            "stubwatch.dns.queries": d["udp_queries"] + d["tcp_queries"],
+            "stubwatch.dns.transport.udp": d["udp_queries"],
+            "stubwatch.dns.transport.tcp": d["tcp_queries"],
+            "stubwatch.dns.responses": d["udp_responses"] + d["tcp_responses"],
+            "stubwatch.dns.truncated_responses": d["tc_responses"],
+            "stubwatch.dns.edns.queries": d["queries_with_opt"],
+            "stubwatch.dns.dnssec_ok.queries": d["queries_with_do"],
+            "stubwatch.dns.aaaa.queries": d["aaaa_queries"],
+            "stubwatch.dns.ipv6_transport.queries": d["queries_over_ipv6"],
+            "stubwatch.dns.mdns.messages": dev["mdns_messages"],
+            "stubwatch.dns.llmnr.messages": dev["llmnr_messages"],
+        }
+        if sum(want.values()) == 0:
             continue
+        key = (dev["mac"], dev.get("vlan", 0))
         e = exits.get(key)
         if e is None:
             errs.append("truth: device %s vlan %s has no exit event" % key)
             continue
-        for field, path in TRUTH_FIELDS:
-            if field in want:
-                got = get(e, path)
-                if got != want[field]:
-                    errs.append("truth: %s vlan %s %s = %s, generator says %s" % (
-                        key[0], key[1], path, got, want[field]))
+        for path, v in want.items():
+            got = get(e, path)
+            if got != v:
+                errs.append("truth: %s vlan %s %s = %s, generator says %s" % (key[0], key[1], path, got, v))
+        got_res = {r["ip"]: r["queries"] for r in get(e, "stubwatch.resolvers")}
+        if got_res != d["queries_by_resolver"]:
+            errs.append("truth: %s resolvers %s, generator says %s" % (key[0], got_res, d["queries_by_resolver"]))
+    g = truth["global"]
+    if stats is None:
+        errs.append("truth: no exit stats event")
+        return errs
+    want = {
+        "stubwatch.stats.packets": truth["packets"],
+        "stubwatch.stats.dns.queries.udp": g["dns_udp_queries"],
+        "stubwatch.stats.dns.responses.udp": g["dns_udp_responses"],
+        "stubwatch.stats.dns.queries.tcp": g["dns_tcp_queries"],
+        "stubwatch.stats.dns.responses.tcp": g["dns_tcp_responses"],
+        "stubwatch.stats.decode.fragments_reassembled": g["fragmented_datagrams"],
+        "stubwatch.stats.decode.ra": g["router_advertisements"],
+    }
+    for path, v in want.items():
+        got = get(stats, path)
+        if got != v:
+            errs.append("truth: %s = %s, generator says %s" % (path, got, v))
     return errs
-
-
-# generator truth field -> path in the sensor's exit device event
-TRUTH_FIELDS = [
-    ("queries", "stubwatch.dns.queries"),
-    ("queries_udp", "stubwatch.dns.transport.udp"),
-    ("queries_tcp", "stubwatch.dns.transport.tcp"),
-    ("responses", "stubwatch.dns.responses"),
-    ("queries_edns", "stubwatch.dns.edns.queries"),
-    ("queries_aaaa", "stubwatch.dns.aaaa.queries"),
-    ("queries_v6", "stubwatch.dns.ipv6_transport.queries"),
-    ("mdns", "stubwatch.dns.mdns.messages"),
-    ("llmnr", "stubwatch.dns.llmnr.messages"),
-]
 
 
 def run_sensor(pcap, args, out):

@@ -1,4 +1,6 @@
 #!/bin/sh
-# pcap regression cases; see tests/pcap/run.py.
+# pcap regression cases (tests/pcap/run.py) and command-line / bad-input
+# cases (tests/pcap/cli.py).
 set -eu
-exec python3 tests/pcap/run.py "$@"
+python3 tests/pcap/run.py "$@"
+python3 tests/pcap/cli.py

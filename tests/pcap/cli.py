@@ -1,0 +1,175 @@
+#!/usr/bin/env python3
+"""Command-line and bad-input behaviour: clear messages, right exit codes,
+nothing lost, never a crash.
+
+Each case runs build/stubwatch and checks its exit code, a phrase in its
+standard error, and (where it reads a capture) the events it still wrote.
+Prints 'N passed, N failed'.
+"""
+import json
+import os
+import struct
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+B = os.environ.get("B", "build")
+SENSOR = os.path.join(B, "stubwatch")
+sys.path.insert(0, HERE)
+import craft  # noqa: E402
+
+
+def run(args, stdin=None, env=None):
+    p = subprocess.run([SENSOR] + args, input=stdin, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=120, env=env)
+    return p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
+
+
+def events_of(text):
+    return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+
+
+def exit_stats(evs):
+    st = [e for e in evs if e["event"]["dataset"] == "stubwatch.stats"]
+    return st[-1]["stubwatch"]["stats"] if st else None
+
+
+def pcapng(linktype, frames):
+    """A pcapng file with an unknown block type between the packets."""
+    def block(btype, body):
+        pad = (4 - len(body) % 4) % 4
+        body += b"\x00" * pad
+        n = 12 + len(body)
+        return struct.pack("<II", btype, n) + body + struct.pack("<I", n)
+    out = block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1))
+    out += block(1, struct.pack("<HHI", linktype, 0, 65535))
+    for i, (ts, fr) in enumerate(frames):
+        if i == 1:
+            out += block(0x0BADBEEF, b"unknown block the reader must skip")
+        body = struct.pack("<IIIII", 0, ts >> 32, ts & 0xffffffff, len(fr), len(fr)) + fr
+        out += block(6, body)
+    return out
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="sw-cli-")
+    basic = os.path.join(tmp, "basic.pcap")
+    craft.craft("basic", basic)
+    with open(basic, "rb") as f:
+        basic_bytes = f.read()
+    results = []
+
+    def case(name, ok, detail=""):
+        results.append((name, ok, detail))
+
+    # Standard input as a capture: the same events as the file.
+    rc, out, err = run(["-r", "-", "-o", "-"], stdin=basic_bytes)
+    st = exit_stats(events_of(out))
+    case("stdin replay", rc == 0 and st is not None and st["dns"]["queries"]["udp"] == 6, err)
+
+    # A file cut in the middle of a packet: a clear message, exit 1, and the
+    # events of the packets before the cut are kept.
+    cut = os.path.join(tmp, "cut.pcap")
+    with open(cut, "wb") as f:
+        f.write(basic_bytes[:len(basic_bytes) - 30])
+    rc, out, err = run(["-r", cut, "-o", "-"])
+    st = exit_stats(events_of(out))
+    case("truncated file", rc == 1 and "truncated" in err and st is not None and st["packets"] == 11,
+         "rc=%d err=%s" % (rc, err))
+
+    # Not a capture at all.
+    junk = os.path.join(tmp, "junk.pcap")
+    with open(junk, "wb") as f:
+        f.write(b"this is not a capture file\n" * 10)
+    rc, out, err = run(["-r", junk, "-o", "-"])
+    case("not a capture", rc == 1 and "junk.pcap" in err, "rc=%d err=%s" % (rc, err))
+
+    # pcapng with an unknown block type: skipped, every packet read.
+    _, pk = craft.craft_basic()
+    ng = os.path.join(tmp, "basic.pcapng")
+    with open(ng, "wb") as f:
+        f.write(pcapng(1, pk))
+    rc, out, err = run(["-r", ng, "-o", "-"])
+    st = exit_stats(events_of(out))
+    case("pcapng unknown block", rc == 0 and st is not None and st["packets"] == len(pk)
+         and st["dns"]["queries"]["udp"] == 6, "rc=%d err=%s" % (rc, err))
+
+    # A link type the decoder does not know: counted, not fatal.
+    odd = os.path.join(tmp, "odd.pcap")
+    craft.write_pcap(odd, 147, pk)  # LINKTYPE_USER0
+    rc, out, err = run(["-r", odd, "-o", "-"])
+    st = exit_stats(events_of(out))
+    case("unknown link type", rc == 0 and st is not None
+         and st["decode"]["anomalies"].get("link_unknown") == len(pk), "rc=%d %s" % (rc, st and st["decode"]))
+
+    # Missing file, missing interface, nothing to read.
+    rc, out, err = run(["-r", os.path.join(tmp, "nope.pcap")])
+    case("missing file", rc == 1 and "nope.pcap" in err, err)
+    rc, out, err = run(["-i", "sw-no-such-if0"])
+    case("missing interface", rc == 1 and "sw-no-such-if0" in err, err)
+    rc, out, err = run([])
+    case("nothing to read", rc == 2 and "-r FILE" in err, err)
+
+    # Configuration errors name the file, the line and the key.
+    conf = os.path.join(tmp, "bad.conf")
+    with open(conf, "w") as f:
+        f.write("# comment\ndevices.max = 1024\nqueries.timeout = soon\n")
+    rc, out, err = run(["--check-config", "-c", conf])
+    case("bad config value", rc == 2 and "bad.conf:3" in err and "queries.timeout" in err, err)
+    with open(conf, "w") as f:
+        f.write("devices.maximum = 5\n")
+    rc, out, err = run(["--check-config", "-c", conf])
+    case("unknown config key", rc == 2 and "bad.conf:1" in err and "devices.maximum" in err, err)
+    with open(conf, "w") as f:
+        f.write("devices.max = 4096\nlog.dns = yes\n")
+    rc, out, err = run(["--check-config", "-c", conf])
+    case("good config", rc == 0 and "OK" in out, out + err)
+    rc, out, err = run(["-r", basic, "-s", "devices.max=1024", "-s", "nonsense", "-o", "-"])
+    case("bad --set", rc == 2 and "nonsense" in err, err)
+
+    # Unknown output kinds and options.
+    rc, out, err = run(["-r", basic, "-o", "file:"])
+    case("empty output path", rc != 0 and "empty" in err, err)
+    rc, out, err = run(["--bogus"])
+    case("unknown option", rc == 2, err)
+    rc, out, err = run(["--version"])
+    case("version", rc == 0 and out.startswith("stubwatch "), out)
+    rc, out, err = run(["--help"])
+    case("help lists every option", rc == 0 and all(o in out for o in (
+        "-r,", "-i,", "-f,", "-o,", "-c,", "--rules", "--log-dns", "--check-config", "-q,", "-v,",
+        "--version", "--help", "--summary")), out)
+
+    # Tiny tables on the demo network (20 devices, a storming speaker):
+    # evictions are counted, every evicted device still gets its final word
+    # (an "evicted" event), nothing crashes.
+    demo = os.path.join(tmp, "demo.pcap")
+    subprocess.run([os.path.join(B, "swgen"), "--demo", "-o", demo], check=True)
+    rc, out, err = run(["-r", demo, "-s", "devices.max=16", "-s", "queries.max=16", "-o", "-"])
+    evs = events_of(out)
+    st = exit_stats(evs)
+    evicted = [e for e in evs if e["event"]["dataset"] == "stubwatch.device"
+               and e["event"].get("reason") == "evicted"]
+    case("tiny tables", rc == 0 and st is not None
+         and st["tables"]["devices"]["evictions"] > 0
+         and len(evicted) == st["tables"]["devices"]["evictions"]
+         and st["tables"]["queries"]["evicted_outstanding"] > 0
+         and st["tables"]["devices"]["count"] == 16,
+         "rc=%d %s %s" % (rc, err, st and st["tables"]))
+
+    # The readable table when asked, on stderr when JSON goes to stdout.
+    rc, out, err = run(["-r", basic, "--summary", "-o", "-"])
+    case("summary on stderr", rc == 0 and "24:0a:c4:00:00:01" in err and "RESOLVERS" in err
+         and events_of(out), err)
+
+    passed = sum(1 for _, ok, _ in results if ok)
+    failed = len(results) - passed
+    for name, ok, detail in results:
+        print("%s %s%s" % ("ok  " if ok else "FAIL", name, "" if ok else ": " + detail.strip()[-600:]))
+    print("cli cases: %d passed, %d failed" % (passed, failed))
+    print("%d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

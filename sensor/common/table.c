@@ -189,22 +189,39 @@ static uint32_t hash_key(const struct tbl *t, const void *key)
 	return (uint32_t)sw_siphash(t->sipkey, key, t->key_size);
 }
 
-void *tbl_find(struct tbl *t, const void *key)
+/* The slot holding key, as slot + 1, or 0; *hash receives the key's hash. */
+static uint32_t find_slot(const struct tbl *t, const void *key, uint32_t *hash)
 {
 	uint32_t h = hash_key(t, key);
+	*hash = h;
 	uint32_t i = t->buckets[h & t->mask];
 	while (i) {
-		struct ent_hdr *e = hdr_at(t, i - 1);
-		if (e->hash == h && memcmp(key_of(t, i - 1), key, t->key_size) == 0) {
-			if (t->lru_head != i) {
-				lru_unlink(t, i - 1);
-				lru_push_head(t, i - 1);
-			}
-			return val_of(t, i - 1);
-		}
+		const struct ent_hdr *e = hdr_at(t, i - 1);
+		if (e->hash == h && memcmp(key_of(t, i - 1), key, t->key_size) == 0)
+			return i;
 		i = e->chain;
 	}
-	return NULL;
+	return 0;
+}
+
+void *tbl_find(struct tbl *t, const void *key)
+{
+	uint32_t h;
+	uint32_t i = find_slot(t, key, &h);
+	if (i == 0)
+		return NULL;
+	if (t->lru_head != i) {
+		lru_unlink(t, i - 1);
+		lru_push_head(t, i - 1);
+	}
+	return val_of(t, i - 1);
+}
+
+void *tbl_lookup(struct tbl *t, const void *key)
+{
+	uint32_t h;
+	uint32_t i = find_slot(t, key, &h);
+	return i ? val_of(t, i - 1) : NULL;
 }
 
 /* Takes the slot out of its bucket chain and the LRU list. */
@@ -255,6 +272,13 @@ void *tbl_insert(struct tbl *t, const void *key)
 void *tbl_get(struct tbl *t, const void *key, int *created)
 {
 	void *v = tbl_find(t, key);
+	*created = v == NULL;
+	return v != NULL ? v : tbl_insert(t, key);
+}
+
+void *tbl_get_quiet(struct tbl *t, const void *key, int *created)
+{
+	void *v = tbl_lookup(t, key);
 	*created = v == NULL;
 	return v != NULL ? v : tbl_insert(t, key);
 }

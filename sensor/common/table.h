@@ -37,12 +37,21 @@ void tbl_set_evict(struct tbl *t, tbl_evict_fn fn, void *arg);
  * used) or NULL. */
 void *tbl_find(struct tbl *t, const void *key);
 
+/* Finds key without changing the LRU order. Moving an entry to the front
+ * touches its two neighbours and the old head, three cache misses in a big
+ * table; hot paths use this and call tbl_touch() when they choose (e.g.
+ * once per second per device), which keeps eviction close to LRU. */
+void *tbl_lookup(struct tbl *t, const void *key);
+
 /* Inserts key, which must not be present; returns the zeroed value. When the
  * table is full, evicts the least recently used entry first. Never NULL. */
 void *tbl_insert(struct tbl *t, const void *key);
 
 /* Finds key or inserts it; *created says which. */
 void *tbl_get(struct tbl *t, const void *key, int *created);
+
+/* tbl_get() without the LRU move, as tbl_lookup(). */
+void *tbl_get_quiet(struct tbl *t, const void *key, int *created);
 
 /* Removes the entry whose value is `val`. */
 void tbl_remove(struct tbl *t, void *val);

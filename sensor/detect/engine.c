@@ -95,7 +95,9 @@ static void emit_device(struct engine *e, const struct dev_key *k,
 	ev_dev_keytext(k, key, sizeof(key));
 	d->last_snapshot = e->now ? e->now : d->last_seen;
 	d->dirty = 0;
-	ev_emit(e->out, OUT_DS_DEVICE, key, ev_device(e->now, e->observer, k, d, reason));
+	size_t len;
+	char *text = ev_device(e->now, e->observer, k, d, reason, &len);
+	ev_emit_text(e->out, OUT_DS_DEVICE, key, text, len);
 }
 
 /* A device leaving a full table still gets its last word out. */
@@ -206,10 +208,13 @@ static struct device *device_for(struct engine *e, const struct pkt *p, int src,
 		k->by_ip = 1;
 		k->vlan = p->vlan;
 	}
-	struct device *d = tbl_get(e->devices, k, created);
+	struct device *d = tbl_get_quiet(e->devices, k, created);
 	if (*created) {
 		d->id = ++e->next_dev_id;
 		d->first_seen = p->ts_us;
+	} else if (p->ts_us / SEC != d->last_seen / SEC) {
+		/* LRU order to the second is enough to pick whom to evict. */
+		tbl_touch(e->devices, d);
 	}
 	d->last_seen = p->ts_us;
 	return d;
@@ -223,7 +228,7 @@ static void bind_ip(struct engine *e, const uint8_t ip[16], uint16_t vlan,
 	memcpy(k.ip, ip, 16);
 	k.vlan = vlan;
 	int created;
-	struct binding *b = tbl_get(e->bindings, &k, &created);
+	struct binding *b = tbl_get_quiet(e->bindings, &k, &created);
 	if (created) {
 		b->first_seen = ts;
 	} else if (memcmp(b->mac, mac, 6) != 0) {
@@ -236,9 +241,27 @@ static void bind_ip(struct engine *e, const uint8_t ip[16], uint16_t vlan,
 	b->last_seen = ts;
 }
 
-static uint32_t qname_hash(const struct engine *e, const struct dns_msg *m)
+/* The name enters the query key as a 32-bit hash. Bucket placement still
+ * goes through the table's keyed SipHash over the whole key, so this one
+ * only has to tell names apart: a multiply-xorshift over 8-byte words. */
+static uint32_t qname_hash(const struct dns_msg *m)
 {
-	return (uint32_t)sw_siphash(e->sipkey, m->qname, m->qname_len);
+	const uint8_t *p = (const uint8_t *)m->qname;
+	size_t n = m->qname_len;
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
+	while (n >= 8) {
+		uint64_t w;
+		memcpy(&w, p, 8);
+		h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
+		h ^= h >> 29;
+		p += 8;
+		n -= 8;
+	}
+	uint64_t w = 0;
+	memcpy(&w, p, n);
+	h = (h ^ w) * 0x94d049bb133111ebull;
+	h ^= h >> 31;
+	return (uint32_t)(h ^ (h >> 32));
 }
 
 static void emit_txn(struct engine *e, const struct pkt *p, const struct dev_key *k,
@@ -262,7 +285,9 @@ static void emit_txn(struct engine *e, const struct pkt *p, const struct dev_key
 	};
 	char key[FMT_IP_LEN];
 	ev_dev_keytext(k, key, sizeof(key));
-	ev_emit(e->out, OUT_DS_DNS, key, ev_dns(e->observer, &t));
+	size_t len;
+	char *text = ev_dns(e->observer, &t, &len);
+	ev_emit_text(e->out, OUT_DS_DNS, key, text, len);
 }
 
 static void count_qtype(struct device *d, uint16_t qtype)
@@ -289,8 +314,12 @@ static void on_query(struct engine *e, const struct pkt *p, const struct dns_msg
 		return;
 	}
 	int changed = dev_add_ip(d, p->src_ip);
-	if (p->has_mac)
+	/* The binding is refreshed when the address is new to the device and
+	 * then once a minute, not on every query. */
+	if (p->has_mac && (changed || p->ts_us - d->last_bind >= 60 * SEC)) {
 		bind_ip(e, p->src_ip, p->vlan, p->src_mac, BIND_DNS, p->ts_us);
+		d->last_bind = p->ts_us;
+	}
 
 	struct qry_key qk;
 	memset(&qk, 0, sizeof(qk));
@@ -300,12 +329,14 @@ static void on_query(struct engine *e, const struct pkt *p, const struct dns_msg
 	qk.client_port = p->sport;
 	qk.id = m->id;
 	qk.qtype = m->qtype;
-	qk.qname_hash = qname_hash(e, m);
+	qk.qname_hash = qname_hash(m);
 	int qcreated;
-	struct qry *q = tbl_get(e->queries, &qk, &qcreated);
+	struct qry *q = tbl_get_quiet(e->queries, &qk, &qcreated);
 	if (!qcreated) {
 		/* Same ID, name and type to the same server and port while the
-		 * first is unanswered: a retransmission (RFC 1035 §4.2.1). */
+		 * first is unanswered: a retransmission (RFC 1035 §4.2.1). The
+		 * table's LRU order is time-out order, so it moves to the front. */
+		tbl_touch(e->queries, q);
 		q->retries++;
 		q->last_ts = p->ts_us;
 		d->c.retransmissions++;
@@ -391,8 +422,8 @@ static void on_response(struct engine *e, const struct pkt *p, const struct dns_
 	qk.client_port = p->dport;
 	qk.id = m->id;
 	qk.qtype = m->qtype;
-	qk.qname_hash = m->has_q ? qname_hash(e, m) : 0;
-	struct qry *q = m->has_q ? tbl_find(e->queries, &qk) : NULL;
+	qk.qname_hash = m->has_q ? qname_hash(m) : 0;
+	struct qry *q = m->has_q ? tbl_lookup(e->queries, &qk) : NULL;
 	for (unsigned i = 0; i < d->nres; i++)
 		if (d->res[i].port == p->sport && memcmp(d->res[i].ip, p->src_ip, 16) == 0) {
 			d->res[i].responses++;
@@ -509,7 +540,7 @@ static void on_tcp(struct engine *e, const struct pkt *p)
 	}
 	fk.vlan = p->vlan;
 	int created;
-	struct flow *f = tbl_get(e->flows, &fk, &created);
+	struct flow *f = tbl_get(e->flows, &fk, &created);  /* LRU order = idle order */
 	if (created) {
 		f->buf[0] = f->buf[1] = -1;
 		dns_tcp_init(&f->dir[0], 0, 0);
@@ -612,7 +643,9 @@ static void expire_queries(struct engine *e, uint64_t now, int all)
 				};
 				char key[FMT_IP_LEN];
 				ev_dev_keytext(k, key, sizeof(key));
-				ev_emit(e->out, OUT_DS_DNS, key, ev_dns(e->observer, &t));
+				size_t len;
+				char *text = ev_dns(e->observer, &t, &len);
+				ev_emit_text(e->out, OUT_DS_DNS, key, text, len);
 			}
 		}
 		tbl_remove(e->queries, q);

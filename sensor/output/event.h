@@ -27,10 +27,13 @@ void ev_set_mac(json_t *obj, const char *key, const uint8_t mac[6]);
 /* The device's key as text: its MAC, or its IP on links without MACs. */
 void ev_dev_keytext(const struct dev_key *k, char *out, size_t outsz);
 
-/* A stubwatch.device event: identity, addresses, resolvers used and the DNS
- * habits counted so far. `reason` is first_seen, change, periodic or exit. */
-json_t *ev_device(uint64_t ts_us, const char *observer, const struct dev_key *k,
-		  const struct device *d, const char *reason);
+/* A stubwatch.device event as JSON text (malloc'd, *len bytes): identity,
+ * addresses, resolvers used and the DNS habits counted so far. `reason` is
+ * first_seen, change, periodic, evicted or exit. NULL when out of memory.
+ * Device and DNS events are the high-volume ones, so they are written with
+ * the streaming writer (jw.h) rather than built as jansson trees. */
+char *ev_device(uint64_t ts_us, const char *observer, const struct dev_key *k,
+		const struct device *d, const char *reason, size_t *len);
 
 /* One DNS transaction for stubwatch.dns. Any of query/response may be
  * missing: an unanswered query has only `q`, a response that matched
@@ -50,7 +53,11 @@ struct ev_dns_txn {
 	const struct qry *q;       /* the outstanding query, when known */
 	const struct dns_msg *msg; /* the message that ends the transaction, when any */
 };
-json_t *ev_dns(const char *observer, const struct ev_dns_txn *t);
+char *ev_dns(const char *observer, const struct ev_dns_txn *t, size_t *len);
+
+/* Queues an event already written as text (ev_device, ev_dns); takes
+ * ownership of text. SW_ENOMEM when text is NULL (the writer failed). */
+int ev_emit_text(struct out *o, int dataset, const char *key, char *text, size_t len);
 
 /* Dumps obj compactly, queues it for the sinks and releases obj. Returns 0
  * or a negative error (queue full in non-blocking mode, out of memory). */

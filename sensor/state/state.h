@@ -85,6 +85,7 @@ struct device {
 	uint64_t first_seen;
 	uint64_t last_seen;
 	uint64_t last_snapshot;   /* packet time of the last device event */
+	uint64_t last_bind;       /* last IP binding refresh from its queries */
 	uint64_t res_overflow;    /* queries to resolvers past DEV_MAX_RESOLVERS */
 	struct dev_resolver res[DEV_MAX_RESOLVERS];
 	struct dev_size sizes[DEV_MAX_SIZES];

@@ -1,0 +1,238 @@
+/* jw.c — streaming JSON writer (RFC 8259 §7 string escapes). */
+#include "output/jw.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+void jw_init(struct jw *w, size_t hint)
+{
+	w->cap = hint < 64 ? 64 : hint;
+	w->buf = malloc(w->cap);
+	w->len = 0;
+	w->err = w->buf == NULL;
+	w->depth = 0;
+	w->first[0] = 1;
+}
+
+void jw_free(struct jw *w)
+{
+	free(w->buf);
+	w->buf = NULL;
+	w->len = w->cap = 0;
+}
+
+/* Makes room for n more bytes (and a NUL). */
+static int reserve(struct jw *w, size_t n)
+{
+	if (w->err)
+		return 0;
+	if (w->len + n + 1 <= w->cap)
+		return 1;
+	size_t cap = w->cap * 2;
+	while (cap < w->len + n + 1)
+		cap *= 2;
+	char *b = realloc(w->buf, cap);
+	if (b == NULL) {
+		w->err = 1;
+		return 0;
+	}
+	w->buf = b;
+	w->cap = cap;
+	return 1;
+}
+
+static void put(struct jw *w, const char *s, size_t n)
+{
+	if (!reserve(w, n))
+		return;
+	memcpy(w->buf + w->len, s, n);
+	w->len += n;
+}
+
+static void putc1(struct jw *w, char c)
+{
+	if (!reserve(w, 1))
+		return;
+	w->buf[w->len++] = c;
+}
+
+/* The separator and the key of the next member. */
+static void member(struct jw *w, const char *key)
+{
+	if (!w->first[w->depth])
+		putc1(w, ',');
+	w->first[w->depth] = 0;
+	if (key != NULL) {
+		size_t n = strlen(key);
+		if (!reserve(w, n + 3))
+			return;
+		w->buf[w->len++] = '"';
+		memcpy(w->buf + w->len, key, n);
+		w->len += n;
+		w->buf[w->len++] = '"';
+		w->buf[w->len++] = ':';
+	}
+}
+
+static void open_container(struct jw *w, const char *key, char c)
+{
+	member(w, key);
+	putc1(w, c);
+	if (w->depth + 1 >= JW_DEPTH) {
+		/* A programming error: events are far shallower. Stop cleanly. */
+		w->err = 1;
+		return;
+	}
+	w->first[++w->depth] = 1;
+	w->closer[w->depth] = c == '{' ? '}' : ']';
+}
+
+void jw_obj(struct jw *w, const char *key)
+{
+	open_container(w, key, '{');
+}
+
+void jw_arr(struct jw *w, const char *key)
+{
+	open_container(w, key, '[');
+}
+
+void jw_end(struct jw *w)
+{
+	if (w->err || w->depth == 0)
+		return;
+	putc1(w, w->closer[w->depth--]);
+}
+
+static void put_escaped(struct jw *w, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	if (!reserve(w, n + 2))
+		return;
+	w->buf[w->len++] = '"';
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+			if (!reserve(w, 1))
+				return;
+			w->buf[w->len++] = (char)c;
+			continue;
+		}
+		if (!reserve(w, 6))
+			return;
+		w->buf[w->len++] = '\\';
+		switch (c) {
+		case '"': w->buf[w->len++] = '"'; break;
+		case '\\': w->buf[w->len++] = '\\'; break;
+		case '\n': w->buf[w->len++] = 'n'; break;
+		case '\r': w->buf[w->len++] = 'r'; break;
+		case '\t': w->buf[w->len++] = 't'; break;
+		default:
+			/* Control characters, and bytes >= 0x80 read as Latin-1, so
+			 * the text stays valid UTF-8 whatever a packet held. */
+			w->buf[w->len++] = 'u';
+			w->buf[w->len++] = '0';
+			w->buf[w->len++] = '0';
+			w->buf[w->len++] = hex[c >> 4];
+			w->buf[w->len++] = hex[c & 15];
+			break;
+		}
+	}
+	putc1(w, '"');
+}
+
+void jw_str(struct jw *w, const char *key, const char *s)
+{
+	member(w, key);
+	put_escaped(w, s, strlen(s));
+}
+
+void jw_strn(struct jw *w, const char *key, const char *s, size_t n)
+{
+	member(w, key);
+	put_escaped(w, s, n);
+}
+
+static void put_uint(struct jw *w, uint64_t v)
+{
+	char t[24];
+	int i = (int)sizeof(t);
+	do {
+		t[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	put(w, t + i, sizeof(t) - (size_t)i);
+}
+
+void jw_uint(struct jw *w, const char *key, uint64_t v)
+{
+	member(w, key);
+	put_uint(w, v);
+}
+
+void jw_int(struct jw *w, const char *key, int64_t v)
+{
+	member(w, key);
+	if (v < 0) {
+		putc1(w, '-');
+		put_uint(w, (uint64_t)0 - (uint64_t)v);
+	} else {
+		put_uint(w, (uint64_t)v);
+	}
+}
+
+void jw_bool(struct jw *w, const char *key, int v)
+{
+	member(w, key);
+	if (v)
+		put(w, "true", 4);
+	else
+		put(w, "false", 5);
+}
+
+void jw_null(struct jw *w, const char *key)
+{
+	member(w, key);
+	put(w, "null", 4);
+}
+
+void jw_real4(struct jw *w, const char *key, double v)
+{
+	member(w, key);
+	if (!isfinite(v) || fabs(v) > 9e15) {
+		put(w, "null", 4);
+		return;
+	}
+	if (v < 0) {
+		putc1(w, '-');
+		v = -v;
+	}
+	uint64_t scaled = (uint64_t)(v * 10000.0 + 0.5);
+	put_uint(w, scaled / 10000);
+	putc1(w, '.');
+	unsigned frac = (unsigned)(scaled % 10000);
+	char d[4];
+	int n = 4;
+	for (int i = 3; i >= 0; i--) {
+		d[i] = (char)('0' + frac % 10);
+		frac /= 10;
+	}
+	while (n > 1 && d[n - 1] == '0')
+		n--;
+	put(w, d, (size_t)n);
+}
+
+char *jw_take(struct jw *w, size_t *len)
+{
+	if (w->err) {
+		jw_free(w);
+		return NULL;
+	}
+	w->buf[w->len] = '\0';
+	char *s = w->buf;
+	*len = w->len;
+	w->buf = NULL;
+	w->len = w->cap = 0;
+	return s;
+}

@@ -18,7 +18,7 @@ static json_t *parse(struct jw *w)
 	assert_non_null(s);
 	assert_int_equal(strlen(s), len);
 	json_error_t e;
-	json_t *j = json_loads(s, JSON_REJECT_DUPLICATES, &e);
+	json_t *j = json_loads(s, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &e);
 	if (j == NULL)
 		fail_msg("not JSON: %s (%s)", s, e.text);
 	free(s);

@@ -231,7 +231,7 @@ static int add_sink(struct out *out, const char *spec, int *to_stdout)
 		return -1;
 	if (out_add_sink(out, s) != 0) {
 		log_err("output '%s': too many outputs", spec);
-		s->ops->close(s);
+		s->ops->close(s, 0);
 		return -1;
 	}
 	return 0;

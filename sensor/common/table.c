@@ -241,7 +241,8 @@ static void unlink_slot(struct tbl *t, uint32_t slot)
 	t->count--;
 }
 
-void *tbl_insert(struct tbl *t, const void *key)
+/* Inserts key whose hash is h (computed once by the caller's lookup). */
+static void *insert_hashed(struct tbl *t, const void *key, uint32_t h)
 {
 	uint32_t slot;
 	if (t->free_head) {
@@ -257,7 +258,6 @@ void *tbl_insert(struct tbl *t, const void *key)
 		t->evictions++;
 	}
 	struct ent_hdr *e = hdr_at(t, slot);
-	uint32_t h = hash_key(t, key);
 	e->hash = h;
 	e->used = 1;
 	e->chain = t->buckets[h & t->mask];
@@ -269,6 +269,11 @@ void *tbl_insert(struct tbl *t, const void *key)
 	return val_of(t, slot);
 }
 
+void *tbl_insert(struct tbl *t, const void *key)
+{
+	return insert_hashed(t, key, hash_key(t, key));
+}
+
 void *tbl_get(struct tbl *t, const void *key, int *created)
 {
 	void *v = tbl_find(t, key);
@@ -278,9 +283,10 @@ void *tbl_get(struct tbl *t, const void *key, int *created)
 
 void *tbl_get_quiet(struct tbl *t, const void *key, int *created)
 {
-	void *v = tbl_lookup(t, key);
-	*created = v == NULL;
-	return v != NULL ? v : tbl_insert(t, key);
+	uint32_t h;
+	uint32_t i = find_slot(t, key, &h);
+	*created = i == 0;
+	return i ? val_of(t, i - 1) : insert_hashed(t, key, h);
 }
 
 void tbl_remove(struct tbl *t, void *val)

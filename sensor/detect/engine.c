@@ -290,6 +290,24 @@ static void emit_txn(struct engine *e, const struct pkt *p, const struct dev_key
 	ev_emit_text(e->out, OUT_DS_DNS, key, text, len);
 }
 
+/* The outstanding-query key of a query (query_side = 1: the client is the
+ * source) or of a response to it (0: the client is the destination). */
+static void query_key(struct qry_key *qk, const struct pkt *p, int query_side,
+		      const struct dns_msg *m)
+{
+	memset(qk, 0, sizeof(*qk));
+	memcpy(qk->client, query_side ? p->src_ip : p->dst_ip, 16);
+	if (p->has_mac)
+		memcpy(qk->mac, query_side ? p->src_mac : p->dst_mac, 6);
+	qk->vlan = p->vlan;
+	memcpy(qk->server, query_side ? p->dst_ip : p->src_ip, 16);
+	qk->server_port = query_side ? p->dport : p->sport;
+	qk->client_port = query_side ? p->sport : p->dport;
+	qk->id = m->id;
+	qk->qtype = m->qtype;
+	qk->qname_hash = qname_hash(m);
+}
+
 static void count_qtype(struct device *d, uint16_t qtype)
 {
 	switch (qtype) {
@@ -322,14 +340,7 @@ static void on_query(struct engine *e, const struct pkt *p, const struct dns_msg
 	}
 
 	struct qry_key qk;
-	memset(&qk, 0, sizeof(qk));
-	qk.dev_id = d->id;
-	memcpy(qk.server, p->dst_ip, 16);
-	qk.server_port = p->dport;
-	qk.client_port = p->sport;
-	qk.id = m->id;
-	qk.qtype = m->qtype;
-	qk.qname_hash = qname_hash(m);
+	query_key(&qk, p, 1, m);
 	int qcreated;
 	struct qry *q = tbl_get_quiet(e->queries, &qk, &qcreated);
 	if (!qcreated) {
@@ -343,6 +354,7 @@ static void on_query(struct engine *e, const struct pkt *p, const struct dns_msg
 	} else {
 		q->first_ts = q->last_ts = p->ts_us;
 		q->dev_slot = tbl_index(e->devices, d);
+		q->dev_id = d->id;
 		q->qclass = m->qclass;
 		q->qtype = m->qtype;
 		q->transport = (uint8_t)transport;
@@ -390,18 +402,43 @@ static void on_query(struct engine *e, const struct pkt *p, const struct dns_msg
 		emit_device(e, &k, d, "change");
 }
 
+/* The device a query was charged to, if it is still the same device. */
+static struct device *query_device(struct engine *e, const struct qry *q)
+{
+	struct device *d = tbl_at(e->devices, q->dev_slot);
+	return d != NULL && d->id == q->dev_id ? d : NULL;
+}
+
 static void on_response(struct engine *e, const struct pkt *p, const struct dns_msg *m,
 			int transport)
 {
 	e->c.responses++;
 	if (transport == TRANS_TCP)
 		e->c.responses_tcp++;
+	/* The query first: when it is there it names the device, which saves
+	 * the device lookup on the common path. */
+	struct qry *q = NULL;
+	if (m->has_q && !(p->has_mac && mac_is_group(p->dst_mac))) {
+		struct qry_key qk;
+		query_key(&qk, p, 0, m);
+		q = tbl_lookup(e->queries, &qk);
+	}
 	struct dev_key k;
-	int created;
-	struct device *d = device_for(e, p, 0, &k, &created);
-	if (d == NULL) {
-		e->c.no_device++;
-		return;
+	int created = 0;
+	struct device *d = q != NULL ? query_device(e, q) : NULL;
+	if (d != NULL) {
+		k = *(const struct dev_key *)tbl_key(e->devices, d);
+		if (p->ts_us / SEC != d->last_seen / SEC)
+			tbl_touch(e->devices, d);
+		d->last_seen = p->ts_us;
+	} else {
+		d = device_for(e, p, 0, &k, &created);
+		if (d == NULL) {
+			e->c.no_device++;
+			if (q != NULL)
+				tbl_remove(e->queries, q);
+			return;
+		}
 	}
 	struct dev_counts *c = &d->c;
 	c->responses++;
@@ -413,17 +450,6 @@ static void on_response(struct engine *e, const struct pkt *p, const struct dns_
 		c->truncated++;
 	if (p->reassembled)
 		c->fragmented++;
-
-	struct qry_key qk;
-	memset(&qk, 0, sizeof(qk));
-	qk.dev_id = d->id;
-	memcpy(qk.server, p->src_ip, 16);
-	qk.server_port = p->sport;
-	qk.client_port = p->dport;
-	qk.id = m->id;
-	qk.qtype = m->qtype;
-	qk.qname_hash = m->has_q ? qname_hash(m) : 0;
-	struct qry *q = m->has_q ? tbl_lookup(e->queries, &qk) : NULL;
 	for (unsigned i = 0; i < d->nres; i++)
 		if (d->res[i].port == p->sport && memcmp(d->res[i].ip, p->src_ip, 16) == 0) {
 			d->res[i].responses++;
@@ -624,9 +650,9 @@ static void expire_queries(struct engine *e, uint64_t now, int all)
 		if (!all && now - q->last_ts < e->cfg->queries_timeout_us)
 			break;
 		const struct qry_key *qk = tbl_key(e->queries, q);
-		struct device *d = tbl_at(e->devices, q->dev_slot);
+		struct device *d = query_device(e, q);
 		e->c.unanswered++;
-		if (d != NULL && d->id == qk->dev_id) {
+		if (d != NULL) {
 			d->c.unanswered++;
 			if (e->cfg->log_dns) {
 				const struct dev_key *k = tbl_key(e->devices, d);

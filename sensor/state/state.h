@@ -93,9 +93,13 @@ struct device {
 };
 
 /* Outstanding query: (device, server, server port, client port, ID, name,
- * type). The name enters as a hash of its lower-cased form. */
+ * type). The device enters as its MAC and VLAN plus the client address, so
+ * a response finds its query, and through it its device, with one lookup.
+ * The name enters as a hash of its lower-cased form. */
 struct qry_key {
-	uint32_t dev_id;
+	uint8_t client[16];      /* client address */
+	uint8_t mac[6];          /* client MAC, zero on links without MACs */
+	uint16_t vlan;
 	uint8_t server[16];
 	uint16_t server_port;
 	uint16_t client_port;
@@ -108,6 +112,7 @@ struct qry {
 	uint64_t first_ts;       /* first transmission */
 	uint64_t last_ts;        /* latest retransmission */
 	uint32_t dev_slot;       /* device table slot, checked against dev_id */
+	uint32_t dev_id;         /* the device's id when the query was sent */
 	uint16_t retries;
 	uint16_t qclass;
 	uint16_t qtype;

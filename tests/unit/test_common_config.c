@@ -155,7 +155,7 @@ static void test_defaults(void **state)
 	assert_int_equal(c.flows_timeout_us, 60 * SEC);
 	assert_int_equal(c.tcp_buffers, 1024);
 	assert_int_equal(c.tcp_buffer_size, 16 * KIB);
-	assert_int_equal(c.queries_max, 262144);
+	assert_int_equal(c.queries_max, 65536);
 	assert_int_equal(c.queries_timeout_us, 5 * SEC);
 	assert_int_equal(c.frag_max, 1024);
 	assert_int_equal(c.frag_timeout_us, 30 * SEC);

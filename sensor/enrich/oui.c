@@ -569,7 +569,8 @@ static int build(struct enr_oui *o, struct builder *b)
 	}
 	if (b->oom)
 		return SW_ENOMEM;
-	qsort(b->recs, b->n_recs, sizeof(*b->recs), rec_cmp);
+	if (b->n_recs > 1)
+		qsort(b->recs, b->n_recs, sizeof(*b->recs), rec_cmp);
 	size_t w = 0;
 	for (size_t i = 0; i < b->n_recs; i++) {
 		if (w > 0 && b->recs[w - 1].bits == b->recs[i].bits &&

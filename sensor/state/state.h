@@ -74,22 +74,25 @@ struct dev_counts {
 	uint64_t rtt_max_us;
 };
 
+/* Hot fields first: a query touches the identity, the counters and the
+ * first resolver, which then sit in adjacent cache lines right after the
+ * table's key; addresses and EDNS sizes change rarely and come last. */
 struct device {
 	uint32_t id;              /* order of first sight, from 1; never reused */
 	uint8_t dirty;            /* something a device event shows has changed */
-	uint8_t nv4, nv6;
 	uint8_t nres;
-	uint8_t nsizes;
-	uint8_t v4[DEV_MAX_V4][4];
-	uint8_t v6[DEV_MAX_V6][16];
-	uint64_t first_seen;
+	uint8_t nv4, nv6;
 	uint64_t last_seen;
+	uint64_t first_seen;
+	struct dev_counts c;
+	struct dev_resolver res[DEV_MAX_RESOLVERS];
 	uint64_t last_snapshot;   /* packet time of the last device event */
 	uint64_t last_bind;       /* last IP binding refresh from its queries */
 	uint64_t res_overflow;    /* queries to resolvers past DEV_MAX_RESOLVERS */
-	struct dev_resolver res[DEV_MAX_RESOLVERS];
+	uint8_t nsizes;
 	struct dev_size sizes[DEV_MAX_SIZES];
-	struct dev_counts c;
+	uint8_t v4[DEV_MAX_V4][4];
+	uint8_t v6[DEV_MAX_V6][16];
 };
 
 /* Outstanding query: (device, server, server port, client port, ID, name,

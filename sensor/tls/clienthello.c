@@ -39,6 +39,9 @@ static const char *const reason_names[TLS_R_MAX] = {
 	[TLS_R_LIST] = "tls_list_len",
 	[TLS_R_VERSIONS] = "tls_supported_versions",
 	[TLS_R_TRAILING] = "tls_trailing_bytes",
+	[TLS_R_QUIC_HEADER] = "quic_header",
+	[TLS_R_QUIC_DECRYPT] = "quic_decrypt",
+	[TLS_R_QUIC_FRAME] = "quic_frame",
 };
 
 const char *tls_reason_name(int reason)

@@ -81,6 +81,9 @@ enum tls_reason {
 	TLS_R_LIST,           /* an inner u16 list with an odd or lying length */
 	TLS_R_VERSIONS,       /* supported_versions malformed */
 	TLS_R_TRAILING,       /* bytes after the extensions block */
+	TLS_R_QUIC_HEADER,    /* QUIC long header fields run past the datagram */
+	TLS_R_QUIC_DECRYPT,   /* QUIC Initial fails header or AEAD protection */
+	TLS_R_QUIC_FRAME,     /* a frame not allowed in Initial, or lengths that lie */
 	TLS_R_MAX
 };
 
@@ -183,6 +186,44 @@ void tls_stream_init(struct tls_stream *s);
  * (SW_EINVAL after 0). The segment is not kept past the call. */
 int tls_stream_feed(struct tls_stream *s, const uint8_t *seg, size_t len,
 		    struct tls_hello *h);
+
+/* --- QUIC Initial (quic.c) -------------------------------------------------
+ * nDPI 4.2 decrypts QUIC Initials for its own use but does not hand the
+ * ClientHello out, so JA4 for QUIC needs the sensor to do it too: the
+ * Initial keys derive from the client's first Destination Connection ID
+ * (RFC 9001 §5.2), header protection and AES-128-GCM are removed
+ * (§5.3, §5.4), and CRYPTO frames (RFC 9000 §19.6) are placed at their
+ * offsets until the ClientHello is whole. Versions: 1, 2 (RFC 9369) and
+ * drafts 23-32. One `struct tls_quic` per engine holds the libgcrypt
+ * handles, opened once, so the packet path does not allocate. */
+struct tls_quic;
+
+/* Per-flow assembly state: 4 KiB of CRYPTO stream (TLS_BUF_MAX, same
+ * reason) + a bitmap of the bytes seen, 4.6 KiB in all; held only while
+ * the flow's Initials are being read. */
+struct tls_quic_flow {
+	uint32_t version;         /* from the first Initial */
+	uint8_t dcid[20];         /* client's first DCID (RFC 9000 §17.2: <= 20) */
+	uint8_t dcid_len;
+	uint8_t state;            /* 0 collecting, 1 done, 2 failed */
+	uint8_t have[TLS_BUF_MAX / 8];
+	uint8_t buf[TLS_BUF_MAX];
+};
+
+/* Start-up: opens the cipher and HMAC handles. NULL with *err on failure. */
+struct tls_quic *tls_quic_new(int *err);
+void tls_quic_free(struct tls_quic *q);
+
+void tls_quic_flow_init(struct tls_quic_flow *f);
+
+/* Feeds one client-to-server UDP payload. Returns 0 when the ClientHello
+ * is whole and parsed into *h (tls_parse_hello()), SW_EINCOMPLETE when
+ * more Initials are needed, SW_EUNSUPP when the datagram is not a QUIC
+ * Initial of a known version (short header, 0-RTT, Version Negotiation,
+ * gQUIC), SW_EMALFORMED / SW_ETOOLONG as tls_parse_hello() or with
+ * h->reason = TLS_R_QUIC_*. A failed flow returns SW_EMALFORMED after. */
+int tls_quic_feed(struct tls_quic *q, struct tls_quic_flow *f,
+		  const uint8_t *dgram, size_t len, struct tls_hello *h);
 
 /* --- Fingerprints ---------------------------------------------------------
  * JA3: "SSLVersion,Ciphers,Extensions,EllipticCurves,EllipticCurvePointFormats"

@@ -152,10 +152,13 @@ static size_t v4_build(uint8_t *m, const struct v4_case *c)
 	m[4] = 0xde, m[5] = 0xad, m[6] = 0xbe, m[7] = 0xef;
 	static const uint8_t mac[] = { 0x02, 0x00, 0x5e, 0x10, 0x00, 0x01 };
 	memcpy(m + 28, mac, 6);
-	memcpy(m + 44, c->sname, c->nsname);
-	memcpy(m + 108, c->file, c->nfile);
+	if (c->nsname)
+		memcpy(m + 44, c->sname, c->nsname);
+	if (c->nfile)
+		memcpy(m + 108, c->file, c->nfile);
 	m[236] = 99, m[237] = 130, m[238] = 83, m[239] = c->no_cookie ? 98 : 99;
-	memcpy(m + 240, c->opts, c->nopts);
+	if (c->nopts)
+		memcpy(m + 240, c->opts, c->nopts);
 	return c->cut ? c->cut : 240 + c->nopts;
 }
 

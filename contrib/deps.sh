@@ -5,6 +5,7 @@ set -eu
 
 PKGS="build-essential pkg-config clang libpcap-dev libndpi-dev libmaxminddb-dev
 libhiredis-dev librdkafka-dev libjansson-dev libcmocka-dev redis-server ieee-data
+libmaxmind-db-writer-perl python3
 tshark"
 
 missing=""

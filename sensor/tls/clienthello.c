@@ -243,8 +243,6 @@ static int hello_exts(struct rd *b, struct tls_hello *h)
 	if (b->err || l > rd_left(b))
 		return fail(h, TLS_R_EXTS_LEN);
 	rd_sub(b, l, &exts);
-	if (rd_left(b) != 0)
-		return fail(h, TLS_R_TRAILING);
 	while (rd_left(&exts) > 0) {
 		uint16_t type = rd_u16(&exts);
 		size_t el = rd_u16(&exts);
@@ -265,6 +263,10 @@ static int hello_exts(struct rd *b, struct tls_hello *h)
 		if (rc < 0)
 			return rc;
 	}
+	/* Checked after the walk, so a block length that lies short is
+	 * reported at the extension it cuts (TLS_R_EXT_LEN). */
+	if (rd_left(b) != 0)
+		return fail(h, TLS_R_TRAILING);
 	return 0;
 }
 

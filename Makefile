@@ -108,6 +108,10 @@ FUZZ_REPLAY := $(FUZZ_SRCS:tests/fuzz/%.c=$(B)/fuzz/%)
 ITEST_SRCS := $(wildcard tests/integration/*.c)
 ITEST_BINS := $(ITEST_SRCS:tests/integration/%.c=$(B)/itest/%)
 
+# Corpus walkers: tests/corpus/<name>.c, linked with every sensor object.
+CTOOL_SRCS := $(wildcard tests/corpus/*.c)
+CTOOL_BINS := $(CTOOL_SRCS:tests/corpus/%.c=$(B)/ctool/%)
+
 # Tools the project owns: the capture generator and the libpcap floor.
 SWGEN := $(B)/swgen
 FLOOR := $(B)/pcapfloor
@@ -145,6 +149,11 @@ $(B)/tests/%: $(B)/obj/tests/unit/%.o $$(call objs_for,$$*)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(LIBS)
+
+$(B)/ctool/%: $(B)/obj/tests/corpus/%.o $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
 $(B)/itest/%: $(B)/obj/tests/integration/%.o $(LIB_OBJS)
 	@mkdir -p $(dir $@)
@@ -187,7 +196,7 @@ check-integration: $(SENSOR) $(SWGEN) $(ITEST_BINS)
 	$(Q)if [ -x tests/integration/run.sh ]; then B=$(B) tests/integration/run.sh; \
 	else echo "integration: no tests yet"; fi
 
-check-corpus: $(SENSOR)
+check-corpus: $(SENSOR) $(CTOOL_BINS)
 	$(Q)B=$(B) tests/corpus/run.sh
 
 # A file includes only from its own layer or lower ones (STYLE.md).

@@ -70,6 +70,7 @@ struct tls_dpi *tls_dpi_new(const struct tls_dpi_cfg *cfg, int *err)
 		d->free_list[i] = d->max_flows - 1 - i;
 	d->n_free = d->max_flows;
 
+	tls_init(); /* libgcrypt set up once; nDPI then leaves it alone */
 	d->mod = ndpi_init_detection_module(ndpi_no_prefs);
 	if (d->mod == NULL)
 		goto fail;

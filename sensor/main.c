@@ -21,6 +21,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "detect/engine.h"
+#include "detect/rules.h"
 #include "output/out.h"
 
 #ifndef SW_VERSION
@@ -39,6 +40,7 @@ struct opts {
 	const char *config;
 	const char *filter;
 	int check_config;
+	int rules_explicit;       /* --rules given: no fallback to installed rules */
 	int summary;
 	int verbosity;
 };
@@ -193,6 +195,7 @@ static int parse_args(int argc, char **argv, struct opts *o, struct sw_config *c
 		cfg->log_dns = 1;
 	if (rules != NULL)
 		snprintf(cfg->rules_dir, sizeof(cfg->rules_dir), "%s", rules);
+	o->rules_explicit = rules != NULL || strcmp(cfg->rules_dir, "rules") != 0;
 	if (o->filter != NULL)
 		snprintf(cfg->capture_filter, sizeof(cfg->capture_filter), "%s", o->filter);
 	return 0;
@@ -231,7 +234,7 @@ static int add_sink(struct out *out, const char *spec, int *to_stdout)
 		return -1;
 	if (out_add_sink(out, s) != 0) {
 		log_err("output '%s': too many outputs", spec);
-		s->ops->close(s, 0);
+		s->ops->close(s);
 		return -1;
 	}
 	return 0;
@@ -270,11 +273,38 @@ static void install_signals(void)
 	sigaction(SIGPIPE, &sa, NULL);
 }
 
+static struct rules *cur_rules;
+static const struct sw_config *cur_cfg;
+static int cur_rules_explicit;
+
+/* Finds and loads the rules folder; NULL and a message on failure. */
+static struct rules *load_rules(const struct sw_config *cfg, int explicit_dir,
+				char *dir, size_t dirlen, char *err, size_t errlen)
+{
+	if (rules_find_dir(cfg->rules_dir, explicit_dir, dir, dirlen) != 0) {
+		snprintf(err, errlen, "no rules folder (detections.json): tried %s", dir);
+		return NULL;
+	}
+	return rules_load(dir, err, errlen);
+}
+
 static void service_requests(struct engine *eng, struct out *out)
 {
 	if (reopen_requested) {
 		reopen_requested = 0;
 		out_request_reopen(out);
+		/* SIGHUP also reloads the rules; a broken file keeps the old ones. */
+		char dir[CONF_STR + 64], err[512];
+		struct rules *r = load_rules(cur_cfg, cur_rules_explicit, dir, sizeof(dir),
+					     err, sizeof(err));
+		if (r == NULL) {
+			log_err("rules not reloaded, the old ones stay: %s", err);
+		} else {
+			eng_set_rules(eng, r);
+			rules_free(cur_rules);
+			cur_rules = r;
+			log_info("rules reloaded from %s", dir);
+		}
 	}
 	if (stats_requested) {
 		stats_requested = 0;
@@ -390,11 +420,27 @@ int main(int argc, char **argv)
 		return 2;
 	log_set_level(o.verbosity < 0 ? LOG_ERR :
 		      (cfg.log_level + o.verbosity > LOG_DEBUG ? LOG_DEBUG : cfg.log_level + o.verbosity));
+	char rdir[CONF_STR + 64], rerr[512];
 	if (o.check_config) {
-		printf("configuration OK%s%s\n", o.config ? ": " : " (defaults)",
-		       o.config ? o.config : "");
+		if (rules_find_dir(cfg.rules_dir, o.rules_explicit, rdir, sizeof(rdir)) != 0) {
+			log_err("no rules folder (detections.json): tried %s", rdir);
+			return 2;
+		}
+		if (rules_check(rdir, rerr, sizeof(rerr)) != 0) {
+			log_err("%s", rerr);
+			return 2;
+		}
+		printf("configuration OK%s%s; rules OK: %s\n", o.config ? ": " : " (defaults)",
+		       o.config ? o.config : "", rdir);
 		return 0;
 	}
+	cur_rules = load_rules(&cfg, o.rules_explicit, rdir, sizeof(rdir), rerr, sizeof(rerr));
+	if (cur_rules == NULL) {
+		log_err("%s", rerr);
+		return 2;
+	}
+	cur_cfg = &cfg;
+	cur_rules_explicit = o.rules_explicit;
 	if (o.nfiles == 0 && o.nifaces == 0) {
 		log_err("nothing to read: give -r FILE (a capture) or -i IFACE (live); see --help");
 		return 2;
@@ -443,6 +489,7 @@ int main(int argc, char **argv)
 		log_err("%s", err);
 		return 1;
 	}
+	eng_set_rules(eng, cur_rules);
 	eng_set_deterministic(eng, o.nfiles > 0);
 	install_signals();
 	if (out_start(out) != 0) {
@@ -460,5 +507,6 @@ int main(int argc, char **argv)
 		eng_print_summary(eng, to_stdout ? stderr : stdout);
 	}
 	eng_free(eng);
+	rules_free(cur_rules);
 	return rc;
 }

@@ -12,6 +12,8 @@
  * gives the same events every time.
  */
 #include "detect/engine.h"
+#include "detect/engine_int.h"
+#include "detect/assign.h"
 
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -22,89 +24,53 @@
 #include "common/log.h"
 #include "common/table.h"
 #include "decode/decode.h"
+#include "dhcp/dhcp.h"
 #include "dns/dns.h"
 #include "output/event.h"
 #include "state/state.h"
 
-#define SEC 1000000ull
-#define PORT_DNS 53
-#define PORT_MDNS 5353
-#define PORT_LLMNR 5355
-
-struct eng_counts {
-	uint64_t packets;
-	uint64_t bytes;
-	uint64_t ip;
-	uint64_t arp;
-	uint64_t ndp;
-	uint64_t ra;
-	uint64_t dns_udp_msgs;    /* DNS messages over UDP (unicast, mDNS, LLMNR) */
-	uint64_t dns_tcp_msgs;
-	uint64_t queries;         /* unicast */
-	uint64_t responses;       /* unicast */
-	uint64_t queries_tcp;     /* of which over TCP */
-	uint64_t responses_tcp;
-	uint64_t mdns;
-	uint64_t mdns_responses;
-	uint64_t llmnr;
-	uint64_t llmnr_responses;
-	uint64_t unmatched;
-	uint64_t unanswered;
-	uint64_t no_device;       /* DNS with a group MAC on the device side */
-	uint64_t dns_short;       /* payload shorter than a DNS header */
-	uint64_t dns_anom[DNS_A_MAX];
-	uint64_t tcp_gap;
-	uint64_t tcp_oversize;
-	uint64_t tcp_retrans;
-	uint64_t queries_evicted; /* outstanding queries pushed out of a full table */
-	uint64_t bindings_changed;
-};
-
-struct engine {
-	const struct sw_config *cfg;
-	struct out *out;
-	const char *observer;
-	struct dec_ctx *dec;
-	struct tbl *devices;
-	struct tbl *queries;
-	struct tbl *flows;
-	struct tbl *bindings;
-	struct tcp_pool pool;
-	uint8_t sipkey[16];
-	uint32_t next_dev_id;
-	uint64_t now;             /* newest packet time seen */
-	uint64_t next_tick;       /* next once-a-second housekeeping */
-	uint64_t next_stats;
-	uint32_t sweep_slot;      /* snapshot sweep position in the device table */
-	int finishing;
-	int deterministic;        /* replay: stats wait for the sinks to catch up */
-	struct cap_stats cap;
-	struct eng_counts c;
-};
-
-/* Context for one TCP segment's messages. */
-struct tcp_ctx {
-	struct engine *e;
-	const struct pkt *p;
-};
-
-static void emit_device(struct engine *e, const struct dev_key *k,
-			struct device *d, const char *reason)
+void eng_emit_device(struct engine *e, const struct dev_key *k,
+		     struct device *d, const char *reason)
 {
 	char key[FMT_IP_LEN];
 	ev_dev_keytext(k, key, sizeof(key));
 	d->last_snapshot = e->now ? e->now : d->last_seen;
 	d->dirty = 0;
+	struct dctx c;
+	eng_dctx(e, d, &c);
+	/* A device event shows the verdicts, so they are judged first; a
+	 * verdict that turns to fail alerts before the event that shows it. */
+	post_evaluate(e, &c);
+	struct ev_device_extra x;
+	struct post_bufs b;
+	post_extra(e, &c, &x, &b);
 	size_t len;
-	char *text = ev_device(e->now, e->observer, k, d, reason, &len);
+	char *text = ev_device(e->now, e->observer, k, d, reason, &x, &len);
+	post_extra_free(&b);
 	ev_emit_text(e->out, OUT_DS_DEVICE, key, text, len);
+}
+
+/* Calls hook `h` of every module that has it, with the given arguments. */
+#define EACH_MODULE(e, h, ...)                                              \
+	do {                                                                \
+		for (unsigned mi_ = 0; mi_ < (e)->nmod; mi_++)              \
+			if (eng_modules[mi_]->h != NULL)                    \
+				eng_modules[mi_]->h((e)->mod[mi_], (e), __VA_ARGS__); \
+	} while (0)
+
+void eng_dctx(struct engine *e, struct device *d, struct dctx *c)
+{
+	c->d = d;
+	c->k = tbl_key(e->devices, d);
+	c->slot = tbl_index(e->devices, d);
+	c->dd = &e->dd[c->slot];
 }
 
 /* A device leaving a full table still gets its last word out. */
 static void device_evicted(void *arg, const void *key, void *val)
 {
 	struct engine *e = arg;
-	emit_device(e, key, val, "evicted");
+	eng_emit_device(e, key, val, "evicted");
 }
 
 static void query_evicted(void *arg, const void *key, void *val)
@@ -162,8 +128,16 @@ struct engine *eng_new(const struct sw_config *cfg, struct out *out,
 	/* One binding per local address: twice the devices covers v4 + v6. */
 	e->bindings = tbl_new("bindings", cfg->devices_max * 2u, sizeof(struct bind_key),
 			      sizeof(struct binding), e->sipkey);
+	/* The detect layer's state per device slot and the segments: calloc'd,
+	 * so pages are touched only as devices and VLANs appear. */
+	e->dd = calloc(cfg->devices_max, sizeof(*e->dd));
+	e->segs = calloc(SEG_COUNT, sizeof(*e->segs));
+	struct rnd_params rp = RND_PARAMS_DEFAULT;
+	e->txid_params = rp;
+	rp.constant_after = 0;
+	e->port_params = rp;
 	if (e->dec == NULL || e->devices == NULL || e->queries == NULL ||
-	    e->flows == NULL || e->bindings == NULL ||
+	    e->flows == NULL || e->bindings == NULL || e->dd == NULL || e->segs == NULL ||
 	    tcp_pool_init(&e->pool, cfg->tcp_buffers, cfg->tcp_buffer_size) != 0) {
 		snprintf(err, errlen, "cannot allocate state tables (devices.max=%u, "
 			 "queries.max=%u, flows.max=%u): out of memory",
@@ -171,6 +145,19 @@ struct engine *eng_new(const struct sw_config *cfg, struct out *out,
 		eng_free(e);
 		return NULL;
 	}
+	for (unsigned i = 0; eng_modules[i] != NULL && i < ENG_MAX_MODULES; i++) {
+		const struct eng_module *m = eng_modules[i];
+		e->mod[i] = m->create != NULL ? m->create(e, err, errlen) : NULL;
+		if (m->create != NULL && e->mod[i] == NULL) {
+			eng_free(e);
+			return NULL;
+		}
+		e->nmod = i + 1;
+	}
+	char note[256] = "";
+	e->oui = enr_oui_load(NULL, note, sizeof(note));
+	if (note[0])
+		log_warn("%s", note);
 	tbl_set_evict(e->devices, device_evicted, e);
 	tbl_set_evict(e->queries, query_evicted, e);
 	tbl_set_evict(e->flows, flow_evicted, e);
@@ -181,19 +168,26 @@ void eng_free(struct engine *e)
 {
 	if (e == NULL)
 		return;
+	for (unsigned i = 0; i < e->nmod; i++)
+		if (eng_modules[i]->destroy != NULL)
+			eng_modules[i]->destroy(e->mod[i]);
 	dec_free(e->dec);
 	tbl_free(e->devices);
 	tbl_free(e->queries);
 	tbl_free(e->flows);
 	tbl_free(e->bindings);
 	tcp_pool_fini(&e->pool);
+	free(e->dd);
+	free(e->segs);
+	enr_oui_free(e->oui);
+	enr_geo_close(e->geo);
 	free(e);
 }
 
 /* The device on one side of a packet: by MAC when the link has MACs (a group
  * MAC is nobody's device), else by IP. */
-static struct device *device_for(struct engine *e, const struct pkt *p, int src,
-				 struct dev_key *k, int *created)
+struct device *eng_device_for(struct engine *e, const struct pkt *p, int src,
+			      struct dev_key *k, int *created)
 {
 	memset(k, 0, sizeof(*k));
 	*created = 0;
@@ -212,6 +206,8 @@ static struct device *device_for(struct engine *e, const struct pkt *p, int src,
 	if (*created) {
 		d->id = ++e->next_dev_id;
 		d->first_seen = p->ts_us;
+		post_device_reset(e, tbl_index(e->devices, d));
+		EACH_MODULE(e, device_reset, tbl_index(e->devices, d));
 	} else if (p->ts_us / SEC != d->last_seen / SEC) {
 		/* LRU order to the second is enough to pick whom to evict. */
 		tbl_touch(e->devices, d);
@@ -326,7 +322,7 @@ static void on_query(struct engine *e, const struct pkt *p, const struct dns_msg
 		e->c.queries_tcp++;
 	struct dev_key k;
 	int created;
-	struct device *d = device_for(e, p, 1, &k, &created);
+	struct device *d = eng_device_for(e, p, 1, &k, &created);
 	if (d == NULL) {
 		e->c.no_device++;
 		return;
@@ -362,6 +358,7 @@ static void on_query(struct engine *e, const struct pkt *p, const struct dns_msg
 		q->edns_do = m->edns_do;
 		q->udp_size = m->udp_size;
 		q->v6 = p->ip_ver == 6;
+		q->has_q = m->has_q;
 		q->flags = m->flags;
 		memcpy(q->client_ip, p->src_ip, 16);
 		size_t n = m->qname_len < QRY_NAME - 1 ? m->qname_len : QRY_NAME - 1;
@@ -396,10 +393,14 @@ static void on_query(struct engine *e, const struct pkt *p, const struct dns_msg
 	} else {
 		d->res_overflow++;
 	}
+	struct dctx dc;
+	eng_dctx(e, d, &dc);
+	post_query(e, p, &dc, m, r, transport, qcreated);
+	EACH_MODULE(e, query, p, &dc, m, &qk, q, qcreated);
 	if (created)
-		emit_device(e, &k, d, "first_seen");
-	else if (changed)
-		emit_device(e, &k, d, "change");
+		eng_emit_device(e, &k, d, "first_seen");
+	else if (changed || d->dirty)
+		eng_emit_device(e, &k, d, "change");
 }
 
 /* The device a query was charged to, if it is still the same device. */
@@ -432,7 +433,7 @@ static void on_response(struct engine *e, const struct pkt *p, const struct dns_
 			tbl_touch(e->devices, d);
 		d->last_seen = p->ts_us;
 	} else {
-		d = device_for(e, p, 0, &k, &created);
+		d = eng_device_for(e, p, 0, &k, &created);
 		if (d == NULL) {
 			e->c.no_device++;
 			if (q != NULL)
@@ -456,6 +457,14 @@ static void on_response(struct engine *e, const struct pkt *p, const struct dns_
 			d->res[i].last_seen = p->ts_us;
 			break;
 		}
+	struct dctx dc;
+	eng_dctx(e, d, &dc);
+	post_response(e, p, &dc, m, q, transport);
+	{
+		struct qry_key rk;
+		query_key(&rk, p, 0, m);
+		EACH_MODULE(e, response, p, &dc, m, &rk, q);
+	}
 	if (q != NULL) {
 		uint64_t rtt = p->ts_us >= q->last_ts ? p->ts_us - q->last_ts : 0;
 		c->answered++;
@@ -472,7 +481,9 @@ static void on_response(struct engine *e, const struct pkt *p, const struct dns_
 			emit_txn(e, p, &k, NULL, m, 0, transport, PROTO_DNS, 0, 0);
 	}
 	if (created)
-		emit_device(e, &k, d, "first_seen");
+		eng_emit_device(e, &k, d, "first_seen");
+	else if (d->dirty)
+		eng_emit_device(e, &k, d, "change");
 }
 
 /* mDNS and LLMNR: counted on the sender, never as unicast DNS. */
@@ -489,7 +500,7 @@ static void on_local(struct engine *e, const struct pkt *p, const struct dns_msg
 	}
 	struct dev_key k;
 	int created;
-	struct device *d = device_for(e, p, 1, &k, &created);
+	struct device *d = eng_device_for(e, p, 1, &k, &created);
 	if (d == NULL)
 		return;
 	if (proto == PROTO_MDNS)
@@ -500,9 +511,9 @@ static void on_local(struct engine *e, const struct pkt *p, const struct dns_msg
 	if (e->cfg->log_dns)
 		emit_txn(e, p, &k, NULL, m, 1, TRANS_UDP, proto, 0, 0);
 	if (created)
-		emit_device(e, &k, d, "first_seen");
+		eng_emit_device(e, &k, d, "first_seen");
 	else if (changed)
-		emit_device(e, &k, d, "change");
+		eng_emit_device(e, &k, d, "change");
 }
 
 static void on_message(struct engine *e, const struct pkt *p, const uint8_t *buf,
@@ -627,8 +638,9 @@ static void on_icmpv6(struct engine *e, const struct pkt *p)
 {
 	static const uint8_t unspec[16];
 	switch (p->icmp_type) {
-	case 134: /* Router Advertisement: parsed by the RA layer */
+	case 134: /* Router Advertisement (RFC 4861 §4.2) */
 		e->c.ra++;
+		asg_ra(e, p);
 		break;
 	case 135: /* Neighbor Solicitation */
 	case 136: /* Neighbor Advertisement */
@@ -654,6 +666,10 @@ static void expire_queries(struct engine *e, uint64_t now, int all)
 		e->c.unanswered++;
 		if (d != NULL) {
 			d->c.unanswered++;
+			struct dctx dc;
+			eng_dctx(e, d, &dc);
+			post_unanswered(e, &dc, qk, q);
+			EACH_MODULE(e, unanswered, &dc, qk, q);
 			if (e->cfg->log_dns) {
 				const struct dev_key *k = tbl_key(e->devices, d);
 				struct ev_dns_txn t = {
@@ -666,6 +682,7 @@ static void expire_queries(struct engine *e, uint64_t now, int all)
 					.transport = q->transport,
 					.proto = PROTO_DNS,
 					.q = q,
+					.qid = qk->id,
 				};
 				char key[FMT_IP_LEN];
 				ev_dev_keytext(k, key, sizeof(key));
@@ -708,7 +725,7 @@ static void sweep_devices(struct engine *e, uint64_t now)
 		}
 		e->sweep_slot = tbl_index(e->devices, d) + 1;
 		if (now - d->last_snapshot >= iv)
-			emit_device(e, tbl_key(e->devices, d), d, "periodic");
+			eng_emit_device(e, tbl_key(e->devices, d), d, "periodic");
 	}
 }
 
@@ -719,6 +736,7 @@ static void tick(struct engine *e)
 	expire_flows(e, now);
 	dec_expire(e->dec, now);
 	sweep_devices(e, now);
+	EACH_MODULE(e, tick, now);
 	if (e->cfg->stats_interval_us && now >= e->next_stats) {
 		if (e->next_stats != 0)
 			eng_emit_stats(e, "periodic");
@@ -748,8 +766,11 @@ void eng_packet(void *arg, int link, uint64_t ts_us, uint32_t caplen,
 	if (kind != PKT_IP)
 		return;
 	e->c.ip++;
+	EACH_MODULE(e, packet, &p);
 	if (p.l4 == IPPROTO_UDP) {
 		int proto;
+		if (asg_udp(e, &p))
+			return;
 		if (p.sport == PORT_DNS || p.dport == PORT_DNS)
 			proto = PROTO_DNS;
 		else if (p.sport == PORT_MDNS || p.dport == PORT_MDNS)
@@ -766,6 +787,25 @@ void eng_packet(void *arg, int link, uint64_t ts_us, uint32_t caplen,
 	} else if (p.l4 == IPPROTO_ICMPV6) {
 		on_icmpv6(e, &p);
 	}
+}
+
+/* The randomness thresholds come from the two stub.* rules. */
+static void rnd_from_rule(const struct det_rule *r, struct rnd_params *p)
+{
+	p->sigma_excellent = r->p[DP_SIGMA_EXCELLENT];
+	p->sigma_good = r->p[DP_SIGMA_GOOD];
+	p->min_queries = (uint32_t)r->p[DP_MIN_QUERIES];
+	p->constant_after = (uint32_t)r->p[DP_CONSTANT_AFTER];
+}
+
+void eng_set_rules(struct engine *e, const struct rules *r)
+{
+	e->rules = r;
+	rnd_from_rule(rules_det(r, DET_STUB_PORT_PREDICTABLE), &e->port_params);
+	rnd_from_rule(rules_det(r, DET_STUB_TXID_PREDICTABLE), &e->txid_params);
+	/* Ports wait for the minimum sample (DETECTIONS.md): only IDs have
+	 * the early constant rule. */
+	e->port_params.constant_after = 0;
 }
 
 void eng_set_deterministic(struct engine *e, int on)
@@ -808,6 +848,10 @@ void eng_emit_stats(struct engine *e, const char *reason)
 		if (e->c.dns_anom[i])
 			json_object_set_new(anom, dns_anomaly_name(i),
 					    json_integer((json_int_t)e->c.dns_anom[i]));
+	for (int i = 1; i < DHCP_ANOM_SLOTS && i < DHCP_A_MAX; i++)
+		if (e->c.dhcp_anom[i])
+			json_object_set_new(anom, dhcp_anomaly_name(i),
+					    json_integer((json_int_t)e->c.dhcp_anom[i]));
 	if (e->c.dns_short)
 		json_object_set_new(anom, "dns_header_trunc", json_integer((json_int_t)e->c.dns_short));
 	if (e->c.tcp_gap)
@@ -816,10 +860,11 @@ void eng_emit_stats(struct engine *e, const char *reason)
 		json_object_set_new(anom, "dns_tcp_oversize", json_integer((json_int_t)e->c.tcp_oversize));
 	if (e->pool.exhausted)
 		json_object_set_new(anom, "dns_tcp_buffers_exhausted", json_integer((json_int_t)e->pool.exhausted));
-	json_object_set_new(st, "decode", json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:o}",
+	json_object_set_new(st, "decode", json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o}",
 		"ip", (json_int_t)e->c.ip, "arp", (json_int_t)e->c.arp,
 		"ndp", (json_int_t)e->c.ndp, "ra", (json_int_t)e->c.ra,
 		"fragments_reassembled", (json_int_t)dec_reassembled(e->dec),
+		"dhcp", (json_int_t)e->c.dhcp,
 		"ip_mac_changes", (json_int_t)e->c.bindings_changed,
 		"anomalies", anom));
 	json_t *dns = json_object();
@@ -850,6 +895,7 @@ void eng_emit_stats(struct engine *e, const char *reason)
 	json_object_set_new(tables, "flows", table_json(e->flows));
 	json_object_set_new(tables, "bindings", table_json(e->bindings));
 	json_object_set_new(st, "tables", tables);
+	EACH_MODULE(e, stats_json, st);
 
 	struct out_stats os;
 	out_get_stats(e->out, &os);
@@ -881,7 +927,7 @@ void eng_finish(struct engine *e)
 	expire_queries(e, e->now, 1);
 	for (struct device *d = tbl_next(e->devices, NULL); d != NULL;
 	     d = tbl_next(e->devices, d))
-		emit_device(e, tbl_key(e->devices, d), d, "exit");
+		eng_emit_device(e, tbl_key(e->devices, d), d, "exit");
 	eng_emit_stats(e, "exit");
 }
 

@@ -25,6 +25,11 @@ void eng_free(struct engine *e);
 void eng_packet(void *arg, int link, uint64_t ts_us, uint32_t caplen,
 		uint32_t wirelen, const uint8_t *frame);
 
+/* The rules in force (rules/ folder); the engine does not own them, and a
+ * reload (SIGHUP) swaps them between packets. Must be set before packets. */
+struct rules;
+void eng_set_rules(struct engine *e, const struct rules *r);
+
 /* Replays: stats events wait for the output thread to catch up, so their
  * delivery counters (and so the whole output) are the same on every run. */
 void eng_set_deterministic(struct engine *e, int on);

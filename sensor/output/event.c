@@ -108,7 +108,8 @@ static void count_share(struct jw *w, const char *key, uint64_t part, uint64_t w
 		jw_real4(w, "share", (double)part / (double)whole);
 }
 
-static void device_identity(struct jw *w, const struct dev_key *k, const struct device *d)
+static void device_identity(struct jw *w, const struct dev_key *k, const struct device *d,
+			    const struct ev_device_extra *x)
 {
 	char key[FMT_IP_LEN];
 	ev_dev_keytext(k, key, sizeof(key));
@@ -118,9 +119,16 @@ static void device_identity(struct jw *w, const struct dev_key *k, const struct 
 	if (!k->by_ip)
 		jw_mac(w, "mac", k->mac);
 	jw_uint(w, "vlan", k->vlan);
-	/* Vendor comes with OUI enrichment; the field is there so consumers
-	 * can map it from the start. */
-	jw_null(w, "vendor");
+	if (x != NULL && x->vendor != NULL)
+		jw_str(w, "vendor", x->vendor);
+	else
+		jw_null(w, "vendor");
+	if (!k->by_ip)
+		jw_bool(w, "mac_locally_administered", x != NULL && x->mac_local);
+	if (d->hostname[0])
+		jw_str(w, "hostname", d->hostname);
+	if (d->mud_url[0])
+		jw_str(w, "mud_url", d->mud_url);
 	jw_arr(w, "ip");
 	for (unsigned i = 0; i < d->nv4; i++) {
 		uint8_t ip[16];
@@ -132,6 +140,55 @@ static void device_identity(struct jw *w, const struct dev_key *k, const struct 
 	jw_end(w);
 	jw_time(w, "first_seen", d->first_seen);
 	jw_time(w, "last_seen", d->last_seen);
+	jw_end(w);
+}
+
+static const char *assign_source_name(int s)
+{
+	switch (s) {
+	case ASSIGN_DHCP4: return "dhcpv4";
+	case ASSIGN_DHCP6: return "dhcpv6";
+	case ASSIGN_RA: return "ra";
+	case ASSIGN_DNR: return "dnr";
+	case ASSIGN_SANCTIONED: return "sanctioned";
+	}
+	return "unknown";
+}
+
+/* Resolvers the network assigned to the device and what its segment offers. */
+static void device_assigned(struct jw *w, const struct device *d, const struct ev_device_extra *x)
+{
+	jw_arr(w, "assigned_resolvers");
+	for (unsigned i = 0; i < d->nassigned; i++) {
+		jw_obj(w, NULL);
+		jw_ip(w, "ip", d->assigned[i].ip);
+		jw_str(w, "source", assign_source_name(d->assigned[i].source));
+		jw_time(w, "assigned_at", d->assigned[i].ts);
+		jw_end(w);
+	}
+	jw_end(w);
+	if (x == NULL)
+		return;
+	if (x->designated_from != NULL)
+		jw_str(w, "designated_from", x->designated_from);
+	const struct segment *s = x->seg;
+	if (s == NULL)
+		return;
+	jw_obj(w, "network");
+	jw_bool(w, "dhcp_seen", d->dhcp_seen);
+	jw_arr(w, "segment_resolvers");
+	for (unsigned i = 0; i < s->nres; i++) {
+		jw_obj(w, NULL);
+		jw_ip(w, "ip", s->res[i].ip);
+		jw_str(w, "source", assign_source_name(s->res[i].source));
+		jw_end(w);
+	}
+	jw_end(w);
+	jw_bool(w, "ipv6_prefix", s->v6_prefix);
+	jw_bool(w, "rdnss", s->rdnss);
+	jw_bool(w, "dhcpv6_dns", s->dhcp6_dns);
+	jw_bool(w, "dnr", s->dnr);
+	jw_bool(w, "ddr", s->ddr);
 	jw_end(w);
 }
 
@@ -223,7 +280,8 @@ static void device_dns(struct jw *w, const struct device *d)
 }
 
 char *ev_device(uint64_t ts_us, const char *observer, const struct dev_key *k,
-		const struct device *d, const char *reason, size_t *len)
+		const struct device *d, const char *reason,
+		const struct ev_device_extra *x, size_t *len)
 {
 	struct jw w;
 	jw_init(&w, 2048);
@@ -234,17 +292,27 @@ char *ev_device(uint64_t ts_us, const char *observer, const struct dev_key *k,
 	jw_str(&w, "reason", reason);
 	jw_end(&w);
 	jw_observer(&w, observer);
-	device_identity(&w, k, d);
+	device_identity(&w, k, d, x);
 	if (!k->by_ip) {
 		jw_obj(&w, "source");
 		jw_mac(&w, "mac", k->mac);
 		jw_end(&w);
 	}
 	jw_obj(&w, "stubwatch");
-	device_resolvers(&w, d);
+	if (x != NULL && x->resolvers_json != NULL)
+		jw_raw(&w, "resolvers", x->resolvers_json, strlen(x->resolvers_json));
+	else
+		device_resolvers(&w, d);
 	if (d->res_overflow)
 		jw_uint(&w, "resolvers_untracked_queries", d->res_overflow);
+	device_assigned(&w, d, x);
 	device_dns(&w, d);
+	if (x != NULL && x->randomness_json != NULL)
+		jw_raw(&w, "randomness", x->randomness_json, strlen(x->randomness_json));
+	if (x != NULL && x->modules_json != NULL && x->modules_json[0])
+		jw_members(&w, x->modules_json, strlen(x->modules_json));
+	if (x != NULL && x->scorecard_json != NULL)
+		jw_raw(&w, "scorecard", x->scorecard_json, strlen(x->scorecard_json));
 	jw_end(&w);
 	jw_end(&w);
 	return jw_take(&w, len);
@@ -319,8 +387,17 @@ static void dns_answers(struct jw *w, const struct dns_msg *m)
 		jw_type(w, "type", rr->type);
 		jw_class(w, "class", rr->rclass);
 		jw_uint(w, "ttl", rr->ttl);
-		if (dns_rdata_text(m, rr, data, sizeof(data)) >= 0)
+		if (dns_rdata_text(m, rr, data, sizeof(data)) >= 0) {
 			jw_str(w, "data", data);
+		} else {
+			/* Long RDATA (a big TXT): its text is at most four bytes per
+			 * RDATA byte (\DDD escapes) plus quotes and spaces. */
+			size_t big = (size_t)rr->rdlen * 4 + 256;
+			char *t = malloc(big);
+			if (t != NULL && dns_rdata_text(m, rr, t, big) >= 0)
+				jw_str(w, "data", t);
+			free(t);
+		}
 		jw_end(w);
 	}
 	jw_end(w);
@@ -416,12 +493,18 @@ char *ev_dns(const char *observer, const struct ev_dns_txn *t, size_t *len)
 		if (is_resp)
 			dns_answers(&w, m);
 	} else if (q != NULL) {
+		jw_uint(&w, "id", t->qid);
+		uint8_t opcode = (uint8_t)((q->flags >> 11) & 0xf);
+		const char *op = dns_opcode_name(opcode);
+		jw_str(&w, "op_code", op != NULL ? op : "UNKNOWN");
 		jw_flags(&w, q->flags);
-		jw_obj(&w, "question");
-		jw_str(&w, "name", q->qname);
-		jw_type(&w, "type", q->qtype);
-		jw_class(&w, "class", q->qclass);
-		jw_end(&w);
+		if (q->has_q) {
+			jw_obj(&w, "question");
+			jw_str(&w, "name", q->qname);
+			jw_type(&w, "type", q->qtype);
+			jw_class(&w, "class", q->qclass);
+			jw_end(&w);
+		}
 	}
 	/* The client's EDNS(0) is what the guidelines judge: take it from the
 	 * query when we saw it, else from the message itself. */

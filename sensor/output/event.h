@@ -32,8 +32,23 @@ void ev_dev_keytext(const struct dev_key *k, char *out, size_t outsz);
  * first_seen, change, periodic, evicted or exit. NULL when out of memory.
  * Device and DNS events are the high-volume ones, so they are written with
  * the streaming writer (jw.h) rather than built as jansson trees. */
+/* What the detect layer adds to a device event: enrichment, what the
+ * network offers, and the verdicts (already JSON, written with jw). Any
+ * member may be NULL. */
+struct ev_device_extra {
+	const char *vendor;           /* OUI registry name */
+	int mac_local;                /* locally administered (randomised) MAC */
+	const char *designated_from;  /* "device", "segment", "sanctioned" */
+	const struct segment *seg;    /* the device's VLAN */
+	const char *resolvers_json;   /* array: resolvers used, with operator and verdict */
+	const char *randomness_json;  /* object: ports and txid statistics */
+	const char *scorecard_json;   /* object: lines and score */
+	const char *modules_json;     /* members (no braces) of the detect modules */
+};
+
 char *ev_device(uint64_t ts_us, const char *observer, const struct dev_key *k,
-		const struct device *d, const char *reason, size_t *len);
+		const struct device *d, const char *reason,
+		const struct ev_device_extra *x, size_t *len);
 
 /* One DNS transaction for stubwatch.dns. Any of query/response may be
  * missing: an unanswered query has only `q`, a response that matched
@@ -51,6 +66,7 @@ struct ev_dns_txn {
 	uint8_t fragmented;        /* the response came as IP fragments */
 	uint64_t rtt_us;           /* when answered */
 	const struct qry *q;       /* the outstanding query, when known */
+	uint16_t qid;              /* its DNS ID (the query key holds it) */
 	const struct dns_msg *msg; /* the message that ends the transaction, when any */
 };
 char *ev_dns(const char *observer, const struct ev_dns_txn *t, size_t *len);

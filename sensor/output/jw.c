@@ -1,6 +1,8 @@
 /* jw.c — streaming JSON writer (RFC 8259 §7 string escapes). */
 #include "output/jw.h"
 
+#include "common/fmt.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -221,6 +223,36 @@ void jw_real4(struct jw *w, const char *key, double v)
 	while (n > 1 && d[n - 1] == '0')
 		n--;
 	put(w, d, (size_t)n);
+}
+
+void jw_ip_text(struct jw *w, const char *key, const uint8_t ip[16])
+{
+	char t[FMT_IP_LEN];
+	fmt_ip(t, ip);
+	jw_str(w, key, t);
+}
+
+void jw_raw(struct jw *w, const char *key, const char *json, size_t n)
+{
+	member(w, key);
+	put(w, json, n);
+}
+
+void jw_members(struct jw *w, const char *json, size_t n)
+{
+	member(w, NULL);
+	put(w, json, n);
+}
+
+const char *jw_text(struct jw *w, size_t *len)
+{
+	if (w->err || !reserve(w, 0)) {
+		*len = 0;
+		return "";
+	}
+	w->buf[w->len] = '\0';
+	*len = w->len;
+	return w->buf;
 }
 
 char *jw_take(struct jw *w, size_t *len)

@@ -52,6 +52,19 @@ void jw_null(struct jw *w, const char *key);
  * "2.0"); NaN and infinities become null. */
 void jw_real4(struct jw *w, const char *key, double v);
 
+/* An address stored in 16 bytes as text (IPv4-mapped ones as dotted quads). */
+void jw_ip_text(struct jw *w, const char *key, const uint8_t ip[16]);
+
+/* A value that is already JSON text (written by another jw), copied as is. */
+void jw_raw(struct jw *w, const char *key, const char *json, size_t n);
+
+/* Members already written as JSON text ("a":1,"b":{...}) without braces,
+ * added to the open object as they are. */
+void jw_members(struct jw *w, const char *json, size_t n);
+
+/* The text written so far (NUL-terminated), still owned by the writer. */
+const char *jw_text(struct jw *w, size_t *len);
+
 /* Hands the NUL-terminated text over (the caller frees it) and resets the
  * writer; NULL when any allocation failed. */
 char *jw_take(struct jw *w, size_t *len);

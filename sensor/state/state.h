@@ -35,8 +35,12 @@ struct dev_resolver {
 	uint16_t port;
 	uint8_t transports;   /* bit set of enum dns_transport */
 	uint8_t v6;           /* reached over IPv6 */
+	uint8_t off_set;      /* outside the device's designated set when last asked */
+	uint8_t alerted;      /* resolver.hardcoded: 1 fallback alert sent, 2 plain */
 	uint32_t queries;
 	uint32_t responses;
+	uint32_t off_set_queries;  /* queries sent while it was outside the set */
+	uint32_t fallback_queries; /* of those, sent while the designated ones failed */
 	uint64_t first_seen;
 	uint64_t last_seen;
 };
@@ -74,6 +78,25 @@ struct dev_counts {
 	uint64_t rtt_max_us;
 };
 
+#define DEV_MAX_ASSIGNED 8  /* resolvers assigned to one device: networks give 1-3 per family */
+#define DEV_HOSTNAME 64      /* DHCP host names are short labels; longer ones are cut */
+#define DEV_MUD_URL 160      /* RFC 8520 MUD URLs: https://host/path, cut past this */
+
+/* Who told a device which resolvers to use. */
+enum assign_src {
+	ASSIGN_DHCP4 = 1,    /* DHCPv4 option 6 (RFC 2132 §3.8) */
+	ASSIGN_DHCP6 = 2,    /* DHCPv6 option 23 (RFC 3646) */
+	ASSIGN_RA = 3,       /* RA RDNSS (RFC 8106) */
+	ASSIGN_DNR = 4,      /* DNR in DHCPv4 162, DHCPv6 144 or RA 144 (RFC 9463) */
+	ASSIGN_SANCTIONED = 5 /* rules/resolvers.json sanctioned list */
+};
+
+struct assigned {
+	uint8_t ip[16];
+	uint8_t source;      /* enum assign_src */
+	uint64_t ts;         /* packet time it was (last) handed out */
+};
+
 /* Hot fields first: a query touches the identity, the counters and the
  * first resolver, which then sit in adjacent cache lines right after the
  * table's key; addresses and EDNS sizes change rarely and come last. */
@@ -93,7 +116,50 @@ struct device {
 	struct dev_size sizes[DEV_MAX_SIZES];
 	uint8_t v4[DEV_MAX_V4][4];
 	uint8_t v6[DEV_MAX_V6][16];
+
+	/* What the network assigned (sensor/detect/assign.c). */
+	uint8_t nassigned;
+	uint8_t dhcp_seen;        /* the device's own DHCP/DHCPv6 exchange was seen */
+	uint8_t has_global_v6;    /* it used a global IPv6 address */
+	struct assigned assigned[DEV_MAX_ASSIGNED];
+	char hostname[DEV_HOSTNAME];
+	char mud_url[DEV_MUD_URL];
 };
+
+#define SEG_MAX_RESOLVERS 16 /* distinct resolvers handed out on one segment */
+#define SEG_MAX_SERVERS 4    /* DHCP servers and routers remembered per segment */
+#define SEG_SERVER_DNS 4     /* resolvers remembered per server, to see changes */
+
+enum seg_server_kind { SEG_DHCP4 = 1, SEG_DHCP6 = 2, SEG_ROUTER = 3 };
+
+/* A DHCP server or router that handed out resolvers on a segment. */
+struct seg_server {
+	uint8_t kind;            /* enum seg_server_kind */
+	uint8_t mac[6];
+	uint8_t ip[16];
+	uint8_t ndns;
+	uint8_t dns[SEG_SERVER_DNS][16];
+	uint64_t first_seen;
+	uint64_t last_seen;
+};
+
+/* What the network offers on one segment (a VLAN; 0 = untagged). */
+struct segment {
+	uint8_t used;
+	uint8_t nres;
+	uint8_t nservers;
+	uint8_t v6_prefix;       /* an RA offered a prefix (global IPv6 available) */
+	uint8_t rdnss;           /* an RA carried RDNSS */
+	uint8_t dhcp6_dns;       /* DHCPv6 handed out DNS servers */
+	uint8_t dnr;             /* DNR (encrypted resolvers) offered */
+	uint8_t ddr;             /* a device asked _dns.resolver.arpa (RFC 9462) */
+	uint64_t dhcp_msgs;
+	uint64_t ras;
+	struct assigned res[SEG_MAX_RESOLVERS];
+	struct seg_server servers[SEG_MAX_SERVERS];
+};
+
+#define SEG_COUNT 4096       /* one per 12-bit VLAN ID (IEEE 802.1Q) */
 
 /* Outstanding query: (device, server, server port, client port, ID, name,
  * type). The device enters as its MAC and VLAN plus the client address, so
@@ -123,6 +189,7 @@ struct qry {
 	uint8_t has_opt;
 	uint8_t edns_do;
 	uint8_t v6;
+	uint8_t has_q;           /* the question parsed */
 	uint16_t udp_size;
 	uint16_t flags;          /* header flags of the query */
 	char qname[QRY_NAME];    /* prefix, NUL-terminated, for unanswered-query events */

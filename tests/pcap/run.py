@@ -29,6 +29,22 @@ B = os.environ.get("B", "build")
 sys.path.insert(0, HERE)
 import craft  # noqa: E402
 
+# Crafted captures may live in any tests/pcap/craft*.py: a case's "craft"
+# names a function craft_<name> in one of them.
+CRAFTERS = [craft]
+for _path in sorted(glob.glob(os.path.join(HERE, "craft_*.py"))):
+    CRAFTERS.append(__import__(os.path.basename(_path)[:-3]))
+
+
+def craft_case(name, path):
+    fn = "craft_" + name.replace("-", "_")
+    for mod in CRAFTERS:
+        if hasattr(mod, fn):
+            linktype, packets = getattr(mod, fn)()
+            craft.write_pcap(path, linktype, packets)
+            return
+    raise SystemExit("no crafted case named %s in tests/pcap/craft*.py" % name)
+
 MISSING = object()
 
 
@@ -171,7 +187,7 @@ def main():
         pcap = os.path.join(outdir, name + ".pcap")
         truth = None
         if "craft" in case:
-            craft.craft(case["craft"], pcap)
+            craft_case(case["craft"], pcap)
         else:
             tpath = os.path.join(outdir, name + ".truth.json")
             subprocess.run([os.path.join(B, "swgen"), "-o", pcap, "--truth", tpath] + case["gen"],

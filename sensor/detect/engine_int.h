@@ -1,0 +1,224 @@
+/* engine_int.h — the engine's internals, shared by the files of the detect
+ * layer (engine.c: packets and DNS; assign.c: what the network assigned;
+ * posture.c: verdicts, alerts and the scorecard). Not for other layers. */
+#ifndef SW_DETECT_ENGINE_INT_H
+#define SW_DETECT_ENGINE_INT_H
+
+#include <stdint.h>
+
+#include "capture/capture.h"
+#include "detect/alert.h"
+#include "detect/randomness.h"
+#include "detect/rules.h"
+#include "enrich/enrich.h"
+#include <jansson.h>
+#include "common/config.h"
+#include "common/table.h"
+#include "decode/decode.h"
+#include "dns/dns.h"
+#include "output/out.h"
+#include "state/state.h"
+
+#define ENG_MAX_MODULES 8 /* detect modules (modules.c); two exist, room for more */
+
+/* Counter slots for DHCP/RA anomalies (enum dhcp_anomaly fits in these). */
+#define DHCP_ANOM_SLOTS 32
+
+#define SEC 1000000ull
+#define PORT_DNS 53
+#define PORT_MDNS 5353
+#define PORT_LLMNR 5355
+
+struct eng_counts {
+	uint64_t packets;
+	uint64_t bytes;
+	uint64_t ip;
+	uint64_t arp;
+	uint64_t ndp;
+	uint64_t ra;
+	uint64_t dns_udp_msgs;    /* DNS messages over UDP (unicast, mDNS, LLMNR) */
+	uint64_t dns_tcp_msgs;
+	uint64_t queries;         /* unicast */
+	uint64_t responses;       /* unicast */
+	uint64_t queries_tcp;     /* of which over TCP */
+	uint64_t responses_tcp;
+	uint64_t mdns;
+	uint64_t mdns_responses;
+	uint64_t llmnr;
+	uint64_t llmnr_responses;
+	uint64_t unmatched;
+	uint64_t dhcp;            /* DHCPv4 and DHCPv6 messages */
+	uint64_t dhcp_anom[DHCP_ANOM_SLOTS];
+	uint64_t unanswered;
+	uint64_t no_device;       /* DNS with a group MAC on the device side */
+	uint64_t dns_short;       /* payload shorter than a DNS header */
+	uint64_t dns_anom[DNS_A_MAX];
+	uint64_t tcp_gap;
+	uint64_t tcp_oversize;
+	uint64_t tcp_retrans;
+	uint64_t queries_evicted; /* outstanding queries pushed out of a full table */
+	uint64_t bindings_changed;
+};
+
+struct engine {
+	const struct sw_config *cfg;
+	struct out *out;
+	const char *observer;
+	struct dec_ctx *dec;
+	struct tbl *devices;
+	struct tbl *queries;
+	struct tbl *flows;
+	struct tbl *bindings;
+	struct tcp_pool pool;
+	uint8_t sipkey[16];
+	uint32_t next_dev_id;
+	uint64_t now;             /* newest packet time seen */
+	uint64_t next_tick;       /* next once-a-second housekeeping */
+	uint64_t next_stats;
+	uint32_t sweep_slot;      /* snapshot sweep position in the device table */
+	int finishing;
+	int deterministic;        /* replay: stats wait for the sinks to catch up */
+	struct cap_stats cap;
+	struct eng_counts c;
+
+	const struct rules *rules;    /* detection settings and resolver lists; not owned */
+	struct enr_oui *oui;          /* device vendors; NULL when the registry is missing */
+	struct enr_geo *geo;          /* GeoIP/ASN of resolvers and endpoints; NULL without databases */
+	struct segment *segs;         /* SEG_COUNT segments, by VLAN */
+	struct dev_detect *dd;        /* per device slot: the detect layer's state */
+	struct rnd_params port_params;
+	struct rnd_params txid_params;
+	void *mod[ENG_MAX_MODULES];   /* each module's state, in eng_modules order */
+	unsigned nmod;
+};
+
+/* The detect layer's per-device state, in an array parallel to the device
+ * table (indexed by slot, reset when a slot takes a new device): about
+ * 1.3 KiB, most of it the two randomness rings. */
+struct dev_detect {
+	struct alert_state alerts;
+	struct rnd_ring ports;        /* UDP source ports of new queries */
+	struct rnd_ring txids;        /* IDs of new queries (retransmissions excluded) */
+	uint64_t desig_pending_since; /* oldest unanswered query to a designated resolver */
+	uint64_t fail_until;          /* designated resolvers count as failing until then */
+	uint64_t tc_ts;               /* a truncated answer awaiting a TCP retry, when */
+	uint8_t tc_server[16];        /* ... and from which server */
+	uint8_t tc_pending;
+	uint8_t dnssec_signal;        /* a query set AD or CD, or asked DNSKEY/DS */
+	uint8_t verdicts_known;       /* posture evaluated at least once */
+	uint32_t tc_events;           /* truncated answers followed up (or not) */
+	uint32_t tc_retried;          /* of which retried over TCP in time */
+	uint32_t tc_missed;
+	uint32_t edns_bad;            /* queries advertising a size out of range */
+	uint16_t edns_bad_size;       /* the last such size */
+	uint32_t oversize;            /* UDP answers larger than the size it advertised */
+};
+
+/* A device and where it sits: what the detect files pass around. */
+struct dctx {
+	struct device *d;
+	const struct dev_key *k;
+	uint32_t slot;
+	struct dev_detect *dd;
+};
+
+/* Context for one TCP segment's messages. */
+struct tcp_ctx {
+	struct engine *e;
+	const struct pkt *p;
+};
+
+/* Emits a stubwatch.device event for d now (reason: first_seen, change,
+ * periodic, evicted, exit) and clears its dirty mark. */
+void eng_emit_device(struct engine *e, const struct dev_key *k,
+		     struct device *d, const char *reason);
+
+/* The device on one side of a packet (src = 1: the sender), created when
+ * new (*created = 1); NULL for a group MAC. Updates last_seen. */
+struct device *eng_device_for(struct engine *e, const struct pkt *p, int src,
+			      struct dev_key *k, int *created);
+
+/* --- detect modules ----------------------------------------------------------
+ * A family of detections with state of its own (encrypted DNS; integrity,
+ * caching and rates) plugs in as a module: the engine calls its hooks at
+ * fixed points of the pipeline and asks it for its part of device events,
+ * the scorecard and stats. Modules are listed in modules.c. Any hook may be
+ * NULL. `m` is what create() returned. Hooks run on the packet path: they
+ * must be cheap when the packet is not theirs, and never do I/O. */
+struct jw;
+struct eng_module {
+	const char *name;
+	/* Allocates the module's bounded state (sized from e->cfg); NULL and a
+	 * message in err on failure. */
+	void *(*create)(struct engine *e, char *err, size_t errlen);
+	void (*destroy)(void *m);
+	/* Slot `slot` of the device table took a new device. */
+	void (*device_reset)(void *m, struct engine *e, uint32_t slot);
+	/* Every decoded IP packet (PKT_IP), before the engine's own handling. */
+	void (*packet)(void *m, struct engine *e, const struct pkt *p);
+	/* A unicast DNS query was counted; q is its outstanding entry (is_new:
+	 * not a retransmission). */
+	void (*query)(void *m, struct engine *e, const struct pkt *p, struct dctx *c,
+		      const struct dns_msg *msg, const struct qry_key *qk,
+		      const struct qry *q, int is_new);
+	/* A unicast DNS response was counted; q is the query it answers, or
+	 * NULL (unmatched: late, duplicate, spoofed or unsolicited). */
+	void (*response)(void *m, struct engine *e, const struct pkt *p, struct dctx *c,
+			 const struct dns_msg *msg, const struct qry_key *qk,
+			 const struct qry *q);
+	/* A query timed out unanswered. */
+	void (*unanswered)(void *m, struct engine *e, struct dctx *c,
+			   const struct qry_key *qk, const struct qry *q);
+	/* Once per second of packet time. */
+	void (*tick)(void *m, struct engine *e, uint64_t now);
+	/* Re-judges the device's posture findings of this module (alerting per
+	 * alert.h); returns 1 when a verdict changed. */
+	int (*evaluate)(void *m, struct engine *e, struct dctx *c);
+	/* Writes this module's members of the device event's "stubwatch"
+	 * object (e.g. jw_obj(w, "encrypted") ... jw_end(w)). */
+	void (*device_json)(void *m, struct engine *e, struct dctx *c, struct jw *w);
+	/* The verdict of scorecard line `line` (1..11) when this module judges
+	 * it, writing the evidence members into w (an open object); -1 when
+	 * the line is not this module's. */
+	int (*scorecard)(void *m, struct engine *e, struct dctx *c, int line, struct jw *w);
+	/* Adds this module's counters to the stats object. */
+	void (*stats_json)(void *m, struct engine *e, json_t *stats);
+};
+
+extern const struct eng_module *const eng_modules[];  /* modules.c, NULL-terminated */
+
+/* The device context of a device entry. */
+void eng_dctx(struct engine *e, struct device *d, struct dctx *c);
+
+/* --- posture.c: verdicts, alerts and the scorecard ----------------------- */
+
+/* A slot took a new device: forget the old one's detect state. */
+void post_device_reset(struct engine *e, uint32_t slot);
+/* After a unicast query was counted (is_new: not a retransmission). */
+void post_query(struct engine *e, const struct pkt *p, struct dctx *c,
+		const struct dns_msg *m, struct dev_resolver *r, int transport, int is_new);
+/* After a unicast response was counted; q is its query, or NULL. */
+void post_response(struct engine *e, const struct pkt *p, struct dctx *c,
+		   const struct dns_msg *m, const struct qry *q, int transport);
+/* A query timed out. */
+void post_unanswered(struct engine *e, struct dctx *c, const struct qry_key *qk,
+		     const struct qry *q);
+/* Re-judges the device's posture: alerts for verdicts that became fail;
+ * returns 1 when any verdict changed (a device event should go out). */
+int post_evaluate(struct engine *e, struct dctx *c);
+/* Builds the device event's extra parts (JSON text in bufs, freed with
+ * post_extra_free). */
+struct ev_device_extra;
+struct post_bufs {
+	char *resolvers;
+	char *randomness;
+	char *scorecard;
+	char *modules;
+};
+void post_extra(struct engine *e, struct dctx *c, struct ev_device_extra *x,
+		struct post_bufs *b);
+void post_extra_free(struct post_bufs *b);
+/* Fills an alert context for the device (NULL c: network-wide). */
+void post_alert_ctx(struct engine *e, const struct dctx *c, struct alert_ctx *a);
+
+#endif

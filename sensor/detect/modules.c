@@ -1,0 +1,7 @@
+/* modules.c — the detect modules the engine runs, in the order it calls them
+ * (engine_int.h, "detect modules"). */
+#include "detect/engine_int.h"
+
+const struct eng_module *const eng_modules[] = {
+	NULL
+};

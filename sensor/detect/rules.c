@@ -1304,7 +1304,7 @@ struct rules *rules_load_buffers(const char *det_name, const char *det, size_t d
 	struct rules *r = calloc(1, sizeof(*r));
 	if (r == NULL) {
 		if (errlen > 0)
-			snprintf(err, errlen, "rules: out of memory");
+			snprintf(err, errlen, "%s: out of memory", det_name);
 		return NULL;
 	}
 	c.file = det_name;

@@ -933,20 +933,29 @@ void eng_finish(struct engine *e)
 
 static int cmp_dev_id(const void *a, const void *b)
 {
-	const struct device *x = *(const struct device *const *)a;
-	const struct device *y = *(const struct device *const *)b;
+	const struct device *x = *(struct device *const *)a;
+	const struct device *y = *(struct device *const *)b;
 	return x->id < y->id ? -1 : x->id > y->id;
 }
 
-static unsigned pct(uint64_t part, uint64_t whole)
+/* Copies at most n display characters of s, for a table cell. */
+static void cell(char *out, size_t outsz, const char *s, size_t n)
 {
-	return whole ? (unsigned)((part * 100 + whole / 2) / whole) : 0;
+	size_t i = 0;
+	for (; s != NULL && s[i] && i < n && i + 1 < outsz; i++)
+		out[i] = (unsigned char)s[i] < 0x20 || (unsigned char)s[i] >= 0x7f ? '?' : s[i];
+	out[i] = '\0';
+	if (i == 0 && outsz > 1) {
+		out[0] = '-';
+		out[1] = '\0';
+	}
 }
 
 void eng_print_summary(struct engine *e, FILE *f)
 {
+	static const char *const mark[] = { "?", "\u2714", "\u2718" }; /* ? ✔ ✘ */
 	uint32_t n = tbl_count(e->devices);
-	const struct device **list = calloc(n ? n : 1, sizeof(*list));
+	struct device **list = calloc(n ? n : 1, sizeof(*list));
 	if (list == NULL)
 		return;
 	uint32_t i = 0;
@@ -958,35 +967,56 @@ void eng_print_summary(struct engine *e, FILE *f)
 	fprintf(f, "\nstubwatch: %llu packets, %llu DNS queries, %llu responses, %u devices\n\n",
 		(unsigned long long)e->c.packets, (unsigned long long)e->c.queries,
 		(unsigned long long)e->c.responses, n);
-	fprintf(f, "%-17s %4s %-15s %7s %7s %5s %5s %4s %4s %5s %4s %5s  %s\n",
-		"DEVICE", "VLAN", "IPV4", "QUERIES", "ANSWRD", "UNANS", "EDNS%",
-		"DO%", "TCP", "AAAA%", "V6%", "MDNS", "RESOLVERS (queries)");
+	fprintf(f, "%-17s %-20s %-18s %7s %5s %-24s  %-22s %5s %6s\n", "DEVICE", "VENDOR",
+		"HOSTNAME", "QUERIES", "UNANS", "RESOLVERS (queries)",
+		"1 2 3 4 5 6 7 8 9 10 11", "SCORE", "ALERTS");
 	for (uint32_t j = 0; j < i; j++) {
-		const struct device *d = list[j];
-		const struct dev_key *k = tbl_key(e->devices, d);
-		char id[FMT_IP_LEN], v4[FMT_IP_LEN] = "-";
-		ev_dev_keytext(k, id, sizeof(id));
-		if (d->nv4) {
-			uint8_t ip[16];
-			ip_from_v4(ip, d->v4[d->nv4 - 1]);
-			fmt_ip(v4, ip);
-		}
-		const struct dev_counts *c = &d->c;
-		fprintf(f, "%-17s %4u %-15s %7llu %7llu %5llu %4u%% %3u%% %4llu %4u%% %3u%% %5llu  ",
-			id, k->vlan, v4, (unsigned long long)c->queries,
-			(unsigned long long)c->answered, (unsigned long long)c->unanswered,
-			pct(c->queries_edns, c->queries), pct(c->queries_do, c->queries),
-			(unsigned long long)c->queries_tcp, pct(c->queries_aaaa, c->queries),
-			pct(c->queries_v6, c->queries), (unsigned long long)(c->mdns + c->llmnr));
-		for (unsigned r = 0; r < d->nres; r++) {
+		struct device *d = list[j];
+		struct dctx c;
+		eng_dctx(e, d, &c);
+		char id[FMT_IP_LEN], vendor[24], host[24], res[64] = "";
+		ev_dev_keytext(c.k, id, sizeof(id));
+		const char *vn = NULL;
+		if (e->oui != NULL && !c.k->by_ip)
+			vn = enr_mac_info(e->oui, c.k->mac).vendor;
+		cell(vendor, sizeof(vendor), vn, 20);
+		cell(host, sizeof(host), d->hostname, 18);
+		size_t o = 0;
+		for (unsigned r = 0; r < d->nres && o < sizeof(res) - 1; r++) {
 			char rip[FMT_IP_LEN];
 			fmt_ip(rip, d->res[r].ip);
-			fprintf(f, "%s%s(%u)", r ? " " : "", rip, d->res[r].queries);
+			int w = snprintf(res + o, sizeof(res) - o, "%s%s(%u)", r ? " " : "", rip,
+					 d->res[r].queries);
+			if (w < 0)
+				break;
+			o += (size_t)w;
 		}
-		if (d->nres == 0)
-			fputs("-", f);
-		fputc('\n', f);
+		/* Keep the column: a long list ends in "+" (the JSON has it all). */
+		if (strlen(res) > 24) {
+			res[23] = '+';
+			res[24] = '\0';
+		}
+		int lines[11];
+		post_lines(e, &c, lines);
+		char sc[64] = "";
+		int pass = 0, fail = 0;
+		o = 0;
+		for (int l = 0; l < 11; l++) {
+			pass += lines[l] == VERDICT_PASS;
+			fail += lines[l] == VERDICT_FAIL;
+			o += (size_t)snprintf(sc + o, sizeof(sc) - o, "%s%s", l ? (l >= 9 ? "  " : " ") : "",
+					      mark[lines[l] % 3]);
+		}
+		char score[8] = "-";
+		if (pass + fail)
+			snprintf(score, sizeof(score), "%.2f", (double)pass / (double)(pass + fail));
+		fprintf(f, "%-17s %-20s %-18s %7llu %5llu %-24s  %s  %5s %6d\n", id, vendor, host,
+			(unsigned long long)d->c.queries, (unsigned long long)d->c.unanswered,
+			res[0] ? res : "-", sc, score, __builtin_popcount(c.dd->alerts.fired));
 	}
+	fprintf(f, "\nScorecard (\u2714 pass, \u2718 fail, ? not enough evidence): 1 uses the "
+		"assigned resolver; 2 encrypted DNS; 3 random ports; 4 random IDs; 5 EDNS(0); "
+		"6 TCP fallback; 7 honours TTLs; 8 backs off; 9 IPv6; 10 DNSSEC; 11 MUD.\n");
 	free(list);
 }
 

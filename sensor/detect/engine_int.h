@@ -218,6 +218,8 @@ struct post_bufs {
 void post_extra(struct engine *e, struct dctx *c, struct ev_device_extra *x,
 		struct post_bufs *b);
 void post_extra_free(struct post_bufs *b);
+/* The eleven scorecard verdicts (enum alert_verdict) of a device. */
+int post_lines(struct engine *e, struct dctx *c, int lines[11]);
 /* Fills an alert context for the device (NULL c: network-wide). */
 void post_alert_ctx(struct engine *e, const struct dctx *c, struct alert_ctx *a);
 

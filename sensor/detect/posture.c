@@ -564,6 +564,29 @@ int post_evaluate(struct engine *e, struct dctx *c)
 	return changed;
 }
 
+int post_lines(struct engine *e, struct dctx *c, int lines[11])
+{
+	struct verdicts v;
+	judge(e, c, &v);
+	for (int i = 0; i < SC_LINES; i++) {
+		lines[i] = v.line[i];
+		for (unsigned mi = 0; mi < e->nmod; mi++) {
+			if (eng_modules[mi]->scorecard == NULL)
+				continue;
+			struct jw ev;
+			jw_init(&ev, 128);
+			jw_obj(&ev, NULL);
+			int verdict = eng_modules[mi]->scorecard(e->mod[mi], e, c, i + 1, &ev);
+			jw_free(&ev);
+			if (verdict >= 0) {
+				lines[i] = verdict;
+				break;
+			}
+		}
+	}
+	return SC_LINES;
+}
+
 /* --- the device event's extra parts ----------------------------------------- */
 
 static char *take(struct jw *w)

@@ -645,8 +645,24 @@ static void on_icmpv6(struct engine *e, const struct pkt *p)
 	case 135: /* Neighbor Solicitation */
 	case 136: /* Neighbor Advertisement */
 		e->c.ndp++;
-		if (p->has_mac && memcmp(p->src_ip, unspec, 16) != 0)
+		if (p->has_mac && memcmp(p->src_ip, unspec, 16) != 0) {
 			bind_ip(e, p->src_ip, p->vlan, p->src_mac, BIND_NDP, p->ts_us);
+			/* A global source address says the host has IPv6, even
+			 * when its DNS goes over IPv4 (ipv6.no-v6-transport). */
+			if (!(p->src_ip[0] == 0xfe && (p->src_ip[1] & 0xc0) == 0x80) &&
+			    (p->src_ip[0] & 0xe0) == 0x20) {
+				struct dev_key k;
+				memset(&k, 0, sizeof(k));
+				memcpy(k.mac, p->src_mac, 6);
+				k.vlan = p->vlan;
+				struct device *d = tbl_lookup(e->devices, &k);
+				if (d != NULL) {
+					d->has_global_v6 = 1;
+					if (dev_add_ip(d, p->src_ip))
+						d->dirty = 1;
+				}
+			}
+		}
 		break;
 	default:
 		break;

@@ -107,6 +107,37 @@ void jw_end(struct jw *w)
 	putc1(w, w->closer[w->depth--]);
 }
 
+/* Length of the well-formed UTF-8 sequence at s (RFC 3629 §4: no overlong
+ * forms, no surrogates, nothing past U+10FFFF), or 0. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+	unsigned char c = s[0];
+	size_t len;
+	unsigned char lo = 0x80, hi = 0xbf;
+	if (c >= 0xc2 && c <= 0xdf)
+		len = 2;
+	else if (c >= 0xe0 && c <= 0xef) {
+		len = 3;
+		if (c == 0xe0)
+			lo = 0xa0;
+		else if (c == 0xed)
+			hi = 0x9f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		len = 4;
+		if (c == 0xf0)
+			lo = 0x90;
+		else if (c == 0xf4)
+			hi = 0x8f;
+	} else
+		return 0;
+	if (len > n || s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t i = 2; i < len; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return len;
+}
+
 static void put_escaped(struct jw *w, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
@@ -121,6 +152,17 @@ static void put_escaped(struct jw *w, const char *s, size_t n)
 			w->buf[w->len++] = (char)c;
 			continue;
 		}
+		if (c >= 0x80) {
+			/* Well-formed UTF-8 (vendor names, host names) passes as
+			 * it is; any other byte is read as Latin-1 below, so the
+			 * output is valid UTF-8 whatever a packet held. */
+			size_t u = utf8_len((const unsigned char *)s + i, n - i);
+			if (u > 0) {
+				put(w, s + i, u);
+				i += u - 1;
+				continue;
+			}
+		}
 		if (!reserve(w, 6))
 			return;
 		w->buf[w->len++] = '\\';
@@ -131,8 +173,6 @@ static void put_escaped(struct jw *w, const char *s, size_t n)
 		case '\r': w->buf[w->len++] = 'r'; break;
 		case '\t': w->buf[w->len++] = 't'; break;
 		default:
-			/* Control characters, and bytes >= 0x80 read as Latin-1, so
-			 * the text stays valid UTF-8 whatever a packet held. */
 			w->buf[w->len++] = 'u';
 			w->buf[w->len++] = '0';
 			w->buf[w->len++] = '0';

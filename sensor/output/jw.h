@@ -40,8 +40,10 @@ void jw_obj(struct jw *w, const char *key);
 void jw_arr(struct jw *w, const char *key);
 void jw_end(struct jw *w); /* closes the innermost object or array */
 
-/* Values. Strings are escaped (quotes, backslash, control characters, and
- * bytes >= 0x80 as \u00XX so the output is valid UTF-8 whatever the input). */
+/* Values. Strings are escaped (quotes, backslash, control characters);
+ * well-formed UTF-8 passes unchanged and any other byte >= 0x80 is written
+ * as \u00XX (read as Latin-1), so the output is valid UTF-8 whatever the
+ * input. */
 void jw_str(struct jw *w, const char *key, const char *s);
 void jw_strn(struct jw *w, const char *key, const char *s, size_t n);
 void jw_int(struct jw *w, const char *key, int64_t v);

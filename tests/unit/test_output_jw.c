@@ -62,7 +62,10 @@ static const struct {
 	{ "plain", "time.example.com", 16, "\"time.example.com\"" },
 	{ "quote and backslash", "a\"b\\c", 5, "\"a\\\"b\\\\c\"" },
 	{ "control characters", "\n\r\t\x01\x1f", 5, "\"\\n\\r\\t\\u0001\\u001f\"" },
-	{ "high bytes as latin-1", "\xc3\xff", 2, "\"\\u00c3\\u00ff\"" },
+	{ "bytes that are not UTF-8 as latin-1", "\xc3\xff", 2, "\"\\u00c3\\u00ff\"" },
+	{ "well-formed UTF-8 passes", "\xc2\xa7 \xe2\x9c\x94", 6, "\"\xc2\xa7 \xe2\x9c\x94\"" },
+	{ "overlong and surrogate forms escaped", "\xc0\xaf\xed\xa0\x80", 5,
+	  "\"\\u00c0\\u00af\\u00ed\\u00a0\\u0080\"" },
 	{ "embedded NUL", "a\0b", 3, "\"a\\u0000b\"" },
 	{ "empty", "", 0, "\"\"" },
 };
@@ -91,8 +94,8 @@ static void test_escapes(void **state)
 		json_t *j = parse(&w);
 		const char *back = json_string_value(json_array_get(j, 0));
 		size_t blen = json_string_length(json_array_get(j, 0));
-		/* Latin-1 bytes come back as UTF-8, everything else as written. */
-		if (i != 3) {
+		/* Bytes read as Latin-1 come back as UTF-8, everything else as written. */
+		if (i != 3 && i != 5) {
 			assert_int_equal(blen, esc_cases[i].n);
 			assert_memory_equal(back, esc_cases[i].in, blen);
 		}

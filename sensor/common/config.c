@@ -68,10 +68,14 @@ static const char *const conf_log_levels[] = {
 	"error", "warning", "info", "debug", NULL
 };
 
-/* Key prefixes kept verbatim in sw_config.extra for the sink that owns them
- * (librdkafka properties, and the Redis and Kafka sinks' own keys). */
+const char *const conf_compression_names[] = {
+	"none", "gzip", "snappy", "lz4", "zstd", NULL
+};
+
+/* Key prefixes kept verbatim in sw_config.extra for the sink that owns them:
+ * librdkafka properties, set on the producer as they are written. */
 static const char *const conf_passthrough[] = {
-	"output.kafka.property.", "output.redis.", "output.kafka.", NULL
+	"output.kafka.property.", NULL
 };
 
 static const struct conf_def conf_schema[] = {
@@ -183,6 +187,56 @@ static const struct conf_def conf_schema[] = {
 	  .help = "events queued between capture and the output thread" },
 	{ .key = "output.file", .type = CONF_STRING, FIELD(output_file),
 	  .def = "", .help = "JSON-lines file sink path; - = stdout; empty = none" },
+	/* On SIGTERM the sinks get this long to take what is queued; the
+	 * rest is spooled. 10 s leaves systemd's 90 s stop timeout plenty;
+	 * 10 minutes is the most a stop should ever take. */
+	{ .key = "output.stop_deadline", .type = CONF_DURATION,
+	  FIELD(output_stop_deadline_ms), .min = 100 * US_PER_MS, .max = 10 * US_PER_M,
+	  .scale = 1000, .def = "10s",
+	  .help = "on stop, sinks get this long to flush; the rest is spooled" },
+	{ .key = "output.redis.url", .type = CONF_STRING, FIELD(redis_url),
+	  .def = "", .help = "redis://[user:password@]host:port[/db] or "
+	  "unix:///path[?db=N]; empty = none" },
+	{ .key = "output.redis.prefix", .type = CONF_STRING, FIELD(redis_prefix),
+	  .def = "stubwatch", .help = "Redis key prefix (<prefix>:dns, <prefix>:device:<mac>)" },
+	/* A stream entry is ~500 B of JSON, so 100,000 entries per dataset is
+	 * ~50 MiB of Redis memory for dns, the busiest; 1000 is a minute of a
+	 * small network, 10^9 more than any Redis holds. */
+	{ .key = "output.redis.maxlen", .type = CONF_UINT, FIELD(redis_maxlen),
+	  .min = 1000, .max = 1000000000, .flags = CONF_ZERO_OFF, .def = "100000",
+	  .help = "XADD MAXLEN ~ n per stream; 0 = never trim" },
+	{ .key = "output.redis.publish", .type = CONF_BOOL, FIELD(redis_publish),
+	  .max = 1, .def = "no", .help = "also PUBLISH every event on <prefix>:live" },
+	/* A local Redis answers in well under a millisecond; 2 s rides out a
+	 * busy server or a slow link, and bounds how long a frozen server
+	 * holds its sink's thread. */
+	{ .key = "output.redis.timeout", .type = CONF_DURATION, FIELD(redis_timeout_ms),
+	  .min = 10 * US_PER_MS, .max = US_PER_M, .scale = 1000, .def = "2s",
+	  .help = "Redis connect and command timeout (whole milliseconds)" },
+	{ .key = "output.kafka.brokers", .type = CONF_STRING, FIELD(kafka_brokers),
+	  .def = "", .help = "Kafka bootstrap brokers host:port[,host:port]; empty = none" },
+	{ .key = "output.kafka.prefix", .type = CONF_STRING, FIELD(kafka_prefix),
+	  .def = "stubwatch", .help = "Kafka topic prefix (<prefix>.dns, <prefix>.devices, ...)" },
+	{ .key = "output.kafka.compression", .type = CONF_ENUM, FIELD(kafka_compression),
+	  .max = 4, .names = conf_compression_names, .def = "lz4",
+	  .help = "Kafka compression.type: none, gzip, snappy, lz4 or zstd" },
+
+	/* Where a sink's events wait while it is down: one folder per sink. */
+	{ .key = "spool.dir", .type = CONF_STRING, FIELD(spool_dir),
+	  .def = "/var/lib/stubwatch/spool",
+	  .help = "folder of the sinks' spools (one subfolder per sink)" },
+	/* 1 GiB is ~2 million events of ~500 B: at a busy site's 2,000
+	 * events/s, a quarter of an hour of a sink being down; at a home's
+	 * 20/s, more than a day. 64 KiB is the smallest that holds a few
+	 * device snapshots; 1 TiB is past any disk given to a sensor. */
+	{ .key = "spool.max_size", .type = CONF_SIZE, FIELD(spool_max_size),
+	  .min = 64 * KIB, .max = 1024 * GIB, .def = "1GiB",
+	  .help = "bytes a sink's spool may hold; beyond, its events are dropped" },
+	/* 16 MiB segments: a consumed one is deleted at once, so disk use
+	 * follows replay closely; 64 segments fill the default cap. */
+	{ .key = "spool.segment_size", .type = CONF_SIZE, FIELD(spool_segment_size),
+	  .min = 16 * KIB, .max = GIB, .def = "16MiB",
+	  .help = "bytes per spool segment file" },
 
 	{ .key = "observer.name", .type = CONF_STRING, FIELD(observer_name),
 	  .def = "", .help = "sensor name in events; empty = host name" },
@@ -329,6 +383,18 @@ static void conf_fmt_value(const struct conf_def *d, uint64_t v, char *buf,
 		snprintf(buf, len, "%llu", (unsigned long long)v);
 }
 
+/* An enum's value names joined by sep. */
+static void conf_fmt_names(const struct conf_def *d, const char *sep, char *buf,
+			   size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; d->names[i] != NULL && n < len; i++)
+		n += (size_t)snprintf(buf + n, len - n, "%s%s", i ? sep : "",
+				      d->names[i]);
+}
+
 /* ---- applying one key ------------------------------------------------ */
 
 static const struct conf_def *conf_find(const char *key)
@@ -343,7 +409,7 @@ static int conf_is_passthrough(const char *key)
 {
 	for (const char *const *p = conf_passthrough; *p != NULL; p++) {
 		size_t n = strlen(*p);
-		/* The prefix alone ("output.kafka.") names nothing. */
+		/* The prefix alone ("output.kafka.property.") names nothing. */
 		if (strncmp(key, *p, n) == 0 && key[n] != '\0')
 			return 1;
 	}
@@ -406,9 +472,12 @@ static int conf_apply(struct sw_config *c, const struct conf_def *d,
 				return 0;
 			}
 		}
-		conf_err(err, errlen, "%s: key '%s': expected one of "
-			 "error, warning, info, debug, got '%s'",
-			 where, d->key, value);
+		{
+			char names[128];
+			conf_fmt_names(d, ", ", names, sizeof(names));
+			conf_err(err, errlen, "%s: key '%s': expected one of "
+				 "%s, got '%s'", where, d->key, names, value);
+		}
 		return SW_EINVAL;
 	case CONF_STRING:
 		if (strlen(value) >= CONF_STR) {
@@ -498,7 +567,7 @@ static int conf_apply_extra(struct sw_config *c, const char *key,
 	if (i == c->nextra) {
 		if (c->nextra >= CONF_MAX_LIST) {
 			conf_err(err, errlen, "%s: key '%s': more than %d "
-				 "output.redis.* / output.kafka.* keys", where,
+				 "output.kafka.property.* keys", where,
 				 key, CONF_MAX_LIST);
 			return SW_EFULL;
 		}
@@ -770,7 +839,7 @@ static void conf_fmt_range(const struct conf_def *d, char *buf, size_t len)
 		snprintf(buf, len, "yes|no");
 		return;
 	case CONF_ENUM:
-		snprintf(buf, len, "error|warning|info|debug");
+		conf_fmt_names(d, "|", buf, len);
 		return;
 	case CONF_STRING:
 		snprintf(buf, len, "<%d bytes", CONF_STR);
@@ -847,9 +916,9 @@ void conf_print_example(FILE *f)
 		else
 			fprintf(f, "#%s = %s\n", d->key, d->def);
 	}
-	fprintf(f, "\n# Keys under output.redis.*, output.kafka.* and "
-		"output.kafka.property.* are\n"
-		"# passed to those sinks (at most %d), for example:\n"
+	fprintf(f, "\n# Keys under output.kafka.property.* are librdkafka properties, "
+		"set on the\n"
+		"# producer as written (at most %d), for example:\n"
 		"#output.kafka.property.security.protocol = SASL_SSL\n",
 		CONF_MAX_LIST);
 }

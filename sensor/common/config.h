@@ -58,6 +58,20 @@ struct sw_config {
 	/* output.* */
 	uint32_t output_queue_size;   /* events between capture and the output thread */
 	char output_file[CONF_STR];   /* file sink path, "-" = stdout; empty = none */
+	uint64_t output_stop_deadline_ms; /* out_stop flushes sinks this long */
+	char redis_url[CONF_STR];     /* output.redis.url; empty = no Redis sink */
+	char redis_prefix[CONF_STR];  /* key prefix: <prefix>:dns, <prefix>:device:<mac> */
+	uint64_t redis_maxlen;        /* XADD MAXLEN ~ n; 0 = streams are not trimmed */
+	int redis_publish;            /* also PUBLISH <prefix>:live */
+	uint64_t redis_timeout_ms;    /* connect and command timeout */
+	char kafka_brokers[CONF_STR]; /* output.kafka.brokers; empty = no Kafka sink */
+	char kafka_prefix[CONF_STR];  /* topics <prefix>.alerts, .devices, ... */
+	int kafka_compression;        /* enum conf_compression */
+
+	/* spool.* (one spool per network sink, under spool.dir) */
+	char spool_dir[CONF_STR];
+	uint64_t spool_max_size;      /* bytes per sink */
+	uint64_t spool_segment_size;  /* bytes per segment file */
 
 	/* observer.*, rules.*, run.* */
 	char observer_name[CONF_STR]; /* empty = host name */
@@ -69,6 +83,17 @@ struct sw_config {
 	unsigned nextra;
 	struct conf_kv extra[CONF_MAX_LIST];
 };
+
+/* output.kafka.compression values, in the order of conf_compression_names. */
+enum conf_compression {
+	CONF_COMP_NONE = 0,
+	CONF_COMP_GZIP,
+	CONF_COMP_SNAPPY,
+	CONF_COMP_LZ4,
+	CONF_COMP_ZSTD
+};
+/* Their names as config text and as librdkafka's compression.type. */
+extern const char *const conf_compression_names[];
 
 /* Fills every field with its schema default. */
 void conf_defaults(struct sw_config *c);

@@ -445,11 +445,13 @@ static void test_duplicate_last_wins(void **state)
 	(void)state;
 	const struct sw_config *c = load_ok(
 		"devices.max = 100\ndevices.max = 300\n"
-		"output.kafka.brokers = a:9092\noutput.kafka.brokers = b:9092\n");
+		"output.kafka.brokers = a:9092\noutput.kafka.brokers = b:9092\n"
+		"output.kafka.property.acks = 1\noutput.kafka.property.acks = all\n");
 
 	assert_int_equal(c->devices_max, 300);
+	assert_string_equal(c->kafka_brokers, "b:9092");
 	assert_int_equal(c->nextra, 1);
-	assert_string_equal(conf_extra_get(c, "output.kafka.brokers"), "b:9092");
+	assert_string_equal(conf_extra_get(c, "output.kafka.property.acks"), "all");
 }
 
 static void test_crlf(void **state)
@@ -474,14 +476,70 @@ static void test_passthrough(void **state)
 		"output.kafka.brokers = k1:9092,k2:9092\n"
 		"output.redis.url = redis://u:p@h:6379/2\n");
 
-	assert_int_equal(c->nextra, 4);
+	assert_int_equal(c->nextra, 2);
 	assert_string_equal(c->extra[0].key, "output.kafka.property.security.protocol");
 	assert_string_equal(c->extra[0].value, "SASL_SSL");
 	assert_string_equal(conf_extra_get(c, "output.kafka.property.sasl.password"),
 			    "p#ss w\"rd");
-	assert_string_equal(conf_extra_get(c, "output.kafka.brokers"), "k1:9092,k2:9092");
-	assert_string_equal(conf_extra_get(c, "output.redis.url"), "redis://u:p@h:6379/2");
-	assert_null(conf_extra_get(c, "output.redis.password"));
+	/* The sinks' own keys are schema keys now, not pass-through. */
+	assert_string_equal(c->kafka_brokers, "k1:9092,k2:9092");
+	assert_string_equal(c->redis_url, "redis://u:p@h:6379/2");
+	assert_null(conf_extra_get(c, "output.redis.url"));
+}
+
+/* The Redis, Kafka, spool and stop keys: defaults, units, ranges, enum. */
+static void test_output_keys(void **state)
+{
+	(void)state;
+	struct sw_config c;
+	char err[512];
+
+	conf_defaults(&c);
+	assert_string_equal(c.redis_url, "");
+	assert_string_equal(c.redis_prefix, "stubwatch");
+	assert_int_equal(c.redis_maxlen, 100000);
+	assert_int_equal(c.redis_publish, 0);
+	assert_int_equal(c.redis_timeout_ms, 2000);
+	assert_string_equal(c.kafka_prefix, "stubwatch");
+	assert_int_equal(c.kafka_compression, CONF_COMP_LZ4);
+	assert_string_equal(c.spool_dir, "/var/lib/stubwatch/spool");
+	assert_int_equal(c.spool_max_size, 1ull << 30);
+	assert_int_equal(c.spool_segment_size, 16ull << 20);
+	assert_int_equal(c.output_stop_deadline_ms, 10000);
+
+	const struct sw_config *l = load_ok(
+		"output.redis.url = unix:///run/redis.sock?db=3\n"
+		"output.redis.maxlen = 0\noutput.redis.publish = yes\n"
+		"output.redis.timeout = 250ms\noutput.kafka.compression = ZSTD\n"
+		"spool.dir = /tmp/s\nspool.max_size = 2GiB\nspool.segment_size = 64KiB\n"
+		"output.stop_deadline = 1m\n");
+	assert_string_equal(l->redis_url, "unix:///run/redis.sock?db=3");
+	assert_int_equal(l->redis_maxlen, 0);
+	assert_int_equal(l->redis_publish, 1);
+	assert_int_equal(l->redis_timeout_ms, 250);
+	assert_int_equal(l->kafka_compression, CONF_COMP_ZSTD);
+	assert_string_equal(l->spool_dir, "/tmp/s");
+	assert_int_equal(l->spool_max_size, 2ull << 30);
+	assert_int_equal(l->spool_segment_size, 64 << 10);
+	assert_int_equal(l->output_stop_deadline_ms, 60000);
+
+	assert_int_equal(conf_set(&c, "output.kafka.compression", "brotli", "x", err,
+				  sizeof(err)), SW_EINVAL);
+	assert_string_equal(err, "x: key 'output.kafka.compression': expected one of "
+			    "none, gzip, snappy, lz4, zstd, got 'brotli'");
+	assert_int_equal(conf_set(&c, "output.redis.maxlen", "10", "x", err, sizeof(err)),
+			 SW_ERANGE);
+	assert_string_equal(err, "x: key 'output.redis.maxlen': value 10 below minimum "
+			    "1000 (or 0 for off)");
+	assert_int_equal(conf_set(&c, "spool.max_size", "1KiB", "x", err, sizeof(err)),
+			 SW_ERANGE);
+	assert_int_equal(conf_set(&c, "output.stop_deadline", "0", "x", err, sizeof(err)),
+			 SW_ERANGE);
+	assert_int_equal(conf_set(&c, "output.redis.password", "x", "x", err, sizeof(err)),
+			 SW_EINVAL);
+	assert_string_equal(err, "x: unknown key 'output.redis.password'");
+	assert_int_equal(conf_set(&c, "output.kafka.property.", "x", "x", err, sizeof(err)),
+			 SW_EINVAL);
 }
 
 static void test_passthrough_full(void **state)
@@ -501,11 +559,11 @@ static void test_passthrough_full(void **state)
 	assert_int_equal(conf_set(&c, "output.kafka.property.p3", "x", "command line",
 				  err, sizeof(err)), 0);
 	assert_string_equal(conf_extra_get(&c, "output.kafka.property.p3"), "x");
-	n += (size_t)snprintf(text + n, sizeof(text) - n, "output.redis.url = x\n");
+	n += (size_t)snprintf(text + n, sizeof(text) - n, "output.kafka.property.q = x\n");
 	conf_defaults(&c);
 	assert_int_equal(conf_load_buf(&c, "cfg", text, n, err, sizeof(err)), SW_EFULL);
-	assert_string_equal(err, "cfg:17: key 'output.redis.url': more than 16 "
-			    "output.redis.* / output.kafka.* keys");
+	assert_string_equal(err, "cfg:17: key 'output.kafka.property.q': more than 16 "
+			    "output.kafka.property.* keys");
 	assert_int_equal(c.nextra, 0);
 }
 
@@ -640,7 +698,7 @@ static void test_print_schema(void **state)
 		rows++;
 		assert_true(line[type_col - 1] == ' ' && line[type_col] != ' ');
 	}
-	assert_int_equal(rows, 23);
+	assert_int_equal(rows, 35);
 	free(out);
 }
 
@@ -663,6 +721,7 @@ int main(void)
 		cmocka_unit_test(test_crlf),
 		cmocka_unit_test(test_passthrough),
 		cmocka_unit_test(test_passthrough_full),
+		cmocka_unit_test(test_output_keys),
 		cmocka_unit_test(test_conf_set),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_load_file),

@@ -3,10 +3,13 @@
  *
  * The capture thread builds each event as one JSON line (output/event.c) and
  * hands it to out_emit(). Capture never blocks on a sink: the queue is a
- * fixed ring; when it is full the event is counted as dropped for now (a
- * later spool takes over there). The output thread writes every event to
- * every sink, in order. Sinks implement `struct out_sink_ops`, so Redis and
- * Kafka plug into the same queue.
+ * fixed ring that every sink reads with its own cursor, from its own thread,
+ * so a slow sink never holds back the others. A sink that is down, or falls
+ * too far behind, has its events written to its own spool on disk (one spool
+ * per sink) and replayed, in order, when it returns; only a full spool (or a
+ * full ring, when even the spool cannot keep up) drops events, and every drop
+ * is counted. Sinks implement `struct out_sink_ops`; file, Redis and Kafka
+ * plug into the same queue.
  */
 #ifndef SW_OUTPUT_OUT_H
 #define SW_OUTPUT_OUT_H
@@ -34,30 +37,48 @@ struct out_event {
 };
 
 struct out_sink;
+struct out_lane;
+struct sw_config;
 
 struct out_sink_ops {
 	const char *kind;    /* "file", "redis", "kafka" */
-	/* Delivers a batch in order; returns the number delivered (the rest are
-	 * offered again). Called from the output thread only. */
+	/* Delivers a batch in order; returns how many of the first events were
+	 * delivered. Fewer than n means the sink is down or stuck: the rest are
+	 * spooled (or, for a sink without a spool, offered again after a
+	 * back-off). Called from the sink's own thread only. */
 	size_t (*write)(struct out_sink *s, const struct out_event *ev, size_t n);
 	int (*flush)(struct out_sink *s);
 	int (*reopen)(struct out_sink *s);  /* SIGHUP: logrotate */
-	void (*close)(struct out_sink *s);
+	/* Flushes what it can until deadline_ms (CLOCK_MONOTONIC milliseconds,
+	 * see out_now_ms), hands anything it still holds back with
+	 * out_sink_requeue(), and frees the sink. */
+	void (*close)(struct out_sink *s, uint64_t deadline_ms);
+	/* Set when the sink counts `delivered` itself (Kafka: on delivery
+	 * reports, not when librdkafka takes a message). */
+	int counts_delivered;
 };
 
-/* Counters: `delivered` is kept by the queue (events a sink's write accepted);
- * `errors` (failed writes, reconnects) and `dropped` (events the sink accepted
- * but then lost, e.g. a failed write(2)) by the sink itself, from the output
- * thread. The queue also adds to `dropped` what it gives up offering to a
- * sink that stays stuck while out_stop drains. Read them from other threads
- * through out_get_sink_stats(), not through the struct. */
+/* Counters: `delivered` is kept by the queue (events a sink's write accepted)
+ * unless ops->counts_delivered; `errors` (failed writes, reconnect attempts),
+ * `dropped` (events the sink accepted but then lost, e.g. a failed write(2))
+ * and `reconnects` (connections re-established) by the sink itself, from its
+ * thread. Read them from other threads through out_get_sink_stats(). */
 struct out_sink {
 	const struct out_sink_ops *ops;
-	char name[64];       /* e.g. "file:/var/log/x.json" */
+	char name[64];       /* e.g. "file:/var/log/x.json"; never a password */
 	void *priv;
 	uint64_t delivered;
 	uint64_t errors;
 	uint64_t dropped;
+	uint64_t reconnects;
+	/* Set by out_sink_open from the configuration; an empty spool_dir means
+	 * the sink has no spool (events it refuses are offered again). */
+	char spool_id[96];       /* this sink's folder under spool_dir */
+	char spool_dir[256];
+	uint64_t spool_max;      /* bytes */
+	uint64_t spool_segment;  /* bytes */
+	uint64_t stop_deadline_ms;
+	struct out_lane *lane;   /* set by out_add_sink */
 };
 
 struct out;
@@ -86,6 +107,23 @@ int out_add_sink(struct out *o, struct out_sink *s);
  * failure. */
 struct out_sink *out_file_sink(const char *path, char *err, size_t errlen);
 
+/* Opens a sink from its -o text: "file:PATH", "PATH", "-", "redis://...",
+ * "unix://..." or "kafka://broker[,broker]/prefix", with the sink's settings
+ * and its spool (spool.*) from cfg. A Redis or Kafka server that cannot be
+ * reached is not an error (the sink spools and connects later); a bad URL or
+ * option is: NULL and a message naming what to fix in err. */
+struct out_sink *out_sink_open(const char *spec, const struct sw_config *cfg,
+			       char *err, size_t errlen);
+
+/* Gives events back to the queue from inside a sink (Kafka: messages still
+ * in librdkafka when it closes). They go to the front of the sink's spool,
+ * ahead of everything spooled so far, in the order given; without a spool
+ * they are counted as dropped. Sink's own thread (or close) only. */
+void out_sink_requeue(struct out_sink *s, const struct out_event *ev, size_t n);
+
+/* CLOCK_MONOTONIC in milliseconds. */
+uint64_t out_now_ms(void);
+
 /* Starts the output thread. */
 int out_start(struct out *o);
 
@@ -103,8 +141,10 @@ void out_request_reopen(struct out *o);
  * once when the thread is not started. */
 void out_drain(struct out *o);
 
-/* Drains the queue into every sink, flushes, joins the thread, closes the
- * sinks and frees everything. */
+/* Delivers what is queued to every sink that is up, within the largest
+ * stop deadline of the sinks (output.stop_deadline; 10 s without one),
+ * spools what is left for each sink (its next start replays it first),
+ * joins the threads, closes the sinks and frees everything. */
 void out_stop(struct out *o);
 
 /* Counters for stubwatch.stats. emitted[] counts every event offered to
@@ -125,9 +165,13 @@ const struct out_sink *out_sink_at(struct out *o, size_t i);
  * SW_EINVAL for a bad index. */
 struct out_sink_stats {
 	char name[64];
-	uint64_t delivered;
-	uint64_t errors;
-	uint64_t dropped;
+	uint64_t delivered;   /* events the sink took, live or from the spool */
+	uint64_t errors;      /* failed writes, failed connection attempts */
+	uint64_t dropped;     /* lost: spool full, or the sink lost them */
+	uint64_t spooled;     /* events written to the sink's spool */
+	uint64_t replayed;    /* events delivered from the spool (in delivered) */
+	uint64_t reconnects;  /* connections re-established after a failure */
+	uint64_t spool_bytes; /* bytes in the sink's spool now */
 };
 int out_get_sink_stats(struct out *o, size_t i, struct out_sink_stats *st);
 

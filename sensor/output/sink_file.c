@@ -132,7 +132,7 @@ static int file_reopen(struct out_sink *s)
 	return 0;
 }
 
-static void file_close(struct out_sink *s)
+static void file_close(struct out_sink *s, uint64_t deadline_ms)
 {
 	struct file_sink *f = (struct file_sink *)s;
 

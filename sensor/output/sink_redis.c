@@ -1,0 +1,357 @@
+/* sink_redis.c — the Redis sink (hiredis, blocking context with timeouts).
+ *
+ * alerts, dns, stats and tls events: XADD <prefix>:<dataset> MAXLEN ~ n *
+ * event <json> (streams, so forwarders can read them with consumer groups).
+ * device events: HSET <prefix>:device:<mac> event <json> last_seen <ts> (the
+ * latest posture) and ZADD <prefix>:devices <epoch> <mac> (devices by last
+ * seen). Optionally PUBLISH <prefix>:live <json> for every event.
+ *
+ * A batch is one pipeline: every command appended, then the replies read;
+ * an event counts as delivered when all of its replies are in. The socket
+ * has send and receive timeouts, so a frozen server costs one timeout, after
+ * which the sink reports the rest of the batch undelivered (the queue
+ * spools it) and reconnects with a back-off doubling from 100 ms to 30 s;
+ * while it waits, write returns at once, so its thread never spins and
+ * never blocks capture. Events the server executed before the failure are
+ * sent again: delivery is at least once.
+ */
+#include "output/sink.h"
+
+#include <hiredis/hiredis.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+
+#include "common/err.h"
+#include "common/log.h"
+
+/* Reconnect back-off: quick after a blip, then no more than twice a minute
+ * against a server that stays down. */
+#define REDIS_BACKOFF_MIN_MS 100
+#define REDIS_BACKOFF_MAX_MS 30000
+
+struct redis_sink {
+	struct out_sink base;     /* first: the queue holds &base */
+	struct redis_url url;
+	struct redis_opts opt;
+	redisContext *c;          /* NULL while disconnected */
+	uint64_t next_try_ms;     /* no connection attempt before this */
+	unsigned backoff_ms;
+	int ever_connected;
+	int down_logged;          /* "cannot connect" said once per outage */
+	char stream[OUT_DS_MAX][160];
+	char devices[160];
+	char live[160];
+	char maxlen[24];
+	unsigned char ncmd[OUT_BATCH];  /* commands appended per event */
+};
+
+static const char *const redis_ds_names[OUT_DS_MAX] = {
+	"alerts", "devices", "dns", "stats", "tls"
+};
+
+static void redis_tv(const struct redis_sink *r, struct timeval *tv)
+{
+	tv->tv_sec = (time_t)(r->opt.timeout_ms / 1000);
+	tv->tv_usec = (suseconds_t)(r->opt.timeout_ms % 1000) * 1000;
+}
+
+static const char *redis_where(const struct redis_sink *r)
+{
+	return r->base.name;
+}
+
+static void redis_drop_conn(struct redis_sink *r, const char *why)
+{
+	if (r->c != NULL) {
+		log_warn("%s: %s; spooling until it is back", redis_where(r), why);
+		redisFree(r->c);
+		r->c = NULL;
+	}
+	r->next_try_ms = out_now_ms() + r->backoff_ms;
+	r->backoff_ms = r->backoff_ms * 2 > REDIS_BACKOFF_MAX_MS ? REDIS_BACKOFF_MAX_MS
+								 : r->backoff_ms * 2;
+}
+
+/* Runs one setup command (AUTH, SELECT); 0 or -1 with the reason in why. */
+static int redis_setup_cmd(redisContext *c, int argc, const char **argv, char *why,
+			   size_t whylen)
+{
+	redisReply *rep = redisCommandArgv(c, argc, argv, NULL);
+
+	if (rep == NULL) {
+		snprintf(why, whylen, "%s: %s", argv[0], c->errstr);
+		return -1;
+	}
+	if (rep->type == REDIS_REPLY_ERROR) {
+		snprintf(why, whylen, "%s refused: %s", argv[0], rep->str);
+		freeReplyObject(rep);
+		return -1;
+	}
+	freeReplyObject(rep);
+	return 0;
+}
+
+/* Connects, authenticates and selects the database. On failure the next
+ * attempt is scheduled and -1 returned. */
+static int redis_connect(struct redis_sink *r)
+{
+	struct timeval tv;
+	char why[300], db[16];
+	redisContext *c;
+
+	redis_tv(r, &tv);
+	if (r->url.path[0] != '\0')
+		c = redisConnectUnixWithTimeout(r->url.path, tv);
+	else
+		c = redisConnectWithTimeout(r->url.host, r->url.port, tv);
+	if (c == NULL) {
+		snprintf(why, sizeof(why), "out of memory");
+		goto fail;
+	}
+	if (c->err) {
+		snprintf(why, sizeof(why), "%s", c->errstr);
+		goto fail;
+	}
+	if (redisSetTimeout(c, tv) != REDIS_OK) {
+		snprintf(why, sizeof(why), "cannot set socket timeouts");
+		goto fail;
+	}
+	if (r->url.password[0] != '\0') {
+		const char *argv[3] = { "AUTH", r->url.user, r->url.password };
+		int rc = r->url.user[0] != '\0'
+			 ? redis_setup_cmd(c, 3, argv, why, sizeof(why))
+			 : redis_setup_cmd(c, 2, (const char *[]){ "AUTH", r->url.password },
+					   why, sizeof(why));
+		if (rc != 0)
+			goto fail;
+	}
+	if (r->url.db > 0) {
+		snprintf(db, sizeof(db), "%d", r->url.db);
+		if (redis_setup_cmd(c, 2, (const char *[]){ "SELECT", db }, why,
+				    sizeof(why)) != 0)
+			goto fail;
+	}
+	r->c = c;
+	if (r->ever_connected) {
+		r->base.reconnects++;
+		log_info("%s: connected again", redis_where(r));
+	}
+	r->ever_connected = 1;
+	r->down_logged = 0;
+	r->backoff_ms = REDIS_BACKOFF_MIN_MS;
+	return 0;
+fail:
+	if (c != NULL)
+		redisFree(c);
+	r->base.errors++;
+	if (!r->down_logged) {
+		log_warn("%s: cannot connect: %s; events are spooled and the sink "
+			 "keeps trying", redis_where(r), why);
+		r->down_logged = 1;
+	}
+	r->next_try_ms = out_now_ms() + r->backoff_ms;
+	r->backoff_ms = r->backoff_ms * 2 > REDIS_BACKOFF_MAX_MS ? REDIS_BACKOFF_MAX_MS
+								 : r->backoff_ms * 2;
+	return -1;
+}
+
+/* Finds "@timestamp":"YYYY-MM-DDTHH:MM:SS[.ffffff]Z" in json; copies the
+ * text into ts and writes seconds since the epoch (with the fraction) as
+ * text into score. Returns 0, or -1 when there is none (then the score is
+ * 0 and ts empty). */
+static int redis_ts(const char *json, size_t len, char *ts, size_t tslen,
+		    char *score, size_t scorelen)
+{
+	static const char pat[] = "\"@timestamp\":\"";
+	const char *p = memmem(json, len, pat, sizeof(pat) - 1), *q;
+	struct tm tm;
+	unsigned frac = 0, digits = 0;
+
+	snprintf(score, scorelen, "0");
+	ts[0] = '\0';
+	if (p == NULL)
+		return -1;
+	p += sizeof(pat) - 1;
+	q = memchr(p, '"', len - (size_t)(p - json));
+	if (q == NULL || (size_t)(q - p) >= tslen || q - p < 20)
+		return -1;
+	memcpy(ts, p, (size_t)(q - p));
+	ts[q - p] = '\0';
+	memset(&tm, 0, sizeof(tm));
+	if (sscanf(ts, "%4d-%2d-%2dT%2d:%2d:%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+		   &tm.tm_hour, &tm.tm_min, &tm.tm_sec) != 6)
+		return -1;
+	if (ts[19] == '.')
+		for (const char *f = ts + 20; *f >= '0' && *f <= '9' && digits < 6; f++, digits++)
+			frac = frac * 10 + (unsigned)(*f - '0');
+	for (; digits < 6; digits++)
+		frac *= 10;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	snprintf(score, scorelen, "%lld.%06u", (long long)timegm(&tm), frac);
+	return 0;
+}
+
+/* Appends the commands of one event; returns how many. */
+static unsigned redis_append(struct redis_sink *r, const struct out_event *ev)
+{
+	unsigned n = 0;
+
+	if (ev->dataset == OUT_DS_DEVICE) {
+		char key[256], ts[48], score[40];
+		const char *mac = ev->key[0] ? ev->key : "unknown";
+		snprintf(key, sizeof(key), "%s:device:%s", r->opt.prefix, mac);
+		redis_ts(ev->json, ev->len, ts, sizeof(ts), score, sizeof(score));
+		const char *hv[6] = { "HSET", key, "event", ev->json, "last_seen", ts };
+		size_t hl[6] = { 4, strlen(key), 5, ev->len, 9, strlen(ts) };
+		redisAppendCommandArgv(r->c, 6, hv, hl);
+		const char *zv[4] = { "ZADD", r->devices, score, mac };
+		size_t zl[4] = { 4, strlen(r->devices), strlen(score), strlen(mac) };
+		redisAppendCommandArgv(r->c, 4, zv, zl);
+		n = 2;
+	} else {
+		const char *st = r->stream[ev->dataset];
+		if (r->opt.maxlen > 0) {
+			const char *xv[7] = { "XADD", st, "MAXLEN", "~", r->maxlen, "*", "event" };
+			const char *v[8] = { xv[0], xv[1], xv[2], xv[3], xv[4], xv[5], xv[6], ev->json };
+			size_t l[8] = { 4, strlen(st), 6, 1, strlen(r->maxlen), 1, 5, ev->len };
+			redisAppendCommandArgv(r->c, 8, v, l);
+		} else {
+			const char *v[5] = { "XADD", st, "*", "event", ev->json };
+			size_t l[5] = { 4, strlen(st), 1, 5, ev->len };
+			redisAppendCommandArgv(r->c, 5, v, l);
+		}
+		n = 1;
+	}
+	if (r->opt.publish) {
+		const char *pv[3] = { "PUBLISH", r->live, ev->json };
+		size_t pl[3] = { 7, strlen(r->live), ev->len };
+		redisAppendCommandArgv(r->c, 3, pv, pl);
+		n++;
+	}
+	return n;
+}
+
+/* Error replies that say "not now" rather than "never": the batch is
+ * retried after a reconnect instead of being dropped. */
+static int redis_transient(const char *msg)
+{
+	static const char *const t[] = {
+		"NOAUTH", "LOADING", "BUSY", "MASTERDOWN", "READONLY", "TRYAGAIN",
+		"CLUSTERDOWN", "OOM", "NOPERM", NULL
+	};
+	for (int i = 0; t[i] != NULL; i++)
+		if (strncmp(msg, t[i], strlen(t[i])) == 0)
+			return 1;
+	return 0;
+}
+
+static size_t redis_write(struct out_sink *s, const struct out_event *ev, size_t n)
+{
+	struct redis_sink *r = (struct redis_sink *)s;
+	size_t done = 0;
+
+	if (r->c == NULL && (out_now_ms() < r->next_try_ms || redis_connect(r) != 0))
+		return 0;
+	if (n > OUT_BATCH)
+		n = OUT_BATCH;
+	for (size_t i = 0; i < n; i++)
+		r->ncmd[i] = (unsigned char)redis_append(r, &ev[i]);
+	for (size_t i = 0; i < n; i++) {
+		int failed = 0;
+		for (unsigned j = 0; j < r->ncmd[i]; j++) {
+			redisReply *rep = NULL;
+			if (redisGetReply(r->c, (void **)&rep) != REDIS_OK || rep == NULL) {
+				s->errors++;
+				redis_drop_conn(r, r->c->errstr[0] ? r->c->errstr
+								   : "connection lost");
+				return done;
+			}
+			if (rep->type == REDIS_REPLY_ERROR) {
+				char msg[160];
+				snprintf(msg, sizeof(msg), "server error: %s", rep->str);
+				freeReplyObject(rep);
+				s->errors++;
+				if (redis_transient(msg + 14)) {
+					redis_drop_conn(r, msg);
+					return done;
+				}
+				if (!failed)
+					log_warn("%s: %s (event dropped)", redis_where(r), msg);
+				failed = 1;
+				continue;
+			}
+			freeReplyObject(rep);
+		}
+		if (failed)
+			s->dropped++;
+		else
+			s->delivered++;
+		done++;
+	}
+	return done;
+}
+
+static int redis_flush(struct out_sink *s)
+{
+	(void)s;
+	return 0;   /* every write already waited for its replies */
+}
+
+static void redis_close(struct out_sink *s, uint64_t deadline_ms)
+{
+	struct redis_sink *r = (struct redis_sink *)s;
+
+	(void)deadline_ms;
+	if (r->c != NULL)
+		redisFree(r->c);
+	free(r);
+}
+
+static const struct out_sink_ops redis_ops = {
+	.kind = "redis",
+	.write = redis_write,
+	.flush = redis_flush,
+	.close = redis_close,
+	.counts_delivered = 1,
+};
+
+struct out_sink *out_redis_sink(const struct redis_url *u, const struct redis_opts *o,
+				char *err, size_t errlen)
+{
+	struct redis_sink *r;
+
+	if (strlen(o->prefix) > 100 || o->prefix[0] == '\0') {
+		snprintf(err, errlen, "output.redis.prefix: 1 to 100 characters");
+		return NULL;
+	}
+	r = calloc(1, sizeof(*r));
+	if (r == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	r->url = *u;
+	r->opt = *o;
+	r->backoff_ms = REDIS_BACKOFF_MIN_MS;
+	for (int i = 0; i < OUT_DS_MAX; i++)
+		snprintf(r->stream[i], sizeof(r->stream[i]), "%s:%s", o->prefix,
+			 redis_ds_names[i]);
+	snprintf(r->devices, sizeof(r->devices), "%s:devices", o->prefix);
+	snprintf(r->live, sizeof(r->live), "%s:live", o->prefix);
+	snprintf(r->maxlen, sizeof(r->maxlen), "%llu", (unsigned long long)o->maxlen);
+	r->base.ops = &redis_ops;
+	r->base.priv = r;
+	if (u->path[0] != '\0')
+		snprintf(r->base.name, sizeof(r->base.name), "redis:unix:%.40s/%d",
+			 u->path, u->db);
+	else
+		snprintf(r->base.name, sizeof(r->base.name), "redis://%.40s:%d/%d",
+			 u->host, u->port, u->db);
+	/* A first connection now, so a wrong password or an unreachable server
+	 * is reported at start; either way the sensor starts. */
+	redis_connect(r);
+	return &r->base;
+}

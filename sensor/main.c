@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <grp.h>
+#include <limits.h>
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
@@ -201,27 +202,18 @@ static int parse_args(int argc, char **argv, struct opts *o, struct sw_config *c
 	return 0;
 }
 
-/* Opens one -o sink. Redis and Kafka URLs are recognised so the message can
- * say what this build lacks instead of mistaking them for file names. */
+/* The configuration open_sink gives the sinks (spool, Redis and Kafka
+ * settings); main() sets it before the first sink is opened. */
+static const struct sw_config *sink_cfg;
+
+/* Opens one -o sink: file:PATH, PATH, '-', redis://, unix:// or kafka://. */
 static struct out_sink *open_sink(const char *spec, int *to_stdout)
 {
 	char err[512] = "";
-	const char *path = spec;
-	if (strncmp(spec, "redis://", 8) == 0 || strncmp(spec, "unix://", 7) == 0 ||
-	    strncmp(spec, "kafka://", 8) == 0) {
-		log_err("output '%s': this build has no %s sink yet; use file:PATH or '-'",
-			spec, spec[0] == 'k' ? "Kafka" : "Redis");
-		return NULL;
-	}
-	if (strncmp(spec, "file:", 5) == 0)
-		path = spec + 5;
-	if (path[0] == '\0') {
-		log_err("output '%s': empty file name", spec);
-		return NULL;
-	}
+	const char *path = strncmp(spec, "file:", 5) == 0 ? spec + 5 : spec;
 	if (strcmp(path, "-") == 0)
 		*to_stdout = 1;
-	struct out_sink *s = out_file_sink(path, err, sizeof(err));
+	struct out_sink *s = out_sink_open(spec, sink_cfg, err, sizeof(err));
 	if (s == NULL)
 		log_err("output '%s': %s", spec, err);
 	return s;

@@ -226,7 +226,7 @@ static int add_sink(struct out *out, const char *spec, int *to_stdout)
 		return -1;
 	if (out_add_sink(out, s) != 0) {
 		log_err("output '%s': too many outputs", spec);
-		s->ops->close(s);
+		s->ops->close(s, 0);
 		return -1;
 	}
 	return 0;
@@ -452,16 +452,33 @@ int main(int argc, char **argv)
 	/* A replay loses nothing by waiting for the sinks; live capture must not. */
 	out_set_blocking(out, o.nfiles > 0);
 	int to_stdout = 0;
+	sink_cfg = &cfg;
+	/* A bad URL or path is a usage error: exit 2 with the message. */
 	for (unsigned i = 0; i < o.nsinks; i++) {
 		if (add_sink(out, o.sinks[i], &to_stdout) != 0)
-			return 1;
+			return 2;
 	}
+	/* Sinks from the configuration, when -o gives none. */
+	int cfg_sinks = 0;
 	if (o.nsinks == 0 && cfg.output_file[0] != '\0') {
 		if (add_sink(out, cfg.output_file, &to_stdout) != 0)
-			return 1;
+			return 2;
+		cfg_sinks++;
+	}
+	if (o.nsinks == 0 && cfg.redis_url[0] != '\0') {
+		if (add_sink(out, cfg.redis_url, &to_stdout) != 0)
+			return 2;
+		cfg_sinks++;
+	}
+	if (o.nsinks == 0 && cfg.kafka_brokers[0] != '\0') {
+		char url[CONF_STR + 16];
+		snprintf(url, sizeof(url), "kafka://%s", cfg.kafka_brokers);
+		if (add_sink(out, url, &to_stdout) != 0)
+			return 2;
+		cfg_sinks++;
 	}
 	int summary = o.summary;
-	if (o.nsinks == 0 && cfg.output_file[0] == '\0') {
+	if (o.nsinks == 0 && cfg_sinks == 0) {
 		if (isatty(STDOUT_FILENO)) {
 			summary = 1; /* a person is reading: the table, not raw JSON */
 		} else {

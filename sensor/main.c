@@ -8,6 +8,7 @@
 #include <getopt.h>
 #include <grp.h>
 #include <limits.h>
+#include <limits.h>
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
@@ -269,14 +270,41 @@ static struct rules *cur_rules;
 static const struct sw_config *cur_cfg;
 static int cur_rules_explicit;
 
-/* Finds and loads the rules folder; NULL and a message on failure. */
+/* Finds the rules folder: rules_find_dir()'s places, then (unless the user
+ * named one) the rules/ folder of the source tree the binary was built in
+ * (build/stubwatch → ./rules), so a fresh build runs from any directory.
+ * 0, or -1 with the message in err. */
+static int find_rules(const struct sw_config *cfg, int explicit_dir, char *dir,
+		      size_t dirlen, char *err, size_t errlen)
+{
+	if (rules_find_dir(cfg->rules_dir, explicit_dir, dir, dirlen) == 0)
+		return 0;
+	char tried[512];
+	snprintf(tried, sizeof(tried), "%s", dir);
+	if (!explicit_dir) {
+		char exe[PATH_MAX];
+		ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+		if (n > 0) {
+			exe[n] = '\0';
+			char *slash = strrchr(exe, '/');
+			if (slash != NULL) {
+				*slash = '\0';
+				char cand[PATH_MAX + 16];
+				snprintf(cand, sizeof(cand), "%s/../rules", exe);
+				if (rules_find_dir(cand, 1, dir, dirlen) == 0)
+					return 0;
+			}
+		}
+	}
+	snprintf(err, errlen, "%s", tried);
+	return -1;
+}
+
 static struct rules *load_rules(const struct sw_config *cfg, int explicit_dir,
 				char *dir, size_t dirlen, char *err, size_t errlen)
 {
-	if (rules_find_dir(cfg->rules_dir, explicit_dir, dir, dirlen) != 0) {
-		snprintf(err, errlen, "no rules folder (detections.json): tried %s", dir);
+	if (find_rules(cfg, explicit_dir, dir, dirlen, err, errlen) != 0)
 		return NULL;
-	}
 	return rules_load(dir, err, errlen);
 }
 
@@ -414,8 +442,8 @@ int main(int argc, char **argv)
 		      (cfg.log_level + o.verbosity > LOG_DEBUG ? LOG_DEBUG : cfg.log_level + o.verbosity));
 	char rdir[CONF_STR + 64], rerr[512];
 	if (o.check_config) {
-		if (rules_find_dir(cfg.rules_dir, o.rules_explicit, rdir, sizeof(rdir)) != 0) {
-			log_err("no rules folder (detections.json): tried %s", rdir);
+		if (find_rules(&cfg, o.rules_explicit, rdir, sizeof(rdir), rerr, sizeof(rerr)) != 0) {
+			log_err("%s", rerr);
 			return 2;
 		}
 		if (rules_check(rdir, rerr, sizeof(rerr)) != 0) {

@@ -8,7 +8,6 @@
 #include <getopt.h>
 #include <grp.h>
 #include <limits.h>
-#include <limits.h>
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>

@@ -1,7 +1,9 @@
 /* modules.c — the detect modules the engine runs, in the order it calls them
  * (engine_int.h, "detect modules"). */
 #include "detect/engine_int.h"
+#include "detect/encrypted.h"
 
 const struct eng_module *const eng_modules[] = {
+	&mod_encrypted,
 	NULL
 };

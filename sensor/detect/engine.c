@@ -38,9 +38,6 @@ void eng_emit_device(struct engine *e, const struct dev_key *k,
 	d->dirty = 0;
 	struct dctx c;
 	eng_dctx(e, d, &c);
-	/* A device event shows the verdicts, so they are judged first; a
-	 * verdict that turns to fail alerts before the event that shows it. */
-	post_evaluate(e, &c);
 	struct ev_device_extra x;
 	struct post_bufs b;
 	post_extra(e, &c, &x, &b);

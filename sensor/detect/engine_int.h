@@ -206,8 +206,9 @@ void post_unanswered(struct engine *e, struct dctx *c, const struct qry_key *qk,
 /* Re-judges the device's posture: alerts for verdicts that became fail;
  * returns 1 when any verdict changed (a device event should go out). */
 int post_evaluate(struct engine *e, struct dctx *c);
-/* Builds the device event's extra parts (JSON text in bufs, freed with
- * post_extra_free). */
+/* Judges the device (alerting for verdicts that became fail, as
+ * post_evaluate) and builds the device event's extra parts from the same
+ * verdicts (JSON text in bufs, freed with post_extra_free). */
 struct ev_device_extra;
 struct post_bufs {
 	char *resolvers;

@@ -528,10 +528,11 @@ static void alert_posture(struct engine *e, struct dctx *c, enum det_id id,
 	alert_emit(e->out, &w, &a);
 }
 
-int post_evaluate(struct engine *e, struct dctx *c)
+/* Records the verdicts, alerting for those that became fail; 1 when any
+ * changed. */
+static int apply_verdicts(struct engine *e, struct dctx *c, const struct verdicts *vp)
 {
-	struct verdicts v;
-	judge(e, c, &v);
+	const struct verdicts v = *vp;
 	static const struct {
 		enum det_id id;
 		size_t off;
@@ -562,6 +563,13 @@ int post_evaluate(struct engine *e, struct dctx *c)
 			changed = 1;
 	c->dd->verdicts_known = 1;
 	return changed;
+}
+
+int post_evaluate(struct engine *e, struct dctx *c)
+{
+	struct verdicts v;
+	judge(e, c, &v);
+	return apply_verdicts(e, c, &v);
 }
 
 int post_lines(struct engine *e, struct dctx *c, int lines[11])
@@ -647,8 +655,11 @@ void post_extra(struct engine *e, struct dctx *c, struct ev_device_extra *x,
 	jw_end(&w);
 	b->resolvers = take(&w);
 
+	/* One judgement serves the alerts and the event that shows them: a
+	 * verdict that turns to fail alerts before this device event. */
 	struct verdicts v;
 	judge(e, c, &v);
+	apply_verdicts(e, c, &v);
 	jw_init(&w, 512);
 	jw_obj(&w, NULL);
 	rnd_json(&w, "ports", &v.ports);

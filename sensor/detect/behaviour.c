@@ -1,0 +1,1283 @@
+/* behaviour.c — caching, TTLs, query rates and failure behaviour (module).
+ *
+ * RFC 1035 §3.2.1 and RFC 2181 §8 (TTLs), RFC 2308 §5 (negative caching),
+ * RFC 8767 §4 (stale data only while resolution fails), RFC 9520 (caching
+ * resolution failures), RFC 1536 and RFC 1123 §6.1.3 (query rates). See
+ * behaviour.h for the state it keeps and DETECTIONS.md for the rules.
+ *
+ * What counts as what:
+ *   - a *repeat query* is a new query (not a retransmission, engine's
+ *     is_new) for a (name, type) whose previous query was answered and
+ *     which has no query outstanding and no failure episode open; it is
+ *     *early* when it comes before alpha x TTL (TTL >= min_ttl_s). A retry
+ *     of an unanswered or failed query is never a repeat query, and a
+ *     pre-fetch after alpha x TTL is not early;
+ *   - a *failure* of a (name, type) is a query still unanswered after
+ *     timeout_s, a SERVFAIL or REFUSED, or an empty answer (NOERROR, no
+ *     answer RR, no SOA). From the first failure until a good answer (or
+ *     EPISODE_IDLE without queries) the name is in a *failure episode*;
+ *   - a *storm* is an episode in which the per-name rate stays at or above
+ *     per_name_qps for min_duration_s, or in which FLAT_MIN consecutive
+ *     retry intervals shorter than FLAT_MAX_US did not grow (a growth is
+ *     an interval at least GROWTH x the one before);
+ *   - *stale use* is a new connection (TCP SYN, or the first UDP packet of
+ *     a flow idle for UDP_IDLE_US) to an address whose latest answer
+ *     expired more than grace_s ago, when the name was not asked again.
+ */
+#include "detect/behaviour.h"
+
+#include <math.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/fmt.h"
+#include "detect/engine_int.h"
+#include "output/jw.h"
+
+#define MS 1000ull
+
+/* Answer-cache entries per device slot: IoT devices use 5-40 names, A and
+ * AAAA each; 16 x devices.max, capped. One entry is 24 B of table header +
+ * 12 B key + 128 B value = 164 B: the cap of 262144 entries is 41 MiB at
+ * most, touched only as names appear (the bench's 2000 devices use ~4 MiB). */
+#define CACHE_PER_DEV 16u
+#define CACHE_MAX 262144u
+/* Address-index entries (24 B header + 24 B key + 80 B value = 128 B):
+ * 16 per device, capped at 262144 (32 MiB at most). */
+#define ADDR_PER_DEV 16u
+#define ADDR_MAX 262144u
+/* Seen UDP flows to indexed addresses (24 + 40 + 8 = 72 B): 4 per device,
+ * capped at 65536 (4.5 MiB at most). */
+#define UFLOW_PER_DEV 4u
+#define UFLOW_MAX 65536u
+/* A UDP flow silent this long starts again as a new connection: longer
+ * than QUIC's usual 30 s idle time-out and NAT UDP bindings (RFC 4787
+ * §4.3: at least 2 min). */
+#define UDP_IDLE_US (180 * SEC)
+/* Without any query of a (name, type) for this long, its failure episode
+ * and outstanding query are over (RFC 9520 §3.2 caps failure caching at
+ * 5 minutes). */
+#define EPISODE_IDLE_US (300 * SEC)
+/* Retry intervals: an interval at least GROWTH x the one before is a
+ * back-off step; FLAT_MIN consecutive intervals shorter than FLAT_MAX_US
+ * that do not grow are a storm. Stubs back off 1, 2, 4 s (glibc, lwIP);
+ * an interval of 10 s or more is slow enough to leave alone. */
+#define GROWTH 1.5
+#define FLAT_MIN 10
+#define FLAT_MAX_US (10 * SEC)
+/* rate.burst: a device's own baseline needs this many minutes of history
+ * before k x baseline means anything; the EWMA weighs one minute 1/16
+ * (a time constant of about a quarter of an hour). */
+#define BASELINE_MIN_MINUTES 10
+#define EWMA_W (1.0 / 16.0)
+/* Rate buckets: 12 x 5 s covers the 60 s window (window_s above 60 is
+ * clamped to it). */
+#define BUCKETS 12
+#define BUCKET_US (5 * SEC)
+/* Retry storms held back until a resolver outage could explain them: at
+ * most this many at once (one per storming device; when full the oldest
+ * is decided early). */
+#define STORMS 256
+/* Resolver outages tracked at once. */
+#define OUTAGES 8
+/* Devices that count as active for the outage share: queried in the last
+ * 5 minutes. */
+#define ACTIVE_US (300 * SEC)
+/* Name prefixes kept for evidence. */
+#define NAME_LEN 64
+
+enum fail_kind { FK_NONE = 0, FK_TIMEOUT, FK_SERVFAIL, FK_REFUSED, FK_EMPTY };
+static const char *const fail_names[] = { "none", "no_answer", "servfail", "refused",
+					  "empty_answer" };
+
+struct ckey {
+	uint32_t dev_id;
+	uint32_t qname_hash;      /* the engine's query-name hash (qry_key) */
+	uint16_t qtype;
+	uint16_t pad;
+};
+
+/* One (name, type) of one device: 128 bytes. */
+struct cent {
+	uint64_t answered_us;     /* last positive or negative answer; 0: none */
+	uint64_t last_q_us;       /* last query, any */
+	uint64_t pending_us;      /* first query not yet answered; 0: none */
+	uint64_t fail_start_us;   /* failure episode start; 0: none */
+	uint64_t win_start_us;    /* same-name window start */
+	uint32_t ttl_s;           /* answer TTL (chain minimum) or negative TTL */
+	uint32_t fail_queries;    /* queries in the episode */
+	uint32_t last_iv_ms;      /* last retry interval in the episode */
+	uint32_t min_iv_ms;
+	uint32_t max_iv_ms;
+	uint16_t win_count;       /* queries in the same-name window */
+	uint8_t flat;             /* consecutive non-growing short intervals */
+	uint8_t neg;              /* 1: negative answer with SOA; 2: without */
+	uint8_t fail_kind;        /* enum fail_kind of the episode */
+	uint8_t grew;             /* an interval grew in the episode */
+	uint8_t stormed;          /* the episode was counted as a storm */
+	uint8_t pad;
+	char name[NAME_LEN - 24]; /* name prefix, NUL-terminated */
+	uint8_t server[16];       /* resolver of the last query */
+};
+
+struct akey {
+	uint8_t mac[6];
+	uint16_t vlan;
+	uint8_t ip[16];
+};
+
+struct aent {
+	uint64_t answered_us;     /* latest answer that gave the address */
+	uint64_t expiry_us;       /* latest expiry over its answers */
+	uint32_t dev_id;
+	uint32_t ttl_s;
+	uint32_t qname_hash;      /* the answer's (name, type), for "asked again" */
+	uint16_t qtype;
+	char name[NAME_LEN - 18];
+};
+
+struct fkey {
+	uint8_t mac[6];
+	uint16_t vlan;
+	uint8_t ip[16];
+	uint16_t sport, dport;
+	uint8_t pad[12];
+};
+
+struct fent {
+	uint64_t last_us;
+};
+
+/* Per device slot. */
+struct bdev {
+	uint32_t dev_id;
+	uint32_t repeat, early;           /* repeat queries, of which early */
+	uint32_t stale, checked;          /* stale uses, new connections checked */
+	uint32_t neg_samples, neg_early;  /* repeats of negative answers, of which early */
+	uint32_t bursts, episodes, backoff_episodes, storms;
+	uint8_t in_burst, storm_pending;
+	uint8_t pad[2];
+	double max_rate;                  /* highest per-name rate in a storm, q/s */
+	/* rate */
+	uint64_t first_q_us;
+	uint64_t bucket_n;                /* current 5-s bucket number */
+	uint16_t bucket[BUCKETS];
+	uint32_t q60;                     /* sum of the buckets */
+	uint64_t minute;                  /* current minute number */
+	uint32_t minute_count;
+	uint32_t minutes;                 /* minutes of history */
+	double baseline_qpm, peak_qpm;
+	uint64_t fail_last_us;            /* last failure signal */
+	uint64_t last_q_us;
+	/* last evidence */
+	char early_name[NAME_LEN];
+	uint64_t early_at, early_answered;
+	uint32_t early_ttl;
+	char stale_name[NAME_LEN];
+	uint8_t stale_ip[16];
+	uint64_t stale_at, stale_answered, stale_expiry;
+	uint32_t stale_ttl;
+	uint16_t stale_port;
+	uint8_t stale_proto;
+	char neg_name[NAME_LEN];
+	uint64_t neg_at, neg_answered;
+	uint32_t neg_ttl;
+};
+
+struct storm {
+	uint8_t state;            /* 0 free, 1 held back */
+	uint8_t fail_kind;
+	uint8_t flat_reason;      /* 1: intervals did not grow; 0: rate */
+	uint8_t designated;
+	uint16_t qtype;
+	uint32_t dev_id, slot;
+	uint64_t at_us, start_us;
+	uint32_t queries, min_iv_ms, max_iv_ms;
+	double rate;
+	uint8_t resolver[16];
+	char name[NAME_LEN];
+};
+
+struct outage {
+	uint8_t active;
+	uint8_t resolver[16];
+	uint64_t start_us;        /* earliest episode start of its storms */
+	uint64_t last_us;         /* latest storm */
+	uint64_t alerted_us;
+	uint32_t devices;         /* distinct storming devices */
+	uint32_t suppressed;      /* per-device storm alerts it explains */
+};
+
+struct bh {
+	struct tbl *cache;
+	struct tbl *addrs;
+	struct tbl *uflows;
+	struct bdev *dev;
+	uint32_t ndev;
+	struct storm storms[STORMS];
+	struct outage outages[OUTAGES];
+	struct alert_state net;   /* network-level alerts' rate limits */
+	uint64_t c_stale, c_early, c_neg, c_bursts, c_storms, c_outages, c_suppressed;
+	uint64_t c_storm_ring_full;
+};
+
+static const struct det_rule *rule(const struct engine *e, enum det_id id)
+{
+	return rules_det(e->rules, id);
+}
+
+static void copy_name(char *dst, size_t n, const char *src)
+{
+	size_t l = strlen(src);
+	if (l >= n)
+		l = n - 1;
+	memcpy(dst, src, l);
+	dst[l] = '\0';
+}
+
+static uint32_t clamp_cap(uint32_t per, uint32_t devs, uint32_t max)
+{
+	uint64_t c = (uint64_t)per * devs;
+	return c > max ? max : c < 1024 ? 1024 : (uint32_t)c;
+}
+
+static void *bh_create(struct engine *e, char *err, size_t errlen)
+{
+	struct bh *b = calloc(1, sizeof(*b));
+	if (b == NULL)
+		goto fail;
+	uint32_t n = e->cfg->devices_max;
+	b->ndev = n;
+	b->dev = calloc(n, sizeof(*b->dev));
+	b->cache = tbl_new("answer_cache", clamp_cap(CACHE_PER_DEV, n, CACHE_MAX),
+			   sizeof(struct ckey), sizeof(struct cent), e->sipkey);
+	b->addrs = tbl_new("answer_addresses", clamp_cap(ADDR_PER_DEV, n, ADDR_MAX),
+			   sizeof(struct akey), sizeof(struct aent), e->sipkey);
+	b->uflows = tbl_new("udp_flows_seen", clamp_cap(UFLOW_PER_DEV, n, UFLOW_MAX),
+			    sizeof(struct fkey), sizeof(struct fent), e->sipkey);
+	if (b->dev == NULL || b->cache == NULL || b->addrs == NULL || b->uflows == NULL)
+		goto fail;
+	return b;
+fail:
+	if (b != NULL) {
+		free(b->dev);
+		tbl_free(b->cache);
+		tbl_free(b->addrs);
+		tbl_free(b->uflows);
+		free(b);
+	}
+	snprintf(err, errlen, "behaviour: cannot allocate the answer cache (devices.max=%u): "
+		 "out of memory", e->cfg->devices_max);
+	return NULL;
+}
+
+static void bh_destroy(void *m)
+{
+	struct bh *b = m;
+	if (b == NULL)
+		return;
+	tbl_free(b->cache);
+	tbl_free(b->addrs);
+	tbl_free(b->uflows);
+	free(b->dev);
+	free(b);
+}
+
+static void bh_device_reset(void *m, struct engine *e, uint32_t slot)
+{
+	struct bh *b = m;
+	if (slot >= b->ndev)
+		return;
+	memset(&b->dev[slot], 0, sizeof(b->dev[slot]));
+	struct device *d = tbl_at(e->devices, slot);
+	if (d != NULL)
+		b->dev[slot].dev_id = d->id;
+}
+
+static struct bdev *bdev_of(struct bh *b, const struct dctx *c)
+{
+	if (c->slot >= b->ndev)
+		return NULL;
+	struct bdev *v = &b->dev[c->slot];
+	if (v->dev_id != c->d->id) {
+		memset(v, 0, sizeof(*v));
+		v->dev_id = c->d->id;
+	}
+	return v;
+}
+
+/* --- verdicts ---------------------------------------------------------------- */
+
+static int v_requery(const struct engine *e, const struct bdev *v)
+{
+	const struct det_rule *r = rule(e, DET_CACHE_REQUERY_WITHIN_TTL);
+	if (v->repeat < (uint32_t)r->p[DP_MIN_SAMPLES] || v->repeat == 0)
+		return VERDICT_UNKNOWN;
+	return (double)v->early / v->repeat > r->p[DP_SHARE] ? VERDICT_FAIL : VERDICT_PASS;
+}
+
+static int v_stale(const struct engine *e, const struct bdev *v)
+{
+	uint32_t min = (uint32_t)rule(e, DET_CACHE_STALE_USE)->p[DP_MIN_OCCURRENCES];
+	if (v->stale >= min)
+		return VERDICT_FAIL;
+	return v->checked >= min ? VERDICT_PASS : VERDICT_UNKNOWN;
+}
+
+static int v_negative(const struct engine *e, const struct bdev *v)
+{
+	uint32_t min = (uint32_t)rule(e, DET_CACHE_NEGATIVE_IGNORED)->p[DP_MIN_REPEATS];
+	if (v->neg_early >= min)
+		return VERDICT_FAIL;
+	return v->neg_samples >= min ? VERDICT_PASS : VERDICT_UNKNOWN;
+}
+
+static int v_backoff(const struct bdev *v)
+{
+	if (v->storms)
+		return VERDICT_FAIL;
+	return v->backoff_episodes ? VERDICT_PASS : VERDICT_UNKNOWN;
+}
+
+static int worst(int a, int b)
+{
+	if (a == VERDICT_FAIL || b == VERDICT_FAIL)
+		return VERDICT_FAIL;
+	if (a == VERDICT_PASS || b == VERDICT_PASS)
+		return VERDICT_PASS;
+	return VERDICT_UNKNOWN;
+}
+
+/* --- posture alerts ------------------------------------------------------------ */
+
+static void ts_member(struct jw *w, const char *key, uint64_t us)
+{
+	char ts[FMT_TIME_LEN];
+	fmt_time(ts, us);
+	jw_str(w, key, ts);
+}
+
+static void alert_posture(struct engine *e, struct dctx *c, const struct bdev *v,
+			  enum det_id id)
+{
+	const struct det_rule *rl = rule(e, id);
+	char msg[320], ip[FMT_IP_LEN];
+	struct alert_ctx a;
+	post_alert_ctx(e, c, &a);
+	struct jw w;
+	switch (id) {
+	case DET_CACHE_REQUERY_WITHIN_TTL:
+		snprintf(msg, sizeof(msg), "Device asked again for names whose answers were still "
+			 "valid in %u of its %u repeat queries (%.0f%%), ignoring their TTLs.",
+			 v->early, v->repeat, 100.0 * v->early / (v->repeat ? v->repeat : 1));
+		a.qname = v->early_name[0] ? v->early_name : NULL;
+		alert_begin(&w, rl, &a, msg);
+		jw_uint(&w, "repeat_queries", v->repeat);
+		jw_uint(&w, "early_requeries", v->early);
+		jw_real4(&w, "early_share", v->repeat ? (double)v->early / v->repeat : 0);
+		jw_obj(&w, "last_early");
+		jw_str(&w, "name", v->early_name);
+		ts_member(&w, "answered_at", v->early_answered);
+		ts_member(&w, "asked_again_at", v->early_at);
+		jw_uint(&w, "ttl_s", v->early_ttl);
+		jw_real4(&w, "elapsed_s", (double)(v->early_at - v->early_answered) / SEC);
+		jw_end(&w);
+		jw_real4(&w, "alpha", rl->p[DP_ALPHA]);
+		jw_uint(&w, "min_ttl_s", (uint64_t)rl->p[DP_MIN_TTL_S]);
+		jw_real4(&w, "share", rl->p[DP_SHARE]);
+		break;
+	case DET_CACHE_STALE_USE:
+		fmt_ip(ip, v->stale_ip);
+		snprintf(msg, sizeof(msg), "Device opened %u new connections to addresses whose DNS "
+			 "answers had expired without asking again (last: %s for %s, %.0f s after "
+			 "expiry).", v->stale, ip, v->stale_name,
+			 (double)(v->stale_at - v->stale_expiry) / SEC);
+		a.dst_ip = v->stale_ip;
+		a.dst_port = v->stale_port;
+		a.qname = v->stale_name;
+		alert_begin(&w, rl, &a, msg);
+		jw_uint(&w, "stale_uses", v->stale);
+		jw_uint(&w, "connections_checked", v->checked);
+		jw_obj(&w, "last");
+		jw_str(&w, "address", ip);
+		jw_uint(&w, "port", v->stale_port);
+		jw_str(&w, "transport", v->stale_proto == IPPROTO_TCP ? "tcp" : "udp");
+		jw_str(&w, "name", v->stale_name);
+		jw_uint(&w, "ttl_s", v->stale_ttl);
+		ts_member(&w, "answered_at", v->stale_answered);
+		ts_member(&w, "expired_at", v->stale_expiry);
+		ts_member(&w, "connected_at", v->stale_at);
+		jw_real4(&w, "seconds_past_expiry", (double)(v->stale_at - v->stale_expiry) / SEC);
+		jw_end(&w);
+		jw_uint(&w, "grace_s", (uint64_t)rl->p[DP_GRACE_S]);
+		break;
+	case DET_CACHE_NEGATIVE_IGNORED:
+		snprintf(msg, sizeof(msg), "Device repeated %u queries answered NXDOMAIN/NODATA "
+			 "before their negative TTL ran out (last: %s).", v->neg_early, v->neg_name);
+		a.qname = v->neg_name;
+		alert_begin(&w, rl, &a, msg);
+		jw_uint(&w, "negative_repeats", v->neg_early);
+		jw_uint(&w, "repeats_of_negative_answers", v->neg_samples);
+		jw_obj(&w, "last");
+		jw_str(&w, "name", v->neg_name);
+		jw_uint(&w, "negative_ttl_s", v->neg_ttl);
+		ts_member(&w, "answered_at", v->neg_answered);
+		ts_member(&w, "asked_again_at", v->neg_at);
+		jw_real4(&w, "elapsed_s", (double)(v->neg_at - v->neg_answered) / SEC);
+		jw_end(&w);
+		jw_uint(&w, "min_repeats", (uint64_t)rl->p[DP_MIN_REPEATS]);
+		break;
+	default:
+		return;
+	}
+	alert_emit(e->out, &w, &a);
+}
+
+static void storms_flush(struct bh *b, struct engine *e);
+
+static int bh_evaluate(void *m, struct engine *e, struct dctx *c)
+{
+	/* The capture ends: storms held back are decided before the last
+	 * device events go out (the engine calls no tick after the last). */
+	if (e->finishing)
+		storms_flush(m, e);
+	struct bdev *v = bdev_of(m, c);
+	if (v == NULL)
+		return 0;
+	const struct {
+		enum det_id id;
+		int verdict;
+	} map[] = {
+		{ DET_CACHE_REQUERY_WITHIN_TTL, v_requery(e, v) },
+		{ DET_CACHE_STALE_USE, v_stale(e, v) },
+		{ DET_CACHE_NEGATIVE_IGNORED, v_negative(e, v) },
+	};
+	int changed = 0;
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+		int rc = alert_verdict(&c->dd->alerts, map[i].id, (enum alert_verdict)map[i].verdict,
+				       e->now, rule(e, map[i].id));
+		if (rc & ALERT_CHANGED)
+			changed = 1;
+		if (rc & ALERT_FIRE)
+			alert_posture(e, c, v, map[i].id);
+	}
+	return changed;
+}
+
+/* A counter crossed a threshold: judge now rather than at the next query
+ * milestone, and have the device event show it. */
+static void judge_now(struct bh *b, struct engine *e, struct dctx *c)
+{
+	if (bh_evaluate(b, e, c))
+		c->d->dirty = 1;
+}
+
+/* --- rates ----------------------------------------------------------------------- */
+
+static void rate_add(struct bdev *v, uint64_t now)
+{
+	uint64_t bn = now / BUCKET_US;
+	if (v->first_q_us == 0) {
+		v->first_q_us = now;
+		v->bucket_n = bn;
+		v->minute = now / (60 * SEC);
+	}
+	if (bn != v->bucket_n) {
+		uint64_t gap = bn > v->bucket_n ? bn - v->bucket_n : 0;
+		if (gap >= BUCKETS) {
+			memset(v->bucket, 0, sizeof(v->bucket));
+			v->q60 = 0;
+		} else {
+			for (uint64_t i = 1; i <= gap; i++) {
+				uint16_t *s = &v->bucket[(v->bucket_n + i) % BUCKETS];
+				v->q60 -= *s;
+				*s = 0;
+			}
+		}
+		v->bucket_n = bn;
+	}
+	uint16_t *s = &v->bucket[bn % BUCKETS];
+	if (*s < UINT16_MAX) {
+		(*s)++;
+		v->q60++;
+	}
+	uint64_t mn = now / (60 * SEC);
+	if (mn > v->minute) {
+		/* The finished minute, then the silent ones, enter the EWMA. */
+		v->baseline_qpm = v->minutes ? v->baseline_qpm * (1 - EWMA_W) + v->minute_count * EWMA_W
+					     : v->minute_count;
+		uint64_t silent = mn - v->minute - 1;
+		v->baseline_qpm *= pow(1 - EWMA_W, (double)(silent < 1000 ? silent : 1000));
+		uint64_t add = mn - v->minute;
+		v->minutes = v->minutes + add > UINT32_MAX ? UINT32_MAX : v->minutes + (uint32_t)add;
+		v->minute = mn;
+		v->minute_count = 0;
+	}
+	v->minute_count++;
+}
+
+static void alert_burst(struct engine *e, struct dctx *c, struct bdev *v, const struct pkt *p,
+			const struct dns_msg *msg, int same_name, uint32_t name_count)
+{
+	const struct det_rule *rl = rule(e, DET_RATE_BURST);
+	if (!alert_should_fire(&c->dd->alerts, DET_RATE_BURST, p->ts_us, rl))
+		return;
+	char msgtext[320];
+	double win = rl->p[DP_WINDOW_S] > 60 ? 60 : rl->p[DP_WINDOW_S];
+	if (same_name)
+		snprintf(msgtext, sizeof(msgtext), "Device asked for %.200s %u times within %.0f s.",
+			 msg->qname, name_count, win);
+	else
+		snprintf(msgtext, sizeof(msgtext), "Device sent %u DNS queries in %.0f s, %.0f times "
+			 "its usual rate of %.1f per minute.", v->q60, win,
+			 v->baseline_qpm > 0 ? v->q60 * (60.0 / win) / v->baseline_qpm : 0,
+			 v->baseline_qpm);
+	struct alert_ctx a;
+	post_alert_ctx(e, c, &a);
+	a.src_ip = p->src_ip;
+	a.dst_ip = p->dst_ip;
+	a.dst_port = p->dport;
+	a.qname = msg->qname;
+	a.qtype = msg->qtype;
+	a.dns_id = msg->id;
+	a.reason = same_name ? "same_name" : "rate";
+	struct jw w;
+	alert_begin(&w, rl, &a, msgtext);
+	jw_uint(&w, "queries_in_window", v->q60);
+	jw_real4(&w, "window_s", win);
+	jw_real4(&w, "baseline_qpm", v->baseline_qpm);
+	jw_uint(&w, "baseline_minutes", v->minutes);
+	if (same_name) {
+		jw_str(&w, "name", msg->qname);
+		jw_uint(&w, "name_queries_in_window", name_count);
+	}
+	ts_member(&w, "window_start", p->ts_us > (uint64_t)(win * SEC) ? p->ts_us - (uint64_t)(win * SEC) : 0);
+	ts_member(&w, "window_end", p->ts_us);
+	jw_real4(&w, "k", rl->p[DP_K]);
+	jw_real4(&w, "floor_qps", rl->p[DP_FLOOR_QPS]);
+	jw_uint(&w, "same_name_max", (uint64_t)rl->p[DP_SAME_NAME_MAX]);
+	alert_emit(e->out, &w, &a);
+}
+
+/* --- retry storms and resolver outages ----------------------------------------- */
+
+static int designated(const struct dctx *c, const uint8_t ip[16])
+{
+	for (unsigned i = 0; i < c->d->nres; i++)
+		if (memcmp(c->d->res[i].ip, ip, 16) == 0)
+			return !c->d->res[i].off_set;
+	return 0;
+}
+
+static void alert_storm(struct bh *b, struct engine *e, const struct storm *s)
+{
+	struct device *d = tbl_at(e->devices, s->slot);
+	if (d == NULL || d->id != s->dev_id)
+		return;
+	struct dctx c;
+	eng_dctx(e, d, &c);
+	const struct det_rule *rl = rule(e, DET_RATE_RETRY_STORM);
+	if (!alert_should_fire(&c.dd->alerts, DET_RATE_RETRY_STORM, e->now, rl))
+		return;
+	char msg[320], ip[FMT_IP_LEN];
+	fmt_ip(ip, s->resolver);
+	double dur = (double)(s->at_us - s->start_us) / SEC;
+	if (s->flat_reason)
+		snprintf(msg, sizeof(msg), "During a DNS failure (%s from %s) the device kept asking "
+			 "for %s every %.1f-%.1f s without backing off (%u queries in %.0f s).",
+			 fail_names[s->fail_kind], ip, s->name, s->min_iv_ms / 1000.0,
+			 s->max_iv_ms / 1000.0, s->queries, dur);
+	else
+		snprintf(msg, sizeof(msg), "During a DNS failure (%s from %s) the device asked for %s "
+			 "%u times in %.0f s (%.1f per second) without backing off.",
+			 fail_names[s->fail_kind], ip, s->name, s->queries, dur, s->rate);
+	struct alert_ctx a;
+	post_alert_ctx(e, &c, &a);
+	a.dst_ip = s->resolver;
+	a.dst_port = PORT_DNS;
+	a.qname = s->name;
+	a.qtype = s->qtype;
+	a.reason = s->flat_reason ? "intervals_flat" : "rate";
+	struct jw w;
+	alert_begin(&w, rl, &a, msg);
+	jw_str(&w, "failure", fail_names[s->fail_kind]);
+	jw_str(&w, "name", s->name);
+	jw_ip_text(&w, "resolver", s->resolver);
+	jw_bool(&w, "designated_resolver", s->designated);
+	ts_member(&w, "episode_start", s->start_us);
+	ts_member(&w, "storm_seen_at", s->at_us);
+	jw_uint(&w, "queries", s->queries);
+	jw_real4(&w, "duration_s", dur);
+	jw_real4(&w, "rate_qps", s->rate);
+	jw_real4(&w, "min_interval_s", s->min_iv_ms / 1000.0);
+	jw_real4(&w, "max_interval_s", s->max_iv_ms / 1000.0);
+	jw_uint(&w, "storms", b->dev[s->slot].storms);
+	jw_real4(&w, "per_name_qps", rl->p[DP_PER_NAME_QPS]);
+	jw_uint(&w, "min_duration_s", (uint64_t)rl->p[DP_MIN_DURATION_S]);
+	alert_emit(e->out, &w, &a);
+}
+
+static struct outage *outage_for(struct bh *b, const uint8_t ip[16])
+{
+	for (int i = 0; i < OUTAGES; i++)
+		if (b->outages[i].active && memcmp(b->outages[i].resolver, ip, 16) == 0)
+			return &b->outages[i];
+	return NULL;
+}
+
+static uint32_t active_devices(struct engine *e)
+{
+	uint32_t n = 0;
+	for (struct device *d = tbl_next(e->devices, NULL); d != NULL; d = tbl_next(e->devices, d))
+		if (d->c.queries && e->now - d->last_seen <= ACTIVE_US)
+			n++;
+	return n;
+}
+
+static void alert_outage(struct bh *b, struct engine *e, struct outage *o, uint32_t active)
+{
+	const struct det_rule *rl = rule(e, DET_NETWORK_RESOLVER_OUTAGE);
+	b->c_outages++;
+	if (!rl->enabled || (o->alerted_us && e->now - o->alerted_us < (uint64_t)rl->rate_limit_s * SEC))
+		return;
+	o->alerted_us = e->now;
+	char msg[320], ip[FMT_IP_LEN];
+	fmt_ip(ip, o->resolver);
+	snprintf(msg, sizeof(msg), "Resolver %s stopped answering and %u devices started retry "
+		 "storms against it at once.", ip, o->devices);
+	struct alert_ctx a;
+	post_alert_ctx(e, NULL, &a);
+	a.dst_ip = o->resolver;
+	a.dst_port = PORT_DNS;
+	a.reason = "resolver_silent";
+	struct jw w;
+	alert_begin(&w, rl, &a, msg);
+	jw_ip_text(&w, "resolver", o->resolver);
+	ts_member(&w, "silent_since", o->start_us);
+	jw_uint(&w, "storming_devices", o->devices);
+	jw_uint(&w, "active_devices", active);
+	jw_real4(&w, "share", active ? (double)o->devices / active : 0);
+	jw_arr(&w, "devices");
+	for (int i = 0; i < STORMS; i++) {
+		const struct storm *s = &b->storms[i];
+		if (!s->state || memcmp(s->resolver, o->resolver, 16) != 0)
+			continue;
+		struct device *d = tbl_at(e->devices, s->slot);
+		if (d == NULL || d->id != s->dev_id)
+			continue;
+		const struct dev_key *k = tbl_key(e->devices, d);
+		char mac[FMT_IP_LEN];
+		jw_obj(&w, NULL);
+		if (k->by_ip) {
+			fmt_ip(mac, k->ip);
+			jw_str(&w, "ip", mac);
+		} else {
+			fmt_mac(mac, k->mac);
+			jw_str(&w, "mac", mac);
+		}
+		jw_uint(&w, "id", d->id);
+		jw_str(&w, "name", s->name);
+		jw_uint(&w, "queries", s->queries);
+		jw_real4(&w, "rate_qps", s->rate);
+		ts_member(&w, "storm_seen_at", s->at_us);
+		jw_end(&w);
+	}
+	jw_end(&w);
+	jw_uint(&w, "min_devices", (uint64_t)rl->p[DP_MIN_DEVICES]);
+	jw_real4(&w, "min_share", rl->p[DP_MIN_SHARE]);
+	jw_real4(&w, "window_s", rl->p[DP_WINDOW_S]);
+	alert_emit(e->out, &w, &a);
+}
+
+/* A new storm against resolver r: do the storms held back against it make
+ * an outage? Only storms of unanswered queries to a designated resolver
+ * count (the resolver went silent; SERVFAIL is the resolver answering). */
+static void outage_check(struct bh *b, struct engine *e, const struct storm *ns)
+{
+	if (ns->fail_kind != FK_TIMEOUT || !ns->designated)
+		return;
+	const struct det_rule *rl = rule(e, DET_NETWORK_RESOLVER_OUTAGE);
+	uint64_t win = (uint64_t)(rl->p[DP_WINDOW_S] * SEC);
+	struct outage *o = outage_for(b, ns->resolver);
+	if (o != NULL) {
+		o->devices++;
+		o->last_us = ns->at_us;
+		return;
+	}
+	uint32_t n = 0;
+	uint64_t start = ns->start_us;
+	for (int i = 0; i < STORMS; i++) {
+		const struct storm *s = &b->storms[i];
+		if (s->state && s->fail_kind == FK_TIMEOUT && s->designated &&
+		    memcmp(s->resolver, ns->resolver, 16) == 0 && ns->at_us - s->at_us <= win) {
+			n++;
+			if (s->start_us < start)
+				start = s->start_us;
+		}
+	}
+	if (n < 2)
+		return;
+	uint32_t active = 0;
+	if (n < (uint32_t)rl->p[DP_MIN_DEVICES]) {
+		active = active_devices(e);
+		if (active == 0 || (double)n / active < rl->p[DP_MIN_SHARE])
+			return;
+	}
+	o = NULL;
+	for (int i = 0; i < OUTAGES && o == NULL; i++)
+		if (!b->outages[i].active)
+			o = &b->outages[i];
+	if (o == NULL)
+		o = &b->outages[0];
+	uint64_t alerted = memcmp(o->resolver, ns->resolver, 16) == 0 ? o->alerted_us : 0;
+	memset(o, 0, sizeof(*o));
+	o->active = 1;
+	memcpy(o->resolver, ns->resolver, 16);
+	o->start_us = start;
+	o->last_us = ns->at_us;
+	o->devices = n;
+	o->alerted_us = alerted;
+	if (active == 0)
+		active = active_devices(e);
+	alert_outage(b, e, o, active);
+}
+
+/* Decides a held-back storm: explained by an outage (suppressed) or a
+ * device alert. */
+static void storm_decide(struct bh *b, struct engine *e, struct storm *s)
+{
+	struct outage *o = outage_for(b, s->resolver);
+	if (o != NULL && s->fail_kind == FK_TIMEOUT) {
+		o->suppressed++;
+		b->c_suppressed++;
+	} else {
+		alert_storm(b, e, s);
+	}
+	if (s->slot < b->ndev && b->dev[s->slot].dev_id == s->dev_id)
+		b->dev[s->slot].storm_pending = 0;
+	s->state = 0;
+}
+
+static void storm_add(struct bh *b, struct engine *e, struct dctx *c, struct bdev *v,
+		      struct cent *ce, uint16_t qtype, int flat, uint64_t now)
+{
+	v->storms++;
+	b->c_storms++;
+	double dur = (double)(now - ce->fail_start_us) / SEC;
+	double rate = dur > 0 ? ce->fail_queries / dur : 0;
+	if (rate > v->max_rate)
+		v->max_rate = rate;
+	c->d->dirty = 1;
+	if (v->storm_pending)
+		return;  /* one held back per device is enough: alerts are per device */
+	struct storm *s = NULL, *oldest = NULL;
+	for (int i = 0; i < STORMS && s == NULL; i++) {
+		if (!b->storms[i].state)
+			s = &b->storms[i];
+		else if (oldest == NULL || b->storms[i].at_us < oldest->at_us)
+			oldest = &b->storms[i];
+	}
+	if (s == NULL) {
+		b->c_storm_ring_full++;
+		storm_decide(b, e, oldest);
+		s = oldest;
+	}
+	memset(s, 0, sizeof(*s));
+	s->state = 1;
+	s->fail_kind = ce->fail_kind;
+	s->flat_reason = (uint8_t)flat;
+	s->qtype = qtype;
+	s->dev_id = c->d->id;
+	s->slot = c->slot;
+	s->at_us = now;
+	s->start_us = ce->fail_start_us;
+	s->queries = ce->fail_queries;
+	s->min_iv_ms = ce->min_iv_ms;
+	s->max_iv_ms = ce->max_iv_ms;
+	s->rate = rate;
+	memcpy(s->resolver, ce->server, 16);
+	s->designated = (uint8_t)designated(c, ce->server);
+	copy_name(s->name, sizeof(s->name), ce->name);
+	v->storm_pending = 1;
+	outage_check(b, e, s);
+}
+
+/* The episode of ce ends (a good answer, or silence). */
+static void episode_end(struct bdev *v, struct cent *ce)
+{
+	if (ce->fail_start_us && !ce->stormed && ce->fail_queries >= 3 && ce->grew)
+		v->backoff_episodes++;
+	ce->fail_start_us = 0;
+	ce->fail_kind = FK_NONE;
+	ce->fail_queries = 0;
+	ce->flat = 0;
+	ce->grew = 0;
+	ce->stormed = 0;
+	ce->last_iv_ms = ce->min_iv_ms = ce->max_iv_ms = 0;
+}
+
+static void episode_start(struct bdev *v, struct cent *ce, int kind, uint64_t start,
+			  uint64_t now)
+{
+	v->fail_last_us = now;
+	if (ce->fail_start_us)
+		return;
+	ce->fail_start_us = start;
+	ce->fail_kind = (uint8_t)kind;
+	ce->fail_queries = 0;
+	v->episodes++;
+}
+
+/* --- hooks ------------------------------------------------------------------------ */
+
+static struct cent *cache_get(struct bh *b, uint32_t dev_id, const struct qry_key *qk,
+			      uint16_t qtype, const char *name, int create)
+{
+	struct ckey k = { dev_id, qk->qname_hash, qtype, 0 };
+	if (!create)
+		return tbl_lookup(b->cache, &k);
+	int created;
+	struct cent *ce = tbl_get(b->cache, &k, &created);
+	if (created)
+		copy_name(ce->name, sizeof(ce->name), name);
+	return ce;
+}
+
+static void bh_query(void *m, struct engine *e, const struct pkt *p, struct dctx *c,
+		     const struct dns_msg *msg, const struct qry_key *qk, const struct qry *q,
+		     int is_new)
+{
+	(void)q;
+	struct bh *b = m;
+	struct bdev *v = bdev_of(b, c);
+	if (v == NULL || !msg->has_q)
+		return;
+	uint64_t now = p->ts_us;
+	v->last_q_us = now;
+	rate_add(v, now);
+	struct cent *ce = cache_get(b, c->d->id, qk, msg->qtype, msg->qname, 1);
+	const struct det_rule *rs = rule(e, DET_RATE_RETRY_STORM);
+
+	/* A long silence closes what was open. */
+	if (ce->last_q_us && now - ce->last_q_us > EPISODE_IDLE_US) {
+		episode_end(v, ce);
+		ce->pending_us = 0;
+	}
+	/* Still unanswered after timeout_s: the resolver failed it. */
+	if (ce->pending_us && now - ce->pending_us >= (uint64_t)(rs->p[DP_TIMEOUT_S] * SEC))
+		episode_start(v, ce, FK_TIMEOUT, ce->pending_us, now);
+
+	if (is_new && !ce->pending_us && !ce->fail_start_us && ce->answered_us) {
+		uint64_t el = now - ce->answered_us;
+		if (ce->neg == 1) {
+			v->neg_samples++;
+			if (el < (uint64_t)ce->ttl_s * SEC) {
+				v->neg_early++;
+				b->c_neg++;
+				copy_name(v->neg_name, sizeof(v->neg_name), msg->qname);
+				v->neg_at = now;
+				v->neg_answered = ce->answered_us;
+				v->neg_ttl = ce->ttl_s;
+				if (v->neg_early == (uint32_t)rule(e, DET_CACHE_NEGATIVE_IGNORED)->p[DP_MIN_REPEATS])
+					judge_now(b, e, c);
+			}
+		} else if (ce->neg == 0) {
+			const struct det_rule *rq = rule(e, DET_CACHE_REQUERY_WITHIN_TTL);
+			if (ce->ttl_s >= rq->p[DP_MIN_TTL_S]) {
+				v->repeat++;
+				if ((double)el < rq->p[DP_ALPHA] * ce->ttl_s * SEC) {
+					v->early++;
+					b->c_early++;
+					copy_name(v->early_name, sizeof(v->early_name), msg->qname);
+					v->early_at = now;
+					v->early_answered = ce->answered_us;
+					v->early_ttl = ce->ttl_s;
+				}
+				if (v->repeat == (uint32_t)rq->p[DP_MIN_SAMPLES])
+					judge_now(b, e, c);
+			}
+		}
+	}
+
+	/* Failure episode: count, time the intervals, look for a storm. */
+	if (ce->fail_start_us) {
+		ce->fail_queries++;
+		if (ce->last_q_us && now > ce->last_q_us) {
+			uint64_t iv = now - ce->last_q_us;
+			uint32_t ivms = (uint32_t)(iv / MS > UINT32_MAX ? UINT32_MAX : iv / MS);
+			if (ce->last_iv_ms && ivms >= GROWTH * ce->last_iv_ms) {
+				ce->grew = 1;
+				ce->flat = 0;
+			} else if (iv < FLAT_MAX_US) {
+				if (ce->flat < 255)
+					ce->flat++;
+			} else {
+				ce->flat = 0;
+			}
+			ce->last_iv_ms = ivms;
+			if (ce->min_iv_ms == 0 || ivms < ce->min_iv_ms)
+				ce->min_iv_ms = ivms;
+			if (ivms > ce->max_iv_ms)
+				ce->max_iv_ms = ivms;
+		}
+		uint64_t dur = now - ce->fail_start_us;
+		if (!ce->stormed && dur >= (uint64_t)(rs->p[DP_MIN_DURATION_S] * SEC)) {
+			int by_rate = ce->fail_queries >= rs->p[DP_PER_NAME_QPS] * ((double)dur / SEC);
+			int by_flat = ce->flat >= FLAT_MIN;
+			if (by_rate || by_flat) {
+				ce->stormed = 1;
+				memcpy(ce->server, qk->server, 16);
+				storm_add(b, e, c, v, ce, msg->qtype, !by_rate, now);
+			}
+		}
+	}
+
+	/* Same name asked over and over outside failures. */
+	const struct det_rule *rb = rule(e, DET_RATE_BURST);
+	double win_s = rb->p[DP_WINDOW_S] > 60 ? 60 : rb->p[DP_WINDOW_S];
+	uint64_t win = (uint64_t)(win_s * SEC);
+	if (now - ce->win_start_us > win) {
+		ce->win_start_us = now;
+		ce->win_count = 0;
+	}
+	if (ce->win_count < UINT16_MAX)
+		ce->win_count++;
+	int failing = v->fail_last_us && now - v->fail_last_us < win;
+	if (!failing && ce->win_count > rb->p[DP_SAME_NAME_MAX]) {
+		if (!v->in_burst) {
+			v->in_burst = 1;
+			v->bursts++;
+			b->c_bursts++;
+			c->d->dirty = 1;
+		}
+		alert_burst(e, c, v, p, msg, 1, ce->win_count);
+	}
+	double qpm = v->q60 * (60.0 / win_s);
+	if (qpm > v->peak_qpm)
+		v->peak_qpm = qpm;
+	int over = v->q60 > rb->p[DP_FLOOR_QPS] * win_s && v->minutes >= BASELINE_MIN_MINUTES &&
+		   qpm > rb->p[DP_K] * v->baseline_qpm;
+	if (over && !failing) {
+		if (!v->in_burst) {
+			v->in_burst = 1;
+			v->bursts++;
+			b->c_bursts++;
+			c->d->dirty = 1;
+		}
+		alert_burst(e, c, v, p, msg, 0, 0);
+	} else if (!over && ce->win_count <= rb->p[DP_SAME_NAME_MAX] &&
+		   v->q60 <= rb->p[DP_FLOOR_QPS] * win_s) {
+		v->in_burst = 0;
+	}
+
+	ce->last_q_us = now;
+	if (!ce->pending_us)
+		ce->pending_us = now;
+	memcpy(ce->server, qk->server, 16);
+}
+
+static void index_addresses(struct bh *b, const struct dctx *c, const struct dns_msg *msg,
+			    const struct cent *ce, const struct qry_key *qk, uint16_t qtype,
+			    uint64_t now)
+{
+	if (c->k->by_ip)
+		return;
+	for (unsigned i = 0; i < msg->nrr; i++) {
+		const struct dns_rr *rr = &msg->rr[i];
+		if (rr->section != DNS_SEC_AN ||
+		    !((rr->type == 1 && rr->rdlen == 4) || (rr->type == 28 && rr->rdlen == 16)) ||
+		    (size_t)rr->rdata_off + rr->rdlen > msg->len)
+			continue;
+		struct akey k;
+		memset(&k, 0, sizeof(k));
+		memcpy(k.mac, c->k->mac, 6);
+		k.vlan = c->k->vlan;
+		if (rr->type == 1)
+			ip_from_v4(k.ip, msg->buf + rr->rdata_off);
+		else
+			memcpy(k.ip, msg->buf + rr->rdata_off, 16);
+		int created;
+		struct aent *a = tbl_get_quiet(b->addrs, &k, &created);
+		uint64_t exp = now + (uint64_t)ce->ttl_s * SEC;
+		if (created || a->dev_id != c->d->id || exp >= a->expiry_us) {
+			a->answered_us = now;
+			a->expiry_us = exp;
+			a->dev_id = c->d->id;
+			a->ttl_s = ce->ttl_s;
+			a->qname_hash = qk->qname_hash;
+			a->qtype = qtype;
+			copy_name(a->name, sizeof(a->name), msg->qname);
+			if (!created)
+				tbl_touch(b->addrs, a);
+		}
+	}
+}
+
+static void bh_response(void *m, struct engine *e, const struct pkt *p, struct dctx *c,
+			const struct dns_msg *msg, const struct qry_key *qk, const struct qry *q)
+{
+	struct bh *b = m;
+	(void)e;
+	if (q == NULL || !msg->has_q)
+		return;  /* unmatched: late, duplicate or forged; mod_integrity's business */
+	struct bdev *v = bdev_of(b, c);
+	if (v == NULL)
+		return;
+	uint64_t now = p->ts_us;
+	struct cent *ce = cache_get(b, c->d->id, qk, q->qtype, msg->qname, 1);
+	ce->pending_us = 0;
+	memcpy(ce->server, qk->server, 16);
+	int rc = msg->rcode;
+	if (rc == 2 || rc == 5) {
+		episode_start(v, ce, rc == 2 ? FK_SERVFAIL : FK_REFUSED, q->first_ts, now);
+		return;
+	}
+	if (rc != 0 && rc != 3)
+		return;
+	int64_t neg = dns_negative_ttl(msg);
+	uint32_t minttl = dns_answer_min_ttl(msg);
+	if (rc == 0 && neg < 0 && minttl == UINT32_MAX) {
+		episode_start(v, ce, FK_EMPTY, q->first_ts, now);
+		return;
+	}
+	episode_end(v, ce);
+	ce->answered_us = now;
+	if (neg >= 0) {
+		/* A CNAME chain before the NODATA/NXDOMAIN expires with its
+		 * links: the smallest TTL of the whole answer holds. */
+		ce->neg = 1;
+		ce->ttl_s = minttl < (uint64_t)neg ? minttl : (uint32_t)neg;
+	} else if (rc == 3) {
+		ce->neg = 2;  /* NXDOMAIN without SOA: no negative TTL to hold it to */
+		ce->ttl_s = 0;
+	} else {
+		ce->neg = 0;
+		ce->ttl_s = minttl;
+		index_addresses(b, c, msg, ce, qk, q->qtype, now);
+	}
+	/* The resolver answers again: an outage against it is over. */
+	for (int i = 0; i < OUTAGES; i++)
+		if (b->outages[i].active && memcmp(b->outages[i].resolver, p->src_ip, 16) == 0)
+			b->outages[i].active = 0;
+}
+
+static void bh_unanswered(void *m, struct engine *e, struct dctx *c, const struct qry_key *qk,
+			  const struct qry *q)
+{
+	struct bh *b = m;
+	struct bdev *v = bdev_of(b, c);
+	if (v == NULL)
+		return;
+	struct cent *ce = cache_get(b, c->d->id, qk, q->qtype, NULL, 0);
+	if (ce != NULL && ce->pending_us)
+		episode_start(v, ce, FK_TIMEOUT, ce->pending_us, q->last_ts + e->cfg->queries_timeout_us);
+}
+
+/* A new connection from a device to an address it learnt from DNS: the
+ * packet hook. Everything but TCP SYNs and UDP to non-DNS ports leaves at
+ * the first test; the rest costs one lookup in the address index. */
+static void bh_packet(void *m, struct engine *e, const struct pkt *p)
+{
+	struct bh *b = m;
+	if (!p->has_mac)
+		return;
+	if (p->l4 == IPPROTO_TCP) {
+		if ((p->tcp_flags & 0x12) != 0x02)
+			return;
+	} else if (p->l4 == IPPROTO_UDP) {
+		uint16_t dp = p->dport, sp = p->sport;
+		if (dp == PORT_DNS || sp == PORT_DNS || dp == PORT_MDNS || dp == PORT_LLMNR ||
+		    dp == 67 || dp == 68 || dp == 546 || dp == 547)
+			return;
+	} else {
+		return;
+	}
+	if (mac_is_group(p->src_mac))
+		return;
+	struct akey k;
+	memset(&k, 0, sizeof(k));
+	memcpy(k.mac, p->src_mac, 6);
+	k.vlan = p->vlan;
+	memcpy(k.ip, p->dst_ip, 16);
+	struct aent *a = tbl_lookup(b->addrs, &k);
+	if (a == NULL)
+		return;
+	uint64_t now = p->ts_us;
+	if (p->l4 == IPPROTO_UDP) {
+		struct fkey fk;
+		memset(&fk, 0, sizeof(fk));
+		memcpy(fk.mac, p->src_mac, 6);
+		fk.vlan = p->vlan;
+		memcpy(fk.ip, p->dst_ip, 16);
+		fk.sport = p->sport;
+		fk.dport = p->dport;
+		int created;
+		struct fent *f = tbl_get(b->uflows, &fk, &created);
+		uint64_t last = f->last_us;
+		f->last_us = now;
+		if (!created && now - last < UDP_IDLE_US)
+			return;
+	}
+	struct dev_key dk;
+	memset(&dk, 0, sizeof(dk));
+	memcpy(dk.mac, p->src_mac, 6);
+	dk.vlan = p->vlan;
+	struct device *d = tbl_lookup(e->devices, &dk);
+	if (d == NULL || d->id != a->dev_id)
+		return;
+	struct dctx c;
+	eng_dctx(e, d, &c);
+	struct bdev *v = bdev_of(b, &c);
+	if (v == NULL)
+		return;
+	v->checked++;
+	const struct det_rule *rl = rule(e, DET_CACHE_STALE_USE);
+	if (now <= a->expiry_us + (uint64_t)(rl->p[DP_GRACE_S] * SEC))
+		return;
+	/* Asked again since (a CDN may have moved it elsewhere): not stale. */
+	struct ckey ck = { a->dev_id, a->qname_hash, a->qtype, 0 };
+	const struct cent *ce = tbl_lookup(b->cache, &ck);
+	if (ce != NULL && ce->last_q_us > a->answered_us)
+		return;
+	v->stale++;
+	b->c_stale++;
+	copy_name(v->stale_name, sizeof(v->stale_name), a->name);
+	memcpy(v->stale_ip, p->dst_ip, 16);
+	v->stale_at = now;
+	v->stale_answered = a->answered_us;
+	v->stale_expiry = a->expiry_us;
+	v->stale_ttl = a->ttl_s;
+	v->stale_port = p->dport;
+	v->stale_proto = p->l4;
+	if (v->stale >= (uint32_t)rl->p[DP_MIN_OCCURRENCES])
+		judge_now(b, e, &c);
+}
+
+static void storms_flush(struct bh *b, struct engine *e)
+{
+	for (int i = 0; i < STORMS; i++)
+		if (b->storms[i].state)
+			storm_decide(b, e, &b->storms[i]);
+}
+
+static void bh_tick(void *m, struct engine *e, uint64_t now)
+{
+	struct bh *b = m;
+	const struct det_rule *rl = rule(e, DET_NETWORK_RESOLVER_OUTAGE);
+	uint64_t win = (uint64_t)(rl->p[DP_WINDOW_S] * SEC);
+	for (int i = 0; i < STORMS; i++) {
+		struct storm *s = &b->storms[i];
+		if (s->state && now - s->at_us >= win)
+			storm_decide(b, e, s);
+	}
+	/* An outage with no new storm for five windows is over. */
+	for (int i = 0; i < OUTAGES; i++)
+		if (b->outages[i].active && now - b->outages[i].last_us > 5 * win)
+			b->outages[i].active = 0;
+}
+
+/* --- output ------------------------------------------------------------------------ */
+
+static void bh_device_json(void *m, struct engine *e, struct dctx *c, struct jw *w)
+{
+	(void)e;
+	struct bdev *v = bdev_of(m, c);
+	if (v == NULL)
+		return;
+	jw_obj(w, "cache");
+	jw_uint(w, "repeat_queries", v->repeat);
+	jw_uint(w, "early_requeries", v->early);
+	jw_real4(w, "early_share", v->repeat ? (double)v->early / v->repeat : 0);
+	jw_uint(w, "connections_checked", v->checked);
+	jw_uint(w, "stale_uses", v->stale);
+	jw_uint(w, "negative_repeats", v->neg_early);
+	jw_uint(w, "repeats_of_negative_answers", v->neg_samples);
+	jw_end(w);
+	jw_obj(w, "rate");
+	jw_real4(w, "baseline_qpm", v->baseline_qpm);
+	jw_real4(w, "peak_qpm", v->peak_qpm);
+	jw_uint(w, "bursts", v->bursts);
+	jw_end(w);
+	jw_obj(w, "failure");
+	jw_uint(w, "episodes", v->episodes);
+	jw_uint(w, "storms", v->storms);
+	jw_real4(w, "max_rate_qps", v->max_rate);
+	int bo = v_backoff(v);
+	jw_str(w, "backoff", bo == VERDICT_FAIL ? "no" : bo == VERDICT_PASS ? "yes" : "unknown");
+	jw_end(w);
+}
+
+static const char *verdict_word(int v)
+{
+	return v == VERDICT_PASS ? "pass" : v == VERDICT_FAIL ? "fail" : "unknown";
+}
+
+static int bh_scorecard(void *m, struct engine *e, struct dctx *c, int line, struct jw *w)
+{
+	if (line != 7 && line != 8)
+		return -1;
+	struct bdev *v = bdev_of(m, c);
+	if (v == NULL)
+		return VERDICT_UNKNOWN;
+	if (line == 7) {
+		int rq = v_requery(e, v), st = v_stale(e, v);
+		jw_uint(w, "repeat_queries", v->repeat);
+		jw_uint(w, "early_requeries", v->early);
+		jw_str(w, "requery_within_ttl", verdict_word(rq));
+		jw_uint(w, "connections_checked", v->checked);
+		jw_uint(w, "stale_uses", v->stale);
+		jw_str(w, "stale_use", verdict_word(st));
+		return worst(rq, st);
+	}
+	int bo = v_backoff(v), ng = v_negative(e, v);
+	jw_uint(w, "failure_episodes", v->episodes);
+	jw_uint(w, "storms", v->storms);
+	jw_str(w, "backoff", verdict_word(bo));
+	jw_uint(w, "repeats_of_negative_answers", v->neg_samples);
+	jw_uint(w, "negative_repeats", v->neg_early);
+	jw_str(w, "negative_caching", verdict_word(ng));
+	return worst(bo, ng);
+}
+
+static json_t *tjson(const struct tbl *t)
+{
+	return json_pack("{s:i,s:i,s:I}", "count", tbl_count(t), "capacity", tbl_capacity(t),
+			 "evictions", (json_int_t)tbl_evictions(t));
+}
+
+static void bh_stats_json(void *m, struct engine *e, json_t *stats)
+{
+	(void)e;
+	struct bh *b = m;
+	json_t *o = json_object();
+	json_object_set_new(o, "answer_cache", tjson(b->cache));
+	json_object_set_new(o, "answer_addresses", tjson(b->addrs));
+	json_object_set_new(o, "udp_flows_seen", tjson(b->uflows));
+	json_object_set_new(o, "early_requeries", json_integer((json_int_t)b->c_early));
+	json_object_set_new(o, "stale_uses", json_integer((json_int_t)b->c_stale));
+	json_object_set_new(o, "negative_repeats", json_integer((json_int_t)b->c_neg));
+	json_object_set_new(o, "bursts", json_integer((json_int_t)b->c_bursts));
+	json_object_set_new(o, "storms", json_integer((json_int_t)b->c_storms));
+	json_object_set_new(o, "resolver_outages", json_integer((json_int_t)b->c_outages));
+	json_object_set_new(o, "storm_alerts_suppressed", json_integer((json_int_t)b->c_suppressed));
+	json_object_set_new(o, "storms_decided_early", json_integer((json_int_t)b->c_storm_ring_full));
+	json_object_set_new(stats, "behaviour", o);
+}
+
+const struct eng_module mod_behaviour = {
+	.name = "behaviour",
+	.create = bh_create,
+	.destroy = bh_destroy,
+	.device_reset = bh_device_reset,
+	.packet = bh_packet,
+	.query = bh_query,
+	.response = bh_response,
+	.unanswered = bh_unanswered,
+	.tick = bh_tick,
+	.evaluate = bh_evaluate,
+	.device_json = bh_device_json,
+	.scorecard = bh_scorecard,
+	.stats_json = bh_stats_json,
+};

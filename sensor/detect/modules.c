@@ -2,8 +2,10 @@
  * (engine_int.h, "detect modules"). */
 #include "detect/engine_int.h"
 #include "detect/encrypted.h"
+#include "detect/behaviour.h"
 
 const struct eng_module *const eng_modules[] = {
 	&mod_encrypted,
+	&mod_behaviour,
 	NULL
 };

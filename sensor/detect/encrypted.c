@@ -425,8 +425,11 @@ struct ep_arg {
 	const uint8_t *ip16;
 };
 
-/* tls_endpoint_fn: DoH by SNI; by address only when the hello names no
- * server (an SNI that is not a DoH name is ordinary HTTPS, even to 1.1.1.1). */
+/* tls_endpoint_fn: DoH by SNI (rules/resolvers.json doh_sni), or by the
+ * address of a public resolver that runs DoH, whatever the SNI says: those
+ * addresses serve DNS, so HTTPS to them is DoH whether the hello names no
+ * server or one in no list (issue 5: "unknown SNI to a known DoH address").
+ * An ordinary CDN address is in no list, so HTTPS to it stays HTTPS. */
 static unsigned ep_lookup(void *arg, const char *sni, int family, const uint8_t *addr)
 {
 	const struct ep_arg *a = arg;
@@ -440,9 +443,9 @@ static unsigned ep_lookup(void *arg, const char *sni, int family, const uint8_t 
 			bits |= TLS_EP_DOH;
 		if (rules_dot_operator(a->r, sni) != NULL)
 			bits |= TLS_EP_DOT;
-	} else if (doh_address_operator(a->r, a->ip16) != NULL) {
-		bits |= TLS_EP_DOH;
 	}
+	if (doh_address_operator(a->r, a->ip16) != NULL)
+		bits |= TLS_EP_DOH;
 	return bits;
 }
 
@@ -967,7 +970,7 @@ static void flow_verdict(struct enc_mod *m, struct engine *e, struct enc_flow *f
 	else if (kind == K_DOH && ff.sni != NULL && e->rules != NULL &&
 		 rules_doh_operator(e->rules, ff.sni) != NULL)
 		v.by = "sni";
-	else if (kind == K_DOH && ff.sni == NULL && e->rules != NULL &&
+	else if (kind == K_DOH && e->rules != NULL &&
 		 doh_address_operator(e->rules, cp.dst_ip) != NULL)
 		v.by = "address";
 	else

@@ -231,9 +231,6 @@ void post_query(struct engine *e, const struct pkt *p, struct dctx *c,
 	}
 	if (p->ip_ver == 6 && !(p->src_ip[0] == 0xfe && (p->src_ip[1] & 0xc0) == 0x80))
 		c->d->has_global_v6 = 1;
-	/* DDR (RFC 9462 §4): the device asks its resolver for encrypted ones. */
-	if (m->qtype == 64 && m->qname_len == 18 && memcmp(m->qname, "_dns.resolver.arpa", 18) == 0)
-		asg_segment(e, c->k->vlan)->ddr = 1;
 	if (r != NULL)
 		judge_resolver(e, p, c, r);
 	if (milestone(c->d->c.queries) && post_evaluate(e, c))

@@ -214,3 +214,14 @@ def craft_rogue_dhcp():
           (T0 + 2 * SEC, dhcp_ack(DEV2, DEV2_IP, [ROGUE_IP], server_mac=ROGUE, server_ip=ROGUE_IP, xid=9)),
           (T0 + 3 * SEC, dhcp_ack(DEV3, DEV3_IP, [RES_IP, G_IP], xid=10))]
     return ETH, pk
+
+
+def craft_ddr_segment():
+    """A device asks _dns.resolver.arpa SVCB (RFC 9462 §4): its segment
+    records DDR use. Another, on VLAN 5, asks a name that only starts the
+    same: its segment does not."""
+    pk = [(T0, dhcp_ack(DEV, DEV_IP, [RES_IP]))]
+    pk += exchange(T0 + SEC, DEV, DEV_IP, RES_IP, 40000, 0x0dd1, "_dns.resolver.arpa", 64)
+    q = dns(0x0dd2, 0x0100, "_dns.resolver.arpa.example", 64)
+    pk.append((T0 + 2 * SEC, udp4(DEV2, ROUTER, DEV2_IP, RES_IP, 40001, 53, q, vlans=(5,))))
+    return ETH, pk

@@ -308,6 +308,22 @@ struct flags {
 	uint8_t noise;        /* NTP, HTTP(S), other traffic after lookups */
 	struct addr resolver;
 	struct addr fallback;
+	/* Misbehaviours for the caching, rate and integrity detections (all off by default, and
+	 * drawing no random numbers when off, so existing captures keep their bytes). */
+	uint8_t ttl_prefetch; /* ttl=prefetch: an answer is kept for 0.9 x TTL (asks again just
+			       * before expiry, never before half of it) */
+	uint8_t negcache;     /* caches NXDOMAIN/NODATA for their negative TTL (0: not at all) */
+	uint8_t stale;        /* an A answer expired 65 s or more is reused (TCP/443) unasked */
+	uint8_t longconn;     /* after its first A answer, keeps one TLS connection open */
+	uint8_t race;         /* % of answered A lookups that also get a forged answer */
+	uint8_t duprr;        /* 1: first A RR written twice; 2: A RRset with unequal TTLs */
+	uint8_t replyflood;   /* extra copies of the answer for 10% of answered lookups */
+	uint8_t servedns;     /* 1: answers DNS queries from outside clients; 2: from LAN clients */
+	uint32_t burst_n, burst_at;     /* burst=N@SEC: N distinct names within 20 s at SEC */
+	uint32_t hammer_n, hammer_at;   /* hammer=N@SEC: one name N times within 50 s */
+	uint32_t txflood_n, txflood_at; /* txflood=N@SEC: N wrong-ID answers within 2 s */
+	uint32_t unsol_n, unsol_at;     /* unsolicited=N@SEC: N large answers, nothing asked */
+	uint32_t tunnel_n, tunnel_at;   /* tunnel=N@SEC: N long high-entropy TXT names */
 };
 
 struct device {
@@ -326,6 +342,7 @@ struct device {
 	uint64_t fallback_until; /* using the fallback resolver until this time */
 	int res_hard, res_fb;    /* resolver table indices of f.resolver / f.fallback */
 	uint64_t *cache;         /* [N_NAMES * 3] expiry (us) per (name, A/AAAA/other) */
+	uint8_t longconn_done;   /* the long-lived connection was opened */
 	uint8_t *inflight;       /* [N_NAMES * 3] a lookup is outstanding */
 	char ptr_router[64], ptr_cloud[64];
 	uint16_t names[MAX_KIND_NAMES]; /* names this device uses */
@@ -376,7 +393,8 @@ struct frame {
 };
 
 enum ev_type { EV_LOOKUP, EV_SEND, EV_TCPDNS, EV_DHCP, EV_V6UP, EV_RA, EV_MDNS, EV_LLMNR,
-	       EV_NOISE, EV_ARP, EV_ENCDNS };
+	       EV_NOISE, EV_ARP, EV_ENCDNS, EV_BURST, EV_HAMMER, EV_TXFLOOD, EV_UNSOL, EV_SERVE,
+	       EV_TUNNEL };
 
 /* One name resolution in flight: one (name, type), retried until answered or given up. */
 struct lookup {
@@ -386,6 +404,7 @@ struct lookup {
 	int attempt;
 	int on_fallback;
 	int servfail;            /* storming on SERVFAIL (shorter than on silence) */
+	int neg;                 /* the answer was NXDOMAIN/NODATA */
 	uint64_t t0;
 };
 
@@ -964,6 +983,7 @@ struct dnsq {
 	uint16_t edns;           /* 0: no OPT */
 	uint8_t dob, cookie;
 	uint8_t ccookie[8];
+	uint8_t duprr;           /* answers only: duplicate RRs (flags.duprr) */
 };
 
 static void w_opt(struct wb *w, uint16_t size, int dob, const uint8_t *cc, const uint8_t *sc,
@@ -1097,6 +1117,7 @@ struct dnsr {
 	int tc;                  /* truncated (TC=1) */
 	int rcode;
 	int answered_addr;       /* carries A/AAAA records */
+	int neg;                 /* NXDOMAIN or NODATA */
 	uint32_t ttl;            /* cache lifetime: smallest TTL in the chain, or negative TTL */
 	uint8_t first4[4];       /* first A address, for follow-up connections */
 };
@@ -1165,6 +1186,22 @@ static void dns_response(struct sim *s, uint8_t *buf, size_t cap, const struct d
 					name_addr6(owner, i, a);
 					wbytes(&w, a, 16);
 				}
+				rr_end(&w, at);
+				an++;
+				if (q->qtype == QT_A && q->duprr == 1 && i == 0) {
+					/* the same RR twice (RFC 2181 §5) */
+					at = rr_begin(&w, &ct, owner, QT_A, 1, ne->ttl);
+					wbytes(&w, a, 4);
+					rr_end(&w, at);
+					an++;
+				}
+			}
+			if (q->qtype == QT_A && q->duprr == 2) {
+				/* one more RR of the RRset with another TTL (RFC 2181 §5.2) */
+				size_t at = rr_begin(&w, &ct, owner, QT_A, 1, ne->ttl + 300);
+				uint8_t a[4];
+				name_addr4(owner, ne->n_addr, a);
+				wbytes(&w, a, 4);
 				rr_end(&w, at);
 				an++;
 			}
@@ -1261,6 +1298,7 @@ static void dns_response(struct sim *s, uint8_t *buf, size_t cap, const struct d
 	be16(buf + 10, ar);
 	r->len = w.n;
 	r->rcode = rcode;
+	r->neg = rcode == 3 || neg;
 	r->ttl = minttl == 0xffffffffu ? 60 : minttl;
 	(void)s;
 }
@@ -1443,6 +1481,7 @@ static void dev_defaults(struct sim *s, struct device *d, enum kind k)
 	if (rng_chance(r, human ? (s->v6_share * 2 < 1 ? s->v6_share * 2 : 1) : s->v6_share))
 		f->v6 = rng_chance(r, 0.5) ? 1 : 2;
 	f->requery = 60;
+	f->negcache = 1;
 	f->tcp_fallback = 1;
 	f->tcp_pct = k == K_LAPTOP ? 5 : 0;
 	f->rate = kind_rate(k);
@@ -1555,18 +1594,77 @@ static int dev_set(struct sim *s, struct device *d, const char *key, const char 
 			goto bad;
 		f->v6 = (uint8_t)u;
 	} else if (!strcmp(key, "ttl")) {
+		f->ttl_ignore = f->ttl_prefetch = 0;
 		if (!strcmp(v, "honour") || !strcmp(v, "honor"))
-			f->ttl_ignore = 0;
+			;
 		else if (!strcmp(v, "ignore"))
 			f->ttl_ignore = 1;
+		else if (!strcmp(v, "prefetch"))
+			f->ttl_prefetch = 1;
 		else
 			goto bad;
+	} else if (!strcmp(key, "negcache")) {
+		if (parse_bool(v, &f->negcache) < 0)
+			goto bad;
+	} else if (!strcmp(key, "stale")) {
+		if (parse_bool(v, &f->stale) < 0)
+			goto bad;
+	} else if (!strcmp(key, "longconn")) {
+		if (parse_bool(v, &f->longconn) < 0)
+			goto bad;
+	} else if (!strcmp(key, "race")) {
+		if (parse_uint(v, 0, 100, &u) < 0)
+			goto bad;
+		f->race = (uint8_t)u;
+	} else if (!strcmp(key, "duprr")) {
+		if (parse_uint(v, 0, 2, &u) < 0)
+			goto bad;
+		f->duprr = (uint8_t)u;
+	} else if (!strcmp(key, "replyflood")) {
+		if (parse_uint(v, 0, 50, &u) < 0)
+			goto bad;
+		f->replyflood = (uint8_t)u;
+	} else if (!strcmp(key, "servedns")) {
+		if (!strcmp(v, "none") || !strcmp(v, "0"))
+			f->servedns = 0;
+		else if (!strcmp(v, "outside"))
+			f->servedns = 1;
+		else if (!strcmp(v, "local"))
+			f->servedns = 2;
+		else
+			goto bad;
+	} else if (!strcmp(key, "burst") || !strcmp(key, "hammer") || !strcmp(key, "txflood") ||
+		   !strcmp(key, "unsolicited") || !strcmp(key, "tunnel")) {
+		unsigned long n, at;
+		char nb[32];
+		const char *atp = strchr(v, '@');
+		if (!atp || (size_t)(atp - v) >= sizeof(nb))
+			goto bad;
+		memcpy(nb, v, (size_t)(atp - v));
+		nb[atp - v] = 0;
+		if (parse_uint(nb, 1, 100000, &n) < 0 || parse_uint(atp + 1, 0, 365UL * 86400, &at) < 0)
+			goto bad;
+		uint32_t *pn, *pat;
+		if (!strcmp(key, "burst"))
+			pn = &f->burst_n, pat = &f->burst_at;
+		else if (!strcmp(key, "hammer"))
+			pn = &f->hammer_n, pat = &f->hammer_at;
+		else if (!strcmp(key, "txflood"))
+			pn = &f->txflood_n, pat = &f->txflood_at;
+		else if (!strcmp(key, "unsolicited"))
+			pn = &f->unsol_n, pat = &f->unsol_at;
+		else
+			pn = &f->tunnel_n, pat = &f->tunnel_at;
+		*pn = (uint32_t)n;
+		*pat = (uint32_t)at;
 	} else if (!strcmp(key, "requery")) {
 		if (parse_uint(v, 1, 86400, &u) < 0)
 			goto bad;
 		f->requery = (uint16_t)u;
 	} else if (!strcmp(key, "storm")) {
-		if (parse_bool(v, &f->storm) < 0)
+		if (!strcmp(v, "backoff"))
+			f->storm = 2;
+		else if (parse_bool(v, &f->storm) < 0)
 			goto bad;
 	} else if (!strcmp(key, "tcp_fallback")) {
 		if (parse_bool(v, &f->tcp_fallback) < 0)
@@ -2135,6 +2233,7 @@ static void dnsq_init(const struct device *d, const struct lookup *lk, struct dn
 	q->cookie = d->f.edns && d->f.cookie;
 	for (int i = 0; i < 8; i++) /* client cookie: stable per device (RFC 7873 §5.1) */
 		q->ccookie[i] = (uint8_t)(d->mac[i % 6] * 31 + i * 17 + d->idx);
+	q->duprr = d->f.duprr;
 }
 
 static void lookup_new_ids(struct device *d, struct lookup *lk)
@@ -2150,8 +2249,14 @@ static void lookup_done(struct sim *s, struct lookup *lk, int ok, uint32_t ttl, 
 	struct device *d = &s->dev[lk->dev];
 	size_t k = (size_t)lk->name * 3 + (size_t)lk->slot;
 	d->inflight[k] = 0;
-	if (ok)
-		d->cache[k] = t + (uint64_t)(d->f.ttl_ignore ? d->f.requery : ttl) * US;
+	if (ok) {
+		uint64_t life = d->f.ttl_ignore ? d->f.requery : ttl;
+		if (d->f.ttl_prefetch && !d->f.ttl_ignore)
+			life = (uint64_t)ttl * 9 / 10;
+		if (lk->neg && !d->f.negcache)
+			life = 0;
+		d->cache[k] = t + life * US;
+	}
 	free(lk);
 }
 
@@ -2245,13 +2350,148 @@ static void dns_tcp(struct sim *s, struct lookup **lks, int n, uint64_t t)
 		int ni = lks[i]->name;
 		if (dr[i].answered_addr && lks[i]->qtype == QT_A)
 			follow_up(s, d, ni, dr[i].first4, t);
+		lks[i]->neg = dr[i].neg;
 		lookup_done(s, lks[i], dr[i].rcode != 2, dr[i].ttl, t);
 	}
+}
+
+/* The MAC of a host on the LAN that forges answers (locally administered, unicast). */
+static const uint8_t forger_mac[6] = {0x02, 0x66, 0x6f, 0x72, 0x67, 0x65};
+
+/* A response to `qname`/`qtype` with ID `id`: one A record of `a4` with `ttl`, or NXDOMAIN
+ * with the zone's SOA (nx), or `ntxt` TXT records of 240 bytes (a large, amplifying answer). */
+static size_t plain_response(uint8_t *buf, size_t cap, uint16_t id, const char *qname,
+			     uint16_t qtype, const uint8_t *a4, uint32_t ttl, int nx, int ntxt,
+			     uint16_t edns)
+{
+	struct wb w = {buf, 0, cap};
+	struct ctab ct;
+	ct.n = 0;
+	ct.used = 0;
+	uint16_t an = 0, ns = 0, ar = 0;
+	w16(&w, id);
+	w16(&w, (uint16_t)(0x8180 | (nx ? 3 : 0)));
+	w16(&w, 1);
+	w16(&w, 0);
+	w16(&w, 0);
+	w16(&w, 0);
+	wname(&w, &ct, qname);
+	w16(&w, qtype);
+	w16(&w, 1);
+	if (nx) {
+		w_soa(&w, &ct, zone_of(qname));
+		ns++;
+	} else if (ntxt) {
+		for (int i = 0; i < ntxt; i++) {
+			size_t at = rr_begin(&w, &ct, qname, QT_TXT, 1, 3600);
+			char str[240];
+			uint64_t h = hash_str(qname) + (uint64_t)i;
+			for (size_t o = 0; o < sizeof(str); o++) {
+				h = h * 6364136223846793005ULL + 1442695040888963407ULL;
+				str[o] = (char)('a' + (h >> 59) % 26);
+			}
+			w8(&w, (uint8_t)sizeof(str));
+			wbytes(&w, str, sizeof(str));
+			rr_end(&w, at);
+			an++;
+		}
+	} else {
+		size_t at = rr_begin(&w, &ct, qname, QT_A, 1, ttl);
+		wbytes(&w, a4, 4);
+		rr_end(&w, at);
+		an++;
+	}
+	if (edns) {
+		w_opt(&w, 1232, 0, NULL, NULL, 0);
+		ar++;
+	}
+	be16(buf + 6, an);
+	be16(buf + 8, ns);
+	be16(buf + 10, ar);
+	return w.n;
+}
+
+/* One query of d for qname outside its cache model (bursts, hammering, tunnelling), and its
+ * answer from the resolver `res_idx` when it is up: A with `ttl`, or NXDOMAIN. */
+static void simple_xchg(struct sim *s, struct device *d, uint64_t t, const char *qname,
+			uint16_t qtype, int nx, uint32_t ttl)
+{
+	int res = pick_res(s, d, t);
+	struct resolver *rs = &s->res[res];
+	struct conv cv;
+	struct dnsq q;
+	memset(&q, 0, sizeof(q));
+	q.qname = qname;
+	q.qtype = qtype;
+	q.id = dev_txid(d);
+	q.edns = d->f.edns;
+	q.dob = d->f.edns && d->f.do_bit;
+	uint8_t qb[512], rb[1024];
+	size_t qn = dns_query(qb, sizeof(qb), &q);
+	conv_init(s, d, &cv, &rs->a, dev_port(d), 53, rs->router ? 0 : 8);
+	struct meta m = {.dev = d->idx, .cls = M_DNSQ, .v6 = rs->a.v6, .nmsg = 1,
+			 .res = (int16_t)res};
+	m.opt[0] = q.edns != 0;
+	m.dob[0] = q.dob;
+	m.aaaa[0] = qtype == QT_AAAA;
+	conv_udp(s, &cv, UP, t, qb, qn, &m);
+	if (!res_up(s, res, t))
+		return;
+	uint8_t a4[4];
+	name_addr4(qname, 0, a4);
+	size_t rn = plain_response(rb, sizeof(rb), q.id, qname, qtype, a4, ttl, nx, 0, q.edns);
+	m.cls = M_DNSR;
+	conv_udp(s, &cv, DOWN, t + (uint64_t)rs->rtt_ms * 1000 + 3000 + rng_below(&d->rng, 20000),
+		 rb, rn, &m);
+}
+
+/* A TLS connection kept open with a keep-alive every 30 s until the capture ends (at most an
+ * hour): a long-lived connection, which is not stale use however old its answer gets. */
+static void long_conn(struct sim *s, struct device *d, const uint8_t *a4, uint64_t t)
+{
+	struct addr dst = {0, {0}};
+	memcpy(dst.a, a4, 4);
+	struct conv cv;
+	uint8_t b[128];
+	conv_init(s, d, &cv, &dst, ephemeral(d), 443, 12);
+	conv_tcp(s, &cv, UP, t, TH_SYN, NULL, 0, NULL);
+	conv_tcp(s, &cv, DOWN, t + 20000, TH_SYN | TH_ACK, NULL, 0, NULL);
+	conv_tcp(s, &cv, UP, t + 20060, TH_ACK, NULL, 0, NULL);
+	uint64_t end = s->end_us < t + 3600 * US ? s->end_us : t + 3600 * US;
+	for (uint64_t k = t + 30 * US; k < end; k += 30 * US) {
+		size_t n = tls_appdata(&d->rng, b, 40);
+		conv_tcp(s, &cv, UP, k, TH_PSH | TH_ACK, b, n, NULL);
+		conv_tcp(s, &cv, DOWN, k + 20000, TH_ACK, NULL, 0, NULL);
+	}
+}
+
+/* A forged answer to q from a host on the LAN: same server address, ports and ID, another
+ * address, another IP TTL, another source MAC; 0.8 ms before or 0.4 ms after the real one. */
+static void forged_answer(struct sim *s, struct device *d, const struct conv *cv,
+			  const struct dnsq *q, uint64_t rt, const struct meta *m)
+{
+	uint8_t rb[1024], a4[4] = {185, 220, 101, (uint8_t)(1 + rng_below(&d->rng, 250))};
+	size_t rn = plain_response(rb, sizeof(rb), q->id, q->qname, q->qtype, a4, 86400, 0, 0,
+				   q->edns);
+	struct l2 l = cv->down;
+	l.src = forger_mac;
+	uint64_t t = rng_chance(&d->rng, 0.5) ? rt - 800 : rt + 400;
+	udp_send(s, t, &l, &cv->r, &cv->c, cv->rp, cv->cp, 57, rb, rn, m);
 }
 
 /* One transmission of a lookup over UDP, and what follows: the answer (now or never), the
  * retry timer with back-off (1 s, 2 s, 4 s, then give up), the fallback resolver, the storm
  * (every 0.5 s, no back-off, new ID and port, for up to 5 minutes), the TCP retry after TC=1. */
+/* Storm retry interval: storm=1 every 0.5 s; storm=backoff doubles from 0.5 s up to 60 s. */
+static uint64_t storm_delay(const struct device *d, const struct lookup *lk)
+{
+	if (d->f.storm != 2)
+		return 500000;
+	int a = lk->attempt > 0 ? lk->attempt - 1 : 0;
+	uint64_t iv = 500000ULL << (a < 7 ? a : 7);
+	return iv < 60 * US ? iv : 60 * US;
+}
+
 static void on_send(struct sim *s, struct lookup *lk)
 {
 	struct device *d = &s->dev[lk->dev];
@@ -2291,7 +2531,7 @@ static void on_send(struct sim *s, struct lookup *lk)
 		lk->attempt++;
 		if (d->f.storm) {
 			lookup_new_ids(d, lk);
-			event_at(s, now + 500000, EV_SEND, d->idx, lk);
+			event_at(s, now + storm_delay(d, lk), EV_SEND, d->idx, lk);
 		} else {
 			int a = lk->attempt - 1;
 			event_at(s, now + (US << (a < 2 ? a : 2)), EV_SEND, d->idx, lk);
@@ -2314,15 +2554,26 @@ static void on_send(struct sim *s, struct lookup *lk)
 			lookup_done(s, lk, 0, 0, rt);
 		return;
 	}
+	if (d->f.race && r.answered_addr && lk->qtype == QT_A &&
+	    rng_below(&d->rng, 100) < d->f.race)
+		forged_answer(s, d, &cv, &q, rt, &m);
+	if (d->f.replyflood && rng_chance(&d->rng, 0.1))
+		for (int i = 0; i < d->f.replyflood; i++)
+			conv_udp(s, &cv, DOWN, rt + (uint64_t)(i + 1) * 300, rb, r.len, &m);
 	if (r.rcode == 2 && d->f.storm) {
 		lk->attempt++;
 		lk->servfail = 1;
 		lookup_new_ids(d, lk);
-		event_at(s, rt + 500000, EV_SEND, d->idx, lk);
+		event_at(s, rt + storm_delay(d, lk), EV_SEND, d->idx, lk);
 		return;
 	}
 	if (r.answered_addr && lk->qtype == QT_A)
 		follow_up(s, d, lk->name, r.first4, rt);
+	if (d->f.longconn && !d->longconn_done && r.answered_addr && lk->qtype == QT_A) {
+		d->longconn_done = 1;
+		long_conn(s, d, r.first4, rt + 5000);
+	}
+	lk->neg = r.neg;
 	/* SERVFAIL: a well-behaved stub remembers the failure for a while (RFC 9520 §3.2) */
 	lookup_done(s, lk, 1, r.rcode == 2 ? 30 : r.ttl, rt);
 }
@@ -2363,6 +2614,18 @@ static void on_lookup(struct sim *s, struct device *d)
 		size_t k = (size_t)ni * 3 + (size_t)slot_of(types[i]);
 		if (d->inflight[k])
 			continue;
+		if (d->f.stale && types[i] == QT_A && ne->n_addr && ne->res == NR_OK && d->cache[k] &&
+		    now >= d->cache[k] + 65 * US) {
+			/* the old address, unasked: stale use (RFC 8767 allows it only while
+			 * resolution fails) */
+			uint8_t a4[4];
+			name_addr4(ne->cname2 ? ne->cname2 : ne->cname1 ? ne->cname1 :
+				   name_text(d, ni), 0, a4);
+			struct addr dst = {0, {0}};
+			memcpy(dst.a, a4, 4);
+			tls_session(s, d, &dst, 443, name_text(d, ni), "h2", NULL, 1, now + 2000);
+			continue;
+		}
 		if (d->cache[k] > now) {
 			if (types[i] == QT_A && ne->n_addr && ne->res == NR_OK) {
 				uint8_t a4[4];
@@ -2759,6 +3022,127 @@ static void on_encdns(struct sim *s, struct device *d)
 	}
 }
 
+/* --- Scheduled misbehaviours (--device burst=, hammer=, txflood=, unsolicited=, tunnel=,
+ * servedns=) ------------------------------------------------------------------------------- */
+
+static const char b32[] = "abcdefghijklmnopqrstuvwxyz234567";
+
+static void on_special(struct sim *s, struct device *d, int type)
+{
+	uint64_t now = s->now;
+	const struct flags *f = &d->f;
+	char name[256];
+	if (type == EV_BURST) {
+		/* a firmware update: many distinct names at once, all answered */
+		for (uint32_t i = 0; i < f->burst_n; i++) {
+			snprintf(name, sizeof(name), "fw-part-%03u.iot-update.net", i);
+			simple_xchg(s, d, now + (uint64_t)i * 20 * US / f->burst_n, name, QT_A, 0, 300);
+		}
+	} else if (type == EV_HAMMER) {
+		/* one name over and over (TTL 10 s, so these are not cache re-queries) */
+		for (uint32_t i = 0; i < f->hammer_n; i++)
+			simple_xchg(s, d, now + (uint64_t)i * 50 * US / f->hammer_n,
+				    "telemetry.iot-update.net", QT_A, 0, 10);
+	} else if (type == EV_TUNNEL) {
+		/* tunnelling: 52-char base32 labels under one zone, one every 2 s */
+		for (uint32_t i = 0; i < f->tunnel_n; i++) {
+			char l1[53], l2[21];
+			for (int k = 0; k < 52; k++)
+				l1[k] = b32[rng_below(&d->rng, 32)];
+			l1[52] = 0;
+			for (int k = 0; k < 20; k++)
+				l2[k] = b32[rng_below(&d->rng, 32)];
+			l2[20] = 0;
+			snprintf(name, sizeof(name), "%s.%s.t.exfil-cdn.net", l1, l2);
+			simple_xchg(s, d, now + (uint64_t)i * 2 * US, name, QT_TXT, 1, 0);
+		}
+	} else if (type == EV_TXFLOOD) {
+		/* Kaminsky-style: a query, then N answers with wrong IDs from the resolver's
+		 * address within 2 s (off-path: through the router), then the real answer */
+		int res = pick_res(s, d, now);
+		struct resolver *rs = &s->res[res];
+		struct conv cv;
+		struct dnsq q;
+		memset(&q, 0, sizeof(q));
+		q.qname = "update.iot-update.net";
+		q.qtype = QT_A;
+		q.id = dev_txid(d);
+		q.edns = f->edns;
+		uint8_t qb[512], rb[1024], a4[4];
+		size_t qn = dns_query(qb, sizeof(qb), &q);
+		conv_init(s, d, &cv, &rs->a, dev_port(d), 53, rs->router ? 0 : 8);
+		struct meta m = {.dev = d->idx, .cls = M_DNSQ, .v6 = rs->a.v6, .nmsg = 1,
+				 .res = (int16_t)res};
+		m.opt[0] = q.edns != 0;
+		conv_udp(s, &cv, UP, now, qb, qn, &m);
+		m.cls = M_DNSR;
+		for (uint32_t i = 0; i < f->txflood_n; i++) {
+			uint16_t id = (uint16_t)rng_next(&d->rng);
+			if (id == q.id)
+				id ^= 0x5a5a;
+			uint8_t fa[4] = {185, 220, 101, 66};
+			size_t rn = plain_response(rb, sizeof(rb), id, q.qname, QT_A, fa, 86400, 0, 0,
+						   q.edns);
+			conv_udp(s, &cv, DOWN, now + 1000 + (uint64_t)i * 1900000 / f->txflood_n, rb, rn,
+				 &m);
+		}
+		name_addr4(q.qname, 0, a4);
+		size_t rn = plain_response(rb, sizeof(rb), q.id, q.qname, QT_A, a4, 300, 0, 0, q.edns);
+		conv_udp(s, &cv, DOWN, now + 1950000, rb, rn, &m);
+	} else if (type == EV_UNSOL) {
+		/* a reflection victim: large ANY/TXT answers from open resolvers, nothing asked */
+		for (uint32_t i = 0; i < f->unsol_n; i++) {
+			struct addr src = {0, {45, 90, (uint8_t)(28 + rng_below(&d->rng, 4)),
+					       (uint8_t)(1 + rng_below(&d->rng, 250))}};
+			struct conv cv;
+			uint8_t rb[1500];
+			conv_init(s, d, &cv, &src, ephemeral(d), 53, 14);
+			uint16_t qt = rng_chance(&d->rng, 0.5) ? 255 : QT_TXT;
+			size_t rn = plain_response(rb, sizeof(rb), (uint16_t)rng_next(&d->rng), "isc.org",
+						   qt, NULL, 0, 0, 5, 1232);
+			struct meta m = {.dev = d->idx, .cls = M_DNSR, .nmsg = 1, .res = -1};
+			conv_udp(s, &cv, DOWN, now + (uint64_t)i * 30 * US / f->unsol_n, rb, rn, &m);
+		}
+	} else if (type == EV_SERVE) {
+		/* the device answers DNS on port 53: to outside clients (an open resolver), or
+		 * to LAN clients (a forwarder) */
+		event_at(s, now + 10 * US + rng_below(&d->rng, 10) * US, EV_SERVE, d->idx, NULL);
+		const struct segment *sg = &s->seg[d->seg];
+		struct addr cli = {0, {0}};
+		uint8_t cmac[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x00};
+		struct l2 up, down;
+		dev_l2(s, d, &up, &down);
+		if (f->servedns == 1) {
+			cli.a[0] = 185;
+			cli.a[1] = 100;
+			cli.a[2] = (uint8_t)rng_below(&d->rng, 256);
+			cli.a[3] = (uint8_t)(1 + rng_below(&d->rng, 250));
+		} else {
+			memcpy(cli.a, sg->net4, 4);
+			cli.a[3] = (uint8_t)(200 + rng_below(&d->rng, 4));
+			cmac[5] = cli.a[3];
+			down.src = cmac;   /* client → device */
+			up.dst = cmac;     /* device → client */
+		}
+		snprintf(name, sizeof(name), "%s", f->servedns == 1 ? "isc.org" : "nas.home.arpa");
+		struct dnsq q;
+		memset(&q, 0, sizeof(q));
+		q.qname = name;
+		q.qtype = f->servedns == 1 ? 255 : QT_A;
+		q.id = (uint16_t)rng_next(&d->rng);
+		uint8_t qb[512], rb[1500], a4[4];
+		size_t qn = dns_query(qb, sizeof(qb), &q);
+		uint16_t cp = ephemeral(d);
+		struct meta m = {.dev = -1, .cls = M_DNSQ, .nmsg = 1, .res = -1};
+		udp_send(s, now, &down, &cli, &d->ip4, cp, 53, 50, qb, qn, &m);
+		name_addr4(name, 0, a4);
+		size_t rn = plain_response(rb, sizeof(rb), q.id, name, q.qtype, a4, 300, 0,
+					   f->servedns == 1 ? 4 : 0, 0);
+		m.cls = M_DNSR;
+		udp_send(s, now + 800, &up, &d->ip4, &cli, 53, cp, 64, rb, rn, &m);
+	}
+}
+
 /* Traffic the sensor ignores: P2P keep-alives of cameras, periodic NTP, ARP refreshes. */
 static void on_noise(struct sim *s, struct device *d)
 {
@@ -2815,6 +3199,19 @@ static void dev_start(struct sim *s, struct device *d)
 		event_at(s, t + rng_below(&d->rng, 120000) * 1000, EV_NOISE, d->idx, NULL);
 	if (d->f.dot || d->f.doh)
 		event_at(s, t + 5 * US + rng_below(&d->rng, 60000) * 1000, EV_ENCDNS, d->idx, NULL);
+	const struct flags *f = &d->f;
+	if (f->burst_n)
+		event_at(s, (uint64_t)f->burst_at * US, EV_BURST, d->idx, NULL);
+	if (f->hammer_n)
+		event_at(s, (uint64_t)f->hammer_at * US, EV_HAMMER, d->idx, NULL);
+	if (f->txflood_n)
+		event_at(s, (uint64_t)f->txflood_at * US, EV_TXFLOOD, d->idx, NULL);
+	if (f->unsol_n)
+		event_at(s, (uint64_t)f->unsol_at * US, EV_UNSOL, d->idx, NULL);
+	if (f->tunnel_n)
+		event_at(s, (uint64_t)f->tunnel_at * US, EV_TUNNEL, d->idx, NULL);
+	if (f->servedns)
+		event_at(s, t + 30 * US, EV_SERVE, d->idx, NULL);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -2830,6 +3227,10 @@ static void truth_count(struct sim *s, const struct meta *m)
 	}
 	switch (m->cls) {
 	case M_DNSQ:
+		if (!d) {       /* queries to a device serving DNS: the client is no device */
+			s->g_q_udp += m->nmsg;
+			break;
+		}
 		for (int i = 0; i < m->nmsg; i++) {
 			if (m->tcp) {
 				d->q_tcp++;
@@ -2847,6 +3248,10 @@ static void truth_count(struct sim *s, const struct meta *m)
 		}
 		break;
 	case M_DNSR:
+		if (!d) {
+			s->g_r_udp += m->nmsg;
+			break;
+		}
 		for (int i = 0; i < m->nmsg; i++) {
 			if (m->tcp) {
 				d->r_tcp++;
@@ -2988,10 +3393,15 @@ static void truth_write(struct sim *s)
 		fprintf(f, ", \"edns\": %u, \"do\": %u, \"cookie\": %u, \"aaaa\": %u, \"v6\": %u, "
 			"\"ttl\": \"%s\", \"requery\": %u, \"storm\": %u, \"tcp_fallback\": %u, "
 			"\"tcp\": %u, \"rate\": %g, \"dhcp\": %u, \"mdns\": %u, \"llmnr\": %u, "
-			"\"dot\": %u, \"doh\": %u, \"noise\": %u},\n",
+			"\"dot\": %u, \"doh\": %u, \"noise\": %u, \"negcache\": %u, \"stale\": %u, "
+			"\"longconn\": %u, \"race\": %u, \"duprr\": %u, \"replyflood\": %u, "
+			"\"servedns\": %u, \"burst\": %u, \"hammer\": %u, \"txflood\": %u, "
+			"\"unsolicited\": %u, \"tunnel\": %u},\n",
 			fl->edns, fl->do_bit && fl->edns, fl->cookie && fl->edns, fl->aaaa, fl->v6,
-			fl->ttl_ignore ? "ignore" : "honour", fl->requery, fl->storm, fl->tcp_fallback,
-			fl->tcp_pct, fl->rate, fl->dhcp, fl->mdns, fl->llmnr, fl->dot, fl->doh, fl->noise);
+			fl->ttl_ignore ? "ignore" : fl->ttl_prefetch ? "prefetch" : "honour", fl->requery, fl->storm, fl->tcp_fallback,
+			fl->tcp_pct, fl->rate, fl->dhcp, fl->mdns, fl->llmnr, fl->dot, fl->doh, fl->noise, fl->negcache, fl->stale, fl->longconn, fl->race, fl->duprr,
+			fl->replyflood, fl->servedns, fl->burst_n, fl->hammer_n, fl->txflood_n, fl->unsol_n,
+			fl->tunnel_n);
 		fprintf(f, "     \"dns\": {\"udp_queries\": %" PRIu64 ", \"tcp_queries\": %" PRIu64
 			", \"udp_responses\": %" PRIu64 ", \"tcp_responses\": %" PRIu64
 			", \"tc_responses\": %" PRIu64 ", \"queries_with_opt\": %" PRIu64
@@ -3123,6 +3533,25 @@ static void usage(FILE *f)
 "  sent over TCP from the start, A+AAAA in one segment), vlan=N, qinq=SVID, rate=PER_MIN\n"
 "  (application lookups per minute; cache hits send nothing), dhcp=0|1 (0: lease predates\n"
 "  the capture), mdns=0|1, llmnr=0|1, dot=0|1, doh=0|1, noise=0|1.\n"
+"Caching, rate and failure misbehaviours (off by default):\n"
+"  ttl=prefetch (keeps answers for 0.9 x TTL: asks again just before expiry),\n"
+"  storm=backoff (on failure re-asks with a new ID after 0.5 s, doubling up to 60 s),\n"
+"  negcache=0 (NXDOMAIN/NODATA not cached), stale=1 (an A answer expired 65 s or more is\n"
+"  reused unasked: TCP SYN + TLS to the old address), longconn=1 (one TLS connection to its\n"
+"  first answer, kept alive every 30 s), burst=N@SEC (N distinct names within 20 s at SEC:\n"
+"  a firmware update), hammer=N@SEC (one name, TTL 10 s, N times within 50 s).\n"
+"Integrity and exposure misbehaviours (off by default):\n"
+"  race=PERCENT (answered A lookups that also get a forged answer from MAC\n"
+"  02:66:6f:72:67:65, same server IP/ports/ID, address 185.220.101.x, TTL 86400, IP TTL 57,\n"
+"  0.8 ms before or 0.4 ms after the real one), txflood=N@SEC (a query, then N answers with\n"
+"  wrong IDs to its port from the resolver's address within 2 s, then the real answer),\n"
+"  unsolicited=N@SEC (N ~1.3 kB ANY/TXT answers from 45.90.28-31.x over 30 s, nothing\n"
+"  asked), duprr=1|2 (1: first A RR twice; 2: one more A RR with TTL + 300 s),\n"
+"  replyflood=N (10%% of answered lookups get N more copies of the answer),\n"
+"  servedns=outside|local (answers DNS every 10-20 s: ANY isc.org from 185.100.x.x, or A\n"
+"  nas.home.arpa from LAN clients .200-.203 with MACs 02:00:00:00:00:c8-cb),\n"
+"  tunnel=N@SEC (N TXT queries, one per 2 s, for 52+20-char base32 labels under\n"
+"  t.exfil-cdn.net, answered NXDOMAIN).\n"
 "Well-behaved stubs retry an unanswered query with the same ID and port after 1, 2, 4 s,\n"
 "then give up after another 4 s.\n");
 }
@@ -3180,6 +3609,14 @@ static void dispatch(struct sim *s, struct event *e)
 		break;
 	case EV_ENCDNS:
 		on_encdns(s, d);
+		break;
+	case EV_BURST:
+	case EV_HAMMER:
+	case EV_TXFLOOD:
+	case EV_UNSOL:
+	case EV_SERVE:
+	case EV_TUNNEL:
+		on_special(s, d, e->type);
 		break;
 	default:
 		break;

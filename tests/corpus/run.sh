@@ -12,4 +12,5 @@ python3 tests/corpus/run.py build-san/stubwatch || rc=1
 [ ! -f tests/corpus/dhcp_check.py ] || python3 tests/corpus/dhcp_check.py "$B/ctool/dhcp_learn" || rc=1
 [ ! -f tests/corpus/tls_check.py ] || TLS_FACTS="$B/ctool/tls_facts" python3 tests/corpus/tls_check.py || rc=1
 [ ! -f tests/corpus/encrypted_check.py ] || B="$B" python3 tests/corpus/encrypted_check.py || rc=1
+[ ! -f tests/corpus/behaviour_check.py ] || python3 tests/corpus/behaviour_check.py "$B/stubwatch" || rc=1
 exit $rc

@@ -845,6 +845,19 @@ static struct cent *cache_get(struct bh *b, uint32_t dev_id, const struct qry_ke
 	return ce;
 }
 
+/* A query from a public IPv4 address crossed the router (its MAC is the
+ * router's): clients on the Internet asking a device here, not the stub
+ * of the MAC it came from, so its caching is not that MAC's. */
+static int outside_v4(const uint8_t ip[16])
+{
+	if (!ip_is_v4(ip))
+		return 0;
+	const uint8_t *a = ip + 12;
+	return !(a[0] == 10 || (a[0] == 172 && (a[1] & 0xf0) == 16) ||
+		 (a[0] == 192 && a[1] == 168) || (a[0] == 100 && (a[1] & 0xc0) == 64) ||
+		 (a[0] == 169 && a[1] == 254) || a[0] == 127 || a[0] == 0);
+}
+
 static void bh_query(void *m, struct engine *e, const struct pkt *p, struct dctx *c,
 		     const struct dns_msg *msg, const struct qry_key *qk, const struct qry *q,
 		     int is_new)
@@ -852,7 +865,7 @@ static void bh_query(void *m, struct engine *e, const struct pkt *p, struct dctx
 	(void)q;
 	struct bh *b = m;
 	struct bdev *v = bdev_of(b, c);
-	if (v == NULL || !msg->has_q)
+	if (v == NULL || !msg->has_q || outside_v4(p->src_ip))
 		return;
 	uint64_t now = p->ts_us;
 	v->last_q_us = now;

@@ -40,14 +40,21 @@
 
 /* Answer-cache entries per device slot: IoT devices use 5-40 names, A and
  * AAAA each; 16 x devices.max, capped. One entry is 24 B of table header +
- * 12 B key + 128 B value = 164 B: the cap of 262144 entries is 41 MiB at
- * most, touched only as names appear (the bench's 2000 devices use ~4 MiB). */
+ * 12 B key + 128 B value = 164 B: the cap of 65536 entries is 10.5 MiB at
+ * most, touched only as names appear. The cap is also a speed bound: the
+ * bucket array is hit at random on every query and response, and at 262144
+ * entries (1 MiB of buckets) it fell out of cache and the whole sensor ran
+ * at less than half its speed on the benchmark capture. */
 #define CACHE_PER_DEV 16u
-#define CACHE_MAX 262144u
-/* Address-index entries (24 B header + 24 B key + 80 B value = 128 B):
- * 16 per device, capped at 262144 (32 MiB at most). */
-#define ADDR_PER_DEV 16u
-#define ADDR_MAX 262144u
+#define CACHE_MAX 65536u
+/* Answer addresses remembered per device for stale-use checks, newest
+ * first out of a ring: a device connects to what it has just resolved, and
+ * IoT devices resolve a handful of names. 16 x 48 B = 768 B per device,
+ * 48 MiB at 65536 devices, touched only as devices appear. A per-device
+ * ring replaced a shared hash table: answers carry new addresses all the
+ * time, and the table's constant evictions cost more than the rest of this
+ * module. An address pushed out is simply not judged (no false alert). */
+#define ADDR_RING 16
 /* Seen UDP flows to indexed addresses (24 + 40 + 8 = 72 B): 4 per device,
  * capped at 65536 (4.5 MiB at most). */
 #define UFLOW_PER_DEV 4u
@@ -122,20 +129,16 @@ struct cent {
 	uint8_t server[16];       /* resolver of the last query */
 };
 
-struct akey {
-	uint8_t mac[6];
-	uint16_t vlan;
-	uint8_t ip[16];
-};
-
+/* An address a device learnt from an answer. */
 struct aent {
+	uint8_t ip[16];
 	uint64_t answered_us;     /* latest answer that gave the address */
 	uint64_t expiry_us;       /* latest expiry over its answers */
-	uint32_t dev_id;
 	uint32_t ttl_s;
 	uint32_t qname_hash;      /* the answer's (name, type), for "asked again" */
 	uint16_t qtype;
-	char name[NAME_LEN - 18];
+	uint8_t used;
+	uint8_t pad[5];
 };
 
 struct fkey {
@@ -184,6 +187,9 @@ struct bdev {
 	char neg_name[NAME_LEN];
 	uint64_t neg_at, neg_answered;
 	uint32_t neg_ttl;
+	/* answer addresses, for stale use */
+	uint32_t addr_next;               /* ring slot written next */
+	struct aent addr[ADDR_RING];
 };
 
 struct storm {
@@ -212,7 +218,6 @@ struct outage {
 
 struct bh {
 	struct tbl *cache;
-	struct tbl *addrs;
 	struct tbl *uflows;
 	struct bdev *dev;
 	uint32_t ndev;
@@ -253,18 +258,15 @@ static void *bh_create(struct engine *e, char *err, size_t errlen)
 	b->dev = calloc(n, sizeof(*b->dev));
 	b->cache = tbl_new("answer_cache", clamp_cap(CACHE_PER_DEV, n, CACHE_MAX),
 			   sizeof(struct ckey), sizeof(struct cent), e->sipkey);
-	b->addrs = tbl_new("answer_addresses", clamp_cap(ADDR_PER_DEV, n, ADDR_MAX),
-			   sizeof(struct akey), sizeof(struct aent), e->sipkey);
 	b->uflows = tbl_new("udp_flows_seen", clamp_cap(UFLOW_PER_DEV, n, UFLOW_MAX),
 			    sizeof(struct fkey), sizeof(struct fent), e->sipkey);
-	if (b->dev == NULL || b->cache == NULL || b->addrs == NULL || b->uflows == NULL)
+	if (b->dev == NULL || b->cache == NULL || b->uflows == NULL)
 		goto fail;
 	return b;
 fail:
 	if (b != NULL) {
 		free(b->dev);
 		tbl_free(b->cache);
-		tbl_free(b->addrs);
 		tbl_free(b->uflows);
 		free(b);
 	}
@@ -279,7 +281,6 @@ static void bh_destroy(void *m)
 	if (b == NULL)
 		return;
 	tbl_free(b->cache);
-	tbl_free(b->addrs);
 	tbl_free(b->uflows);
 	free(b->dev);
 	free(b);
@@ -838,8 +839,10 @@ static struct cent *cache_get(struct bh *b, uint32_t dev_id, const struct qry_ke
 	struct ckey k = { dev_id, qk->qname_hash, qtype, 0 };
 	if (!create)
 		return tbl_lookup(b->cache, &k);
+	/* Without the LRU move (three cache misses in a big table): when
+	 * full, the cache forgets the names first asked longest ago. */
 	int created;
-	struct cent *ce = tbl_get(b->cache, &k, &created);
+	struct cent *ce = tbl_get_quiet(b->cache, &k, &created);
 	if (created)
 		copy_name(ce->name, sizeof(ce->name), name);
 	return ce;
@@ -997,33 +1000,40 @@ static void index_addresses(struct bh *b, const struct dctx *c, const struct dns
 {
 	if (c->k->by_ip)
 		return;
+	struct bdev *v = bdev_of(b, c);
+	if (v == NULL)
+		return;
 	for (unsigned i = 0; i < msg->nrr; i++) {
 		const struct dns_rr *rr = &msg->rr[i];
 		if (rr->section != DNS_SEC_AN ||
 		    !((rr->type == 1 && rr->rdlen == 4) || (rr->type == 28 && rr->rdlen == 16)) ||
 		    (size_t)rr->rdata_off + rr->rdlen > msg->len)
 			continue;
-		struct akey k;
-		memset(&k, 0, sizeof(k));
-		memcpy(k.mac, c->k->mac, 6);
-		k.vlan = c->k->vlan;
+		uint8_t ip[16];
 		if (rr->type == 1)
-			ip_from_v4(k.ip, msg->buf + rr->rdata_off);
+			ip_from_v4(ip, msg->buf + rr->rdata_off);
 		else
-			memcpy(k.ip, msg->buf + rr->rdata_off, 16);
-		int created;
-		struct aent *a = tbl_get_quiet(b->addrs, &k, &created);
+			memcpy(ip, msg->buf + rr->rdata_off, 16);
 		uint64_t exp = now + (uint64_t)ce->ttl_s * SEC;
-		if (created || a->dev_id != c->d->id || exp >= a->expiry_us) {
+		struct aent *a = NULL;
+		for (unsigned j = 0; j < ADDR_RING; j++)
+			if (v->addr[j].used && memcmp(v->addr[j].ip, ip, 16) == 0) {
+				a = &v->addr[j];
+				break;
+			}
+		if (a == NULL) {
+			a = &v->addr[v->addr_next];
+			v->addr_next = (v->addr_next + 1) % ADDR_RING;
+			memcpy(a->ip, ip, 16);
+			a->used = 1;
+			a->expiry_us = 0;
+		}
+		if (exp >= a->expiry_us) {
 			a->answered_us = now;
 			a->expiry_us = exp;
-			a->dev_id = c->d->id;
 			a->ttl_s = ce->ttl_s;
 			a->qname_hash = qk->qname_hash;
 			a->qtype = qtype;
-			copy_name(a->name, sizeof(a->name), msg->qname);
-			if (!created)
-				tbl_touch(b->addrs, a);
 		}
 	}
 }
@@ -1109,12 +1119,24 @@ static void bh_packet(void *m, struct engine *e, const struct pkt *p)
 	}
 	if (mac_is_group(p->src_mac))
 		return;
-	struct akey k;
-	memset(&k, 0, sizeof(k));
-	memcpy(k.mac, p->src_mac, 6);
-	k.vlan = p->vlan;
-	memcpy(k.ip, p->dst_ip, 16);
-	struct aent *a = tbl_lookup(b->addrs, &k);
+	struct dev_key dk;
+	memset(&dk, 0, sizeof(dk));
+	memcpy(dk.mac, p->src_mac, 6);
+	dk.vlan = p->vlan;
+	struct device *d = tbl_lookup(e->devices, &dk);
+	if (d == NULL)
+		return;
+	struct dctx c;
+	eng_dctx(e, d, &c);
+	struct bdev *v = bdev_of(b, &c);
+	if (v == NULL)
+		return;
+	const struct aent *a = NULL;
+	for (unsigned j = 0; j < ADDR_RING; j++)
+		if (v->addr[j].used && memcmp(v->addr[j].ip, p->dst_ip, 16) == 0) {
+			a = &v->addr[j];
+			break;
+		}
 	if (a == NULL)
 		return;
 	uint64_t now = p->ts_us;
@@ -1133,30 +1155,18 @@ static void bh_packet(void *m, struct engine *e, const struct pkt *p)
 		if (!created && now - last < UDP_IDLE_US)
 			return;
 	}
-	struct dev_key dk;
-	memset(&dk, 0, sizeof(dk));
-	memcpy(dk.mac, p->src_mac, 6);
-	dk.vlan = p->vlan;
-	struct device *d = tbl_lookup(e->devices, &dk);
-	if (d == NULL || d->id != a->dev_id)
-		return;
-	struct dctx c;
-	eng_dctx(e, d, &c);
-	struct bdev *v = bdev_of(b, &c);
-	if (v == NULL)
-		return;
 	v->checked++;
 	const struct det_rule *rl = rule(e, DET_CACHE_STALE_USE);
 	if (now <= a->expiry_us + (uint64_t)(rl->p[DP_GRACE_S] * SEC))
 		return;
 	/* Asked again since (a CDN may have moved it elsewhere): not stale. */
-	struct ckey ck = { a->dev_id, a->qname_hash, a->qtype, 0 };
+	struct ckey ck = { d->id, a->qname_hash, a->qtype, 0 };
 	const struct cent *ce = tbl_lookup(b->cache, &ck);
 	if (ce != NULL && ce->last_q_us > a->answered_us)
 		return;
 	v->stale++;
 	b->c_stale++;
-	copy_name(v->stale_name, sizeof(v->stale_name), a->name);
+	copy_name(v->stale_name, sizeof(v->stale_name), ce != NULL ? ce->name : "");
 	memcpy(v->stale_ip, p->dst_ip, 16);
 	v->stale_at = now;
 	v->stale_answered = a->answered_us;
@@ -1266,7 +1276,6 @@ static void bh_stats_json(void *m, struct engine *e, json_t *stats)
 	struct bh *b = m;
 	json_t *o = json_object();
 	json_object_set_new(o, "answer_cache", tjson(b->cache));
-	json_object_set_new(o, "answer_addresses", tjson(b->addrs));
 	json_object_set_new(o, "udp_flows_seen", tjson(b->uflows));
 	json_object_set_new(o, "early_requeries", json_integer((json_int_t)b->c_early));
 	json_object_set_new(o, "stale_uses", json_integer((json_int_t)b->c_stale));

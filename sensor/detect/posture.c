@@ -569,26 +569,45 @@ int post_evaluate(struct engine *e, struct dctx *c)
 	return apply_verdicts(e, c, &v);
 }
 
+/* Asks the modules for the scorecard lines they judge: verdicts into
+ * lines[], and (when ev is not NULL) each such line's evidence as JSON text
+ * in ev[] (malloc'd, the caller frees). One scratch writer serves every
+ * call: a device event asks eleven lines of every module. */
+static void module_lines(struct engine *e, struct dctx *c, int lines[SC_LINES], char **ev)
+{
+	if (e->nmod == 0)
+		return;
+	struct jw w;
+	jw_init(&w, 256);
+	for (int i = 0; i < SC_LINES; i++) {
+		for (unsigned mi = 0; mi < e->nmod; mi++) {
+			if (eng_modules[mi]->scorecard == NULL)
+				continue;
+			jw_reset(&w);
+			jw_obj(&w, NULL);
+			int verdict = eng_modules[mi]->scorecard(e->mod[mi], e, c, i + 1, &w);
+			jw_end(&w);
+			if (verdict < 0)
+				continue;
+			lines[i] = verdict;
+			if (ev != NULL) {
+				size_t len;
+				const char *t = jw_text(&w, &len);
+				ev[i] = strdup(t);
+			}
+			break;
+		}
+	}
+	jw_free(&w);
+}
+
 int post_lines(struct engine *e, struct dctx *c, int lines[11])
 {
 	struct verdicts v;
 	judge(e, c, &v);
-	for (int i = 0; i < SC_LINES; i++) {
+	for (int i = 0; i < SC_LINES; i++)
 		lines[i] = v.line[i];
-		for (unsigned mi = 0; mi < e->nmod; mi++) {
-			if (eng_modules[mi]->scorecard == NULL)
-				continue;
-			struct jw ev;
-			jw_init(&ev, 128);
-			jw_obj(&ev, NULL);
-			int verdict = eng_modules[mi]->scorecard(e->mod[mi], e, c, i + 1, &ev);
-			jw_free(&ev);
-			if (verdict >= 0) {
-				lines[i] = verdict;
-				break;
-			}
-		}
-	}
+	module_lines(e, c, lines, NULL);
 	return SC_LINES;
 }
 
@@ -666,27 +685,9 @@ void post_extra(struct engine *e, struct dctx *c, struct ev_device_extra *x,
 
 	const struct dev_counts *n = &d->c;
 	int pass = 0, fail = 0;
-	/* Lines a module judges: its verdict and evidence (written into a
-	 * scratch object, copied in below). */
+	/* Lines a module judges: its verdict and evidence, copied in below. */
 	char *mod_ev[SC_LINES] = { 0 };
-	for (int i = 0; i < SC_LINES; i++) {
-		for (unsigned mi = 0; mi < e->nmod; mi++) {
-			if (eng_modules[mi]->scorecard == NULL)
-				continue;
-			struct jw ev;
-			jw_init(&ev, 256);
-			jw_obj(&ev, NULL);
-			int verdict = eng_modules[mi]->scorecard(e->mod[mi], e, c, i + 1, &ev);
-			jw_end(&ev);
-			if (verdict < 0) {
-				jw_free(&ev);
-				continue;
-			}
-			v.line[i] = verdict;
-			mod_ev[i] = take(&ev);
-			break;
-		}
-	}
+	module_lines(e, c, v.line, mod_ev);
 	jw_init(&w, 1024);
 	jw_obj(&w, NULL);
 	jw_arr(&w, "lines");

@@ -17,6 +17,13 @@ void jw_init(struct jw *w, size_t hint)
 	w->first[0] = 1;
 }
 
+void jw_reset(struct jw *w)
+{
+	w->len = 0;
+	w->depth = 0;
+	w->first[0] = 1;
+}
+
 void jw_free(struct jw *w)
 {
 	free(w->buf);

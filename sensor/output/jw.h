@@ -30,6 +30,8 @@ struct jw {
 
 /* Starts an empty document with `hint` bytes reserved. */
 void jw_init(struct jw *w, size_t hint);
+/* Empties the document, keeping the buffer for reuse. */
+void jw_reset(struct jw *w);
 /* Frees the buffer (when not taken). */
 void jw_free(struct jw *w);
 

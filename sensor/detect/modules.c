@@ -3,9 +3,11 @@
 #include "detect/engine_int.h"
 #include "detect/encrypted.h"
 #include "detect/behaviour.h"
+#include "detect/integrity.h"
 
 const struct eng_module *const eng_modules[] = {
 	&mod_encrypted,
 	&mod_behaviour,
+	&mod_integrity,
 	NULL
 };

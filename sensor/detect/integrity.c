@@ -1,0 +1,1827 @@
+/* integrity.c — integrity of responses, amplification, exfiltration by
+ * query names and new domains (the detect module mod_integrity).
+ *
+ * DETECTIONS.md "Integrity of responses": response.race and
+ * response.txid-mismatch (RFC 5452 §9.1), response.unsolicited (RFC 5358),
+ * response.bogon-answer (RFC 6890), response.duplicate-rr (RFC 2181 §5,
+ * §5.2), response.reply-flood; and from "Amplification, exposure and
+ * policy": amplification.device-serves-dns (RFC 5358), amplification.ratio
+ * (RFC 8482, RFC 9715), exfil.suspect-names, policy.new-domain.
+ *
+ * The engine forgets an outstanding query at its first answer, so whatever
+ * else answers it arrives unmatched. This module keeps a short-lived table
+ * of recently answered queries under the same key (device, server, ports,
+ * ID, name, type): a second answer that matches an entry there is a
+ * duplicate (same answer), a race (a different one) or, past the limit, a
+ * reply flood. An unmatched response that matches no entry either reaches a
+ * port the device has just queried from (a guessed ID) or one it has not
+ * (unsolicited). A race alert waits a few seconds for the device's next new
+ * connection to an address of either answer, so it can say which answer
+ * the device believed.
+ *
+ * All state is bounded: one fixed-size record per device slot, a table of
+ * answered queries with LRU eviction (counted), and small fixed arrays.
+ */
+#include "detect/integrity.h"
+#include "detect/engine_int.h"
+
+#include <math.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/fmt.h"
+#include "common/table.h"
+#include "output/jw.h"
+
+#define MS 1000ull
+
+/* Answered queries remembered, in a direct-mapped array indexed by a keyed
+ * hash of the query key: one cache line or two per response, no chains, no
+ * LRU links, and no expiry work (an entry older than the race window is
+ * empty). A slot is 128 B: 4096 × 128 B = 512 KiB, which stays in a
+ * core's L2 cache. A new answer whose slot holds a live entry of another
+ * query displaces it (counted as an eviction): at 800 answers per second
+ * (50,000 IoT devices at their 0.015 queries/s) a live window holds 4,000
+ * entries and about a third of them are displaced early; at a few hundred
+ * devices almost none are. A flood only loses races, never memory. The
+ * hash key is drawn with the engine's SipHash key, so an attacker cannot
+ * aim answers at one slot. */
+#define RECENT_SLOTS 4096u
+/* How long after the first answer a different one still makes a race (and
+ * further answers count towards a reply flood): spoofed answers arrive
+ * within the resolver's round trip, a resolver's retransmitted answer
+ * within the stub's retry interval (1-5 s, RFC 1536). A rule parameter
+ * (response.race window_s) would be the place for it. */
+#define RACE_WINDOW_S 5
+/* amplification.ratio sums bytes over this window: a reflection run lasts
+ * minutes, 100 KB of answers within 5 minutes is a flood and not an IoT
+ * device's TXT lookup now and then (amplification.ratio window_s wanted). */
+#define AMP_WINDOW_S 300
+/* Addresses kept per answer: enough to name the connection target of a race
+ * (IoT answers hold one to four A records). */
+#define ANS_ADDRS 4
+/* Races waiting to see which answer the device connects to, network-wide:
+ * races are rare; a flood of them fills this and the oldest is reported at
+ * once without the connection (counted). */
+#define WATCH_MAX 16
+/* How long a race waits for the device's next connection: devices connect
+ * within milliseconds of an answer; 10 s covers a slow retry. */
+#define WATCH_US (10 * SEC)
+/* A port the device sent a query from stays "open" this long: the query
+ * time-out (5 s by default) plus as much again for late answers. */
+#define OPEN_PORT_US (10 * SEC)
+/* Query ports remembered per device: a stub has a handful of queries out
+ * at once; 8 covers bursts of parallel A/AAAA/HTTPS lookups. */
+#define QPORTS 8
+/* Responder cache: MACs that sent DNS responses, two-way set-associative, re-checked
+ * against the device table once per second. Responses come from a few MACs
+ * (the gateway, the resolver), so 64 slots almost never collide. */
+#define RESP_CACHE 64
+/* Registered domains remembered per device for policy.new-domain: IoT
+ * devices resolve 5–30 (the measurement study); a device past 64 is no
+ * single-purpose device, and its set stops growing (counted). 256 B. */
+#define DOMAINS_MAX 64
+/* Distinct suspect names remembered to count each once (a periodic long
+ * name, such as an AWS IoT endpoint, is one name, not twenty). */
+#define EXFIL_SEEN 16
+/* Unique subdomains of one zone in the exfil window that make a tunnel:
+ * IoT devices ask a few names per zone (pool.ntp.org has four); 100
+ * distinct names below one registered domain in 10 minutes is a tunnel or
+ * a DGA. Linear counting over 256 bits estimates that well (±10 %). */
+#define ZONE_UNIQUE 100
+#define ZONE_BITS 256
+#define NAME_SAMPLE 80      /* characters of a name kept as evidence */
+#define ZONE_TEXT 48
+
+/* DNS types whose answers are large (amplification.ratio). */
+#define T_TXT 16
+#define T_RRSIG 46
+#define T_DNSKEY 48
+#define T_ANY 255
+
+/* One answer as it arrived. */
+struct integ_ans {
+	uint64_t ts;
+	uint32_t fp;                  /* order-free fingerprint of rcode + answer RRs */
+	uint16_t nan;                 /* answer-section RRs */
+	uint16_t rcode;
+	uint8_t src_mac[6];           /* Ethernet source: the spoofer's or the gateway's */
+	uint8_t ip_ttl;               /* IPv4 TTL / IPv6 hop limit as it arrived */
+	uint8_t naddr;                /* addresses kept in addr[] */
+	uint8_t addr[ANS_ADDRS][16];  /* A/AAAA answers, IPv4-mapped for A */
+};
+
+/* A recently answered (or timed-out) query. */
+struct recent {
+	struct integ_ans first;       /* the answer that consumed the query */
+	uint64_t made;                /* when the entry was made (expiry) */
+	uint64_t q_ts;                /* the query's first transmission */
+	uint32_t dev_id;              /* device it was charged to */
+	uint16_t responses;           /* responses to it so far */
+	uint8_t late;                 /* made by a time-out: no answer seen yet */
+	uint8_t raced;                /* a race was reported on it */
+	uint8_t flooded;              /* a reply flood was reported on it */
+};
+
+/* A race waiting for the device's next connection. */
+struct watch {
+	uint8_t used;
+	uint8_t conn;                 /* 0 none seen, 1 first answer, 2 second, 3 both */
+	uint8_t conn_proto;           /* IPPROTO_TCP / IPPROTO_UDP */
+	uint16_t conn_port;
+	uint8_t conn_ip[16];
+	uint64_t conn_ts;
+	struct dev_key k;             /* the device */
+	uint32_t slot, dev_id;
+	uint64_t deadline;
+	struct qry_key qk;
+	char qname[QRY_NAME];
+	uint16_t qtype;
+	uint64_t q_ts;
+	uint16_t responses;
+	struct integ_ans a[2];        /* the first answer and the first that differed */
+};
+
+/* One slot: the entry and a 64-bit hash of its query key standing for the
+ * key (two keys that share a slot and all 64 bits: one in 2^51). Two cache
+ * lines, aligned. */
+struct recent_slot {
+	uint64_t tag;
+	struct recent r;
+};
+_Static_assert(sizeof(struct recent_slot) == 128, "memory arithmetic at RECENT_SLOTS");
+
+/* A MAC that sent DNS responses (amplification.device-serves-dns). */
+struct responder {
+	uint8_t mac[6];
+	uint16_t vlan;
+	uint8_t used;
+	uint8_t relay;                /* it forwarded responses from addresses not its own: a router */
+	uint8_t is_dev;               /* it is a device the sensor follows */
+	uint32_t checked_s;           /* packet second of the last device-table check */
+	uint32_t slot, dev_id;
+};
+
+/* A fixed window counter (the windows below restart at the first event
+ * after they ran out). */
+struct win {
+	uint64_t start;
+	uint64_t first_ts, last_ts;
+	uint32_t n;
+	uint64_t bytes;
+};
+
+/* The module's state per device slot: 928 B (65,536 slots ≈ 58 MiB at
+ * most, touched only as devices appear, like the device table itself; the
+ * domain set is a quarter of it). Counters show in periodic and exit
+ * device events; they do not mark the device dirty, or a reflection victim
+ * would get a device event per response. */
+struct integ_dev {
+	/* What every query touches comes first, in two cache lines: ports of
+	 * the latest queries (response.txid-mismatch; port 0 = unused) ... */
+	uint16_t qport[QPORTS];
+	uint16_t qport_s[QPORTS];     /* packet second each was used, mod 2^16 */
+	/* ... the zone followed for unique subdomains (exfil.suspect-names) ... */
+	uint8_t zone_bits[ZONE_BITS / 8];
+	uint64_t zone_start;
+	uint32_t zone_hash;
+	uint16_t zone_set;            /* bits set in zone_bits */
+	/* ... and the size of the domain set (policy.new-domain). */
+	uint16_t ndomains;
+	uint8_t domains_full;
+	uint8_t qport_next;
+	uint32_t last_domain;         /* hash of the registered domain asked last */
+	/* counters for the device event */
+	uint32_t races, unsolicited, txid_mismatch, duplicate_rr, bogon_answers;
+	uint32_t reply_floods, late, duplicates, suspect_names, new_domains;
+	/* response.txid-mismatch window and its evidence */
+	struct win tx;
+	uint16_t tx_port, tx_first_id, tx_last_id, tx_sport;
+	uint8_t tx_server[16];
+	/* response.unsolicited window and its evidence */
+	struct win un;
+	uint32_t un_sources;          /* distinct sources (of the last few) */
+	uint8_t un_src[16];
+	uint16_t un_sport, un_dport, un_id, un_qtype;
+	uint8_t un_escalated;         /* the high alert went out in this window */
+	/* amplification.ratio towards the device */
+	struct win amp_in;
+	uint64_t amp_in_q;            /* query bytes (header + question of each response) */
+	uint32_t amp_in_types[4];     /* ANY, TXT, DNSKEY, RRSIG responses */
+	/* amplification.device-serves-dns and the ratio from the device */
+	uint64_t sv_first, sv_last;
+	uint32_t sv_local, sv_public;
+	uint8_t sv_alerted;           /* 1 medium alert sent, 2 high */
+	struct win amp_out;
+	uint64_t amp_out_q;
+	uint32_t amp_out_types[4];
+	/* exfil.suspect-names */
+	struct win ex;
+	uint32_t ex_seen[EXFIL_SEEN];
+	uint8_t ex_seen_next;
+	uint16_t ex_long, ex_entropy;
+	uint8_t ex_max_label;
+	uint16_t ex_max_entropy_c;    /* centibits per character */
+	char ex_sample[NAME_SAMPLE];
+	char zone[ZONE_TEXT];
+	/* policy.new-domain: open-addressed set of registered-domain hashes */
+	uint32_t domains[DOMAINS_MAX];
+};
+
+struct integ {
+	struct integ_dev *dev;        /* e->cfg->devices_max entries, by device slot */
+	uint32_t ndev;
+	struct recent_slot *recent;   /* RECENT_SLOTS */
+	uint64_t seed;                /* keys the slot hash */
+	int deterministic;            /* replay: a fixed hash key instead */
+	uint64_t recent_displaced;    /* live entries overwritten by another query */
+	uint64_t recent_used;         /* answers recorded */
+	struct watch watch[WATCH_MAX];
+	unsigned nwatch;
+	struct responder resp[RESP_CACHE];
+	struct responder *last_resp;  /* the latest responder: most answers come from one */
+	/* stats */
+	uint64_t watch_overflow;      /* races reported early: the watch list was full */
+	uint64_t watch_lost;          /* races whose device left before the report */
+	uint64_t domain_sets_full;
+	uint64_t races, unsolicited, txid_mismatch, late;
+};
+
+/* --- small helpers -------------------------------------------------------- */
+
+/* A multiply-xorshift hash over 8-byte words (as the engine's name hash):
+ * it only has to tell names and answers apart. */
+static uint64_t h64(const void *buf, size_t n, uint64_t seed)
+{
+	const uint8_t *p = buf;
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ seed ^ n;
+	while (n >= 8) {
+		uint64_t w;
+		memcpy(&w, p, 8);
+		h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
+		h ^= h >> 29;
+		p += 8;
+		n -= 8;
+	}
+	uint64_t w = 0;
+	memcpy(&w, p, n);
+	h = (h ^ w) * 0x94d049bb133111ebull;
+	/* MurmurHash3's finaliser: low bits (slot and bit indexes) depend on
+	 * every input bit. */
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	return h;
+}
+
+/* Copies a NUL-terminated text into dst[n], cut to fit. */
+static void copy_text(char *dst, size_t n, const char *src)
+{
+	size_t l = strlen(src);
+	if (l >= n)
+		l = n - 1;
+	memcpy(dst, src, l);
+	dst[l] = '\0';
+}
+
+static uint32_t s_of(uint64_t us)
+{
+	return (uint32_t)(us / SEC);
+}
+
+static void w_time(struct jw *w, const char *key, uint64_t ts)
+{
+	char t[FMT_TIME_LEN];
+	fmt_time(t, ts);
+	jw_str(w, key, t);
+}
+
+static void w_mac(struct jw *w, const char *key, const uint8_t mac[6])
+{
+	char t[FMT_MAC_LEN];
+	fmt_mac(t, mac);
+	jw_str(w, key, t);
+}
+
+static void w_hex16(struct jw *w, const char *key, uint16_t v)
+{
+	char t[8];
+	snprintf(t, sizeof(t), "0x%04x", v);
+	jw_str(w, key, t);
+}
+
+static const struct det_rule *rule(const struct engine *e, enum det_id id)
+{
+	return rules_det(e->rules, id);
+}
+
+static uint64_t rule_window_us(const struct det_rule *r, double def_s)
+{
+	double s = (r->params & (UINT64_C(1) << DP_WINDOW_S)) ? r->p[DP_WINDOW_S] : def_s;
+	return (uint64_t)(s * (double)SEC);
+}
+
+/* Restarts a window that ran out (or never started); returns it. */
+static struct win *win_at(struct win *w, uint64_t ts, uint64_t len)
+{
+	if (w->n == 0 || ts < w->start || ts - w->start > len) {
+		memset(w, 0, sizeof(*w));
+		w->start = w->first_ts = ts;
+	}
+	w->last_ts = ts;
+	return w;
+}
+
+/* --- addresses and names ------------------------------------------------- */
+
+const char *integ_special_range(const uint8_t ip[16], int v6, int *priv)
+{
+	*priv = 0;
+	if (!v6) {
+		const uint8_t *b = ip + 12;
+		if (b[0] == 0)
+			return "0.0.0.0/8";          /* RFC 1122 §3.2.1.3 */
+		if (b[0] == 127)
+			return "127.0.0.0/8";        /* loopback */
+		if (b[0] == 169 && b[1] == 254)
+			return "169.254.0.0/16";     /* link local, RFC 3927 */
+		if (b[0] == 192 && b[1] == 0 && b[2] == 2)
+			return "192.0.2.0/24";       /* TEST-NET-1, RFC 5737 */
+		if (b[0] == 198 && b[1] == 51 && b[2] == 100)
+			return "198.51.100.0/24";    /* TEST-NET-2 */
+		if (b[0] == 203 && b[1] == 0 && b[2] == 113)
+			return "203.0.113.0/24";     /* TEST-NET-3 */
+		if (b[0] == 198 && (b[1] & 0xfe) == 18)
+			return "198.18.0.0/15";      /* benchmarking, RFC 2544 */
+		if (b[0] >= 240)
+			return "240.0.0.0/4";        /* reserved, RFC 1112; broadcast */
+		if (b[0] >= 224)
+			return "224.0.0.0/4";        /* multicast is no host's address */
+		*priv = 1;
+		if (b[0] == 10)
+			return "10.0.0.0/8";         /* RFC 1918 */
+		if (b[0] == 172 && (b[1] & 0xf0) == 16)
+			return "172.16.0.0/12";
+		if (b[0] == 192 && b[1] == 168)
+			return "192.168.0.0/16";
+		*priv = 0;
+		return NULL;
+	}
+	static const uint8_t zero[16];
+	if (memcmp(ip, zero, 15) == 0 && (ip[15] == 0 || ip[15] == 1))
+		return ip[15] ? "::1/128" : "::/128";
+	if (ip[0] == 0x20 && ip[1] == 0x01 && ip[2] == 0x0d && ip[3] == 0xb8)
+		return "2001:db8::/32";              /* documentation, RFC 3849 */
+	if (memcmp(ip, zero, 10) == 0 && ip[10] == 0xff && ip[11] == 0xff)
+		return "::ffff:0:0/96";              /* IPv4-mapped in an AAAA */
+	if (ip[0] == 0xfe && (ip[1] & 0xc0) == 0x80)
+		return "fe80::/10";                  /* link local */
+	if (ip[0] == 0xff)
+		return "ff00::/8";                   /* multicast */
+	if ((ip[0] & 0xfe) == 0xfc) {
+		*priv = 1;
+		return "fc00::/7";                   /* ULA, RFC 4193 */
+	}
+	return NULL;
+}
+
+struct word {
+	const char *s;
+	size_t n;
+};
+#define W(x) { x, sizeof(x) - 1 }
+
+/* Top labels that are local by definition or by wide custom. */
+static const struct word local_suffixes[] = {
+	W("local"), W("lan"), W("home"), W("arpa"), W("internal"), W("intranet"), W("corp"),
+	W("private"), W("localdomain"), W("localhost"), W("test"), W("invalid"), W("example"),
+	W("domain"), W("box"),
+};
+
+int integ_local_name(const char *name, size_t len)
+{
+	const char *dot = memchr(name, '.', len);
+	if (dot == NULL)
+		return 1;                 /* single label: a search-list name */
+	size_t i = len;
+	while (i > 0 && name[i - 1] != '.')
+		i--;
+	const char *tld = name + i;
+	size_t tlen = len - i;
+	for (size_t k = 0; k < sizeof(local_suffixes) / sizeof(local_suffixes[0]); k++)
+		if (local_suffixes[k].n == tlen && memcmp(tld, local_suffixes[k].s, tlen) == 0)
+			return 1;
+	return 0;
+}
+
+static const struct word common_sld[] = {
+	W("co"), W("com"), W("net"), W("org"), W("ac"), W("gov"), W("edu"), W("or"), W("ne"),
+	W("go"), W("gob"), W("mil"), W("nic"), W("ltd"), W("plc"), W("sch"), W("nom"), W("gv"),
+};
+
+long integ_registered_domain(const char *name, size_t len)
+{
+	/* Offsets just past the last three dots. */
+	long dots[3] = { -1, -1, -1 };
+	int nd = 0;
+	for (size_t i = len; i > 0 && nd < 3; i--)
+		if (name[i - 1] == '.')
+			dots[nd++] = (long)i;
+	if (nd == 0)
+		return -1;
+	/* The second-to-last label: from dots[1] (or 0) to dots[0] - 1. */
+	long s = nd >= 2 ? dots[1] : 0;
+	size_t sl = (size_t)(dots[0] - 1 - s);
+	int common = 0;
+	for (size_t k = 0; k < sizeof(common_sld) / sizeof(common_sld[0]); k++)
+		if (common_sld[k].n == sl && memcmp(name + s, common_sld[k].s, sl) == 0)
+			common = 1;
+	if (!common)
+		return s;
+	if (nd < 2)
+		return -1;                /* "co.uk" alone */
+	return nd >= 3 ? dots[2] : 0;
+}
+
+/* n·log2(n) for the counts of one name's characters (a name is at most
+ * 255 octets, 1,023 characters as text), filled once. */
+#define NLOGN_MAX 1024
+static double nlogn[NLOGN_MAX + 1];
+
+static void nlogn_init(void)
+{
+	if (nlogn[2] != 0)
+		return;
+	for (unsigned i = 1; i <= NLOGN_MAX; i++)
+		nlogn[i] = (double)i * log2((double)i);
+}
+
+double integ_entropy(const char *s, size_t n)
+{
+	/* H = log2(N) - (1/N) Σ c·log2(c) over the symbol counts c. */
+	nlogn_init();
+	uint16_t count[256];
+	memset(count, 0, sizeof(count));
+	size_t total = 0;
+	for (size_t i = 0; i < n && total < NLOGN_MAX; i++) {
+		if (s[i] == '.')
+			continue;
+		count[(uint8_t)s[i]]++;
+		total++;
+	}
+	if (total == 0)
+		return 0;
+	double sum = 0;
+	for (size_t i = 0, seen = 0; i < n && seen < total; i++) {
+		uint8_t c = (uint8_t)s[i];
+		if (c == '.' || count[c] == 0)
+			continue;
+		sum += nlogn[count[c]];
+		seen += count[c];
+		count[c] = 0;
+	}
+	return (nlogn[total] - sum) / (double)total;
+}
+
+size_t integ_longest_label(const char *s, size_t n)
+{
+	size_t best = 0, cur = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '.') {
+			cur = 0;
+			continue;
+		}
+		/* A \DDD escape is one octet on the wire (dns.h presentation form). */
+		if (s[i] == '\\' && i + 3 < n && s[i + 1] >= '0' && s[i + 1] <= '9')
+			i += 3;
+		if (++cur > best)
+			best = cur;
+	}
+	return best;
+}
+
+/* 1 for addresses that do not leave the site: RFC 1918, CGNAT (RFC 6598),
+ * link local, loopback, ULA. */
+static int ip_local(const uint8_t ip[16])
+{
+	if (ip_is_v4(ip)) {
+		const uint8_t *b = ip + 12;
+		return b[0] == 10 || b[0] == 127 || (b[0] == 172 && (b[1] & 0xf0) == 16) ||
+		       (b[0] == 192 && b[1] == 168) || (b[0] == 169 && b[1] == 254) ||
+		       (b[0] == 100 && (b[1] & 0xc0) == 64);
+	}
+	static const uint8_t lo[16] = { [15] = 1 };
+	return (ip[0] & 0xfe) == 0xfc || (ip[0] == 0xfe && (ip[1] & 0xc0) == 0x80) ||
+	       memcmp(ip, lo, 16) == 0;
+}
+
+/* 1 when b is on a's network: both local, or the same /24 (IPv4) or /64
+ * (IPv6) — a LAN with public addresses. */
+static int same_site(const uint8_t a[16], const uint8_t b[16])
+{
+	if (ip_local(a) && ip_local(b))
+		return 1;
+	if (ip_is_v4(a) != ip_is_v4(b))
+		return 0;
+	return ip_is_v4(a) ? memcmp(a, b, 15) == 0 : memcmp(a, b, 8) == 0;
+}
+
+/* --- answers ------------------------------------------------------------- */
+
+/* A hash of an RR's type and RDATA. A leading domain name (CNAME, NS,
+ * PTR, DNAME; MX after its preference) is hashed by its labels up to the
+ * first compression pointer, not by the pointer's offset, so the same name
+ * compressed against a differently laid out message hashes alike as long
+ * as the uncompressed part is the same (the pointed-to suffix is the
+ * question name or a name before it, which both answers repeat). This
+ * keeps decompression off the path of every answer. */
+static uint64_t rdata_hash(const struct dns_msg *m, const struct dns_rr *rr)
+{
+	uint64_t h = h64(&rr->type, sizeof(rr->type), rr->rclass);
+	size_t skip = 0;
+	if ((size_t)rr->rdata_off + rr->rdlen > m->len)
+		return h;
+	const uint8_t *rd = m->buf + rr->rdata_off;
+	switch (rr->type) {
+	case 2: case 5: case 12: case 39:
+		break;
+	case 15:
+		skip = 2;
+		break;
+	default:
+		return h64(rd, rr->rdlen, h);
+	}
+	size_t off = skip;
+	while (off < rr->rdlen && rd[off] != 0 && (rd[off] & 0xc0) == 0)
+		off += (size_t)rd[off] + 1;
+	if (off > rr->rdlen)
+		off = rr->rdlen;
+	return h64(rd, off, h);
+}
+
+/* The answer of a response: fingerprint (a sum over the answer RRs, so the
+ * order does not matter, plus the rcode) and its addresses. */
+static void answer_of(const struct pkt *p, const struct dns_msg *m, struct integ_ans *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->ts = p->ts_us;
+	a->rcode = m->rcode;
+	a->ip_ttl = p->ip_ttl;
+	if (p->has_mac)
+		memcpy(a->src_mac, p->src_mac, 6);
+	uint64_t fp = (uint64_t)m->rcode * 0x9e3779b97f4a7c15ull;
+	for (unsigned i = 0; i < m->nrr; i++) {
+		const struct dns_rr *rr = &m->rr[i];
+		if (rr->section != DNS_SEC_AN)
+			continue;
+		a->nan++;
+		fp += rdata_hash(m, rr);
+		if (a->naddr < ANS_ADDRS && (size_t)rr->rdata_off + rr->rdlen <= m->len) {
+			if (rr->type == 1 && rr->rdlen == 4)
+				ip_from_v4(a->addr[a->naddr++], m->buf + rr->rdata_off);
+			else if (rr->type == 28 && rr->rdlen == 16)
+				memcpy(a->addr[a->naddr++], m->buf + rr->rdata_off, 16);
+		}
+	}
+	a->fp = (uint32_t)(fp ^ (fp >> 32));
+}
+
+static int ans_has(const struct integ_ans *a, const uint8_t ip[16])
+{
+	for (unsigned i = 0; i < a->naddr; i++)
+		if (memcmp(a->addr[i], ip, 16) == 0)
+			return 1;
+	return 0;
+}
+
+static void w_answer(struct jw *w, const char *key, const struct integ_ans *a)
+{
+	jw_obj(w, key);
+	w_time(w, "time", a->ts);
+	const char *rc = dns_rcode_name(a->rcode);
+	if (rc != NULL)
+		jw_str(w, "rcode", rc);
+	else
+		jw_uint(w, "rcode", a->rcode);
+	jw_uint(w, "answers", a->nan);
+	jw_arr(w, "addresses");
+	for (unsigned i = 0; i < a->naddr; i++)
+		jw_ip_text(w, NULL, a->addr[i]);
+	jw_end(w);
+	jw_uint(w, "ip_ttl", a->ip_ttl);
+	w_mac(w, "source_mac", a->src_mac);
+	char fp[12];
+	snprintf(fp, sizeof(fp), "%08x", a->fp);
+	jw_str(w, "fingerprint", fp);
+	jw_end(w);
+}
+
+/* --- module state -------------------------------------------------------- */
+
+static void *integ_create(struct engine *e, char *err, size_t errlen)
+{
+	struct integ *m = calloc(1, sizeof(*m));
+	if (m == NULL)
+		goto fail;
+	m->ndev = e->cfg->devices_max;
+	m->dev = calloc(m->ndev, sizeof(*m->dev));
+	m->recent = aligned_alloc(128, RECENT_SLOTS * sizeof(*m->recent));
+	if (m->recent != NULL)
+		memset(m->recent, 0, RECENT_SLOTS * sizeof(*m->recent));
+	m->seed = sw_siphash(e->sipkey, "integrity", 9) | 1u;
+	if (m->dev == NULL || m->recent == NULL)
+		goto fail;
+	return m;
+fail:
+	snprintf(err, errlen, "integrity: cannot allocate state for %u devices: out of memory",
+		 e->cfg->devices_max);
+	if (m != NULL) {
+		free(m->dev);
+		free(m->recent);
+		free(m);
+	}
+	return NULL;
+}
+
+static void integ_destroy(void *mv)
+{
+	struct integ *m = mv;
+	if (m == NULL)
+		return;
+	free(m->dev);
+	free(m->recent);
+	free(m);
+}
+
+static void integ_device_reset(void *mv, struct engine *e, uint32_t slot)
+{
+	struct integ *m = mv;
+	(void)e;
+	if (slot < m->ndev)
+		memset(&m->dev[slot], 0, sizeof(m->dev[slot]));
+}
+
+static struct integ_dev *dev_of(struct integ *m, const struct dctx *c)
+{
+	return c->slot < m->ndev ? &m->dev[c->slot] : NULL;
+}
+
+/* The hash of a query key. A replay uses a fixed hash key, so that which
+ * entries displace which, and so its output, is the same every time. */
+static uint64_t recent_hash(const struct integ *m, const struct qry_key *qk)
+{
+	/* Four words cover the key: the addresses' last 8 bytes (all of an
+	 * IPv4-mapped one; an IPv6 pair differing only in its prefix is the
+	 * same query here), ports, ID and type, the name hash, MAC and VLAN. */
+	uint64_t w[4], h = m->deterministic ? 0x5eed : m->seed;
+	memcpy(&w[0], qk->client + 8, 8);
+	memcpy(&w[1], qk->server + 8, 8);
+	w[2] = (uint64_t)qk->server_port << 48 | (uint64_t)qk->client_port << 32 |
+	       (uint64_t)qk->id << 16 | qk->qtype;
+	memcpy(&w[3], qk->mac, 6);
+	w[3] = (w[3] << 16 ^ qk->vlan) ^ (uint64_t)qk->qname_hash << 24;
+	for (unsigned i = 0; i < 4; i++) {
+		h = (h ^ w[i]) * 0xbf58476d1ce4e5b9ull;
+		h ^= h >> 31;
+	}
+	h *= 0x94d049bb133111ebull;
+	h ^= h >> 29;
+	return h | 1u;
+}
+
+static int recent_live(const struct recent_slot *s, uint64_t now)
+{
+	return s->r.made != 0 && now >= s->r.made && now - s->r.made <= RACE_WINDOW_S * SEC;
+}
+
+/* The entry of qk when it is live, else NULL. */
+static struct recent *recent_find(struct integ *m, const struct qry_key *qk, uint64_t now)
+{
+	uint64_t h = recent_hash(m, qk);
+	struct recent_slot *s = &m->recent[h & (RECENT_SLOTS - 1)];
+	if (s->tag != h || !recent_live(s, now))
+		return NULL;
+	return &s->r;
+}
+
+/* A zeroed entry for qk, displacing whatever the slot held. */
+static struct recent *recent_make(struct integ *m, const struct qry_key *qk, uint64_t now)
+{
+	uint64_t h = recent_hash(m, qk);
+	struct recent_slot *s = &m->recent[h & (RECENT_SLOTS - 1)];
+	if (s->tag != h && recent_live(s, now))
+		m->recent_displaced++;
+	m->recent_used++;
+	s->tag = h;
+	memset(&s->r, 0, sizeof(s->r));
+	s->r.made = now ? now : 1;
+	return &s->r;
+}
+
+static void alert_ctx_resp(struct engine *e, struct dctx *c, const struct pkt *p,
+			   const struct dns_msg *msg, struct alert_ctx *a)
+{
+	post_alert_ctx(e, c, a);
+	a->src_ip = p->dst_ip;          /* the device's address */
+	a->dst_ip = p->src_ip;          /* the responder */
+	a->dst_port = p->sport;
+	if (msg != NULL && msg->has_q) {
+		a->qname = msg->qname;
+		a->qtype = msg->qtype;
+	}
+	if (msg != NULL)
+		a->dns_id = msg->id;
+}
+
+/* --- response.race -------------------------------------------------------- */
+
+/* Reports a race and frees its watch. */
+static void race_emit(struct integ *m, struct engine *e, struct watch *w, const char *why)
+{
+	w->used = 0;
+	m->nwatch--;
+	struct device *d = tbl_at(e->devices, w->slot);
+	if (d == NULL || d->id != w->dev_id) {
+		m->watch_lost++;
+		return;
+	}
+	struct dctx c;
+	eng_dctx(e, d, &c);
+	const struct det_rule *rl = rule(e, DET_RESPONSE_RACE);
+	if (!alert_should_fire(&c.dd->alerts, DET_RESPONSE_RACE, e->now, rl))
+		return;
+	struct alert_ctx a;
+	post_alert_ctx(e, &c, &a);
+	a.src_ip = w->qk.client;
+	a.dst_ip = w->qk.server;
+	a.dst_port = w->qk.server_port;
+	a.qname = w->qname;
+	a.qtype = w->qtype;
+	a.dns_id = w->qk.id;
+	a.reason = why;
+	char msg[256];
+	const char *used = w->conn == 1 ? "then connected to an address of the first answer" :
+			   w->conn == 2 ? "then connected to an address of the second answer" :
+			   w->conn == 3 ? "then connected to an address both answers hold" :
+			   "was not seen connecting to either";
+	snprintf(msg, sizeof(msg), "Two different answers to one DNS query for %.64s reached the "
+		 "device (a spoofing race); the device %s.", w->qname, used);
+	struct jw jw;
+	alert_begin(&jw, rl, &a, msg);
+	w_hex16(&jw, "id", w->qk.id);
+	jw_uint(&jw, "client_port", w->qk.client_port);
+	w_time(&jw, "query_time", w->q_ts);
+	w_answer(&jw, "first", &w->a[0]);
+	w_answer(&jw, "second", &w->a[1]);
+	jw_int(&jw, "gap_us", (int64_t)(w->a[1].ts - w->a[0].ts));
+	jw_uint(&jw, "responses", w->responses);
+	jw_bool(&jw, "same_source_mac", memcmp(w->a[0].src_mac, w->a[1].src_mac, 6) == 0);
+	jw_bool(&jw, "same_ip_ttl", w->a[0].ip_ttl == w->a[1].ip_ttl);
+	static const char *const used_names[] = { "none", "first", "second", "both" };
+	jw_str(&jw, "connected_to", used_names[w->conn & 3]);
+	if (w->conn) {
+		w_time(&jw, "connection_time", w->conn_ts);
+		jw_ip_text(&jw, "connection_ip", w->conn_ip);
+		jw_uint(&jw, "connection_port", w->conn_port);
+		jw_str(&jw, "connection_proto", w->conn_proto == IPPROTO_TCP ? "tcp" : "udp");
+	}
+	alert_emit(e->out, &jw, &a);
+}
+
+static void race_found(struct integ *m, struct engine *e, struct dctx *c, const struct pkt *p,
+		       const struct dns_msg *msg, const struct qry_key *qk, const struct recent *r,
+		       const struct integ_ans *second)
+{
+	struct integ_dev *id = dev_of(m, c);
+	if (id != NULL)
+		id->races++;
+	m->races++;
+	struct watch *w = NULL;
+	for (unsigned i = 0; i < WATCH_MAX && w == NULL; i++)
+		if (!m->watch[i].used)
+			w = &m->watch[i];
+	if (w == NULL) {
+		/* Full: the one closest to its deadline goes out now. */
+		struct watch *old = &m->watch[0];
+		for (unsigned i = 1; i < WATCH_MAX; i++)
+			if (m->watch[i].deadline < old->deadline)
+				old = &m->watch[i];
+		m->watch_overflow++;
+		race_emit(m, e, old, "watch_full");
+		w = old;
+	}
+	memset(w, 0, sizeof(*w));
+	w->used = 1;
+	m->nwatch++;
+	w->k = *c->k;
+	w->slot = c->slot;
+	w->dev_id = c->d->id;
+	w->deadline = p->ts_us + WATCH_US;
+	w->qk = *qk;
+	copy_text(w->qname, sizeof(w->qname), msg->has_q ? msg->qname : "");
+	w->qtype = msg->qtype;
+	w->q_ts = r->q_ts;
+	w->responses = r->responses;
+	w->a[0] = r->first;
+	w->a[1] = *second;
+}
+
+/* The device's next new connection after a race: a TCP SYN or a UDP packet
+ * (not DNS) to an address of either answer. */
+static void watch_packet(struct integ *m, struct engine *e, const struct pkt *p)
+{
+	if (!p->has_mac)
+		return;
+	int syn = p->l4 == IPPROTO_TCP && (p->tcp_flags & 0x12) == 0x02;
+	int udp = p->l4 == IPPROTO_UDP && p->dport != PORT_DNS && p->sport != PORT_DNS;
+	if (!syn && !udp)
+		return;
+	for (unsigned i = 0; i < WATCH_MAX; i++) {
+		struct watch *w = &m->watch[i];
+		if (!w->used || w->k.vlan != p->vlan || memcmp(w->k.mac, p->src_mac, 6) != 0)
+			continue;
+		int in0 = ans_has(&w->a[0], p->dst_ip), in1 = ans_has(&w->a[1], p->dst_ip);
+		if (!in0 && !in1)
+			continue;
+		w->conn = (uint8_t)(in0 | (in1 << 1));
+		w->conn_ts = p->ts_us;
+		w->conn_proto = p->l4;
+		w->conn_port = p->dport;
+		memcpy(w->conn_ip, p->dst_ip, 16);
+		race_emit(m, e, w, "race");
+	}
+}
+
+static void watch_expire(struct integ *m, struct engine *e, uint64_t now, int all)
+{
+	for (unsigned i = 0; i < WATCH_MAX && m->nwatch > 0; i++)
+		if (m->watch[i].used && (all || now >= m->watch[i].deadline))
+			race_emit(m, e, &m->watch[i], "race");
+}
+
+/* --- response.reply-flood ------------------------------------------------- */
+
+static void reply_flood(struct engine *e, struct dctx *c, struct integ_dev *id,
+			const struct pkt *p, const struct dns_msg *msg, const struct recent *r)
+{
+	if (id != NULL)
+		id->reply_floods++;
+	const struct det_rule *rl = rule(e, DET_RESPONSE_REPLY_FLOOD);
+	if (!alert_should_fire(&c->dd->alerts, DET_RESPONSE_REPLY_FLOOD, e->now, rl))
+		return;
+	struct alert_ctx a;
+	alert_ctx_resp(e, c, p, msg, &a);
+	char text[256];
+	snprintf(text, sizeof(text), "%u DNS responses answered one query for %.150s, more than "
+		 "the %u a query can explain.", r->responses, msg->has_q ? msg->qname : "?",
+		 (unsigned)rl->p[DP_MAX_RESPONSES]);
+	struct jw w;
+	alert_begin(&w, rl, &a, text);
+	jw_uint(&w, "responses", r->responses);
+	jw_uint(&w, "max_responses", (uint64_t)rl->p[DP_MAX_RESPONSES]);
+	w_hex16(&w, "id", msg->id);
+	jw_uint(&w, "client_port", p->dport);
+	w_time(&w, "query_time", r->q_ts);
+	w_time(&w, "first_response_time", r->first.ts);
+	w_time(&w, "last_response_time", p->ts_us);
+	alert_emit(e->out, &w, &a);
+}
+
+/* --- response.txid-mismatch and response.unsolicited ---------------------- */
+
+static int port_open(const struct integ_dev *id, uint16_t port, uint64_t ts)
+{
+	uint32_t now = s_of(ts);
+	for (unsigned i = 0; i < QPORTS; i++)
+		if (id->qport[i] == port && port != 0 &&
+		    (uint16_t)((uint16_t)now - id->qport_s[i]) <= OPEN_PORT_US / SEC)
+			return 1;
+	return 0;
+}
+
+static void txid_guess(struct engine *e, struct dctx *c, struct integ_dev *id,
+		       const struct pkt *p, const struct dns_msg *msg)
+{
+	const struct det_rule *rl = rule(e, DET_RESPONSE_TXID_MISMATCH);
+	struct win *w = win_at(&id->tx, p->ts_us, rule_window_us(rl, 2));
+	if (w->n == 0) {
+		id->tx_port = p->dport;
+		id->tx_first_id = msg->id;
+		id->tx_sport = p->sport;
+		memcpy(id->tx_server, p->src_ip, 16);
+	}
+	w->n++;
+	w->bytes += p->payload_len;
+	id->tx_last_id = msg->id;
+	id->txid_mismatch++;
+	if (w->n != (uint32_t)rl->p[DP_MIN_RESPONSES])
+		return;
+	if (!alert_should_fire(&c->dd->alerts, DET_RESPONSE_TXID_MISMATCH, e->now, rl))
+		return;
+	struct alert_ctx a;
+	alert_ctx_resp(e, c, p, msg, &a);
+	a.dst_ip = id->tx_server;
+	a.dst_port = id->tx_sport;
+	char text[256];
+	snprintf(text, sizeof(text), "%u DNS responses with transaction IDs matching no "
+		 "outstanding query reached the device's query port %u within %.3g s: "
+		 "someone is guessing IDs to poison its answers.", w->n, id->tx_port,
+		 (double)(w->last_ts - w->first_ts) / (double)SEC);
+	struct jw jw;
+	alert_begin(&jw, rl, &a, text);
+	jw_uint(&jw, "responses", w->n);
+	jw_uint(&jw, "port", id->tx_port);
+	w_hex16(&jw, "first_id", id->tx_first_id);
+	w_hex16(&jw, "last_id", id->tx_last_id);
+	w_time(&jw, "first_time", w->first_ts);
+	w_time(&jw, "last_time", w->last_ts);
+	jw_uint(&jw, "min_responses", (uint64_t)rl->p[DP_MIN_RESPONSES]);
+	jw_real4(&jw, "window_s", rl->p[DP_WINDOW_S]);
+	alert_emit(e->out, &jw, &a);
+}
+
+static void unsolicited(struct engine *e, struct dctx *c, struct integ_dev *id,
+			const struct pkt *p, const struct dns_msg *msg)
+{
+	const struct det_rule *rl = rule(e, DET_RESPONSE_UNSOLICITED);
+	struct win *w = win_at(&id->un, p->ts_us, rule_window_us(rl, 60));
+	if (w->n == 0) {
+		id->un_sources = 0;
+		id->un_escalated = 0;
+		memset(id->un_src, 0, 16);
+	}
+	if (w->n == 0 || memcmp(id->un_src, p->src_ip, 16) != 0)
+		id->un_sources++;    /* changes of source: distinct sources in a run */
+	memcpy(id->un_src, p->src_ip, 16);
+	id->un_sport = p->sport;
+	id->un_dport = p->dport;
+	id->un_id = msg->id;
+	id->un_qtype = msg->qtype;
+	w->n++;
+	w->bytes += p->ip_len;
+	id->unsolicited++;
+	uint32_t min = (uint32_t)rl->p[DP_MIN_RESPONSES];
+	int high = w->n >= (uint32_t)rl->p[DP_ESCALATE_RESPONSES] ||
+		   w->bytes >= (uint64_t)rl->p[DP_ESCALATE_BYTES];
+	int fire = 0;
+	if (w->n == min)
+		fire = alert_should_fire(&c->dd->alerts, DET_RESPONSE_UNSOLICITED, e->now, rl);
+	if (high && !id->un_escalated) {
+		/* Crossing into reflection-victim volume escalates once per
+		 * window, even inside the rate limit of the medium alert. */
+		id->un_escalated = 1;
+		if (!fire)
+			(void)alert_should_fire(&c->dd->alerts, DET_RESPONSE_UNSOLICITED, e->now, rl);
+		fire = rl->enabled;
+	}
+	if (!fire)
+		return;
+	struct alert_ctx a;
+	alert_ctx_resp(e, c, p, msg, &a);
+	a.escalated = (uint8_t)high;
+	a.reason = high ? "reflection_volume" : "unsolicited";
+	char text[256];
+	snprintf(text, sizeof(text), "%u DNS responses (%llu bytes) reached the device without "
+		 "any query of its own to match them: it is the target of DNS reflection.", w->n,
+		 (unsigned long long)w->bytes);
+	struct jw jw;
+	alert_begin(&jw, rl, &a, text);
+	jw_uint(&jw, "responses", w->n);
+	jw_uint(&jw, "bytes", w->bytes);
+	jw_uint(&jw, "source_changes", id->un_sources);
+	jw_uint(&jw, "source_port", id->un_sport);
+	jw_uint(&jw, "device_port", id->un_dport);
+	w_time(&jw, "first_time", w->first_ts);
+	w_time(&jw, "last_time", w->last_ts);
+	jw_uint(&jw, "min_responses", min);
+	jw_uint(&jw, "escalate_responses", (uint64_t)rl->p[DP_ESCALATE_RESPONSES]);
+	jw_uint(&jw, "escalate_bytes", (uint64_t)rl->p[DP_ESCALATE_BYTES]);
+	alert_emit(e->out, &jw, &a);
+}
+
+/* --- response.bogon-answer ------------------------------------------------ */
+
+static void bogon_check(struct engine *e, struct dctx *c, struct integ_dev *id,
+			const struct pkt *p, const struct dns_msg *msg)
+{
+	if (!msg->has_q || integ_local_name(msg->qname, msg->qname_len))
+		return;
+	for (unsigned i = 0; i < msg->nrr; i++) {
+		const struct dns_rr *rr = &msg->rr[i];
+		if (rr->section != DNS_SEC_AN || (size_t)rr->rdata_off + rr->rdlen > msg->len)
+			continue;
+		uint8_t ip[16];
+		int v6;
+		if (rr->type == 1 && rr->rdlen == 4) {
+			ip_from_v4(ip, msg->buf + rr->rdata_off);
+			v6 = 0;
+		} else if (rr->type == 28 && rr->rdlen == 16) {
+			memcpy(ip, msg->buf + rr->rdata_off, 16);
+			v6 = 1;
+		} else {
+			continue;
+		}
+		int priv;
+		const char *range = integ_special_range(ip, v6, &priv);
+		if (range == NULL)
+			continue;
+		if (priv && rules_internal_zone(e->rules, msg->qname))
+			continue;
+		if (id != NULL)
+			id->bogon_answers++;
+		const struct det_rule *rl = rule(e, DET_RESPONSE_BOGON_ANSWER);
+		if (!alert_should_fire(&c->dd->alerts, DET_RESPONSE_BOGON_ANSWER, e->now, rl))
+			return;
+		struct alert_ctx a;
+		alert_ctx_resp(e, c, p, msg, &a);
+		char addr[FMT_IP_LEN], text[320];
+		fmt_ip(addr, ip);
+		snprintf(text, sizeof(text), "The public name %.150s was answered with %s, a "
+			 "special-purpose address (%s) no public name should resolve to.",
+			 msg->qname, addr, range);
+		struct jw w;
+		alert_begin(&w, rl, &a, text);
+		jw_ip_text(&w, "address", ip);
+		jw_str(&w, "range", range);
+		jw_bool(&w, "private_range", priv);
+		jw_uint(&w, "ttl", rr->ttl);
+		w_hex16(&w, "id", msg->id);
+		jw_uint(&w, "ip_ttl", p->ip_ttl);
+		if (p->has_mac)
+			w_mac(&w, "source_mac", p->src_mac);
+		alert_emit(e->out, &w, &a);
+		return;
+	}
+}
+
+/* --- response.duplicate-rr ----------------------------------------------- */
+
+static int owner_equal(const struct dns_msg *m, const struct dns_rr *a, const struct dns_rr *b)
+{
+	if (a->name_off == b->name_off)
+		return 1;
+	char x[DNS_NAME_TEXT], y[DNS_NAME_TEXT];
+	int nx = dns_name_at(m->buf, m->len, a->name_off, x, sizeof(x), 1, NULL);
+	int ny = dns_name_at(m->buf, m->len, b->name_off, y, sizeof(y), 1, NULL);
+	return nx >= 0 && nx == ny && memcmp(x, y, (size_t)nx) == 0;
+}
+
+static int rdata_equal(const struct dns_msg *m, const struct dns_rr *a, const struct dns_rr *b)
+{
+	if (a->rdlen == b->rdlen && memcmp(m->buf + a->rdata_off, m->buf + b->rdata_off, a->rdlen) == 0)
+		return 1;
+	if (a->type != 2 && a->type != 5 && a->type != 12 && a->type != 39 && a->type != 15)
+		return 0;
+	/* Names in RDATA: compare them decompressed (a duplicate written
+	 * once plainly and once as a pointer is still a duplicate). */
+	size_t skip = a->type == 15 ? 2 : 0;
+	if (a->rdlen < skip || b->rdlen < skip ||
+	    memcmp(m->buf + a->rdata_off, m->buf + b->rdata_off, skip) != 0)
+		return 0;
+	char x[DNS_NAME_TEXT], y[DNS_NAME_TEXT];
+	int nx = dns_name_at(m->buf, m->len, (size_t)a->rdata_off + skip, x, sizeof(x), 1, NULL);
+	int ny = dns_name_at(m->buf, m->len, (size_t)b->rdata_off + skip, y, sizeof(y), 1, NULL);
+	return nx >= 0 && nx == ny && memcmp(x, y, (size_t)nx) == 0;
+}
+
+static void duplicate_check(struct engine *e, struct dctx *c, struct integ_dev *id,
+			    const struct pkt *p, const struct dns_msg *msg)
+{
+	if (msg->nrr < 2)
+		return;
+	for (unsigned i = 0; i < msg->nrr; i++) {
+		const struct dns_rr *x = &msg->rr[i];
+		if ((size_t)x->rdata_off + x->rdlen > msg->len)
+			continue;
+		for (unsigned j = i + 1; j < msg->nrr; j++) {
+			const struct dns_rr *y = &msg->rr[j];
+			if (y->section != x->section || y->type != x->type || y->rclass != x->rclass ||
+			    (size_t)y->rdata_off + y->rdlen > msg->len)
+				continue;
+			int same = rdata_equal(msg, x, y);
+			/* RRSIGs over different types share an owner and type
+			 * but carry their covered RRset's TTL (RFC 4034 §3). */
+			int ttl_differs = x->ttl != y->ttl && x->type != T_RRSIG;
+			if (!same && !ttl_differs)
+				continue;
+			if (!owner_equal(msg, x, y))
+				continue;
+			if (id != NULL)
+				id->duplicate_rr++;
+			const struct det_rule *rl = rule(e, DET_RESPONSE_DUPLICATE_RR);
+			if (!alert_should_fire(&c->dd->alerts, DET_RESPONSE_DUPLICATE_RR, e->now, rl))
+				return;
+			unsigned copies = 0;
+			for (unsigned k = 0; k < msg->nrr; k++)
+				if (msg->rr[k].section == x->section && msg->rr[k].type == x->type &&
+				    rdata_equal(msg, x, &msg->rr[k]) && owner_equal(msg, x, &msg->rr[k]))
+					copies++;
+			char owner[DNS_NAME_TEXT], rd[256], text[512];
+			if (dns_name_at(msg->buf, msg->len, x->name_off, owner, sizeof(owner), 1, NULL) < 0)
+				snprintf(owner, sizeof(owner), "?");
+			if (dns_rdata_text(msg, x, rd, sizeof(rd)) < 0)
+				snprintf(rd, sizeof(rd), "?");
+			const char *tn = dns_type_name(x->type);
+			char tnum[16];
+			snprintf(tnum, sizeof(tnum), "TYPE%u", x->type);
+			if (tn == NULL)
+				tn = tnum;
+			static const char *const secs[] = { "?", "answer", "authority", "additional" };
+			if (same)
+				snprintf(text, sizeof(text), "A DNS response holds the record %.160s %s "
+					 "%.160s %u times in its %s section.", owner, tn, rd, copies,
+					 secs[x->section & 3]);
+			else
+				snprintf(text, sizeof(text), "A DNS response holds the %.160s %s record set "
+					 "with unequal TTLs (%u and %u s).", owner, tn, x->ttl, y->ttl);
+			struct alert_ctx a;
+			alert_ctx_resp(e, c, p, msg, &a);
+			a.reason = same ? "duplicate_rr" : "unequal_ttls";
+			struct jw w;
+			alert_begin(&w, rl, &a, text);
+			jw_str(&w, "owner", owner);
+			jw_str(&w, "type", tn);
+			jw_str(&w, "section", secs[x->section & 3]);
+			jw_str(&w, "rdata", rd);
+			jw_uint(&w, "copies", same ? copies : 1);
+			jw_arr(&w, "ttls");
+			jw_uint(&w, NULL, x->ttl);
+			jw_uint(&w, NULL, y->ttl);
+			jw_end(&w);
+			jw_uint(&w, "records", msg->nrr);
+			w_hex16(&w, "id", msg->id);
+			alert_emit(e->out, &w, &a);
+			return;
+		}
+	}
+}
+
+/* --- amplification.ratio -------------------------------------------------- */
+
+static int heavy_index(uint16_t qtype)
+{
+	switch (qtype) {
+	case T_ANY: return 0;
+	case T_TXT: return 1;
+	case T_DNSKEY: return 2;
+	case T_RRSIG: return 3;
+	default: return -1;
+	}
+}
+
+/* The size of the query a response answers: its header and question (RFC
+ * 1035 §4.1: a response repeats the question), plus an OPT RR of 11 bytes
+ * when the response has one (RFC 6891 §7: only then may the query have). */
+static uint32_t query_size_of(const uint8_t *buf, size_t len, int has_opt)
+{
+	size_t off = 12;
+	while (off < len && buf[off] != 0) {
+		if ((buf[off] & 0xc0) == 0xc0) {
+			off += 1;
+			break;
+		}
+		off += (size_t)buf[off] + 1;
+	}
+	off += 1 + 4;
+	if (off > len)
+		off = len;
+	return (uint32_t)off + (has_opt ? 11u : 0u);
+}
+
+static void amp_add(struct engine *e, struct dctx *c, struct win *w, uint64_t *qbytes,
+		    uint32_t *types, int hi, uint64_t ts, uint32_t rbytes, uint32_t qsize,
+		    int from, const struct pkt *p, const struct dns_msg *msg)
+{
+	const struct det_rule *rl = rule(e, DET_AMPLIFICATION_RATIO);
+	win_at(w, ts, rule_window_us(rl, AMP_WINDOW_S));
+	if (w->n == 0) {
+		*qbytes = 0;
+		memset(types, 0, 4 * sizeof(*types));
+	}
+	w->n++;
+	w->bytes += rbytes;
+	*qbytes += qsize;
+	types[hi]++;
+	double ratio = *qbytes ? (double)w->bytes / (double)*qbytes : 0;
+	if (w->bytes < (uint64_t)rl->p[DP_MIN_BYTES] || ratio <= rl->p[DP_RATIO])
+		return;
+	if (!alert_should_fire(&c->dd->alerts, DET_AMPLIFICATION_RATIO, e->now, rl))
+		return;
+	struct alert_ctx a;
+	post_alert_ctx(e, c, &a);
+	if (from) {
+		a.src_ip = p->src_ip;
+		a.dst_ip = p->dst_ip;
+		a.dst_port = p->dport;
+		a.dns_id = -1;
+	} else {
+		alert_ctx_resp(e, c, p, msg, &a);
+	}
+	a.reason = from ? "from_device" : "towards_device";
+	char text[320];
+	snprintf(text, sizeof(text), "DNS responses %s the device carry %.1f times the bytes of "
+		 "the queries they answer (%llu bytes of ANY/TXT/DNSKEY/RRSIG answers): "
+		 "amplification traffic.", from ? "sent by" : "sent to", ratio,
+		 (unsigned long long)w->bytes);
+	struct jw jw;
+	alert_begin(&jw, rl, &a, text);
+	jw_str(&jw, "direction", from ? "from_device" : "towards_device");
+	jw_uint(&jw, "responses", w->n);
+	jw_uint(&jw, "response_bytes", w->bytes);
+	jw_uint(&jw, "query_bytes", *qbytes);
+	jw_real4(&jw, "ratio", ratio);
+	jw_obj(&jw, "qtypes");
+	jw_uint(&jw, "ANY", types[0]);
+	jw_uint(&jw, "TXT", types[1]);
+	jw_uint(&jw, "DNSKEY", types[2]);
+	jw_uint(&jw, "RRSIG", types[3]);
+	jw_end(&jw);
+	w_time(&jw, "first_time", w->first_ts);
+	w_time(&jw, "last_time", w->last_ts);
+	jw_real4(&jw, "min_ratio", rl->p[DP_RATIO]);
+	jw_uint(&jw, "min_bytes", (uint64_t)rl->p[DP_MIN_BYTES]);
+	alert_emit(e->out, &jw, &a);
+}
+
+/* --- the response hook ---------------------------------------------------- */
+
+static void integ_response(void *mv, struct engine *e, const struct pkt *p, struct dctx *c,
+			   const struct dns_msg *msg, const struct qry_key *qk,
+			   const struct qry *q)
+{
+	struct integ *m = mv;
+	m->deterministic = e->deterministic;
+	struct integ_dev *id = dev_of(m, c);
+	int udp = p->l4 == IPPROTO_UDP;
+
+	bogon_check(e, c, id, p, msg);
+	duplicate_check(e, c, id, p, msg);
+	if (id == NULL)
+		return;
+	if (udp) {
+		int hi = msg->has_q ? heavy_index(msg->qtype) : -1;
+		if (hi >= 0)
+			amp_add(e, c, &id->amp_in, &id->amp_in_q, id->amp_in_types, hi, p->ts_us,
+				p->payload_len, query_size_of(msg->buf, msg->len, msg->has_opt), 0, p, msg);
+	}
+	/* Spoofing needs UDP: a TCP answer can only come over the connection
+	 * the device opened. */
+	if (!udp)
+		return;
+	if (q != NULL) {
+		/* The first answer: remember it for the race window. A key
+		 * already there is an older transaction that reused port and
+		 * ID (devices with a constant ID): it starts over. */
+		struct recent *r = recent_make(m, qk, p->ts_us);
+		answer_of(p, msg, &r->first);
+		r->q_ts = q->first_ts;
+		r->dev_id = c->d->id;
+		r->responses = 1;
+		return;
+	}
+	struct recent *r = recent_find(m, qk, p->ts_us);
+	if (r != NULL && r->dev_id == c->d->id) {
+		if (r->late && r->responses == 0) {
+			/* The first answer to a query that had timed out. */
+			answer_of(p, msg, &r->first);
+			r->responses = 1;
+			id->late++;
+			m->late++;
+			return;
+		}
+		r->responses++;
+		struct integ_ans a;
+		answer_of(p, msg, &a);
+		if (a.fp != r->first.fp) {
+			if (!r->raced) {
+				r->raced = 1;
+				race_found(m, e, c, p, msg, qk, r, &a);
+			}
+		} else {
+			id->duplicates++;
+		}
+		if (r->responses > (uint32_t)rule(e, DET_RESPONSE_REPLY_FLOOD)->p[DP_MAX_RESPONSES] &&
+		    !r->flooded) {
+			r->flooded = 1;
+			reply_flood(e, c, id, p, msg, r);
+		}
+		return;
+	}
+	if (port_open(id, p->dport, p->ts_us)) {
+		m->txid_mismatch++;
+		txid_guess(e, c, id, p, msg);
+	} else {
+		m->unsolicited++;
+		unsolicited(e, c, id, p, msg);
+	}
+}
+
+static void integ_unanswered(void *mv, struct engine *e, struct dctx *c,
+			     const struct qry_key *qk, const struct qry *q)
+{
+	struct integ *m = mv;
+	m->deterministic = e->deterministic;
+	if (q->transport != TRANS_UDP)
+		return;
+	/* A late answer is then a late answer, not an unsolicited one. */
+	struct recent *r = recent_make(m, qk, e->now);
+	r->late = 1;
+	r->q_ts = q->first_ts;
+	r->dev_id = c->d->id;
+}
+
+/* --- exfil.suspect-names and policy.new-domain ------------------------------ */
+
+static void exfil_alert(struct engine *e, struct dctx *c, struct integ_dev *id,
+			const struct pkt *p, const struct dns_msg *msg, int zone_alert,
+			unsigned zone_est)
+{
+	const struct det_rule *rl = rule(e, DET_EXFIL_SUSPECT_NAMES);
+	if (!alert_should_fire(&c->dd->alerts, DET_EXFIL_SUSPECT_NAMES, e->now, rl))
+		return;
+	struct alert_ctx a;
+	post_alert_ctx(e, c, &a);
+	a.src_ip = p->src_ip;
+	a.dst_ip = p->dst_ip;
+	a.dst_port = p->dport;
+	a.qname = msg->qname;
+	a.qtype = msg->qtype;
+	a.dns_id = msg->id;
+	a.reason = zone_alert ? "unique_subdomains" : "suspect_labels";
+	char text[320];
+	if (zone_alert)
+		snprintf(text, sizeof(text), "The device asked about %u different names under %s "
+			 "within %.0f minutes: DNS tunnelling, a DGA or C2 traffic.", zone_est,
+			 id->zone, rl->p[DP_WINDOW_S] / 60);
+	else
+		snprintf(text, sizeof(text), "The device asked %u names with long or high-entropy "
+			 "labels within %.0f minutes (such as %.60s): DNS tunnelling, a DGA or C2 "
+			 "traffic.", id->ex.n, rl->p[DP_WINDOW_S] / 60, id->ex_sample);
+	struct jw w;
+	alert_begin(&w, rl, &a, text);
+	jw_uint(&w, "suspect_names", id->ex.n);
+	jw_uint(&w, "long_label_names", id->ex_long);
+	jw_uint(&w, "high_entropy_names", id->ex_entropy);
+	jw_uint(&w, "longest_label", id->ex_max_label);
+	jw_real4(&w, "max_entropy", id->ex_max_entropy_c / 100.0);
+	if (id->ex_sample[0])
+		jw_str(&w, "sample", id->ex_sample);
+	jw_str(&w, "zone", id->zone);
+	jw_uint(&w, "zone_unique_names", zone_est);
+	if (id->ex.n)
+		w_time(&w, "first_time", id->ex.first_ts);
+	jw_uint(&w, "max_label_len", (uint64_t)rl->p[DP_MAX_LABEL_LEN]);
+	jw_real4(&w, "entropy_bits", rl->p[DP_ENTROPY_BITS]);
+	jw_uint(&w, "min_names", (uint64_t)rl->p[DP_MIN_NAMES]);
+	jw_uint(&w, "zone_unique_min", ZONE_UNIQUE);
+	alert_emit(e->out, &w, &a);
+}
+
+/* Linear counting (Whang et al. 1990): n ≈ -m ln(zero bits / m), from the
+ * number of bits set. */
+static unsigned zone_estimate(unsigned set)
+{
+	if (set >= ZONE_BITS)
+		return 10 * ZONE_BITS;   /* saturated: well past the threshold */
+	return (unsigned)(-(double)ZONE_BITS * log((double)(ZONE_BITS - set) / ZONE_BITS) + 0.5);
+}
+
+static void exfil_check(struct engine *e, struct dctx *c, struct integ_dev *id,
+			const struct pkt *p, const struct dns_msg *msg, long reg, uint32_t zh)
+{
+	const struct det_rule *rl = rule(e, DET_EXFIL_SUSPECT_NAMES);
+	if (!rl->enabled)
+		return;
+	uint64_t win = rule_window_us(rl, 600);
+	const char *n = msg->qname;
+	size_t below = reg > 0 ? (size_t)reg - 1 : 0;   /* the labels left of it, no dot */
+	/* Unique subdomains of one zone: the zone followed is replaced by
+	 * another only while it has few names, or after its window. */
+	if (id->zone_hash != zh) {
+		int stale = p->ts_us - id->zone_start > win;
+		if (id->zone_hash == 0 || stale || id->zone_set < 4) {
+			id->zone_hash = zh;
+			id->zone_start = p->ts_us;
+			id->zone_set = 0;
+			memset(id->zone_bits, 0, sizeof(id->zone_bits));
+			snprintf(id->zone, sizeof(id->zone), "%.*s", (int)(msg->qname_len - (size_t)reg),
+				 n + reg);
+		}
+	} else if (p->ts_us - id->zone_start > win) {
+		id->zone_start = p->ts_us;
+		id->zone_set = 0;
+		memset(id->zone_bits, 0, sizeof(id->zone_bits));
+	}
+	int zone_alert = 0;
+	unsigned est = 0;
+	if (id->zone_hash == zh && below > 0) {
+		uint32_t nh = (uint32_t)h64(n, below, 11);
+		uint8_t *byte = &id->zone_bits[(nh % ZONE_BITS) / 8];
+		uint8_t bit = (uint8_t)(1u << (nh % 8));
+		if (!(*byte & bit)) {
+			unsigned before = zone_estimate(id->zone_set);
+			*byte |= bit;
+			id->zone_set++;
+			est = zone_estimate(id->zone_set);
+			zone_alert = before < ZONE_UNIQUE && est >= ZONE_UNIQUE;
+		}
+	}
+	/* Long or high-entropy labels below the registered domain. */
+	size_t longest = below ? integ_longest_label(n, below) : 0;
+	double ent = below > 16 ? integ_entropy(n, below) : 0;
+	int is_long = longest > (size_t)rl->p[DP_MAX_LABEL_LEN];
+	int is_ent = ent > rl->p[DP_ENTROPY_BITS];
+	int name_alert = 0;
+	if (is_long || is_ent) {
+		uint32_t nh = (uint32_t)h64(n, msg->qname_len, 13) | 1u;
+		int seen = 0;
+		for (unsigned i = 0; i < EXFIL_SEEN; i++)
+			seen |= id->ex_seen[i] == nh;
+		if (!seen) {
+			id->ex_seen[id->ex_seen_next] = nh;
+			id->ex_seen_next = (uint8_t)((id->ex_seen_next + 1) % EXFIL_SEEN);
+			struct win *w = win_at(&id->ex, p->ts_us, win);
+			if (w->n == 0) {
+				id->ex_long = id->ex_entropy = 0;
+				id->ex_max_label = 0;
+				id->ex_max_entropy_c = 0;
+			}
+			w->n++;
+			id->ex_long += is_long;
+			id->ex_entropy += is_ent;
+			if (longest > id->ex_max_label)
+				id->ex_max_label = (uint8_t)longest;
+			if (ent * 100 > id->ex_max_entropy_c)
+				id->ex_max_entropy_c = (uint16_t)(ent * 100);
+			copy_text(id->ex_sample, sizeof(id->ex_sample), n);
+			id->suspect_names++;
+			name_alert = w->n == (uint32_t)rl->p[DP_MIN_NAMES];
+		}
+	}
+	if (zone_alert || name_alert)
+		exfil_alert(e, c, id, p, msg, zone_alert && !name_alert,
+			    zone_alert ? est : zone_estimate(id->zone_set));
+}
+
+/* Finds (or with add, inserts) a registered-domain hash in the device's set;
+ * returns 1 when it was there. */
+static int domain_set(struct integ *m, struct integ_dev *id, uint32_t h, int add)
+{
+	h |= 1u;  /* 0 marks an empty slot */
+	uint32_t i = h % DOMAINS_MAX;
+	for (unsigned n = 0; n < DOMAINS_MAX; n++, i = (i + 1) % DOMAINS_MAX) {
+		if (id->domains[i] == h)
+			return 1;
+		if (id->domains[i] == 0) {
+			/* Kept one slot short of full so probes always end. */
+			if (!add)
+				return 0;
+			if (id->ndomains + 1u >= DOMAINS_MAX) {
+				if (!id->domains_full)
+					m->domain_sets_full++;
+				id->domains_full = 1;
+				return 0;
+			}
+			id->domains[i] = h;
+			id->ndomains++;
+			return 0;
+		}
+	}
+	return 0;
+}
+
+static void new_domain(struct integ *m, struct engine *e, struct dctx *c, struct integ_dev *id,
+		       const struct pkt *p, const struct dns_msg *msg, long reg, uint32_t h)
+{
+	const struct det_rule *rl = rule(e, DET_POLICY_NEW_DOMAIN);
+	if (!rl->enabled)
+		return;
+	const char *dom = msg->qname + reg;
+	size_t dlen = msg->qname_len - (size_t)reg;
+	uint64_t learn = (uint64_t)(rl->p[DP_LEARNING_S] * (double)SEC);
+	int learning = p->ts_us < c->d->first_seen + learn;
+	/* The same domain as the query before (A then AAAA, a name asked
+	 * again): known, and no need to probe the set. */
+	if (h == id->last_domain && id->last_domain != 0)
+		return;
+	id->last_domain = h;
+	if (domain_set(m, id, h, 1) || learning || id->ndomains <= 1)
+		return;
+	/* A full set cannot tell new from forgotten: no verdict then. */
+	if (id->domains_full)
+		return;
+	id->new_domains++;
+	if (!alert_should_fire(&c->dd->alerts, DET_POLICY_NEW_DOMAIN, e->now, rl))
+		return;
+	struct alert_ctx a;
+	post_alert_ctx(e, c, &a);
+	a.src_ip = p->src_ip;
+	a.dst_ip = p->dst_ip;
+	a.dst_port = p->dport;
+	a.qname = msg->qname;
+	a.qtype = msg->qtype;
+	a.dns_id = msg->id;
+	char text[320];
+	snprintf(text, sizeof(text), "After %.0f days of learning, the device resolved %.*s, a "
+		 "domain it had never resolved before.", rl->p[DP_LEARNING_S] / 86400.0,
+		 (int)(dlen > 200 ? 200 : dlen), dom);
+	struct jw w;
+	alert_begin(&w, rl, &a, text);
+	jw_strn(&w, "domain", dom, dlen);
+	jw_uint(&w, "domains_known", id->ndomains - 1u);
+	w_time(&w, "device_first_seen", c->d->first_seen);
+	w_time(&w, "learning_ended", c->d->first_seen + learn);
+	jw_uint(&w, "learning_s", (uint64_t)rl->p[DP_LEARNING_S]);
+	alert_emit(e->out, &w, &a);
+}
+
+/* --- the query hook ------------------------------------------------------- */
+
+static void integ_query(void *mv, struct engine *e, const struct pkt *p, struct dctx *c,
+			const struct dns_msg *msg, const struct qry_key *qk,
+			const struct qry *q, int is_new)
+{
+	struct integ *m = mv;
+	struct integ_dev *id = dev_of(m, c);
+	(void)qk;
+	(void)q;
+	if (id == NULL)
+		return;
+	if (p->l4 == IPPROTO_UDP) {
+		uint32_t now = s_of(p->ts_us);
+		unsigned i;
+		for (i = 0; i < QPORTS; i++)
+			if (id->qport[i] == p->sport)
+				break;
+		if (i == QPORTS) {
+			i = id->qport_next;
+			id->qport_next = (uint8_t)((id->qport_next + 1) % QPORTS);
+			id->qport[i] = p->sport;
+		}
+		id->qport_s[i] = (uint16_t)now;
+	}
+	if (!is_new || !msg->has_q || msg->qname_len == 0 ||
+	    integ_local_name(msg->qname, msg->qname_len))
+		return;
+	long reg = integ_registered_domain(msg->qname, msg->qname_len);
+	if (reg < 0)
+		return;
+	/* One hash of the registered domain serves both. */
+	uint32_t dh = (uint32_t)h64(msg->qname + reg, msg->qname_len - (size_t)reg, 7);
+	exfil_check(e, c, id, p, msg, reg, dh);
+	new_domain(m, e, c, id, p, msg, reg, dh);
+}
+
+/* --- amplification.device-serves-dns (packet hook) ------------------------ */
+
+static int designated_ip(struct engine *e, uint16_t vlan, const uint8_t ip[16])
+{
+	const struct segment *s = &e->segs[vlan % SEG_COUNT];
+	for (unsigned i = 0; i < s->nres && i < SEG_MAX_RESOLVERS; i++)
+		if (memcmp(s->res[i].ip, ip, 16) == 0)
+			return 1;
+	return rules_is_sanctioned(e->rules, ip);
+}
+
+static void serves_alert(struct engine *e, struct dctx *c, struct integ_dev *id,
+			 const struct pkt *p, int high)
+{
+	const struct det_rule *rl = rule(e, DET_AMPLIFICATION_DEVICE_SERVES_DNS);
+	int fire = alert_should_fire(&c->dd->alerts, DET_AMPLIFICATION_DEVICE_SERVES_DNS, e->now, rl);
+	/* The first answer to an outside client escalates even inside the
+	 * rate limit of a medium alert. */
+	if (high && id->sv_alerted < 2)
+		fire = rl->enabled;
+	if (!fire)
+		return;
+	id->sv_alerted = (uint8_t)(high ? 2 : (id->sv_alerted ? id->sv_alerted : 1));
+	struct alert_ctx a;
+	post_alert_ctx(e, c, &a);
+	a.src_ip = p->src_ip;
+	a.dst_ip = p->dst_ip;
+	a.dst_port = p->dport;
+	a.escalated = (uint8_t)high;
+	a.reason = high ? "outside_clients" : "local_clients";
+	uint16_t dnsid = (uint16_t)(p->payload[0] << 8 | p->payload[1]);
+	a.dns_id = dnsid;
+	char addr[FMT_IP_LEN], text[320];
+	fmt_ip(addr, p->dst_ip);
+	if (high)
+		snprintf(text, sizeof(text), "The device answers DNS queries on port 53 for clients "
+			 "outside its own network (%s): an open resolver or reflector.", addr);
+	else
+		snprintf(text, sizeof(text), "The device answers DNS queries on port 53 for clients "
+			 "on its own network (%s): it acts as a DNS server.", addr);
+	struct jw w;
+	alert_begin(&w, rl, &a, text);
+	jw_uint(&w, "responses_local", id->sv_local);
+	jw_uint(&w, "responses_outside", id->sv_public);
+	jw_ip_text(&w, "client", p->dst_ip);
+	jw_uint(&w, "client_port", p->dport);
+	w_hex16(&w, "id", dnsid);
+	w_time(&w, "first_time", id->sv_first);
+	w_time(&w, "last_time", id->sv_last);
+	alert_emit(e->out, &w, &a);
+}
+
+/* A DNS response (source port 53, QR set) sent by a MAC: when that MAC is a
+ * device the sensor follows, answering from its own address, the device
+ * serves DNS. Responses that a router merely forwards (from addresses not
+ * its own), and the network's designated resolver answering local clients,
+ * are not this. */
+static void serves_packet(struct integ *m, struct engine *e, const struct pkt *p)
+{
+	if (!p->has_mac || mac_is_group(p->dst_mac) || p->payload_len < 12 ||
+	    !(p->payload[2] & 0x80))
+		return;
+	/* Two ways per set: a router's relay mark is not lost to a device
+	 * that happens to share its slot. */
+	struct responder *r = m->last_resp;
+	if (r != NULL && r->vlan == p->vlan && memcmp(r->mac, p->src_mac, 6) == 0)
+		goto found;
+	uint64_t hk = h64(p->src_mac, 6, p->vlan);
+	unsigned slot = (unsigned)(hk % (RESP_CACHE / 2)) * 2;
+	r = &m->resp[slot];
+	if (!(r->used && r->vlan == p->vlan && memcmp(r->mac, p->src_mac, 6) == 0)) {
+		struct responder *r2 = &m->resp[slot + 1];
+		if ((r2->used && r2->vlan == p->vlan && memcmp(r2->mac, p->src_mac, 6) == 0) ||
+		    (r->used && r->relay && !r2->relay))
+			r = r2;
+	}
+	if (!r->used || r->vlan != p->vlan || memcmp(r->mac, p->src_mac, 6) != 0) {
+		memset(r, 0, sizeof(*r));
+		r->used = 1;
+		memcpy(r->mac, p->src_mac, 6);
+		r->vlan = p->vlan;
+		r->checked_s = s_of(p->ts_us) - 2;
+	}
+	m->last_resp = r;
+found:;
+	uint32_t now = s_of(p->ts_us);
+	int own = ip_local(p->src_ip);
+	if (!own) {
+		if (r->relay)
+			return;
+		struct bind_key bk;
+		memset(&bk, 0, sizeof(bk));
+		memcpy(bk.ip, p->src_ip, 16);
+		bk.vlan = p->vlan;
+		const struct binding *b = tbl_lookup(e->bindings, &bk);
+		if (b == NULL || memcmp(b->mac, p->src_mac, 6) != 0) {
+			r->relay = 1;     /* forwards answers of others: a router */
+			return;
+		}
+	}
+	if (now - r->checked_s >= 1) {
+		struct dev_key k;
+		memset(&k, 0, sizeof(k));
+		memcpy(k.mac, p->src_mac, 6);
+		k.vlan = p->vlan;
+		struct device *d = tbl_lookup(e->devices, &k);
+		r->is_dev = d != NULL;
+		if (d != NULL) {
+			r->slot = tbl_index(e->devices, d);
+			r->dev_id = d->id;
+		}
+		r->checked_s = now;
+	}
+	if (!r->is_dev)
+		return;
+	int local = same_site(p->src_ip, p->dst_ip);
+	if (local && (r->relay || designated_ip(e, p->vlan, p->src_ip)))
+		return;
+	struct device *d = tbl_at(e->devices, r->slot);
+	if (d == NULL || d->id != r->dev_id) {
+		r->is_dev = 0;
+		return;
+	}
+	struct dctx c;
+	eng_dctx(e, d, &c);
+	struct integ_dev *id = dev_of(m, &c);
+	if (id == NULL)
+		return;
+	if (id->sv_first == 0)
+		id->sv_first = p->ts_us;
+	id->sv_last = p->ts_us;
+	if (local) {
+		id->sv_local++;
+	} else {
+		id->sv_public++;
+	}
+	serves_alert(e, &c, id, p, !local);
+	/* amplification.ratio from the device: what it sends back. */
+	uint16_t qtype = 0;
+	size_t off = 12;
+	while (off < p->payload_len && p->payload[off] != 0 && (p->payload[off] & 0xc0) != 0xc0)
+		off += (size_t)p->payload[off] + 1;
+	if (off + 3 < p->payload_len)
+		qtype = (uint16_t)(p->payload[off + 1] << 8 | p->payload[off + 2]);
+	int hi = heavy_index(qtype);
+	if (hi >= 0) {
+		/* arcount > 0 stands in for "has OPT" in the query estimate. */
+		int opt = (p->payload[10] | p->payload[11]) != 0;
+		amp_add(e, &c, &id->amp_out, &id->amp_out_q, id->amp_out_types, hi, p->ts_us,
+			p->payload_len, query_size_of(p->payload, p->payload_len, opt), 1, p, NULL);
+	}
+}
+
+static void integ_packet(void *mv, struct engine *e, const struct pkt *p)
+{
+	struct integ *m = mv;
+	if (p->l4 == IPPROTO_UDP && p->sport == PORT_DNS)
+		serves_packet(m, e, p);
+	if (m->nwatch > 0)
+		watch_packet(m, e, p);
+}
+
+/* --- housekeeping, device events, stats ----------------------------------- */
+
+static void integ_tick(void *mv, struct engine *e, uint64_t now)
+{
+	struct integ *m = mv;
+	if (m->nwatch > 0)
+		watch_expire(m, e, now, 0);
+}
+
+/* Races still waiting when the capture ends are reported with what is
+ * known: the engine judges every device once more at exit. */
+static int integ_evaluate(void *mv, struct engine *e, struct dctx *c)
+{
+	struct integ *m = mv;
+	(void)c;
+	if (e->finishing && m->nwatch > 0)
+		watch_expire(m, e, e->now, 1);
+	return 0;
+}
+
+static void integ_device_json(void *mv, struct engine *e, struct dctx *c, struct jw *w)
+{
+	struct integ *m = mv;
+	(void)e;
+	const struct integ_dev *id = dev_of(m, c);
+	if (id == NULL)
+		return;
+	jw_obj(w, "integrity");
+	jw_uint(w, "races", id->races);
+	jw_uint(w, "duplicate_responses", id->duplicates);
+	jw_uint(w, "late_responses", id->late);
+	jw_uint(w, "unsolicited", id->unsolicited);
+	jw_uint(w, "txid_mismatch", id->txid_mismatch);
+	jw_uint(w, "duplicate_rr", id->duplicate_rr);
+	jw_uint(w, "bogon_answers", id->bogon_answers);
+	jw_uint(w, "reply_floods", id->reply_floods);
+	jw_obj(w, "serves_dns");
+	jw_uint(w, "responses_local", id->sv_local);
+	jw_uint(w, "responses_outside", id->sv_public);
+	if (id->sv_first) {
+		w_time(w, "first_time", id->sv_first);
+		w_time(w, "last_time", id->sv_last);
+	}
+	jw_end(w);
+	jw_obj(w, "amplification");
+	jw_uint(w, "heavy_responses_in", id->amp_in.n);
+	jw_uint(w, "heavy_response_bytes_in", id->amp_in.bytes);
+	jw_uint(w, "heavy_responses_out", id->amp_out.n);
+	jw_uint(w, "heavy_response_bytes_out", id->amp_out.bytes);
+	jw_end(w);
+	jw_uint(w, "suspect_names", id->suspect_names);
+	jw_uint(w, "domains_known", id->ndomains);
+	jw_bool(w, "domains_full", id->domains_full);
+	jw_uint(w, "new_domains", id->new_domains);
+	jw_end(w);
+}
+
+static void integ_stats_json(void *mv, struct engine *e, json_t *stats)
+{
+	struct integ *m = mv;
+	(void)e;
+	json_t *o = json_pack("{s:{s:I,s:i,s:I},s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
+		"answered", "recorded", (json_int_t)m->recent_used, "capacity", (int)RECENT_SLOTS,
+		"evictions", (json_int_t)m->recent_displaced,
+		"races", (json_int_t)m->races,
+		"race_watch_full", (json_int_t)m->watch_overflow,
+		"race_device_gone", (json_int_t)m->watch_lost,
+		"txid_mismatch", (json_int_t)m->txid_mismatch,
+		"unsolicited", (json_int_t)m->unsolicited,
+		"late_responses", (json_int_t)m->late,
+		"domain_sets_full", (json_int_t)m->domain_sets_full);
+	if (o != NULL)
+		json_object_set_new(stats, "integrity", o);
+}
+
+const struct eng_module mod_integrity = {
+	.name = "integrity",
+	.create = integ_create,
+	.destroy = integ_destroy,
+	.device_reset = integ_device_reset,
+	.packet = integ_packet,
+	.query = integ_query,
+	.response = integ_response,
+	.unanswered = integ_unanswered,
+	.tick = integ_tick,
+	.evaluate = integ_evaluate,
+	.device_json = integ_device_json,
+	.stats_json = integ_stats_json,
+};

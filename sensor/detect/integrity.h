@@ -1,0 +1,47 @@
+/* integrity.h — integrity of DNS responses, amplification, exfiltration by
+ * query names and new domains: the detect module `mod_integrity`.
+ *
+ * DETECTIONS.md "Integrity of responses" (response.race, .txid-mismatch,
+ * .unsolicited, .bogon-answer, .duplicate-rr, .reply-flood: RFC 5452 §9.1,
+ * RFC 5358, RFC 6890, RFC 2181 §5) and from "Amplification, exposure and
+ * policy": amplification.device-serves-dns, amplification.ratio (RFC 5358,
+ * RFC 8482), exfil.suspect-names and policy.new-domain.
+ *
+ * The pure helpers below are what the detections judge names and addresses
+ * with; they are exported for the unit tests.
+ */
+#ifndef SW_DETECT_INTEGRITY_H
+#define SW_DETECT_INTEGRITY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct eng_module;
+extern const struct eng_module mod_integrity;
+
+/* The special-purpose range (RFC 6890) an address falls in, as text
+ * ("127.0.0.0/8", "2001:db8::/32", …), or NULL for an ordinary address.
+ * `v6` says whether the 16 bytes came from an AAAA (an IPv4-mapped AAAA is
+ * itself special) or hold an IPv4 address IPv4-mapped (an A record).
+ * *priv is set to 1 for RFC 1918 and ULA ranges, which internal zones may
+ * legitimately answer with, else 0. */
+const char *integ_special_range(const uint8_t ip[16], int v6, int *priv);
+
+/* 1 when a name is local by its form: a single label, or under .local,
+ * .lan, .home, .internal, .localdomain, .localhost, .arpa (home.arpa,
+ * in-addr.arpa, ip6.arpa), .test, .invalid … (RFC 6761, RFC 6762, RFC 8375). */
+int integ_local_name(const char *name, size_t len);
+
+/* The registered domain of a lower-case name, approximated as its last two
+ * labels, or three when the second-to-last is a common second-level label
+ * (co, com, net, org, ac, gov, edu …): returns the offset where it starts
+ * in name, or -1 when the name has fewer labels than that. */
+long integ_registered_domain(const char *name, size_t len);
+
+/* Shannon entropy in bits per character of s[0..n) with the dots left out. */
+double integ_entropy(const char *s, size_t n);
+
+/* The length of the longest label of s[0..n). */
+size_t integ_longest_label(const char *s, size_t n);
+
+#endif

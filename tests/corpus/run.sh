@@ -13,4 +13,5 @@ python3 tests/corpus/run.py build-san/stubwatch || rc=1
 [ ! -f tests/corpus/tls_check.py ] || TLS_FACTS="$B/ctool/tls_facts" python3 tests/corpus/tls_check.py || rc=1
 [ ! -f tests/corpus/encrypted_check.py ] || B="$B" python3 tests/corpus/encrypted_check.py || rc=1
 [ ! -f tests/corpus/behaviour_check.py ] || python3 tests/corpus/behaviour_check.py "$B/stubwatch" || rc=1
+[ ! -f tests/corpus/integrity_check.py ] || B="$B" python3 tests/corpus/integrity_check.py || rc=1
 exit $rc

@@ -291,7 +291,13 @@ struct out_sink *out_sink_open(const char *spec, const struct sw_config *cfg,
 			return NULL;
 		}
 		memset(&ro, 0, sizeof(ro));
-		snprintf(ro.prefix, sizeof(ro.prefix), "%s", cfg->redis_prefix);
+		size_t plen = strlen(cfg->redis_prefix);
+		if (plen >= sizeof(ro.prefix)) {
+			snprintf(err, errlen, "output.redis.prefix is longer than %zu characters",
+				 sizeof(ro.prefix) - 1);
+			return NULL;
+		}
+		memcpy(ro.prefix, cfg->redis_prefix, plen + 1);
 		ro.maxlen = cfg->redis_maxlen;
 		ro.publish = cfg->redis_publish;
 		ro.timeout_ms = cfg->redis_timeout_ms;

@@ -658,7 +658,7 @@ int out_start(struct out *o)
 			break;
 		}
 		l->thread_started = 1;
-		snprintf(name, sizeof(name), "sw-out-%zu", i);
+		snprintf(name, sizeof(name), "sw-out-%u", (unsigned)(i % 100));
 		pthread_setname_np(l->thread, name);
 	}
 	if (rc == 0 && pthread_create(&o->spooler, NULL, spooler_thread, o) != 0)

@@ -180,7 +180,7 @@ static void on_dhcp4(struct engine *e, const struct pkt *p)
 		if (created)
 			eng_emit_device(e, &k, d, "first_seen");
 		else if (changed)
-			eng_emit_device(e, &k, d, "change");
+			eng_device_changed(e, &k, d);
 		return;
 	}
 	if (m.msg_type != DHCP4_OFFER && m.msg_type != DHCP4_ACK)
@@ -212,7 +212,10 @@ static void on_dhcp4(struct engine *e, const struct pkt *p)
 		ip_from_v4(ip, m.yiaddr);
 		dev_add_ip(d, ip);
 	}
-	eng_emit_device(e, &k, d, created ? "first_seen" : "change");
+	if (created)
+		eng_emit_device(e, &k, d, "first_seen");
+	else
+		eng_device_changed(e, &k, d);
 }
 
 static void on_dhcp6(struct engine *e, const struct pkt *p)
@@ -253,7 +256,7 @@ static void on_dhcp6(struct engine *e, const struct pkt *p)
 		if (created)
 			eng_emit_device(e, &k, d, "first_seen");
 		else if (changed)
-			eng_emit_device(e, &k, d, "change");
+			eng_device_changed(e, &k, d);
 		return;
 	}
 	case DHCP6_ADVERTISE:
@@ -281,7 +284,10 @@ static void on_dhcp6(struct engine *e, const struct pkt *p)
 	assign_dnr(d, s, m.dnr, m.ndnr, p->ts_us);
 	for (unsigned i = 0; i < m.naddr; i++)
 		dev_add_ip(d, m.addr[i].addr);
-	eng_emit_device(e, &k, d, created ? "first_seen" : "change");
+	if (created)
+		eng_emit_device(e, &k, d, "first_seen");
+	else
+		eng_device_changed(e, &k, d);
 }
 
 void asg_ra(struct engine *e, const struct pkt *p)

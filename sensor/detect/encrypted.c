@@ -1029,7 +1029,7 @@ static void flow_verdict(struct enc_mod *m, struct engine *e, struct enc_flow *f
 	if (created)
 		eng_emit_device(e, &dk, d, "first_seen");
 	else if (ep_new || d->dirty)
-		eng_emit_device(e, &dk, d, "change");
+		eng_device_changed(e, &dk, d);
 }
 
 /* --- the packet path -------------------------------------------------------------------- */

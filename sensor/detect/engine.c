@@ -55,6 +55,20 @@ void eng_emit_device(struct engine *e, const struct dev_key *k,
 				eng_modules[mi_]->h((e)->mod[mi_], (e), __VA_ARGS__); \
 	} while (0)
 
+/* A device's posture, addresses or resolvers changed. Its event goes out
+ * now, unless it had one less than CHANGE_MIN_US ago: then the change waits
+ * for the sweep, so a device whose verdicts settle one after another in its
+ * first minutes gives a few events, not one per verdict. */
+#define CHANGE_MIN_US (60 * SEC)
+
+void eng_device_changed(struct engine *e, const struct dev_key *k, struct device *d)
+{
+	if (e->now - d->last_snapshot >= CHANGE_MIN_US)
+		eng_emit_device(e, k, d, "change");
+	else
+		d->dirty = 1;
+}
+
 void eng_dctx(struct engine *e, struct device *d, struct dctx *c)
 {
 	c->d = d;
@@ -397,7 +411,7 @@ static void on_query(struct engine *e, const struct pkt *p, const struct dns_msg
 	if (created)
 		eng_emit_device(e, &k, d, "first_seen");
 	else if (changed || d->dirty)
-		eng_emit_device(e, &k, d, "change");
+		eng_device_changed(e, &k, d);
 }
 
 /* The device a query was charged to, if it is still the same device. */
@@ -480,7 +494,7 @@ static void on_response(struct engine *e, const struct pkt *p, const struct dns_
 	if (created)
 		eng_emit_device(e, &k, d, "first_seen");
 	else if (d->dirty)
-		eng_emit_device(e, &k, d, "change");
+		eng_device_changed(e, &k, d);
 }
 
 /* mDNS and LLMNR: counted on the sender, never as unicast DNS. */
@@ -510,7 +524,7 @@ static void on_local(struct engine *e, const struct pkt *p, const struct dns_msg
 	if (created)
 		eng_emit_device(e, &k, d, "first_seen");
 	else if (changed)
-		eng_emit_device(e, &k, d, "change");
+		eng_device_changed(e, &k, d);
 }
 
 static void on_message(struct engine *e, const struct pkt *p, const uint8_t *buf,
@@ -723,10 +737,10 @@ static void expire_flows(struct engine *e, uint64_t now)
 static void sweep_devices(struct engine *e, uint64_t now)
 {
 	uint64_t iv = e->cfg->devices_snapshot_interval_us;
-	if (iv == 0)
-		return;
+	/* Without periodic events the sweep still runs, for held-back changes. */
+	uint64_t pace = iv ? iv : CHANGE_MIN_US;
 	uint32_t n = tbl_count(e->devices);
-	uint64_t per_tick = (uint64_t)n * SEC / iv + 1;
+	uint64_t per_tick = (uint64_t)n * SEC / pace + 1;
 	for (uint64_t i = 0; i < per_tick && i < n; i++) {
 		struct device *d = tbl_next_at(e->devices, e->sweep_slot);
 		if (d == NULL) {
@@ -737,7 +751,10 @@ static void sweep_devices(struct engine *e, uint64_t now)
 				return;
 		}
 		e->sweep_slot = tbl_index(e->devices, d) + 1;
-		if (now - d->last_snapshot >= iv)
+		uint64_t since = now - d->last_snapshot;
+		if (d->dirty && since >= CHANGE_MIN_US)
+			eng_emit_device(e, tbl_key(e->devices, d), d, "change");
+		else if (iv && since >= iv)
 			eng_emit_device(e, tbl_key(e->devices, d), d, "periodic");
 	}
 }

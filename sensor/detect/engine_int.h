@@ -133,6 +133,10 @@ struct tcp_ctx {
 void eng_emit_device(struct engine *e, const struct dev_key *k,
 		     struct device *d, const char *reason);
 
+/* Something a device event shows changed: the event goes out now, or at
+ * most a minute later when the device had one very recently. */
+void eng_device_changed(struct engine *e, const struct dev_key *k, struct device *d);
+
 /* The device on one side of a packet (src = 1: the sender), created when
  * new (*created = 1); NULL for a group MAC. Updates last_seen. */
 struct device *eng_device_for(struct engine *e, const struct pkt *p, int src,

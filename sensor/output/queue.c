@@ -357,14 +357,20 @@ static void lane_spool_ring(struct out_lane *l, uint64_t upto)
  * holds l->mu. */
 static void lane_spool_front(struct out_lane *l, const struct out_event *ev, size_t n)
 {
+	size_t k;
+
 	if (n == 0)
 		return;
-	if (spool_prepend(l->spool, ev, n) == n) {
-		out_add(&l->spooled, n);
-	} else {
-		out_add(&l->dropped, n);
-		log_warn("%s: cannot spool %zu undelivered events; dropped",
-			 l->sink->name, n);
+	k = spool_prepend(l->spool, ev, n);
+	out_add(&l->spooled, k);
+	if (k < n) {
+		out_add(&l->dropped, n - k);
+		if (!l->full_logged) {
+			l->full_logged = 1;
+			log_warn("%s: spool full (%llu bytes); dropping events until "
+				 "it drains", l->sink->name,
+				 (unsigned long long)spool_bytes(l->spool));
+		}
 	}
 }
 
@@ -437,7 +443,8 @@ static void lane_ok(struct out_lane *l)
 
 /* One step of a lane: replay a spool batch, or write a ring batch. Returns
  * 1 when it did something, 0 when there is nothing to do, -1 when the lane
- * should end (stopping and the sink is down, or past the deadline). */
+ * should end (stopping and past the deadline). While stopping, a sink that
+ * is down keeps being retried until the deadline: it may come back. */
 static int lane_step(struct out_lane *l)
 {
 	struct out *o = l->o;
@@ -447,10 +454,6 @@ static int lane_step(struct out_lane *l)
 		return -1;
 	pthread_mutex_lock(&l->mu);
 	if (l->spool != NULL && spool_pending(l->spool)) {
-		if (stopping && l->down) {
-			pthread_mutex_unlock(&l->mu);
-			return -1;
-		}
 		int n = spool_read(l->spool, l->rbuf, OUT_BATCH);
 		pthread_mutex_unlock(&l->mu);
 		if (n < 0) {
@@ -475,10 +478,6 @@ static int lane_step(struct out_lane *l)
 	if (l->pos >= tail) {
 		pthread_mutex_unlock(&l->mu);
 		return 0;
-	}
-	if (stopping && l->down && l->spool != NULL) {
-		pthread_mutex_unlock(&l->mu);
-		return -1;
 	}
 	uint64_t lo = l->pos;
 	size_t at = (size_t)(lo % o->cap);

@@ -2,7 +2,9 @@
  *
  * One topic per dataset (<prefix>.alerts, .devices, .dns, .stats, .tls),
  * message key = the device (out_event.key, its MAC), so one device's events
- * stay in one partition, in order; value = the event JSON. The producer is
+ * stay in one partition, in order; value = the event JSON. The partitioner
+ * is murmur2 (the Java client's), which also hashes the empty key of stats
+ * events, so they too stay in order. The producer is
  * idempotent with acks=all, and messages never time out inside librdkafka
  * (message.timeout.ms = 0): while the brokers are away librdkafka keeps
  * them, in order, and retries; when its queue is full, produce says so and
@@ -153,7 +155,7 @@ static size_t kafka_write(struct out_sink *s, const struct out_event *ev, size_t
 		size_t klen = strnlen(e->key, sizeof(e->key));
 		if (rd_kafka_produce(k->topic[e->dataset], RD_KAFKA_PARTITION_UA,
 				     RD_KAFKA_MSG_F_COPY, e->json, e->len,
-				     klen ? e->key : NULL, klen,
+				     e->key, klen,
 				     (void *)(uintptr_t)k->seq) != 0) {
 			rd_kafka_resp_err_t err = rd_kafka_last_error();
 			if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
@@ -199,9 +201,19 @@ static void kafka_close(struct out_sink *s, uint64_t deadline_ms)
 		rd_kafka_flush(k->rk, 100);
 	}
 	if (k->nback > 0) {
+		/* One requeue call: the events keep their order in front of
+		 * the spool (one call per event would put each in front of the
+		 * last, reversing them). */
+		struct out_event *evs = malloc(k->nback * sizeof(*evs));
 		qsort(k->back, k->nback, sizeof(*k->back), kafka_back_cmp);
-		for (size_t i = 0; i < k->nback; i++)
-			out_sink_requeue(s, &k->back[i].ev, 1);
+		if (evs != NULL) {
+			for (size_t i = 0; i < k->nback; i++)
+				evs[i] = k->back[i].ev;
+			out_sink_requeue(s, evs, k->nback);
+			free(evs);
+		} else {
+			s->dropped += k->nback;
+		}
 		log_info("%s: %zu messages not acknowledged by the deadline; "
 			 "spooled for the next start", s->name, k->nback);
 	}
@@ -267,7 +279,10 @@ struct out_sink *out_kafka_sink(const struct kafka_url *u, const struct sw_confi
 		      conf_compression_names[cfg->kafka_compression], err, errlen) != 0 ||
 	    kafka_set(conf, "message.timeout.ms", "message.timeout.ms", "0", err,
 		      errlen) != 0 ||
-	    kafka_set(conf, "linger.ms", "linger.ms", "5", err, errlen) != 0)
+	    kafka_set(conf, "linger.ms", "linger.ms", "5", err, errlen) != 0 ||
+	    kafka_set(conf, "partitioner", "partitioner", "murmur2_random", err, errlen) != 0 ||
+	    kafka_set(conf, "reconnect.backoff.max.ms", "reconnect.backoff.max.ms", "1000",
+		      err, errlen) != 0)
 		goto fail_conf;
 	for (unsigned i = 0; i < cfg->nextra; i++) {
 		const char *key = cfg->extra[i].key;

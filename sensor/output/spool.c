@@ -475,7 +475,7 @@ size_t spool_prepend(struct spool *sp, const struct out_event *ev, size_t n)
 	if (n == 0)
 		return 0;
 	if (sp->empty)
-		return spool_append(sp, ev, n) == n ? n : 0;  /* nothing to be in front of */
+		return spool_append(sp, ev, n);  /* nothing to be in front of */
 	for (size_t i = 0; i < n; i++) {
 		size_t klen, need = rec_size(&ev[i], &klen);
 		if (grow(&sp->wbuf, &sp->wbuf_cap, used + need) != 0 ||

@@ -51,7 +51,8 @@ struct spool *spool_open(const char *dir, uint64_t max_size, uint64_t seg_size,
 size_t spool_append(struct spool *sp, const struct out_event *ev, size_t n);
 
 /* Puts events in front of everything else, in the order given. Returns how
- * many were stored (all or none). */
+ * many were stored: all or none, except into an empty spool, which takes
+ * the first ones that fit, as spool_append does. */
 size_t spool_prepend(struct spool *sp, const struct out_event *ev, size_t n);
 
 /* Nonzero when there are events not yet consumed. */

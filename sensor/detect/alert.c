@@ -49,27 +49,6 @@ static void w_text(struct jw *w, const char *key, const char *utf8)
 	jw_strn(w, key, buf, n);
 }
 
-static void w_ip(struct jw *w, const char *key, const uint8_t ip[16])
-{
-	char t[FMT_IP_LEN];
-	fmt_ip(t, ip);
-	jw_str(w, key, t);
-}
-
-static void w_mac(struct jw *w, const char *key, const uint8_t mac[6])
-{
-	char t[FMT_MAC_LEN];
-	fmt_mac(t, mac);
-	jw_str(w, key, t);
-}
-
-static void w_time(struct jw *w, const char *key, uint64_t ts_us)
-{
-	char t[FMT_TIME_LEN];
-	fmt_time(t, ts_us);
-	jw_str(w, key, t);
-}
-
 static void w_device(struct jw *w, const struct alert_ctx *c)
 {
 	const struct dev_key *k = c->dev;
@@ -78,7 +57,7 @@ static void w_device(struct jw *w, const struct alert_ctx *c)
 	jw_obj(w, "device");
 	jw_str(w, "id", id);
 	if (!k->by_ip)
-		w_mac(w, "mac", k->mac);
+		jw_mac_text(w, "mac", k->mac);
 	jw_uint(w, "vlan", k->vlan);
 	if (c->vendor != NULL)
 		jw_str(w, "vendor", c->vendor);
@@ -89,13 +68,13 @@ static void w_device(struct jw *w, const struct alert_ctx *c)
 		for (unsigned i = 0; i < c->d->nv4 && i < DEV_MAX_V4; i++) {
 			uint8_t ip[16];
 			ip_from_v4(ip, c->d->v4[i]);
-			w_ip(w, NULL, ip);
+			jw_ip_text(w, NULL, ip);
 		}
 		for (unsigned i = 0; i < c->d->nv6 && i < DEV_MAX_V6; i++)
-			w_ip(w, NULL, c->d->v6[i]);
+			jw_ip_text(w, NULL, c->d->v6[i]);
 		jw_end(w);
-		w_time(w, "first_seen", c->d->first_seen);
-		w_time(w, "last_seen", c->d->last_seen);
+		jw_time_text(w, "first_seen", c->d->first_seen);
+		jw_time_text(w, "last_seen", c->d->last_seen);
 	}
 	jw_end(w);
 }
@@ -105,7 +84,7 @@ void alert_begin(struct jw *w, const struct det_rule *r, const struct alert_ctx 
 {
 	jw_init(w, ALERT_HINT);
 	jw_obj(w, NULL);
-	w_time(w, "@timestamp", c->ts_us);
+	jw_time_text(w, "@timestamp", c->ts_us);
 
 	jw_obj(w, "event");
 	jw_str(w, "kind", "alert");
@@ -139,16 +118,16 @@ void alert_begin(struct jw *w, const struct det_rule *r, const struct alert_ctx 
 	if ((c->dev != NULL && !c->dev->by_ip) || c->src_ip != NULL) {
 		jw_obj(w, "source");
 		if (c->dev != NULL && !c->dev->by_ip)
-			w_mac(w, "mac", c->dev->mac);
+			jw_mac_text(w, "mac", c->dev->mac);
 		if (c->src_ip != NULL)
-			w_ip(w, "ip", c->src_ip);
+			jw_ip_text(w, "ip", c->src_ip);
 		jw_end(w);
 	}
 	if (c->dev != NULL)
 		w_device(w, c);
 	if (c->dst_ip != NULL) {
 		jw_obj(w, "destination");
-		w_ip(w, "ip", c->dst_ip);
+		jw_ip_text(w, "ip", c->dst_ip);
 		jw_uint(w, "port", c->dst_port);
 		if (c->dst_operator != NULL) {
 			jw_obj(w, "as");

@@ -486,13 +486,6 @@ static void w_ascii(struct jw *w, const char *key, const char *s)
 	jw_strn(w, key, buf, n);
 }
 
-static void w_time(struct jw *w, const char *key, uint64_t ts)
-{
-	char t[FMT_TIME_LEN];
-	fmt_time(t, ts);
-	jw_str(w, key, t);
-}
-
 static void w_alpn_list(struct jw *w, const char *key, const char *alpn)
 {
 	jw_arr(w, key);
@@ -732,7 +725,7 @@ static void emit_tls_event(struct enc_mod *m, struct engine *e, const struct dev
 	struct jw w;
 	jw_init(&w, 1024);
 	jw_obj(&w, NULL);
-	w_time(&w, "@timestamp", e->now);
+	jw_time_text(&w, "@timestamp", e->now);
 	jw_obj(&w, "event");
 	jw_str(&w, "kind", "event");
 	jw_str(&w, "dataset", "stubwatch.tls");
@@ -866,8 +859,8 @@ static void alert_unsanctioned(struct enc_mod *m, struct engine *e, struct dctx 
 	jw_uint(&w, "unsanctioned_flows", s->unsanctioned_flows);
 	jw_uint(&w, "do53_queries", c->d->c.queries);
 	if (ep != NULL) {
-		w_time(&w, "first_seen", ep->first_seen);
-		w_time(&w, "last_seen", ep->last_seen);
+		jw_time_text(&w, "first_seen", ep->first_seen);
+		jw_time_text(&w, "last_seen", ep->last_seen);
 	}
 	jw_uint(&w, "rate_limit_s", rl->rate_limit_s);
 	alert_emit(e->out, &w, &a);
@@ -1292,8 +1285,8 @@ static void enc_device_json(void *arg, struct engine *e, struct dctx *c, struct 
 			w_ascii(w, "operator", op);
 		jw_bool(w, "sanctioned", ep->sanctioned);
 		jw_uint(w, "flows", ep->flows);
-		w_time(w, "first_seen", ep->first_seen);
-		w_time(w, "last_seen", ep->last_seen);
+		jw_time_text(w, "first_seen", ep->first_seen);
+		jw_time_text(w, "last_seen", ep->last_seen);
 		w_geo(e, w, ep->ip);
 		jw_end(w);
 	}

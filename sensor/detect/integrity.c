@@ -291,20 +291,6 @@ static uint32_t s_of(uint64_t us)
 	return (uint32_t)(us / SEC);
 }
 
-static void w_time(struct jw *w, const char *key, uint64_t ts)
-{
-	char t[FMT_TIME_LEN];
-	fmt_time(t, ts);
-	jw_str(w, key, t);
-}
-
-static void w_mac(struct jw *w, const char *key, const uint8_t mac[6])
-{
-	char t[FMT_MAC_LEN];
-	fmt_mac(t, mac);
-	jw_str(w, key, t);
-}
-
 static void w_hex16(struct jw *w, const char *key, uint16_t v)
 {
 	char t[8];
@@ -599,7 +585,7 @@ static int ans_has(const struct integ_ans *a, const uint8_t ip[16])
 static void w_answer(struct jw *w, const char *key, const struct integ_ans *a)
 {
 	jw_obj(w, key);
-	w_time(w, "time", a->ts);
+	jw_time_text(w, "time", a->ts);
 	const char *rc = dns_rcode_name(a->rcode);
 	if (rc != NULL)
 		jw_str(w, "rcode", rc);
@@ -611,7 +597,7 @@ static void w_answer(struct jw *w, const char *key, const struct integ_ans *a)
 		jw_ip_text(w, NULL, a->addr[i]);
 	jw_end(w);
 	jw_uint(w, "ip_ttl", a->ip_ttl);
-	w_mac(w, "source_mac", a->src_mac);
+	jw_mac_text(w, "source_mac", a->src_mac);
 	char fp[12];
 	snprintf(fp, sizeof(fp), "%08x", a->fp);
 	jw_str(w, "fingerprint", fp);
@@ -772,7 +758,7 @@ static void race_emit(struct integ *m, struct engine *e, struct watch *w, const 
 	alert_begin(&jw, rl, &a, msg);
 	w_hex16(&jw, "id", w->qk.id);
 	jw_uint(&jw, "client_port", w->qk.client_port);
-	w_time(&jw, "query_time", w->q_ts);
+	jw_time_text(&jw, "query_time", w->q_ts);
 	w_answer(&jw, "first", &w->a[0]);
 	w_answer(&jw, "second", &w->a[1]);
 	jw_int(&jw, "gap_us", (int64_t)(w->a[1].ts - w->a[0].ts));
@@ -782,7 +768,7 @@ static void race_emit(struct integ *m, struct engine *e, struct watch *w, const 
 	static const char *const used_names[] = { "none", "first", "second", "both" };
 	jw_str(&jw, "connected_to", used_names[w->conn & 3]);
 	if (w->conn) {
-		w_time(&jw, "connection_time", w->conn_ts);
+		jw_time_text(&jw, "connection_time", w->conn_ts);
 		jw_ip_text(&jw, "connection_ip", w->conn_ip);
 		jw_uint(&jw, "connection_port", w->conn_port);
 		jw_str(&jw, "connection_proto", w->conn_proto == IPPROTO_TCP ? "tcp" : "udp");
@@ -883,9 +869,9 @@ static void reply_flood(struct engine *e, struct dctx *c, struct integ_dev *id,
 	jw_uint(&w, "max_responses", (uint64_t)rl->p[DP_MAX_RESPONSES]);
 	w_hex16(&w, "id", msg->id);
 	jw_uint(&w, "client_port", p->dport);
-	w_time(&w, "query_time", r->q_ts);
-	w_time(&w, "first_response_time", r->first.ts);
-	w_time(&w, "last_response_time", p->ts_us);
+	jw_time_text(&w, "query_time", r->q_ts);
+	jw_time_text(&w, "first_response_time", r->first.ts);
+	jw_time_text(&w, "last_response_time", p->ts_us);
 	alert_emit(e->out, &w, &a);
 }
 
@@ -935,8 +921,8 @@ static void txid_guess(struct engine *e, struct dctx *c, struct integ_dev *id,
 	jw_uint(&jw, "port", id->tx_port);
 	w_hex16(&jw, "first_id", id->tx_first_id);
 	w_hex16(&jw, "last_id", id->tx_last_id);
-	w_time(&jw, "first_time", w->first_ts);
-	w_time(&jw, "last_time", w->last_ts);
+	jw_time_text(&jw, "first_time", w->first_ts);
+	jw_time_text(&jw, "last_time", w->last_ts);
 	jw_uint(&jw, "min_responses", (uint64_t)rl->p[DP_MIN_RESPONSES]);
 	jw_real4(&jw, "window_s", rl->p[DP_WINDOW_S]);
 	alert_emit(e->out, &jw, &a);
@@ -993,8 +979,8 @@ static void unsolicited(struct engine *e, struct dctx *c, struct integ_dev *id,
 	jw_uint(&jw, "source_changes", id->un_sources);
 	jw_uint(&jw, "source_port", id->un_sport);
 	jw_uint(&jw, "device_port", id->un_dport);
-	w_time(&jw, "first_time", w->first_ts);
-	w_time(&jw, "last_time", w->last_ts);
+	jw_time_text(&jw, "first_time", w->first_ts);
+	jw_time_text(&jw, "last_time", w->last_ts);
 	jw_uint(&jw, "min_responses", min);
 	jw_uint(&jw, "escalate_responses", (uint64_t)rl->p[DP_ESCALATE_RESPONSES]);
 	jw_uint(&jw, "escalate_bytes", (uint64_t)rl->p[DP_ESCALATE_BYTES]);
@@ -1050,7 +1036,7 @@ static void bogon_check(struct engine *e, struct dctx *c, struct integ_dev *id,
 		w_hex16(&w, "id", msg->id);
 		jw_uint(&w, "ip_ttl", p->ip_ttl);
 		if (p->has_mac)
-			w_mac(&w, "source_mac", p->src_mac);
+			jw_mac_text(&w, "source_mac", p->src_mac);
 		alert_emit(e->out, &w, &a);
 		return;
 	}
@@ -1238,8 +1224,8 @@ static void amp_add(struct engine *e, struct dctx *c, struct win *w, uint64_t *q
 	jw_uint(&jw, "DNSKEY", types[2]);
 	jw_uint(&jw, "RRSIG", types[3]);
 	jw_end(&jw);
-	w_time(&jw, "first_time", w->first_ts);
-	w_time(&jw, "last_time", w->last_ts);
+	jw_time_text(&jw, "first_time", w->first_ts);
+	jw_time_text(&jw, "last_time", w->last_ts);
 	jw_real4(&jw, "min_ratio", rl->p[DP_RATIO]);
 	jw_uint(&jw, "min_bytes", (uint64_t)rl->p[DP_MIN_BYTES]);
 	alert_emit(e->out, &jw, &a);
@@ -1371,7 +1357,7 @@ static void exfil_alert(struct engine *e, struct dctx *c, struct integ_dev *id,
 	jw_str(&w, "zone", id->zone);
 	jw_uint(&w, "zone_unique_names", zone_est);
 	if (id->ex.n)
-		w_time(&w, "first_time", id->ex.first_ts);
+		jw_time_text(&w, "first_time", id->ex.first_ts);
 	jw_uint(&w, "max_label_len", (uint64_t)rl->p[DP_MAX_LABEL_LEN]);
 	jw_real4(&w, "entropy_bits", rl->p[DP_ENTROPY_BITS]);
 	jw_uint(&w, "min_names", (uint64_t)rl->p[DP_MIN_NAMES]);
@@ -1531,8 +1517,8 @@ static void new_domain(struct integ *m, struct engine *e, struct dctx *c, struct
 	alert_begin(&w, rl, &a, text);
 	jw_strn(&w, "domain", dom, dlen);
 	jw_uint(&w, "domains_known", id->ndomains - 1u);
-	w_time(&w, "device_first_seen", c->d->first_seen);
-	w_time(&w, "learning_ended", c->d->first_seen + learn);
+	jw_time_text(&w, "device_first_seen", c->d->first_seen);
+	jw_time_text(&w, "learning_ended", c->d->first_seen + learn);
 	jw_uint(&w, "learning_s", (uint64_t)rl->p[DP_LEARNING_S]);
 	alert_emit(e->out, &w, &a);
 }
@@ -1621,8 +1607,8 @@ static void serves_alert(struct engine *e, struct dctx *c, struct integ_dev *id,
 	jw_ip_text(&w, "client", p->dst_ip);
 	jw_uint(&w, "client_port", p->dport);
 	w_hex16(&w, "id", dnsid);
-	w_time(&w, "first_time", id->sv_first);
-	w_time(&w, "last_time", id->sv_last);
+	jw_time_text(&w, "first_time", id->sv_first);
+	jw_time_text(&w, "last_time", id->sv_last);
 	alert_emit(e->out, &w, &a);
 }
 
@@ -1776,8 +1762,8 @@ static void integ_device_json(void *mv, struct engine *e, struct dctx *c, struct
 	jw_uint(w, "responses_local", id->sv_local);
 	jw_uint(w, "responses_outside", id->sv_public);
 	if (id->sv_first) {
-		w_time(w, "first_time", id->sv_first);
-		w_time(w, "last_time", id->sv_last);
+		jw_time_text(w, "first_time", id->sv_first);
+		jw_time_text(w, "last_time", id->sv_last);
 	}
 	jw_end(w);
 	jw_obj(w, "amplification");

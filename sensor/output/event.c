@@ -74,27 +74,6 @@ static void jw_observer(struct jw *w, const char *observer)
 	jw_end(w);
 }
 
-static void jw_ip(struct jw *w, const char *key, const uint8_t ip[16])
-{
-	char t[FMT_IP_LEN];
-	fmt_ip(t, ip);
-	jw_str(w, key, t);
-}
-
-static void jw_mac(struct jw *w, const char *key, const uint8_t mac[6])
-{
-	char t[FMT_MAC_LEN];
-	fmt_mac(t, mac);
-	jw_str(w, key, t);
-}
-
-static void jw_time(struct jw *w, const char *key, uint64_t ts_us)
-{
-	char t[FMT_TIME_LEN];
-	fmt_time(t, ts_us);
-	jw_str(w, key, t);
-}
-
 /* Opens key: {"queries": part, "share": part/whole rounded to 4 decimals,
  * or null without samples (unknown, not 0)}; the caller may add members and
  * closes it. */
@@ -117,7 +96,7 @@ static void device_identity(struct jw *w, const struct dev_key *k, const struct 
 	jw_str(w, "id", key);
 	jw_str(w, "keyed_by", k->by_ip ? "ip" : "mac");
 	if (!k->by_ip)
-		jw_mac(w, "mac", k->mac);
+		jw_mac_text(w, "mac", k->mac);
 	jw_uint(w, "vlan", k->vlan);
 	if (x != NULL && x->vendor != NULL)
 		jw_str(w, "vendor", x->vendor);
@@ -133,13 +112,13 @@ static void device_identity(struct jw *w, const struct dev_key *k, const struct 
 	for (unsigned i = 0; i < d->nv4; i++) {
 		uint8_t ip[16];
 		ip_from_v4(ip, d->v4[i]);
-		jw_ip(w, NULL, ip);
+		jw_ip_text(w, NULL, ip);
 	}
 	for (unsigned i = 0; i < d->nv6; i++)
-		jw_ip(w, NULL, d->v6[i]);
+		jw_ip_text(w, NULL, d->v6[i]);
 	jw_end(w);
-	jw_time(w, "first_seen", d->first_seen);
-	jw_time(w, "last_seen", d->last_seen);
+	jw_time_text(w, "first_seen", d->first_seen);
+	jw_time_text(w, "last_seen", d->last_seen);
 	jw_end(w);
 }
 
@@ -161,9 +140,9 @@ static void device_assigned(struct jw *w, const struct device *d, const struct e
 	jw_arr(w, "assigned_resolvers");
 	for (unsigned i = 0; i < d->nassigned; i++) {
 		jw_obj(w, NULL);
-		jw_ip(w, "ip", d->assigned[i].ip);
+		jw_ip_text(w, "ip", d->assigned[i].ip);
 		jw_str(w, "source", assign_source_name(d->assigned[i].source));
-		jw_time(w, "assigned_at", d->assigned[i].ts);
+		jw_time_text(w, "assigned_at", d->assigned[i].ts);
 		jw_end(w);
 	}
 	jw_end(w);
@@ -179,7 +158,7 @@ static void device_assigned(struct jw *w, const struct device *d, const struct e
 	jw_arr(w, "segment_resolvers");
 	for (unsigned i = 0; i < s->nres; i++) {
 		jw_obj(w, NULL);
-		jw_ip(w, "ip", s->res[i].ip);
+		jw_ip_text(w, "ip", s->res[i].ip);
 		jw_str(w, "source", assign_source_name(s->res[i].source));
 		jw_end(w);
 	}
@@ -198,7 +177,7 @@ static void device_resolvers(struct jw *w, const struct device *d)
 	for (unsigned i = 0; i < d->nres; i++) {
 		const struct dev_resolver *r = &d->res[i];
 		jw_obj(w, NULL);
-		jw_ip(w, "ip", r->ip);
+		jw_ip_text(w, "ip", r->ip);
 		jw_uint(w, "port", r->port);
 		jw_str(w, "protocol", "do53");
 		jw_arr(w, "transport");
@@ -209,8 +188,8 @@ static void device_resolvers(struct jw *w, const struct device *d)
 		jw_end(w);
 		jw_uint(w, "queries", r->queries);
 		jw_uint(w, "responses", r->responses);
-		jw_time(w, "first_seen", r->first_seen);
-		jw_time(w, "last_seen", r->last_seen);
+		jw_time_text(w, "first_seen", r->first_seen);
+		jw_time_text(w, "last_seen", r->last_seen);
 		jw_end(w);
 	}
 	jw_end(w);
@@ -295,7 +274,7 @@ char *ev_device(uint64_t ts_us, const char *observer, const struct dev_key *k,
 	device_identity(&w, k, d, x);
 	if (!k->by_ip) {
 		jw_obj(&w, "source");
-		jw_mac(&w, "mac", k->mac);
+		jw_mac_text(&w, "mac", k->mac);
 		jw_end(&w);
 	}
 	jw_obj(&w, "stubwatch");
@@ -412,7 +391,7 @@ static void dns_answers(struct jw *w, const struct dns_msg *m)
 				ip_from_v4(ip, m->buf + rr->rdata_off);
 			else
 				memcpy(ip, m->buf + rr->rdata_off, 16);
-			jw_ip(w, NULL, ip);
+			jw_ip_text(w, NULL, ip);
 		}
 	}
 	jw_end(w);
@@ -456,14 +435,14 @@ char *ev_dns(const char *observer, const struct ev_dns_txn *t, size_t *len)
 
 	jw_obj(&w, "source");
 	if (t->client_ip != NULL)
-		jw_ip(&w, "ip", t->client_ip);
+		jw_ip_text(&w, "ip", t->client_ip);
 	jw_uint(&w, "port", t->client_port);
 	if (t->dev != NULL && !t->dev->by_ip)
-		jw_mac(&w, "mac", t->dev->mac);
+		jw_mac_text(&w, "mac", t->dev->mac);
 	jw_end(&w);
 	jw_obj(&w, "destination");
 	if (t->server_ip != NULL)
-		jw_ip(&w, "ip", t->server_ip);
+		jw_ip_text(&w, "ip", t->server_ip);
 	jw_uint(&w, "port", t->server_port);
 	jw_end(&w);
 	jw_obj(&w, "network");

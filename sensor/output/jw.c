@@ -279,6 +279,20 @@ void jw_ip_text(struct jw *w, const char *key, const uint8_t ip[16])
 	jw_str(w, key, t);
 }
 
+void jw_mac_text(struct jw *w, const char *key, const uint8_t mac[6])
+{
+	char t[FMT_MAC_LEN];
+	fmt_mac(t, mac);
+	jw_str(w, key, t);
+}
+
+void jw_time_text(struct jw *w, const char *key, uint64_t ts_us)
+{
+	char t[FMT_TIME_LEN];
+	fmt_time(t, ts_us);
+	jw_str(w, key, t);
+}
+
 void jw_raw(struct jw *w, const char *key, const char *json, size_t n)
 {
 	member(w, key);

@@ -59,6 +59,12 @@ void jw_real4(struct jw *w, const char *key, double v);
 /* An address stored in 16 bytes as text (IPv4-mapped ones as dotted quads). */
 void jw_ip_text(struct jw *w, const char *key, const uint8_t ip[16]);
 
+/* A MAC as text ("aa:bb:cc:dd:ee:ff"). */
+void jw_mac_text(struct jw *w, const char *key, const uint8_t mac[6]);
+
+/* A packet time as RFC 3339 UTC text with microseconds. */
+void jw_time_text(struct jw *w, const char *key, uint64_t ts_us);
+
 /* A value that is already JSON text (written by another jw), copied as is. */
 void jw_raw(struct jw *w, const char *key, const char *json, size_t n);
 

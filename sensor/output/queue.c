@@ -50,10 +50,17 @@ _Static_assert(ATOMIC_INT_LOCK_FREE == 2, "atomic_int must be lock-free");
 /* Keeps the producer's and the consumers' fields on separate cache lines. */
 #define OUT_CACHELINE 64
 
-/* How long an idle lane sleeps before looking at the reopen flag again: a
- * signal handler cannot signal a condition variable, so a SIGHUP is noticed
- * within this time. The spooler also looks at the lanes this often. */
+/* How often the spooler looks at the lanes when nobody wakes it (a
+ * quarter of this), and the producer's longest sleep for room between
+ * re-checks. A SIGHUP is noticed by a lane within OUT_LANE_NAP_MS. */
 #define OUT_IDLE_WAIT_MS 200
+
+/* The producer wakes a sleeping lane once this many events wait for it,
+ * not for every event: one futex call per 64 events instead of one per
+ * event. A lane also wakes on its own after OUT_LANE_NAP_MS, so a quiet
+ * sensor's events are at most that late. */
+#define OUT_WAKE_BATCH 64
+#define OUT_LANE_NAP_MS 10
 
 /* A sink without a spool that accepts nothing is offered the batch again
  * after a back-off doubling from 1 ms to 1 s: quick to resume after a blip,
@@ -532,10 +539,10 @@ static void lane_idle(struct out_lane *l, int sleep)
 		return;
 	pthread_mutex_lock(&l->smu);
 	atomic_store(&l->waiting, 1);
-	if (atomic_load(&o->tail) == l->pos && !atomic_load(&o->stopping) &&
+	if (atomic_load(&o->tail) - l->pos < OUT_WAKE_BATCH && !atomic_load(&o->stopping) &&
 	    atomic_load(&o->reopen) == l->reopen_seen &&
 	    !(l->spool != NULL && spool_pending(l->spool))) {
-		out_deadline(&ts, OUT_IDLE_WAIT_MS);
+		out_deadline(&ts, OUT_LANE_NAP_MS);
 		pthread_cond_timedwait(&l->scv, &l->smu, &ts);
 	}
 	atomic_store(&l->waiting, 0);
@@ -737,8 +744,12 @@ int out_emit(struct out *o, int dataset, const char *key, char *json, size_t len
 	ev->json = json;
 	ev->len = len;
 	atomic_store(&o->tail, t + 1);
-	for (size_t i = 0; i < o->nsinks; i++)
-		lane_kick(&o->lanes[i], 0);
+	for (size_t i = 0; i < o->nsinks; i++) {
+		struct out_lane *l = &o->lanes[i];
+		if (atomic_load(&l->waiting) &&
+		    t + 1 - atomic_load(&l->pin) >= OUT_WAKE_BATCH)
+			lane_kick(l, 1);
+	}
 	return 0;
 }
 

@@ -242,6 +242,18 @@ static const struct conf_def conf_schema[] = {
 	  .def = "", .help = "sensor name in events; empty = host name" },
 	{ .key = "rules.dir", .type = CONF_STRING, FIELD(rules_dir),
 	  .def = "rules", .help = "folder of detection settings and lists" },
+	{ .key = "enrich.oui_dir", .type = CONF_STRING, FIELD(enrich_oui_dir),
+	  .def = "/usr/share/ieee-data",
+	  .help = "folder of the IEEE OUI registry (oui.csv, mam.csv, oui36.csv)" },
+	{ .key = "enrich.geoip_city", .type = CONF_STRING, FIELD(enrich_geoip_city),
+	  .def = "", .help = "MaxMind City/Country database for resolver countries; empty = none" },
+	{ .key = "enrich.geoip_asn", .type = CONF_STRING, FIELD(enrich_geoip_asn),
+	  .def = "", .help = "MaxMind ASN database for resolver networks; empty = none" },
+	/* A sensor sees a few hundred resolvers and endpoints; 4096 cached
+	 * lookups x ~280 B = 1.1 MiB covers that many times over. */
+	{ .key = "enrich.geo_cache", .type = CONF_UINT, FIELD(enrich_geo_cache),
+	  .min = 16, .max = 1 << 20, .def = "4096",
+	  .help = "GeoIP/ASN lookups kept in memory" },
 	{ .key = "run.user", .type = CONF_STRING, FIELD(run_user),
 	  .def = "", .help = "live capture drops privileges to this user" },
 };

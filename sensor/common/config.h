@@ -76,6 +76,12 @@ struct sw_config {
 	/* observer.*, rules.*, run.* */
 	char observer_name[CONF_STR]; /* empty = host name */
 	char rules_dir[CONF_STR];
+
+	/* enrich.* */
+	char enrich_oui_dir[CONF_STR];     /* IEEE registry files (Debian ieee-data) */
+	char enrich_geoip_city[CONF_STR];  /* MaxMind City or Country database; empty = none */
+	char enrich_geoip_asn[CONF_STR];   /* MaxMind ASN database; empty = none */
+	uint32_t enrich_geo_cache;         /* addresses whose lookups are cached */
 	char run_user[CONF_STR];      /* live capture drops privileges to this user */
 
 	/* Keys under a pass-through prefix (e.g. output.kafka.property.*) are kept

@@ -79,6 +79,32 @@ static void w_device(struct jw *w, const struct alert_ctx *c)
 	jw_end(w);
 }
 
+void alert_geo_json(struct jw *w, const struct enr_geo_info *gi, const char *operator)
+{
+	if (gi != NULL && (gi->country_iso[0] || gi->country_name[0] || gi->city_name[0])) {
+		jw_obj(w, "geo");
+		if (gi->country_iso[0])
+			jw_str(w, "country_iso_code", gi->country_iso);
+		if (gi->country_name[0])
+			jw_str(w, "country_name", gi->country_name);
+		if (gi->city_name[0])
+			jw_str(w, "city_name", gi->city_name);
+		jw_end(w);
+	}
+	const char *org = gi != NULL && gi->as_org[0] ? gi->as_org : operator;
+	if ((gi != NULL && gi->asn) || org != NULL) {
+		jw_obj(w, "as");
+		if (gi != NULL && gi->asn)
+			jw_uint(w, "number", gi->asn);
+		if (org != NULL) {
+			jw_obj(w, "organization");
+			jw_str(w, "name", org);
+			jw_end(w);
+		}
+		jw_end(w);
+	}
+}
+
 void alert_begin(struct jw *w, const struct det_rule *r, const struct alert_ctx *c,
 		 const char *message)
 {
@@ -129,13 +155,7 @@ void alert_begin(struct jw *w, const struct det_rule *r, const struct alert_ctx 
 		jw_obj(w, "destination");
 		jw_ip_text(w, "ip", c->dst_ip);
 		jw_uint(w, "port", c->dst_port);
-		if (c->dst_operator != NULL) {
-			jw_obj(w, "as");
-			jw_obj(w, "organization");
-			w_text(w, "name", c->dst_operator);
-			jw_end(w);
-			jw_end(w);
-		}
+		alert_geo_json(w, c->dst_geo, c->dst_operator);
 		jw_end(w);
 	}
 	if (c->qname != NULL || c->dns_id >= 0) {

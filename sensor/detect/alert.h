@@ -27,6 +27,7 @@
 #include <stdint.h>
 
 #include "detect/rules.h"
+#include "enrich/enrich.h"
 #include "output/jw.h"
 #include "output/out.h"
 #include "state/state.h"
@@ -44,6 +45,7 @@ struct alert_ctx {
 	const uint8_t *dst_ip;       /* destination.ip: resolver, server, peer */
 	uint16_t dst_port;           /* destination.port, written when dst_ip is */
 	const char *dst_operator;    /* destination.as.organization.name when well known */
+	const struct enr_geo_info *dst_geo; /* destination.geo.* and .as.* (GeoIP), or NULL */
 	const char *qname;           /* dns.question.name of the triggering transaction */
 	uint16_t qtype;              /* dns.question.type, with qname */
 	int32_t dns_id;              /* dns.id; -1 for none */
@@ -56,6 +58,11 @@ struct alert_ctx {
  * human sentence, copied. */
 void alert_begin(struct jw *w, const struct det_rule *r, const struct alert_ctx *c,
 		 const char *message);
+
+/* Writes ECS "geo" {country_iso_code, country_name, city_name} and "as"
+ * {number, organization.name} members for an address: from GeoIP when gi is
+ * not NULL, the AS organisation falling back to the well-known operator. */
+void alert_geo_json(struct jw *w, const struct enr_geo_info *gi, const char *operator);
 
 /* Closes every container left open and hands the text over (the caller
  * frees it); NULL when the writer ran out of memory. */

@@ -166,9 +166,16 @@ struct engine *eng_new(const struct sw_config *cfg, struct out *out,
 		e->nmod = i + 1;
 	}
 	char note[256] = "";
-	e->oui = enr_oui_load(NULL, note, sizeof(note));
+	e->oui = enr_oui_load(cfg->enrich_oui_dir[0] ? cfg->enrich_oui_dir : NULL, note, sizeof(note));
 	if (note[0])
 		log_warn("%s", note);
+	if (cfg->enrich_geoip_city[0] || cfg->enrich_geoip_asn[0]) {
+		note[0] = '\0';
+		e->geo = enr_geo_open(cfg->enrich_geoip_city, cfg->enrich_geoip_asn,
+				      cfg->enrich_geo_cache, e->sipkey, note, sizeof(note));
+		if (note[0])
+			log_warn("%s", note);
+	}
 	tbl_set_evict(e->devices, device_evicted, e);
 	tbl_set_evict(e->queries, query_evicted, e);
 	tbl_set_evict(e->flows, flow_evicted, e);
@@ -938,10 +945,12 @@ void eng_emit_stats(struct engine *e, const char *reason)
 		struct out_sink_stats ss;
 		if (out_get_sink_stats(e->out, i, &ss) != 0)
 			continue;
-		json_array_append_new(sinks, json_pack("{s:s,s:s,s:I,s:I,s:I}",
+		json_array_append_new(sinks, json_pack("{s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
 			"name", ss.name, "kind", out_sink_at(e->out, i)->ops->kind,
 			"delivered", (json_int_t)ss.delivered, "errors", (json_int_t)ss.errors,
-			"dropped", (json_int_t)ss.dropped));
+			"dropped", (json_int_t)ss.dropped, "spooled", (json_int_t)ss.spooled,
+			"replayed", (json_int_t)ss.replayed, "reconnects", (json_int_t)ss.reconnects,
+			"spool_bytes", (json_int_t)ss.spool_bytes));
 	}
 	json_object_set_new(st, "output", json_pack("{s:o,s:I,s:i,s:i,s:o}",
 		"events", evs, "queue_dropped", (json_int_t)os.queue_dropped,

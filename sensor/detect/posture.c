@@ -110,6 +110,7 @@ static void alert_hardcoded(struct engine *e, const struct pkt *p, struct dctx *
 	a.dst_ip = r->ip;
 	a.dst_port = r->port;
 	a.dst_operator = op;
+	a.dst_geo = enr_geo_lookup(e->geo, r->ip);
 	a.reason = fallback_only ? "fallback_only" : "hardcoded";
 	/* Falling back to another resolver while the assigned one fails is a
 	 * lesser fault than bypassing it: medium, not the rule's high. */
@@ -653,6 +654,7 @@ void post_extra(struct engine *e, struct dctx *c, struct ev_device_extra *x,
 		const char *op = rules_public_operator(e->rules, r->ip);
 		if (op != NULL)
 			jw_str(&w, "operator", op);
+		alert_geo_json(&w, enr_geo_lookup(e->geo, r->ip), op);
 		jw_bool(&w, "designated", !r->off_set);
 		jw_uint(&w, "queries", r->queries);
 		jw_uint(&w, "responses", r->responses);

@@ -157,6 +157,11 @@ def main():
          and st["tables"]["devices"]["count"] == 16,
          "rc=%d %s %s" % (rc, err, st and st["tables"]))
 
+    # A GeoIP database that cannot be opened: one notice, the run goes on.
+    rc, out, err = run(["-r", basic, "-o", "-", "-s", "enrich.geoip_city=/nonexistent/city.mmdb"])
+    case("missing GeoIP database", rc == 0 and "/nonexistent/city.mmdb" in err
+         and err.count("city.mmdb") == 1 and exit_stats(events_of(out)) is not None, err)
+
     # The readable table when asked, on stderr when JSON goes to stdout.
     rc, out, err = run(["-r", basic, "--summary", "-o", "-"])
     case("summary on stderr", rc == 0 and "24:0a:c4:00:00:01" in err and "RESOLVERS" in err

@@ -225,3 +225,22 @@ def craft_ddr_segment():
     q = dns(0x0dd2, 0x0100, "_dns.resolver.arpa.example", 64)
     pk.append((T0 + 2 * SEC, udp4(DEV2, ROUTER, DEV2_IP, RES_IP, 40001, 53, q, vlans=(5,))))
     return ETH, pk
+
+
+def craft_geo_hardcoded():
+    """DHCP assigns 192.168.1.1; the device asks 192.0.2.53 and
+    2001:db8:1::53, which the test's GeoIP databases place in Berlin
+    (AS64496) and Zürich (AS64497)."""
+    rnd = random.Random(14)
+    res4 = bytes([192, 0, 2, 53])
+    pk = [(T0, dhcp_ack(DEV, DEV_IP, [RES_IP]))]
+    for i in range(4):
+        pk += exchange(T0 + (i + 1) * SEC, DEV, DEV_IP, res4, rnd.randint(1024, 65535),
+                       rnd.randint(0, 65535), "geo%d.example.com" % i)
+    return ETH, pk
+
+
+def craft_random_mac():
+    """A device with a locally administered (randomised) MAC: no vendor."""
+    mac = bytes.fromhex("da0011223344")
+    return ETH, exchange(T0, mac, DEV_IP, RES_IP, 40000, 0x4242, "phone.example.com")

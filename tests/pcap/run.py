@@ -2,8 +2,10 @@
 """pcap regression cases: tests/pcap/<case>/case.json.
 
 A case names its input — "craft": a capture built by tests/pcap/craft.py, or
-"gen": arguments for the project's generator (build/swgen) — the sensor's
-extra arguments ("args"), and what the events must hold ("expect"):
+"gen": arguments for the project's generator (build/swgen) — commands to run
+first ("setup"; "{tmp}" there and in "args" is a folder of the case's own),
+the sensor's extra arguments ("args"), and what the events must hold
+("expect"):
 
   {"select": {"event.dataset": "stubwatch.device", "event.reason": "exit"},
    "count": 1,
@@ -194,7 +196,13 @@ def main():
                            check=True)
             with open(tpath, encoding="utf-8") as f:
                 truth = json.load(f)
-        args = case.get("args", [])
+        # "setup": commands run first (e.g. building GeoIP databases); "{tmp}"
+        # in them and in "args" is a fresh folder of the case's own.
+        tmp = os.path.join(outdir, name + ".tmp")
+        os.makedirs(tmp, exist_ok=True)
+        for cmd in case.get("setup", []):
+            subprocess.run([a.replace("{tmp}", tmp) for a in cmd], check=True)
+        args = [a.replace("{tmp}", tmp) for a in case.get("args", [])]
         out = os.path.join(outdir, name + ".json")
         # Both replays write to the same path: the sink's name is in the stats.
         p1, d1 = run_sensor(pcap, args, out)

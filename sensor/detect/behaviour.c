@@ -460,7 +460,9 @@ static int bh_evaluate(void *m, struct engine *e, struct dctx *c)
 		int rc = alert_verdict(&c->dd->alerts, map[i].id, (enum alert_verdict)map[i].verdict,
 				       e->now, rule(e, map[i].id));
 		if (rc & ALERT_CHANGED)
-			changed = 1;
+			changed = changed < 1 ? 1 : changed;
+		if ((rc & ALERT_CHANGED) && map[i].verdict == VERDICT_FAIL)
+			changed = 2;
 		if (rc & ALERT_FIRE)
 			alert_posture(e, c, v, map[i].id);
 	}
@@ -471,7 +473,7 @@ static int bh_evaluate(void *m, struct engine *e, struct dctx *c)
  * milestone, and have the device event show it. */
 static void judge_now(struct bh *b, struct engine *e, struct dctx *c)
 {
-	if (bh_evaluate(b, e, c))
+	if (bh_evaluate(b, e, c) >= 2)
 		c->d->dirty = 1;
 }
 

@@ -634,7 +634,9 @@ static int evaluate_none(struct enc_mod *m, struct engine *e, struct dctx *c)
 			       e->now, rules_det(e->rules, DET_ENCRYPTION_NONE));
 	if (rc & ALERT_FIRE)
 		alert_none(e, c, s, &v);
-	return (rc & ALERT_CHANGED) != 0;
+	if (!(rc & ALERT_CHANGED))
+		return 0;
+	return v.verdict == VERDICT_FAIL ? 2 : 1;
 }
 
 static int enc_evaluate(void *arg, struct engine *e, struct dctx *c)

@@ -112,6 +112,10 @@ struct dev_detect {
 	uint32_t edns_bad;            /* queries advertising a size out of range */
 	uint16_t edns_bad_size;       /* the last such size */
 	uint32_t oversize;            /* UDP answers larger than the size it advertised */
+	/* The last statistics of each ring and the ring's `seen` count then:
+	 * recomputed only when the ring moved on (see posture.c). */
+	uint32_t ports_at, txids_at;
+	struct rnd_result ports_r, txids_r;
 };
 
 /* A device and where it sits: what the detect files pass around. */
@@ -176,7 +180,8 @@ struct eng_module {
 	/* Once per second of packet time. */
 	void (*tick)(void *m, struct engine *e, uint64_t now);
 	/* Re-judges the device's posture findings of this module (alerting per
-	 * alert.h); returns 1 when a verdict changed. */
+	 * alert.h); returns 2 when a verdict became fail, 1 when one changed
+	 * otherwise, 0 when none changed. */
 	int (*evaluate)(void *m, struct engine *e, struct dctx *c);
 	/* Writes this module's members of the device event's "stubwatch"
 	 * object (e.g. jw_obj(w, "encrypted") ... jw_end(w)). */
@@ -208,7 +213,9 @@ void post_response(struct engine *e, const struct pkt *p, struct dctx *c,
 void post_unanswered(struct engine *e, struct dctx *c, const struct qry_key *qk,
 		     const struct qry *q);
 /* Re-judges the device's posture: alerts for verdicts that became fail;
- * returns 1 when any verdict changed (a device event should go out). */
+ * returns 2 when a verdict became fail (a device event should go out soon),
+ * 1 when verdicts changed otherwise (the next periodic event shows it), 0
+ * when nothing changed. */
 int post_evaluate(struct engine *e, struct dctx *c);
 /* Judges the device (alerting for verdicts that became fail, as
  * post_evaluate) and builds the device event's extra parts from the same

@@ -149,7 +149,7 @@ static void test_defaults(void **state)
 	assert_int_equal(c.capture_promisc, 1);
 	assert_string_equal(c.capture_filter, "");
 	assert_int_equal(c.capture_timeout_ms, 100);
-	assert_int_equal(c.devices_max, 65536);
+	assert_int_equal(c.devices_max, 16384);
 	assert_int_equal(c.devices_snapshot_interval_us, 300 * SEC);
 	assert_int_equal(c.flows_max, 16384);
 	assert_int_equal(c.flows_timeout_us, 60 * SEC);
@@ -588,7 +588,7 @@ static void test_conf_set(void **state)
 	assert_int_equal(conf_set(&c, "devices.max", "1", "command line", err, sizeof(err)),
 			 SW_ERANGE);
 	assert_string_equal(err, "command line: key 'devices.max': value 1 below minimum 16");
-	assert_int_equal(c.devices_max, 65536);
+	assert_int_equal(c.devices_max, 16384);
 	assert_int_equal(conf_set(&c, "output.kafka.property.acks", "all", "command line",
 				  err, sizeof(err)), 0);
 	assert_string_equal(conf_extra_get(&c, "output.kafka.property.acks"), "all");

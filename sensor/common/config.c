@@ -244,6 +244,9 @@ static const struct conf_def conf_schema[] = {
 	  .def = "", .help = "sensor name in events; empty = host name" },
 	{ .key = "rules.dir", .type = CONF_STRING, FIELD(rules_dir),
 	  .def = "rules", .help = "folder of detection settings and lists" },
+	{ .key = "dhcp.allowed_servers", .type = CONF_STRING, FIELD(dhcp_allowed_servers),
+	  .def = "", .help = "DHCP/DHCPv6 servers and routers allowed to hand out resolvers "
+	  "(IPs or MACs, comma-separated); empty = any, and a second one on a segment alerts" },
 	{ .key = "enrich.oui_dir", .type = CONF_STRING, FIELD(enrich_oui_dir),
 	  .def = "/usr/share/ieee-data",
 	  .help = "folder of the IEEE OUI registry (oui.csv, mam.csv, oui36.csv)" },

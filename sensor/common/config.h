@@ -77,6 +77,10 @@ struct sw_config {
 	char observer_name[CONF_STR]; /* empty = host name */
 	char rules_dir[CONF_STR];
 
+	/* dhcp.* */
+	char dhcp_allowed_servers[CONF_STR]; /* DHCP servers and routers allowed to hand out
+	                                      * resolvers: IPs or MACs, comma-separated */
+
 	/* enrich.* */
 	char enrich_oui_dir[CONF_STR];     /* IEEE registry files (Debian ieee-data) */
 	char enrich_geoip_city[CONF_STR];  /* MaxMind City or Country database; empty = none */

@@ -107,6 +107,13 @@ static void server_handed_out(struct engine *e, const struct pkt *p, struct segm
 	if (created) {
 		v->ndns = (uint8_t)keep;
 		memcpy(v->dns, dns, keep * 16);
+		/* With an allowlist, anything not on it is rogue; without one, a
+		 * second server of the same kind on the segment is. */
+		if (e->nallow_ip + e->nallow_mac > 0) {
+			if (!eng_server_allowed(e, v->ip, v->mac))
+				post_rogue_server(e, p, v, NULL, 0);
+			return;
+		}
 		for (unsigned i = 0; i < s->nservers; i++) {
 			const struct seg_server *o = &s->servers[i];
 			if (o != v && o->kind == kind && o->ndns > 0) {

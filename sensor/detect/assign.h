@@ -30,7 +30,8 @@ const char *asg_designated(struct engine *e, const struct dev_key *k,
 
 /* Posture hook (posture.c): server `now` handed out resolvers on a segment
  * where `other` (another server of the same kind, changed = 0) already did,
- * or the same server's list changed from `other`'s (changed = 1). */
+ * or the same server's list changed from `other`'s (changed = 1), or (other
+ * = NULL) it is not on dhcp.allowed_servers. */
 struct seg_server;
 void post_rogue_server(struct engine *e, const struct pkt *p,
 		       const struct seg_server *now, const struct seg_server *other,

@@ -112,6 +112,50 @@ static void flow_evicted(void *arg, const void *key, void *val)
 	flow_release(arg, val);
 }
 
+/* dhcp.allowed_servers: "192.168.1.1, fe80::1, 02:00:5e:00:00:01". */
+static int parse_allowlist(struct engine *e, const char *list, char *err, size_t errlen)
+{
+	char buf[CONF_STR];
+	uint8_t ip[16];
+	snprintf(buf, sizeof(buf), "%s", list);
+	char *save = NULL;
+	for (char *tok = strtok_r(buf, ", ", &save); tok != NULL; tok = strtok_r(NULL, ", ", &save)) {
+		unsigned m[6];
+		char extra;
+		if (sscanf(tok, "%2x:%2x:%2x:%2x:%2x:%2x%c", &m[0], &m[1], &m[2], &m[3], &m[4],
+			   &m[5], &extra) == 6 && strlen(tok) == 17) {
+			if (e->nallow_mac == ALLOW_MAX)
+				goto full;
+			for (int i = 0; i < 6; i++)
+				e->allow_mac[e->nallow_mac][i] = (uint8_t)m[i];
+			e->nallow_mac++;
+		} else if (ip_parse(tok, ip) == 0) {
+			if (e->nallow_ip == ALLOW_MAX)
+				goto full;
+			memcpy(e->allow_ip[e->nallow_ip++], ip, 16);
+		} else {
+			snprintf(err, errlen, "dhcp.allowed_servers: '%s' is neither an IP address "
+				 "nor a MAC (aa:bb:cc:dd:ee:ff)", tok);
+			return -1;
+		}
+	}
+	return 0;
+full:
+	snprintf(err, errlen, "dhcp.allowed_servers: more than %d entries", ALLOW_MAX);
+	return -1;
+}
+
+int eng_server_allowed(const struct engine *e, const uint8_t ip[16], const uint8_t mac[6])
+{
+	for (unsigned i = 0; i < e->nallow_ip; i++)
+		if (memcmp(e->allow_ip[i], ip, 16) == 0)
+			return 1;
+	for (unsigned i = 0; i < e->nallow_mac; i++)
+		if (memcmp(e->allow_mac[i], mac, 6) == 0)
+			return 1;
+	return 0;
+}
+
 struct engine *eng_new(const struct sw_config *cfg, struct out *out,
 		       const uint8_t *sipkey, char *err, size_t errlen)
 {
@@ -158,6 +202,10 @@ struct engine *eng_new(const struct sw_config *cfg, struct out *out,
 		snprintf(err, errlen, "cannot allocate state tables (devices.max=%u, "
 			 "queries.max=%u, flows.max=%u): out of memory",
 			 cfg->devices_max, cfg->queries_max, cfg->flows_max);
+		eng_free(e);
+		return NULL;
+	}
+	if (parse_allowlist(e, cfg->dhcp_allowed_servers, err, errlen) != 0) {
 		eng_free(e);
 		return NULL;
 	}

@@ -19,7 +19,8 @@
 #include "output/out.h"
 #include "state/state.h"
 
-#define ENG_MAX_MODULES 8 /* detect modules (modules.c); two exist, room for more */
+#define ENG_MAX_MODULES 8 /* detect modules (modules.c); three exist, room for more */
+#define ALLOW_MAX 16      /* allowed DHCP servers/routers: a network runs one or two */
 
 /* Counter slots for DHCP/RA anomalies (enum dhcp_anomaly fits in these). */
 #define DHCP_ANOM_SLOTS 32
@@ -89,6 +90,10 @@ struct engine {
 	struct rnd_params port_params;
 	struct rnd_params txid_params;
 	void *mod[ENG_MAX_MODULES];   /* each module's state, in eng_modules order */
+	/* dhcp.allowed_servers, parsed: addresses (16 bytes) and MACs. */
+	unsigned nallow_ip, nallow_mac;
+	uint8_t allow_ip[ALLOW_MAX][16];
+	uint8_t allow_mac[ALLOW_MAX][6];
 	unsigned nmod;
 };
 
@@ -195,6 +200,9 @@ struct eng_module {
 };
 
 extern const struct eng_module *const eng_modules[];  /* modules.c, NULL-terminated */
+
+/* 1 when dhcp.allowed_servers lists the server's address or MAC. */
+int eng_server_allowed(const struct engine *e, const uint8_t ip[16], const uint8_t mac[6]);
 
 /* The device context of a device entry. */
 void eng_dctx(struct engine *e, struct device *d, struct dctx *c);

@@ -828,12 +828,17 @@ void post_rogue_server(struct engine *e, const struct pkt *p,
 		return;
 	static const char *const kinds[] = { "?", "DHCPv4 server", "DHCPv6 server", "IPv6 router" };
 	const char *kind = kinds[now->kind <= 3 ? now->kind : 0];
-	char ip[FMT_IP_LEN], mac[FMT_MAC_LEN], oip[FMT_IP_LEN], omac[FMT_MAC_LEN], msg[320];
+	char ip[FMT_IP_LEN], mac[FMT_MAC_LEN], oip[FMT_IP_LEN] = "", omac[FMT_MAC_LEN] = "", msg[320];
 	fmt_ip(ip, now->ip);
 	fmt_mac(mac, now->mac);
-	fmt_ip(oip, other->ip);
-	fmt_mac(omac, other->mac);
-	if (changed)
+	if (other != NULL) {
+		fmt_ip(oip, other->ip);
+		fmt_mac(omac, other->mac);
+	}
+	if (other == NULL)
+		snprintf(msg, sizeof(msg), "The %s %s (%s) hands out DNS servers on VLAN %u but is "
+			 "not one of the allowed servers.", kind, ip, mac, p->vlan);
+	else if (changed)
 		snprintf(msg, sizeof(msg), "The %s %s (%s) on VLAN %u changed the DNS servers it "
 			 "hands out.", kind, ip, mac, p->vlan);
 	else
@@ -842,7 +847,7 @@ void post_rogue_server(struct engine *e, const struct pkt *p,
 	struct alert_ctx a;
 	post_alert_ctx(e, NULL, &a);
 	a.dst_ip = now->ip;
-	a.reason = changed ? "servers_changed" : "second_server";
+	a.reason = other == NULL ? "not_allowed" : changed ? "servers_changed" : "second_server";
 	struct jw w;
 	alert_begin(&w, rl, &a, msg);
 	jw_str(&w, "server_kind", kind);
@@ -853,11 +858,15 @@ void post_rogue_server(struct engine *e, const struct pkt *p,
 	for (unsigned i = 0; i < now->ndns; i++)
 		jw_ip_text(&w, NULL, now->dns[i]);
 	jw_end(&w);
-	jw_str(&w, changed ? "previous_server_ip" : "other_server_ip", oip);
-	jw_str(&w, changed ? "previous_server_mac" : "other_server_mac", omac);
-	jw_arr(&w, changed ? "previous_dns_servers" : "other_dns_servers");
-	for (unsigned i = 0; i < other->ndns; i++)
-		jw_ip_text(&w, NULL, other->dns[i]);
-	jw_end(&w);
+	if (other != NULL) {
+		jw_str(&w, changed ? "previous_server_ip" : "other_server_ip", oip);
+		jw_str(&w, changed ? "previous_server_mac" : "other_server_mac", omac);
+		jw_arr(&w, changed ? "previous_dns_servers" : "other_dns_servers");
+		for (unsigned i = 0; i < other->ndns; i++)
+			jw_ip_text(&w, NULL, other->dns[i]);
+		jw_end(&w);
+	} else {
+		jw_uint(&w, "allowed_entries", e->nallow_ip + e->nallow_mac);
+	}
 	alert_emit(e->out, &w, &a);
 }

@@ -157,6 +157,10 @@ def main():
          and st["tables"]["devices"]["count"] == 16,
          "rc=%d %s %s" % (rc, err, st and st["tables"]))
 
+    # A DHCP allowlist entry that is neither an address nor a MAC.
+    rc, out, err = run(["-r", basic, "-o", "-", "-s", "dhcp.allowed_servers=192.168.1.1,router"])
+    case("bad DHCP allowlist", rc != 0 and "router" in err and "dhcp.allowed_servers" in err, err)
+
     # A GeoIP database that cannot be opened: one notice, the run goes on.
     rc, out, err = run(["-r", basic, "-o", "-", "-s", "enrich.geoip_city=/nonexistent/city.mmdb"])
     case("missing GeoIP database", rc == 0 and "/nonexistent/city.mmdb" in err

@@ -151,6 +151,33 @@ static void assign_dnr(struct device *d, struct segment *s, const struct dhcp_dn
 		}
 }
 
+/* A DHCP or DHCPv6 client message: the device speaks about itself (its
+ * name, its MUD URL). `name_wins`: this name replaces one already known. */
+static void client_message(struct engine *e, const struct pkt *p, const char *name,
+			   int name_wins, const char *mud_url)
+{
+	struct dev_key k;
+	int created;
+	struct device *d = eng_device_for(e, p, 1, &k, &created);
+	if (d == NULL)
+		return;
+	d->dhcp_seen = 1;
+	int changed = 0;
+	if (name[0] && (name_wins || d->hostname[0] == '\0') &&
+	    strncmp(d->hostname, name, sizeof(d->hostname) - 1) != 0) {
+		copy_text(d->hostname, sizeof(d->hostname), name);
+		changed = 1;
+	}
+	if (mud_url[0] && strncmp(d->mud_url, mud_url, sizeof(d->mud_url) - 1) != 0) {
+		copy_text(d->mud_url, sizeof(d->mud_url), mud_url);
+		changed = 1;
+	}
+	if (created)
+		eng_emit_device(e, &k, d, "first_seen");
+	else if (changed)
+		eng_device_changed(e, &k, d);
+}
+
 static void on_dhcp4(struct engine *e, const struct pkt *p)
 {
 	struct dhcp4_info m;
@@ -170,24 +197,7 @@ static void on_dhcp4(struct engine *e, const struct pkt *p)
 	int created;
 	if (m.op == 1) {
 		/* Client to server: the device speaks about itself. */
-		struct device *d = eng_device_for(e, p, 1, &k, &created);
-		if (d == NULL)
-			return;
-		d->dhcp_seen = 1;
-		int changed = 0;
-		const char *name = m.hostname[0] ? m.hostname : m.fqdn;
-		if (name[0] && strncmp(d->hostname, name, sizeof(d->hostname) - 1) != 0) {
-			copy_text(d->hostname, sizeof(d->hostname), name);
-			changed = 1;
-		}
-		if (m.mud_url[0] && strncmp(d->mud_url, m.mud_url, sizeof(d->mud_url) - 1) != 0) {
-			copy_text(d->mud_url, sizeof(d->mud_url), m.mud_url);
-			changed = 1;
-		}
-		if (created)
-			eng_emit_device(e, &k, d, "first_seen");
-		else if (changed)
-			eng_device_changed(e, &k, d);
+		client_message(e, p, m.hostname[0] ? m.hostname : m.fqdn, 1, m.mud_url);
 		return;
 	}
 	if (m.msg_type != DHCP4_OFFER && m.msg_type != DHCP4_ACK)
@@ -246,26 +256,10 @@ static void on_dhcp6(struct engine *e, const struct pkt *p)
 	case DHCP6_REQUEST:
 	case DHCP6_RENEW:
 	case DHCP6_REBIND:
-	case DHCP6_INFO_REQ: {
-		struct device *d = eng_device_for(e, p, 1, &k, &created);
-		if (d == NULL)
-			return;
-		d->dhcp_seen = 1;
-		int changed = 0;
-		if (m.fqdn[0] && d->hostname[0] == '\0') {
-			copy_text(d->hostname, sizeof(d->hostname), m.fqdn);
-			changed = 1;
-		}
-		if (m.mud_url[0] && strncmp(d->mud_url, m.mud_url, sizeof(d->mud_url) - 1) != 0) {
-			copy_text(d->mud_url, sizeof(d->mud_url), m.mud_url);
-			changed = 1;
-		}
-		if (created)
-			eng_emit_device(e, &k, d, "first_seen");
-		else if (changed)
-			eng_device_changed(e, &k, d);
+	case DHCP6_INFO_REQ:
+		/* An FQDN from DHCPv6 names the device only when DHCPv4 did not. */
+		client_message(e, p, m.fqdn, 0, m.mud_url);
 		return;
-	}
 	case DHCP6_ADVERTISE:
 	case DHCP6_REPLY:
 		break;

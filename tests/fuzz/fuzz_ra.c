@@ -11,24 +11,9 @@
 
 #include "common/err.h"
 #include "dhcp/dhcp.h"
+#include "fuzz_dhcp_common.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void fuzz_str(const char *s, size_t cap)
-{
-	assert(memchr(s, '\0', cap) != NULL);
-}
-
-static void fuzz_dnr(const struct dhcp_dnr *x)
-{
-	assert(x->naddr <= DHCP_DNR_ADDR_MAX);
-	assert(x->family == 4 || x->family == 6);
-	assert(x->adn[0] != '\0');
-	fuzz_str(x->adn, sizeof(x->adn));
-	fuzz_str(x->alpn, sizeof(x->alpn));
-	fuzz_str(x->dohpath, sizeof(x->dohpath));
-	assert(!x->adn_only || x->naddr == 0);
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

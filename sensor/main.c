@@ -290,10 +290,15 @@ static int find_rules(const struct sw_config *cfg, int explicit_dir, char *dir,
 			char *slash = strrchr(exe, '/');
 			if (slash != NULL) {
 				*slash = '\0';
-				char cand[PATH_MAX + 16];
-				snprintf(cand, sizeof(cand), "%s/../rules", exe);
-				if (rules_find_dir(cand, 1, dir, dirlen) == 0)
-					return 0;
+				/* build/stubwatch → rules/; PREFIX/bin/stubwatch →
+				 * PREFIX/share/stubwatch/rules (a staged install). */
+				static const char *const rel[] = { "../rules", "../share/stubwatch/rules" };
+				for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
+					char cand[PATH_MAX + 32];
+					snprintf(cand, sizeof(cand), "%s/%s", exe, rel[i]);
+					if (rules_find_dir(cand, 1, dir, dirlen) == 0)
+						return 0;
+				}
 			}
 		}
 	}

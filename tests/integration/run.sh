@@ -274,5 +274,44 @@ else
 	bad $t "redis-server did not start"
 fi
 
+# ---- 8. a Unix socket with AUTH and a db, and PUBLISH on <prefix>:live ------
+# Every event the file got is published once, and the streams are in db 5.
+t=unix_publish
+US="$T/redis-unix"
+mkdir -p "$US"
+redis-server --port 0 --unixsocket "$US/redis.sock" --requirepass "$PW" --dir "$US" \
+	--save '' --appendonly no --daemonize no >"$US/log" 2>&1 &
+UPID=$!
+ALL_PIDS="$ALL_PIDS $UPID"
+up=0
+for _ in $(seq 100); do
+	redis-cli -s "$US/redis.sock" -a "$PW" --no-auth-warning ping 2>/dev/null | grep -q PONG && { up=1; break; }
+	sleep 0.05
+done
+if [ $up -eq 1 ]; then
+	redis-cli -s "$US/redis.sock" -a "$PW" --no-auth-warning subscribe stubwatch:live \
+		>"$T/sub8.txt" 2>/dev/null &
+	SUBP=$!
+	ALL_PIDS="$ALL_PIDS $SUBP"
+	sleep 0.3
+	if $SW -r "$T/basic.pcap" --log-dns $COMMON -s output.redis.publish=yes \
+		-s spool.dir="$T/spool8" -o "$T/ref8.json" \
+		-o "unix://:$PW@$US/redis.sock?db=5" 2>"$T/$t.err"; then
+		sleep 0.5
+		kill $SUBP 2>/dev/null
+		want=$(wc -l <"$T/ref8.json")
+		got=$(grep -c '^{' "$T/sub8.txt")
+		keys=$(redis-cli -s "$US/redis.sock" -a "$PW" --no-auth-warning -n 5 exists \
+			stubwatch:dns stubwatch:stats stubwatch:devices)
+		if [ "$got" -eq "$want" ] && [ "$want" -gt 0 ] && [ "$keys" -eq 3 ]; then ok $t
+		else bad $t "published $got of $want events; $keys of 3 keys in db 5"; fi
+	else
+		bad $t "stubwatch failed: $(tail -3 "$T/$t.err")"
+	fi
+else
+	bad $t "redis-server on a Unix socket did not start: $(cat "$US/log")"
+fi
+kill -9 $UPID 2>/dev/null
+
 echo "$PASS passed, $FAIL failed"
 [ "$FAIL" -eq 0 ]

@@ -279,8 +279,9 @@ struct device *eng_device_for(struct engine *e, const struct pkt *p, int src,
 		d->first_seen = p->ts_us;
 		post_device_reset(e, tbl_index(e->devices, d));
 		EACH_MODULE(e, device_reset, tbl_index(e->devices, d));
-	} else if (p->ts_us / SEC != d->last_seen / SEC) {
-		/* LRU order to the second is enough to pick whom to evict. */
+	} else if (p->ts_us / (10 * SEC) != d->last_seen / (10 * SEC)) {
+		/* LRU order to ten seconds is enough to pick whom to evict; each
+		 * move costs three cache misses in a big table. */
 		tbl_touch(e->devices, d);
 	}
 	d->last_seen = p->ts_us;
@@ -500,7 +501,7 @@ static void on_response(struct engine *e, const struct pkt *p, const struct dns_
 	struct device *d = q != NULL ? query_device(e, q) : NULL;
 	if (d != NULL) {
 		k = *(const struct dev_key *)tbl_key(e->devices, d);
-		if (p->ts_us / SEC != d->last_seen / SEC)
+		if (p->ts_us / (10 * SEC) != d->last_seen / (10 * SEC))
 			tbl_touch(e->devices, d);
 		d->last_seen = p->ts_us;
 	} else {

@@ -345,22 +345,26 @@ static int worst(int a, int b)
 	return VERDICT_UNKNOWN;
 }
 
-/* The statistics of a ring, recomputed when it has new values: every time
- * while it fills (the minimum samples and the early constant-ID rule need
- * each step), then once per 16 new values. A device event, a milestone and
- * the summary each ask, and a full computation costs about 2 µs. */
+/* The statistics of a ring, recomputed once per 16 new values, and at once
+ * when the ring reaches one of the thresholds a verdict turns on (the early
+ * constant-ID rule, the minimum sample); `exact` (a device event, the
+ * summary: what a person reads) recomputes whenever the ring moved. A full
+ * computation costs about 2 µs, and query milestones ask often. */
 static void cached_verdict(const struct rnd_ring *r, const struct rnd_params *p,
-			   uint32_t *at, struct rnd_result *out)
+			   uint32_t *at, struct rnd_result *out, int exact)
 {
-	if (*at != 0 && (r->seen == *at || (r->fill == RND_RING && r->seen - *at < 16)))
+	uint32_t seen = r->seen, last = *at;
+	if (last != 0 && (seen == last || (!exact && seen - last < 16)) &&
+	    !(last < p->constant_after && seen >= p->constant_after) &&
+	    !(last < p->min_queries && seen >= p->min_queries))
 		return;
 	rnd_verdict(r, p, out);
-	*at = r->seen ? r->seen : 1;
+	*at = seen ? seen : 1;
 }
 
 /* Every verdict of the device, from its counters (nothing changes but the
  * cached ring statistics). */
-static void judge(struct engine *e, struct dctx *c, struct verdicts *v)
+static void judge(struct engine *e, struct dctx *c, struct verdicts *v, int exact)
 {
 	const struct device *d = c->d;
 	const struct dev_counts *n = &d->c;
@@ -377,8 +381,8 @@ static void judge(struct engine *e, struct dctx *c, struct verdicts *v)
 	v->line[SC_RESOLVER] = v->hardcoded ? VERDICT_FAIL :
 			       n->queries >= minq ? VERDICT_PASS : VERDICT_UNKNOWN;
 
-	cached_verdict(&dd->ports, &e->port_params, &dd->ports_at, &dd->ports_r);
-	cached_verdict(&dd->txids, &e->txid_params, &dd->txids_at, &dd->txids_r);
+	cached_verdict(&dd->ports, &e->port_params, &dd->ports_at, &dd->ports_r, exact);
+	cached_verdict(&dd->txids, &e->txid_params, &dd->txids_at, &dd->txids_r, exact);
 	v->ports = dd->ports_r;
 	v->txids = dd->txids_r;
 	v->line[SC_PORTS] = v->ports.verdict == RND_FAIL ? VERDICT_FAIL :
@@ -590,7 +594,7 @@ static int apply_verdicts(struct engine *e, struct dctx *c, const struct verdict
 int post_evaluate(struct engine *e, struct dctx *c)
 {
 	struct verdicts v;
-	judge(e, c, &v);
+	judge(e, c, &v, 0);
 	return apply_verdicts(e, c, &v);
 }
 
@@ -629,7 +633,7 @@ static void module_lines(struct engine *e, struct dctx *c, int lines[SC_LINES], 
 int post_lines(struct engine *e, struct dctx *c, int lines[11])
 {
 	struct verdicts v;
-	judge(e, c, &v);
+	judge(e, c, &v, 1);
 	for (int i = 0; i < SC_LINES; i++)
 		lines[i] = v.line[i];
 	module_lines(e, c, lines, NULL);
@@ -700,7 +704,7 @@ void post_extra(struct engine *e, struct dctx *c, struct ev_device_extra *x,
 	/* One judgement serves the alerts and the event that shows them: a
 	 * verdict that turns to fail alerts before this device event. */
 	struct verdicts v;
-	judge(e, c, &v);
+	judge(e, c, &v, 1);
 	apply_verdicts(e, c, &v);
 	jw_init(&w, 512);
 	jw_obj(&w, NULL);

@@ -4,6 +4,7 @@
 #include "common/fmt.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -148,15 +149,16 @@ static size_t utf8_len(const unsigned char *s, size_t n)
 static void put_escaped(struct jw *w, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
-	if (!reserve(w, n + 2))
+	/* Room for the worst case at once (every byte as \u00XX), so the loop
+	 * below writes without checking: events are a few KiB. */
+	if (n > (SIZE_MAX - 2) / 6 || !reserve(w, n * 6 + 2))
 		return;
-	w->buf[w->len++] = '"';
+	char *o = w->buf + w->len;
+	*o++ = '"';
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 		if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
-			if (!reserve(w, 1))
-				return;
-			w->buf[w->len++] = (char)c;
+			*o++ = (char)c;
 			continue;
 		}
 		if (c >= 0x80) {
@@ -165,30 +167,30 @@ static void put_escaped(struct jw *w, const char *s, size_t n)
 			 * output is valid UTF-8 whatever a packet held. */
 			size_t u = utf8_len((const unsigned char *)s + i, n - i);
 			if (u > 0) {
-				put(w, s + i, u);
+				memcpy(o, s + i, u);
+				o += u;
 				i += u - 1;
 				continue;
 			}
 		}
-		if (!reserve(w, 6))
-			return;
-		w->buf[w->len++] = '\\';
+		*o++ = '\\';
 		switch (c) {
-		case '"': w->buf[w->len++] = '"'; break;
-		case '\\': w->buf[w->len++] = '\\'; break;
-		case '\n': w->buf[w->len++] = 'n'; break;
-		case '\r': w->buf[w->len++] = 'r'; break;
-		case '\t': w->buf[w->len++] = 't'; break;
+		case '"': *o++ = '"'; break;
+		case '\\': *o++ = '\\'; break;
+		case '\n': *o++ = 'n'; break;
+		case '\r': *o++ = 'r'; break;
+		case '\t': *o++ = 't'; break;
 		default:
-			w->buf[w->len++] = 'u';
-			w->buf[w->len++] = '0';
-			w->buf[w->len++] = '0';
-			w->buf[w->len++] = hex[c >> 4];
-			w->buf[w->len++] = hex[c & 15];
+			*o++ = 'u';
+			*o++ = '0';
+			*o++ = '0';
+			*o++ = hex[c >> 4];
+			*o++ = hex[c & 15];
 			break;
 		}
 	}
-	putc1(w, '"');
+	*o++ = '"';
+	w->len = (size_t)(o - w->buf);
 }
 
 void jw_str(struct jw *w, const char *key, const char *s)

@@ -1,0 +1,79 @@
+/* test_common_fmt.c — text forms of times, MACs and addresses. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <cmocka.h>
+
+#include "common/fmt.h"
+
+/* The reference: libc's gmtime_r and strftime. */
+static void ref_time(char *out, size_t n, uint64_t ts_us)
+{
+	time_t s = (time_t)(ts_us / 1000000);
+	struct tm tm;
+	gmtime_r(&s, &tm);
+	size_t k = strftime(out, n, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out + k, n - k, ".%06uZ", (unsigned)(ts_us % 1000000));
+}
+
+static void test_time_fixed(void **state)
+{
+	(void)state;
+	char t[FMT_TIME_LEN];
+	fmt_time(t, 0);
+	assert_string_equal(t, "1970-01-01T00:00:00.000000Z");
+	fmt_time(t, 1768471200000000ull);
+	assert_string_equal(t, "2026-01-15T10:00:00.000000Z");
+	fmt_time(t, 951825600123456ull);      /* a leap day of a century year */
+	assert_string_equal(t, "2000-02-29T12:00:00.123456Z");
+	fmt_time(t, 4102444799999999ull);
+	assert_string_equal(t, "2099-12-31T23:59:59.999999Z");
+}
+
+/* Every day from 1970 to 2100 at a drifting time of day. */
+static void test_time_sweep(void **state)
+{
+	(void)state;
+	for (uint64_t t = 0; t < 4102444800ull * 1000000ull; t += 86399ull * 1000000ull + 7777) {
+		char a[FMT_TIME_LEN], b[64];
+		fmt_time(a, t);
+		ref_time(b, sizeof(b), t);
+		if (strcmp(a, b) != 0)
+			fail_msg("%llu: %s, libc says %s", (unsigned long long)t, a, b);
+	}
+}
+
+static void test_mac_ip(void **state)
+{
+	(void)state;
+	const uint8_t mac[6] = { 0x24, 0x0a, 0xc4, 0x00, 0xff, 0x01 };
+	char m[FMT_MAC_LEN], ip[FMT_IP_LEN];
+	fmt_mac(m, mac);
+	assert_string_equal(m, "24:0a:c4:00:ff:01");
+	uint8_t a[16];
+	assert_int_equal(ip_parse("192.168.1.10", a), 0);
+	assert_true(ip_is_v4(a));
+	fmt_ip(ip, a);
+	assert_string_equal(ip, "192.168.1.10");
+	assert_int_equal(ip_parse("2001:db8::1", a), 0);
+	assert_false(ip_is_v4(a));
+	fmt_ip(ip, a);
+	assert_string_equal(ip, "2001:db8::1");
+	assert_int_not_equal(ip_parse("300.1.1.1", a), 0);
+	assert_true(mac_is_group((const uint8_t *)"\x01\x00\x5e\x00\x00\xfb"));
+	assert_false(mac_is_group(mac));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_time_fixed),
+		cmocka_unit_test(test_time_sweep),
+		cmocka_unit_test(test_mac_ip),
+	};
+	return cmocka_run_group_tests_name("common_fmt", tests, NULL, NULL);
+}

@@ -20,6 +20,7 @@
 #include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -293,7 +294,7 @@ struct flags {
 	uint8_t v6;           /* 0: IPv4 only; 1: dual-stack, DNS over IPv6 for half the lookups;
 			       * 2: has IPv6 addresses but sends all DNS over IPv4 */
 	uint8_t ttl_ignore;   /* re-query every `requery` seconds whatever the TTL */
-	uint16_t requery;     /* seconds, with ttl_ignore */
+	uint32_t requery;     /* seconds, with ttl_ignore */
 	uint8_t storm;        /* on failure keep asking every 0.5 s, no back-off */
 	uint8_t tcp_fallback; /* retry over TCP after TC=1 */
 	uint8_t tcp_pct;      /* % of lookups sent over TCP from the start (A+AAAA in one segment) */
@@ -1530,13 +1531,76 @@ static int lookup_word(const char *v, const char *const *words, int n)
 	return -1;
 }
 
+/* Device keys that are a plain number or a 0/1 switch: one row each. */
+enum flag_type { F_BOOL, F_U8, F_U16, F_U32 };
+static const struct {
+	const char *key;
+	uint8_t type;          /* enum flag_type */
+	unsigned long lo, hi;  /* allowed range */
+	size_t off;            /* field in struct flags */
+} simple_keys[] = {
+	{ "do", F_BOOL, 0, 1, offsetof(struct flags, do_bit) },
+	{ "cookie", F_BOOL, 0, 1, offsetof(struct flags, cookie) },
+	{ "aaaa", F_BOOL, 0, 1, offsetof(struct flags, aaaa) },
+	{ "v6", F_U8, 0, 2, offsetof(struct flags, v6) },
+	{ "negcache", F_BOOL, 0, 1, offsetof(struct flags, negcache) },
+	{ "stale", F_BOOL, 0, 1, offsetof(struct flags, stale) },
+	{ "longconn", F_BOOL, 0, 1, offsetof(struct flags, longconn) },
+	{ "race", F_U8, 0, 100, offsetof(struct flags, race) },
+	{ "duprr", F_U8, 0, 2, offsetof(struct flags, duprr) },
+	{ "replyflood", F_U8, 0, 50, offsetof(struct flags, replyflood) },
+	{ "requery", F_U32, 1, 86400, offsetof(struct flags, requery) },
+	{ "tcp_fallback", F_BOOL, 0, 1, offsetof(struct flags, tcp_fallback) },
+	{ "tcp", F_U8, 0, 100, offsetof(struct flags, tcp_pct) },
+	{ "vlan", F_U16, 0, 4094, offsetof(struct flags, vlan) },
+	{ "qinq", F_U16, 0, 4094, offsetof(struct flags, qinq) },
+	{ "dhcp", F_BOOL, 0, 1, offsetof(struct flags, dhcp) },
+	{ "mdns", F_BOOL, 0, 1, offsetof(struct flags, mdns) },
+	{ "llmnr", F_BOOL, 0, 1, offsetof(struct flags, llmnr) },
+	{ "dot", F_BOOL, 0, 1, offsetof(struct flags, dot) },
+	{ "doh", F_BOOL, 0, 1, offsetof(struct flags, doh) },
+	{ "noise", F_BOOL, 0, 1, offsetof(struct flags, noise) },
+};
+
+/* Sets a simple key; 1 when key is one, 0 when not, -1 on a bad value. */
+static int set_simple(struct flags *f, const char *key, const char *v)
+{
+	for (size_t i = 0; i < sizeof(simple_keys) / sizeof(simple_keys[0]); i++) {
+		if (strcmp(key, simple_keys[i].key) != 0)
+			continue;
+		unsigned long u;
+		uint8_t b;
+		char *field = (char *)f + simple_keys[i].off;
+		if (simple_keys[i].type == F_BOOL) {
+			if (parse_bool(v, &b) < 0)
+				return -1;
+			*(uint8_t *)(void *)field = b;
+			return 1;
+		}
+		if (parse_uint(v, simple_keys[i].lo, simple_keys[i].hi, &u) < 0)
+			return -1;
+		if (simple_keys[i].type == F_U8)
+			*(uint8_t *)(void *)field = (uint8_t)u;
+		else if (simple_keys[i].type == F_U16)
+			*(uint16_t *)(void *)field = (uint16_t)u;
+		else
+			*(uint32_t *)(void *)field = (uint32_t)u;
+		return 1;
+	}
+	return 0;
+}
+
 /* Applies one key=value to device d; returns 0, or -1 with a message in err. */
 static int dev_set(struct sim *s, struct device *d, const char *key, const char *v, char *err,
 		   size_t errn)
 {
 	struct flags *f = &d->f;
 	unsigned long u;
-	int w;
+	int w = set_simple(f, key, v);
+	if (w < 0)
+		goto bad;
+	if (w > 0)
+		return 0;
 	if (!strcmp(key, "kind")) {
 		if ((w = lookup_word(v, kind_names, K_COUNT)) < 0)
 			goto bad;
@@ -1580,19 +1644,6 @@ static int dev_set(struct sim *s, struct device *d, const char *key, const char 
 			goto bad;
 		else
 			f->edns = (uint16_t)u;
-	} else if (!strcmp(key, "do")) {
-		if (parse_bool(v, &f->do_bit) < 0)
-			goto bad;
-	} else if (!strcmp(key, "cookie")) {
-		if (parse_bool(v, &f->cookie) < 0)
-			goto bad;
-	} else if (!strcmp(key, "aaaa")) {
-		if (parse_bool(v, &f->aaaa) < 0)
-			goto bad;
-	} else if (!strcmp(key, "v6")) {
-		if (parse_uint(v, 0, 2, &u) < 0)
-			goto bad;
-		f->v6 = (uint8_t)u;
 	} else if (!strcmp(key, "ttl")) {
 		f->ttl_ignore = f->ttl_prefetch = 0;
 		if (!strcmp(v, "honour") || !strcmp(v, "honor"))
@@ -1603,27 +1654,6 @@ static int dev_set(struct sim *s, struct device *d, const char *key, const char 
 			f->ttl_prefetch = 1;
 		else
 			goto bad;
-	} else if (!strcmp(key, "negcache")) {
-		if (parse_bool(v, &f->negcache) < 0)
-			goto bad;
-	} else if (!strcmp(key, "stale")) {
-		if (parse_bool(v, &f->stale) < 0)
-			goto bad;
-	} else if (!strcmp(key, "longconn")) {
-		if (parse_bool(v, &f->longconn) < 0)
-			goto bad;
-	} else if (!strcmp(key, "race")) {
-		if (parse_uint(v, 0, 100, &u) < 0)
-			goto bad;
-		f->race = (uint8_t)u;
-	} else if (!strcmp(key, "duprr")) {
-		if (parse_uint(v, 0, 2, &u) < 0)
-			goto bad;
-		f->duprr = (uint8_t)u;
-	} else if (!strcmp(key, "replyflood")) {
-		if (parse_uint(v, 0, 50, &u) < 0)
-			goto bad;
-		f->replyflood = (uint8_t)u;
 	} else if (!strcmp(key, "servedns")) {
 		if (!strcmp(v, "none") || !strcmp(v, "0"))
 			f->servedns = 0;
@@ -1657,54 +1687,17 @@ static int dev_set(struct sim *s, struct device *d, const char *key, const char 
 			pn = &f->tunnel_n, pat = &f->tunnel_at;
 		*pn = (uint32_t)n;
 		*pat = (uint32_t)at;
-	} else if (!strcmp(key, "requery")) {
-		if (parse_uint(v, 1, 86400, &u) < 0)
-			goto bad;
-		f->requery = (uint16_t)u;
 	} else if (!strcmp(key, "storm")) {
 		if (!strcmp(v, "backoff"))
 			f->storm = 2;
 		else if (parse_bool(v, &f->storm) < 0)
 			goto bad;
-	} else if (!strcmp(key, "tcp_fallback")) {
-		if (parse_bool(v, &f->tcp_fallback) < 0)
-			goto bad;
-	} else if (!strcmp(key, "tcp")) {
-		if (parse_uint(v, 0, 100, &u) < 0)
-			goto bad;
-		f->tcp_pct = (uint8_t)u;
-	} else if (!strcmp(key, "vlan")) {
-		if (parse_uint(v, 0, 4094, &u) < 0)
-			goto bad;
-		f->vlan = (uint16_t)u;
-	} else if (!strcmp(key, "qinq")) {
-		if (parse_uint(v, 0, 4094, &u) < 0)
-			goto bad;
-		f->qinq = (uint16_t)u;
 	} else if (!strcmp(key, "rate")) {
 		char *end;
 		double x = strtod(v, &end);
 		if (end == v || *end || !(x > 0) || x > 60000)
 			goto bad;
 		f->rate = x;
-	} else if (!strcmp(key, "dhcp")) {
-		if (parse_bool(v, &f->dhcp) < 0)
-			goto bad;
-	} else if (!strcmp(key, "mdns")) {
-		if (parse_bool(v, &f->mdns) < 0)
-			goto bad;
-	} else if (!strcmp(key, "llmnr")) {
-		if (parse_bool(v, &f->llmnr) < 0)
-			goto bad;
-	} else if (!strcmp(key, "dot")) {
-		if (parse_bool(v, &f->dot) < 0)
-			goto bad;
-	} else if (!strcmp(key, "doh")) {
-		if (parse_bool(v, &f->doh) < 0)
-			goto bad;
-	} else if (!strcmp(key, "noise")) {
-		if (parse_bool(v, &f->noise) < 0)
-			goto bad;
 	} else {
 		snprintf(err, errn, "unknown device key '%s'", key);
 		return -1;

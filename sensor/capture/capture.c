@@ -147,10 +147,8 @@ int cap_fd(const struct cap_src *s)
 	return s->live ? pcap_get_selectable_fd(s->p) : -1;
 }
 
-int cap_link(const struct cap_src *s) { return s->link; }
 const char *cap_name(const struct cap_src *s) { return s->name; }
 const char *cap_error(const struct cap_src *s) { return pcap_geterr(s->p); }
-int cap_is_live(const struct cap_src *s) { return s->live; }
 
 int cap_get_stats(struct cap_src *s, struct cap_stats *st)
 {

@@ -51,10 +51,8 @@ void cap_break(struct cap_src *s);
 /* A descriptor that becomes readable when a live source has packets, or -1. */
 int cap_fd(const struct cap_src *s);
 
-int cap_link(const struct cap_src *s);
 const char *cap_name(const struct cap_src *s);
 const char *cap_error(const struct cap_src *s);
-int cap_is_live(const struct cap_src *s);
 
 /* Kernel and interface drops (pcap_stats; zeros for files). */
 struct cap_stats {

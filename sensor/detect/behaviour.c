@@ -248,6 +248,17 @@ static uint32_t clamp_cap(uint32_t per, uint32_t devs, uint32_t max)
 	return c > max ? max : c < 1024 ? 1024 : (uint32_t)c;
 }
 
+static void bh_destroy(void *m)
+{
+	struct bh *b = m;
+	if (b == NULL)
+		return;
+	tbl_free(b->cache);
+	tbl_free(b->uflows);
+	free(b->dev);
+	free(b);
+}
+
 static void *bh_create(struct engine *e, char *err, size_t errlen)
 {
 	struct bh *b = calloc(1, sizeof(*b));
@@ -264,26 +275,10 @@ static void *bh_create(struct engine *e, char *err, size_t errlen)
 		goto fail;
 	return b;
 fail:
-	if (b != NULL) {
-		free(b->dev);
-		tbl_free(b->cache);
-		tbl_free(b->uflows);
-		free(b);
-	}
+	bh_destroy(b);
 	snprintf(err, errlen, "behaviour: cannot allocate the answer cache (devices.max=%u): "
 		 "out of memory", e->cfg->devices_max);
 	return NULL;
-}
-
-static void bh_destroy(void *m)
-{
-	struct bh *b = m;
-	if (b == NULL)
-		return;
-	tbl_free(b->cache);
-	tbl_free(b->uflows);
-	free(b->dev);
-	free(b);
 }
 
 static void bh_device_reset(void *m, struct engine *e, uint32_t slot)

@@ -1112,11 +1112,3 @@ void eng_print_summary(struct engine *e, FILE *f)
 		"6 TCP fallback; 7 honours TTLs; 8 backs off; 9 IPv6; 10 DNSSEC; 11 MUD.\n");
 	free(list);
 }
-
-void eng_get_totals(const struct engine *e, struct eng_totals *t)
-{
-	t->packets = e->c.packets;
-	t->dns_queries = e->c.queries;
-	t->dns_responses = e->c.responses;
-	t->devices = tbl_count(e->devices);
-}

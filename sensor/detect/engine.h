@@ -47,13 +47,5 @@ void eng_finish(struct engine *e);
 /* Prints the readable per-device table (the one-capture use). */
 void eng_print_summary(struct engine *e, FILE *f);
 
-/* Totals for tests and the bench line. */
-struct eng_totals {
-	uint64_t packets;
-	uint64_t dns_queries;
-	uint64_t dns_responses;
-	uint64_t devices;
-};
-void eng_get_totals(const struct engine *e, struct eng_totals *t);
 
 #endif

@@ -110,13 +110,11 @@ struct dev_detect {
 	uint8_t tc_server[16];        /* ... and from which server */
 	uint8_t tc_pending;
 	uint8_t dnssec_signal;        /* a query set AD or CD, or asked DNSKEY/DS */
-	uint8_t verdicts_known;       /* posture evaluated at least once */
 	uint32_t tc_events;           /* truncated answers followed up (or not) */
 	uint32_t tc_retried;          /* of which retried over TCP in time */
 	uint32_t tc_missed;
 	uint32_t edns_bad;            /* queries advertising a size out of range */
 	uint16_t edns_bad_size;       /* the last such size */
-	uint32_t oversize;            /* UDP answers larger than the size it advertised */
 	/* The last statistics of each ring and the ring's `seen` count then:
 	 * recomputed only when the ring moved on (see posture.c). */
 	uint32_t ports_at, txids_at;

@@ -606,6 +606,16 @@ static void w_answer(struct jw *w, const char *key, const struct integ_ans *a)
 
 /* --- module state -------------------------------------------------------- */
 
+static void integ_destroy(void *mv)
+{
+	struct integ *m = mv;
+	if (m == NULL)
+		return;
+	free(m->dev);
+	free(m->recent);
+	free(m);
+}
+
 static void *integ_create(struct engine *e, char *err, size_t errlen)
 {
 	struct integ *m = calloc(1, sizeof(*m));
@@ -623,22 +633,8 @@ static void *integ_create(struct engine *e, char *err, size_t errlen)
 fail:
 	snprintf(err, errlen, "integrity: cannot allocate state for %u devices: out of memory",
 		 e->cfg->devices_max);
-	if (m != NULL) {
-		free(m->dev);
-		free(m->recent);
-		free(m);
-	}
+	integ_destroy(m);
 	return NULL;
-}
-
-static void integ_destroy(void *mv)
-{
-	struct integ *m = mv;
-	if (m == NULL)
-		return;
-	free(m->dev);
-	free(m->recent);
-	free(m);
 }
 
 static void integ_device_reset(void *mv, struct engine *e, uint32_t slot)

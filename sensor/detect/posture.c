@@ -301,8 +301,6 @@ void post_response(struct engine *e, const struct pkt *p, struct dctx *c,
 		/* RFC 6891 §6.2.5: without OPT the limit is 512 bytes. */
 		uint32_t advertised = q != NULL && q->has_opt ? (q->udp_size < 512 ? 512 : q->udp_size) : 512;
 		uint32_t size = p->payload_len;
-		if (q != NULL && size > advertised)
-			dd->oversize++;
 		if (p->reassembled || (q != NULL && size > advertised))
 			alert_fragmented(e, p, c, m, q, size, advertised);
 	}
@@ -587,7 +585,6 @@ static int apply_verdicts(struct engine *e, struct dctx *c, const struct verdict
 		if (rc > changed)
 			changed = rc;
 	}
-	c->dd->verdicts_known = 1;
 	return changed;
 }
 

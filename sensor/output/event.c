@@ -28,20 +28,6 @@ json_t *ev_base(uint64_t ts_us, const char *kind, const char *dataset,
 	return o;
 }
 
-void ev_set_ip(json_t *obj, const char *key, const uint8_t ip[16])
-{
-	char t[FMT_IP_LEN];
-	fmt_ip(t, ip);
-	json_object_set_new(obj, key, json_string(t));
-}
-
-void ev_set_mac(json_t *obj, const char *key, const uint8_t mac[6])
-{
-	char t[FMT_MAC_LEN];
-	fmt_mac(t, mac);
-	json_object_set_new(obj, key, json_string(t));
-}
-
 void ev_dev_keytext(const struct dev_key *k, char *out, size_t outsz)
 {
 	if (k->by_ip) {

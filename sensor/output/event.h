@@ -20,10 +20,6 @@
 json_t *ev_base(uint64_t ts_us, const char *kind, const char *dataset,
 		const char *observer);
 
-/* Sets obj[key] to an IP's text form. */
-void ev_set_ip(json_t *obj, const char *key, const uint8_t ip[16]);
-/* Sets obj[key] to a MAC's text form. */
-void ev_set_mac(json_t *obj, const char *key, const uint8_t mac[6]);
 /* The device's key as text: its MAC, or its IP on links without MACs. */
 void ev_dev_keytext(const struct dev_key *k, char *out, size_t outsz);
 

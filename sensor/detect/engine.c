@@ -616,12 +616,6 @@ static void tcp_msg(void *arg, const uint8_t *msg, size_t len)
 	on_message(t->e, t->p, msg, len, TRANS_TCP, PROTO_DNS);
 }
 
-/* 1 while the stream holds part of a message in its assembly buffer. */
-static int tcp_pending(const struct dns_tcp *t)
-{
-	return t->need != 0;
-}
-
 static int ip_port_less(const uint8_t *a, uint16_t pa, const uint8_t *b, uint16_t pb)
 {
 	int c = memcmp(a, b, 16);
@@ -676,7 +670,7 @@ static void on_tcp(struct engine *e, const struct pkt *p)
 		if (rc & DNS_TCP_RETRANS)
 			e->c.tcp_retrans++;
 		/* Keep the buffer only while it holds part of a message. */
-		if (bi >= 0 && !tcp_pending(&f->dir[dir])) {
+		if (bi >= 0 && !dns_tcp_pending(&f->dir[dir])) {
 			tcp_pool_give(&e->pool, bi);
 			bi = -1;
 		}

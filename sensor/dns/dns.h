@@ -223,4 +223,8 @@ void dns_tcp_init(struct dns_tcp *t, uint32_t seq, int synced);
 int dns_tcp_feed(struct dns_tcp *t, uint32_t seq, const uint8_t *data,
 		 size_t len, uint8_t *buf, size_t cap, dns_tcp_cb cb, void *arg);
 
+/* 1 while the caller's buffer holds part of a message (it must pass the
+ * same buffer next time); 0 when it may lend the buffer to another stream. */
+int dns_tcp_pending(const struct dns_tcp *t);
+
 #endif

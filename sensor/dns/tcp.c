@@ -10,6 +10,13 @@
 #include "common/err.h"
 #include "common/rd.h"
 
+int dns_tcp_pending(const struct dns_tcp *t)
+{
+	/* `need` is set while a message is assembled in the buffer; the
+	 * length prefix itself lives in the struct. */
+	return t->need != 0;
+}
+
 void dns_tcp_init(struct dns_tcp *t, uint32_t seq, int synced)
 {
 	memset(t, 0, sizeof(*t));

@@ -104,6 +104,29 @@ static void test_message_split_two_segments(void **state)
 	assert_true(g.zero_copy[2]);
 }
 
+/* The buffer is held exactly while a message is half assembled: the
+ * engine lends buffers out of a shared pool on this answer. */
+static void test_pending(void **state)
+{
+	struct dns_tcp t;
+	struct got g = { 0 };
+	uint8_t buf[64];
+	(void)state;
+	dns_tcp_init(&t, 1, 1);
+	assert_false(dns_tcp_pending(&t));
+	/* Whole first message and one byte of the second's prefix: the
+	 * prefix lives in the struct, the buffer is free. */
+	assert_int_equal(feed(&t, 1, stream, 8, buf, sizeof(buf), &g), 0);
+	assert_int_equal(g.n, 1);
+	assert_false(dns_tcp_pending(&t));
+	/* The rest of the prefix and part of the message: held. */
+	assert_int_equal(feed(&t, 9, stream + 8, 4, buf, sizeof(buf), &g), 0);
+	assert_true(dns_tcp_pending(&t));
+	assert_int_equal(feed(&t, 13, stream + 12, sizeof(stream) - 12, buf, sizeof(buf), &g), 0);
+	expect3(&g);
+	assert_false(dns_tcp_pending(&t));
+}
+
 static void test_message_split_three_segments(void **state)
 {
 	struct dns_tcp t;
@@ -348,6 +371,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_several_in_one_segment),
 		cmocka_unit_test(test_message_split_two_segments),
+		cmocka_unit_test(test_pending),
 		cmocka_unit_test(test_message_split_three_segments),
 		cmocka_unit_test(test_prefix_split),
 		cmocka_unit_test(test_byte_by_byte),

@@ -189,11 +189,9 @@ static uint32_t hash_key(const struct tbl *t, const void *key)
 	return (uint32_t)sw_siphash(t->sipkey, key, t->key_size);
 }
 
-/* The slot holding key, as slot + 1, or 0; *hash receives the key's hash. */
-static uint32_t find_slot(const struct tbl *t, const void *key, uint32_t *hash)
+/* find_slot() for a hash the caller already has. */
+static uint32_t find_slot_h(const struct tbl *t, const void *key, uint32_t h)
 {
-	uint32_t h = hash_key(t, key);
-	*hash = h;
 	uint32_t i = t->buckets[h & t->mask];
 	while (i) {
 		const struct ent_hdr *e = hdr_at(t, i - 1);
@@ -202,6 +200,14 @@ static uint32_t find_slot(const struct tbl *t, const void *key, uint32_t *hash)
 		i = e->chain;
 	}
 	return 0;
+}
+
+/* The slot holding key, as slot + 1, or 0; *hash receives the key's hash. */
+static uint32_t find_slot(const struct tbl *t, const void *key, uint32_t *hash)
+{
+	uint32_t h = hash_key(t, key);
+	*hash = h;
+	return find_slot_h(t, key, h);
 }
 
 void *tbl_find(struct tbl *t, const void *key)
@@ -267,6 +273,26 @@ static void *insert_hashed(struct tbl *t, const void *key, uint32_t h)
 	lru_push_head(t, slot);
 	t->count++;
 	return val_of(t, slot);
+}
+
+uint32_t tbl_prefetch(const struct tbl *t, const void *key)
+{
+	uint32_t h = hash_key(t, key);
+	__builtin_prefetch(&t->buckets[h & t->mask]);
+	return h;
+}
+
+void *tbl_lookup_h(struct tbl *t, const void *key, uint32_t hash)
+{
+	uint32_t i = find_slot_h(t, key, hash);
+	return i ? val_of(t, i - 1) : NULL;
+}
+
+void *tbl_get_quiet_h(struct tbl *t, const void *key, uint32_t hash, int *created)
+{
+	uint32_t i = find_slot_h(t, key, hash);
+	*created = i == 0;
+	return i ? val_of(t, i - 1) : insert_hashed(t, key, hash);
 }
 
 void *tbl_insert(struct tbl *t, const void *key)

@@ -859,7 +859,7 @@ static int outside_v4(const uint8_t ip[16])
 }
 
 static void bh_query(void *m, struct engine *e, const struct pkt *p, struct dctx *c,
-		     const struct dns_msg *msg, const struct qry_key *qk, const struct qry *q,
+		     const struct dns_msg *msg, const struct qry_key *qk, struct qry *q,
 		     int is_new)
 {
 	(void)q;
@@ -1036,7 +1036,7 @@ static void index_addresses(struct bh *b, const struct dctx *c, const struct dns
 }
 
 static void bh_response(void *m, struct engine *e, const struct pkt *p, struct dctx *c,
-			const struct dns_msg *msg, const struct qry_key *qk, const struct qry *q)
+			const struct dns_msg *msg, const struct qry_key *qk, struct qry *q)
 {
 	struct bh *b = m;
 	(void)e;

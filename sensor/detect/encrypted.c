@@ -648,7 +648,7 @@ static int enc_evaluate(void *arg, struct engine *e, struct dctx *c)
 
 static void enc_query(void *arg, struct engine *e, const struct pkt *p, struct dctx *c,
 		      const struct dns_msg *msg, const struct qry_key *qk,
-		      const struct qry *q, int is_new)
+		      struct qry *q, int is_new)
 {
 	struct enc_mod *m = arg;
 	(void)qk;

@@ -409,8 +409,14 @@ static void on_query(struct engine *e, const struct pkt *p, const struct dns_msg
 
 	struct qry_key qk;
 	query_key(&qk, p, 1, m);
+	/* Start the loads of the outstanding entry and of the modules'
+	 * per-name state together, rather than one cache miss after another. */
+	uint32_t qh = tbl_prefetch(e->queries, &qk);
+	struct dctx dc;
+	eng_dctx(e, d, &dc);
+	EACH_MODULE(e, prefetch, p, &dc, m, &qk);
 	int qcreated;
-	struct qry *q = tbl_get_quiet(e->queries, &qk, &qcreated);
+	struct qry *q = tbl_get_quiet_h(e->queries, &qk, qh, &qcreated);
 	if (!qcreated) {
 		/* Same ID, name and type to the same server and port while the
 		 * first is unanswered: a retransmission (RFC 1035 §4.2.1). The
@@ -465,8 +471,6 @@ static void on_query(struct engine *e, const struct pkt *p, const struct dns_msg
 	} else {
 		d->res_overflow++;
 	}
-	struct dctx dc;
-	eng_dctx(e, d, &dc);
 	post_query(e, p, &dc, m, r, transport, qcreated);
 	EACH_MODULE(e, query, p, &dc, m, &qk, q, qcreated);
 	if (created)

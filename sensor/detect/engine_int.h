@@ -167,16 +167,21 @@ struct eng_module {
 	void (*device_reset)(void *m, struct engine *e, uint32_t slot);
 	/* Every decoded IP packet (PKT_IP), before the engine's own handling. */
 	void (*packet)(void *m, struct engine *e, const struct pkt *p);
+	/* A unicast DNS query's device is known and its outstanding entry is
+	 * about to be looked up: the moment to start loading the module's
+	 * per-name state (tbl_prefetch) so the query hook finds it in cache. */
+	void (*prefetch)(void *m, struct engine *e, const struct pkt *p, struct dctx *c,
+			 const struct dns_msg *msg, const struct qry_key *qk);
 	/* A unicast DNS query was counted; q is its outstanding entry (is_new:
-	 * not a retransmission). */
+	 * not a retransmission), whose mod_ref[] the module may set. */
 	void (*query)(void *m, struct engine *e, const struct pkt *p, struct dctx *c,
 		      const struct dns_msg *msg, const struct qry_key *qk,
-		      const struct qry *q, int is_new);
+		      struct qry *q, int is_new);
 	/* A unicast DNS response was counted; q is the query it answers, or
 	 * NULL (unmatched: late, duplicate, spoofed or unsolicited). */
 	void (*response)(void *m, struct engine *e, const struct pkt *p, struct dctx *c,
 			 const struct dns_msg *msg, const struct qry_key *qk,
-			 const struct qry *q);
+			 struct qry *q);
 	/* A query timed out unanswered. */
 	void (*unanswered)(void *m, struct engine *e, struct dctx *c,
 			   const struct qry_key *qk, const struct qry *q);
@@ -196,6 +201,13 @@ struct eng_module {
 	/* Adds this module's counters to the stats object. */
 	void (*stats_json)(void *m, struct engine *e, json_t *stats);
 };
+
+/* Which struct qry mod_ref[] entry belongs to which module. */
+enum eng_mod_ref {
+	MREF_BEHAVIOUR,
+	MREF_INTEGRITY,
+};
+_Static_assert(MREF_INTEGRITY < QRY_MOD_REFS, "struct qry has a mod_ref per module that uses one");
 
 extern const struct eng_module *const eng_modules[];  /* modules.c, NULL-terminated */
 

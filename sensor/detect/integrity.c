@@ -1231,7 +1231,7 @@ static void amp_add(struct engine *e, struct dctx *c, struct win *w, uint64_t *q
 
 static void integ_response(void *mv, struct engine *e, const struct pkt *p, struct dctx *c,
 			   const struct dns_msg *msg, const struct qry_key *qk,
-			   const struct qry *q)
+			   struct qry *q)
 {
 	struct integ *m = mv;
 	m->deterministic = e->deterministic;
@@ -1523,7 +1523,7 @@ static void new_domain(struct integ *m, struct engine *e, struct dctx *c, struct
 
 static void integ_query(void *mv, struct engine *e, const struct pkt *p, struct dctx *c,
 			const struct dns_msg *msg, const struct qry_key *qk,
-			const struct qry *q, int is_new)
+			struct qry *q, int is_new)
 {
 	struct integ *m = mv;
 	struct integ_dev *id = dev_of(m, c);

@@ -177,6 +177,8 @@ struct qry_key {
 	uint32_t qname_hash;
 };
 
+#define QRY_MOD_REFS 2
+
 struct qry {
 	uint64_t first_ts;       /* first transmission */
 	uint64_t last_ts;        /* latest retransmission */
@@ -192,6 +194,10 @@ struct qry {
 	uint8_t has_q;           /* the question parsed */
 	uint16_t udp_size;
 	uint16_t flags;          /* header flags of the query */
+	/* Detect modules' own references for this query (e.g. a cache slot
+	 * + 1; 0: none), so its response finds their state without a second
+	 * lookup. Indexed by enum eng_mod_ref (detect/engine_int.h). */
+	uint32_t mod_ref[QRY_MOD_REFS];
 	char qname[QRY_NAME];    /* prefix, NUL-terminated, for unanswered-query events */
 	uint8_t client_ip[16];
 };

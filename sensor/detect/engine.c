@@ -495,11 +495,10 @@ static void on_response(struct engine *e, const struct pkt *p, const struct dns_
 	/* The query first: when it is there it names the device, which saves
 	 * the device lookup on the common path. */
 	struct qry *q = NULL;
-	if (m->has_q && !(p->has_mac && mac_is_group(p->dst_mac))) {
-		struct qry_key qk;
-		query_key(&qk, p, 0, m);
+	struct qry_key qk;
+	query_key(&qk, p, 0, m);
+	if (m->has_q && !(p->has_mac && mac_is_group(p->dst_mac)))
 		q = tbl_lookup(e->queries, &qk);
-	}
 	struct dev_key k;
 	int created = 0;
 	struct device *d = q != NULL ? query_device(e, q) : NULL;
@@ -536,11 +535,7 @@ static void on_response(struct engine *e, const struct pkt *p, const struct dns_
 	struct dctx dc;
 	eng_dctx(e, d, &dc);
 	post_response(e, p, &dc, m, q, transport);
-	{
-		struct qry_key rk;
-		query_key(&rk, p, 0, m);
-		EACH_MODULE(e, response, p, &dc, m, &rk, q);
-	}
+	EACH_MODULE(e, response, p, &dc, m, &qk, q);
 	if (q != NULL) {
 		uint64_t rtt = p->ts_us >= q->last_ts ? p->ts_us - q->last_ts : 0;
 		c->answered++;

@@ -1,6 +1,7 @@
 /* capture.c — libpcap live (TPACKET_V3) and offline sources behind one callback. */
 #include "capture/capture.h"
 
+#include <errno.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,10 @@ struct cap_src {
 	void *cb_arg;
 	uint64_t ts_scale;  /* 1 for microsecond files, 1000 for nanosecond ones */
 };
+
+/* stdio buffer of a capture file: 1 MiB makes reading cost a system call
+ * per ~8,000 packets instead of per ~30. */
+#define CAP_FILE_BUF (1u << 20)
 
 #define SW_FILTER_BODY                                                    \
 	"udp port 53 or tcp port 53 or udp port 5353 or udp port 5355 or "  \
@@ -100,9 +105,21 @@ struct cap_src *cap_open_file(const char *path, const struct cap_conf *c,
 		return NULL;
 	}
 	snprintf(s->name, sizeof(s->name), "%s", path);
+	/* The file is read through our own stream so that it gets a large
+	 * buffer: stdio's default of one page makes a read() per 4 KiB, and
+	 * the system calls cost more than the copies. */
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+	if (f == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		free(s);
+		return NULL;
+	}
+	(void)setvbuf(f, NULL, _IOFBF, CAP_FILE_BUF); /* on failure: the default, slower */
 	/* Ask for microseconds: pcap converts nanosecond files for us. */
-	s->p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_MICRO, ebuf);
+	s->p = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_MICRO, ebuf);
 	if (s->p == NULL) {
+		if (f != stdin)
+			fclose(f);
 		snprintf(err, errlen, "%s: %s", strcmp(path, "-") == 0 ? "standard input" : path, ebuf);
 		free(s);
 		return NULL;

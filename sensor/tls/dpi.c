@@ -71,7 +71,7 @@ struct tls_dpi *tls_dpi_new(const struct tls_dpi_cfg *cfg, int *err)
 	d->n_free = d->max_flows;
 
 	tls_init(); /* libgcrypt set up once; nDPI then leaves it alone */
-	d->mod = ndpi_init_detection_module(ndpi_no_prefs);
+	d->mod = ndpi_init_detection_module(ndpi_dont_load_tor_hosts);
 	if (d->mod == NULL)
 		goto fail;
 	NDPI_BITMASK_SET_ALL(all);

@@ -81,6 +81,45 @@ static void runs(const uint16_t *a, unsigned n, uint32_t *distinct,
 	}
 }
 
+/* One bit per 16-bit value, all zero between calls of tally() (it clears
+ * what it set): zeroing 8 KiB per call would cost more than the work. */
+static _Thread_local uint64_t tally_seen[65536 / 64];
+
+/* The number of distinct values among n >= 1, and the most common value
+ * (the smallest on a tie) with its count. Only repeats need sorting: a
+ * value seen before goes to a side list, and the most common value is the
+ * longest run of that list, sorted (its count one more than the run). The
+ * draws of a good stub rarely repeat, so the usual list is empty or a few
+ * values, and the ring costs three passes instead of a sort; a constant
+ * source costs one sort, as before. */
+static void tally(const uint16_t *a, unsigned n, uint16_t *rep, uint16_t *tmp,
+		  uint32_t *distinct, uint16_t *mode, uint32_t *mode_count)
+{
+	unsigned nrep = 0, i;
+	uint16_t min = a[0];
+
+	for (i = 0; i < n; i++) {
+		uint64_t *w = &tally_seen[a[i] >> 6], bit = 1ull << (a[i] & 63);
+		rep[nrep] = a[i];
+		nrep += (*w & bit) != 0;
+		*w |= bit;
+		min = a[i] < min ? a[i] : min;
+	}
+	for (i = 0; i < n; i++)
+		tally_seen[a[i] >> 6] = 0;
+	*distinct = n - nrep;
+	if (nrep == 0) {
+		/* All distinct: every count is 1, the smallest value wins. */
+		*mode = min;
+		*mode_count = 1;
+		return;
+	}
+	uint32_t ignored;
+	sort16(rep, tmp, nrep);
+	runs(rep, nrep, &ignored, mode, mode_count);
+	(*mode_count)++;
+}
+
 /* Fills every number of *out from the ring, leaving the verdict alone.
  *
  * sigma is the population standard deviation (divide by n, not n - 1): it
@@ -95,8 +134,9 @@ static void runs(const uint16_t *a, unsigned n, uint32_t *distinct,
 static void compute(const struct rnd_ring *r, const struct rnd_params *p,
 		    struct rnd_result *out)
 {
-	uint16_t vals[RND_RING];  /* the ring, oldest first, then sorted */
+	uint16_t vals[RND_RING];  /* the ring, oldest first */
 	uint16_t steps[RND_RING]; /* consecutive differences mod 65536 */
+	uint16_t rep[RND_RING];   /* repeated values (tally) */
 	uint16_t tmp[RND_RING];   /* sort scratch */
 	unsigned n = r->fill, start = (n < RND_RING) ? 0 : r->next, i;
 	uint64_t s1 = 0, s2 = 0, num;
@@ -129,15 +169,13 @@ static void compute(const struct rnd_ring *r, const struct rnd_params *p,
 	else
 		out->cls = RND_CLASS_POOR;
 
-	sort16(vals, tmp, n);
-	runs(vals, n, &out->distinct, &out->value, &cnt);
+	tally(vals, n, rep, tmp, &out->distinct, &out->value, &cnt);
 	out->distinct_share = (double)out->distinct / n;
 	out->value_share = (double)cnt / n;
 
 	if (n >= 2) {
 		uint32_t ignored;
-		sort16(steps, tmp, n - 1);
-		runs(steps, n - 1, &ignored, &out->step, &cnt);
+		tally(steps, n - 1, rep, tmp, &ignored, &out->step, &cnt);
 		out->step_share = (double)cnt / (n - 1);
 	}
 }

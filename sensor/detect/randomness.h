@@ -145,8 +145,9 @@ void rnd_init(struct rnd_ring *r);
 void rnd_add(struct rnd_ring *r, uint16_t v);
 
 /* Computes the statistics of the ring and judges them against p, into
- * *out (always fully written). Neither argument is kept. Costs two radix
- * sorts of at most RND_RING values (O(n)) and 2 KiB of stack.
+ * *out (always fully written). Neither argument is kept. O(n): a few
+ * passes over the ring, plus a radix sort of its repeated values when
+ * there are any; 2 KiB of stack and an 8 KiB per-thread bitmap.
  *
  * Below min_queries values in the ring: UNKNOWN, except that a constant
  * value fails as soon as the fill reaches constant_after (when not 0). From

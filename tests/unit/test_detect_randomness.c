@@ -401,6 +401,74 @@ static void test_distinct(void **state)
 	assert_true(res.step_share < 0.05);
 }
 
+/* Counting by brute force: distinct values, and the most common value (the
+ * smallest on a tie) with its count. */
+static void naive_mode(const uint16_t *a, unsigned n, uint32_t *distinct,
+		       uint16_t *mode, uint32_t *count)
+{
+	*distinct = 0;
+	*count = 0;
+	*mode = 0;
+	for (unsigned i = 0; i < n; i++) {
+		unsigned c = 0, first = 1;
+		for (unsigned j = 0; j < n; j++) {
+			if (a[j] == a[i])
+				c++;
+			if (j < i && a[j] == a[i])
+				first = 0;
+		}
+		*distinct += first;
+		if (c > *count || (c == *count && a[i] < *mode)) {
+			*count = c;
+			*mode = a[i];
+		}
+	}
+}
+
+/* Every ring statistic equals brute-force counting, over rings with no
+ * repeat, a few repeats, ties between repeated values, values repeating
+ * across the ring's wrap, one constant, and few values; rings full and
+ * partly filled. The counting keeps scratch state between calls, so the
+ * rings go through one after another. */
+static void test_counts_match_brute_force(void **state)
+{
+	(void)state;
+	struct rnd_params p = txid_params();
+	uint64_t s = 7;
+
+	for (int round = 0; round < 600; round++) {
+		unsigned n = round % 3 == 0 ? 1 + (unsigned)(next_rand(&s) % RND_RING) : RND_RING;
+		unsigned extra = (unsigned)(next_rand(&s) % 300); /* wraps the ring */
+		uint32_t span = round % 6 == 0 ? 65536 : round % 6 == 1 ? 2000 :
+				round % 6 == 2 ? 40 : round % 6 == 3 ? 3 : round % 6 == 4 ? 1 : 300;
+		struct rnd_ring r;
+		rnd_init(&r);
+		for (unsigned i = 0; i < n + (n == RND_RING ? extra : 0); i++)
+			rnd_add(&r, (uint16_t)(60000 + next_rand(&s) % span));
+		uint16_t vals[RND_RING], steps[RND_RING];
+		unsigned fill = r.fill, start = fill < RND_RING ? 0 : r.next;
+		for (unsigned i = 0; i < fill; i++) {
+			vals[i] = r.v[(start + i) % RND_RING];
+			if (i > 0)
+				steps[i - 1] = (uint16_t)(vals[i] - vals[i - 1]);
+		}
+		struct rnd_result res;
+		rnd_verdict(&r, &p, &res);
+		uint32_t distinct, count;
+		uint16_t mode;
+		naive_mode(vals, fill, &distinct, &mode, &count);
+		assert_int_equal(res.n, fill);
+		assert_int_equal(res.distinct, distinct);
+		assert_int_equal(res.value, mode);
+		assert_true(res.value_share == (double)count / fill);
+		if (fill >= 2) {
+			naive_mode(steps, fill - 1, &distinct, &mode, &count);
+			assert_int_equal(res.step, mode);
+			assert_true(res.step_share == (double)count / (fill - 1));
+		}
+	}
+}
+
 /* The verdict obeys the parameters it is given. */
 static void test_params(void **state)
 {
@@ -505,6 +573,7 @@ int main(void)
 		cmocka_unit_test(test_ring_keeps_last_256),
 		cmocka_unit_test(test_bits),
 		cmocka_unit_test(test_distinct),
+		cmocka_unit_test(test_counts_match_brute_force),
 		cmocka_unit_test(test_params),
 		cmocka_unit_test(test_seen_saturates),
 		cmocka_unit_test(test_names),

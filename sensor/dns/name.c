@@ -58,7 +58,16 @@ static int name_put_label(const uint8_t *p, size_t n, char *out, size_t outsz,
 {
 	size_t k = *o;
 	int rc = 0;
-	for (size_t i = 0; i < n && rc == 0; i++) {
+	size_t i = 0;
+	/* Fast path: while the whole label fits as plain bytes, copy without
+	 * the room checks; the first byte that needs an escape (rare in real
+	 * names) hands over to the careful loop below. */
+	if (outsz - k > n) {
+		for (; i < n && name_cls[p[i]] == 0; i++)
+			out[k + i] = (char)(lower ? name_lower[p[i]] : p[i]);
+		k += i;
+	}
+	for (; i < n && rc == 0; i++) {
 		uint8_t b = p[i];
 		switch (name_cls[b]) {
 		case 0:

@@ -7,6 +7,7 @@
 #include <pcap/pcap.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <time.h>
 
 struct floor_state {
@@ -31,14 +32,16 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	char err[PCAP_ERRBUF_SIZE];
-	/* The same 1 MiB stdio buffer as stubwatch's file capture, so the
-	 * floor stays the cheapest way libpcap reads the file. */
+	/* The same stream set-up as stubwatch's file capture (a 1 MiB buffer,
+	 * no stdio locking), so the floor stays the cheapest way libpcap
+	 * reads the file. */
 	FILE *f = fopen(argv[1], "rb");
 	if (f == NULL) {
 		perror(argv[1]);
 		return 1;
 	}
 	(void)setvbuf(f, NULL, _IOFBF, 1u << 20);
+	__fsetlocking(f, FSETLOCKING_BYCALLER);
 	pcap_t *p = pcap_fopen_offline(f, err);
 	if (p == NULL) {
 		fprintf(stderr, "pcapfloor: %s\n", err);

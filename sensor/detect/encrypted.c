@@ -162,6 +162,11 @@ struct enc_dev {
 	uint64_t bucket0;          /* index (time / bucket length) of buckets[0] */
 	uint32_t buckets[ENC_BUCKETS]; /* queries per window eighth, ring */
 	uint64_t first_enc;
+	/* The bucket the latest query went to, so the next queries of the
+	 * same eighth count without a division: buckets[cur] covers
+	 * [cur_start, cur_end) at bucket length cur_len (0: none). */
+	uint64_t cur_start, cur_end, cur_len;
+	uint8_t cur;
 };
 
 struct enc_stats {
@@ -545,6 +550,7 @@ static void buckets_advance(struct enc_dev *s, uint64_t blen, uint64_t now)
 	uint64_t idx = now / blen;
 	if (s->bucket0 == 0 && s->buckets[0] == 0) {
 		s->bucket0 = idx;
+		s->cur_len = 0;
 		return;
 	}
 	if (idx <= s->bucket0 + ENC_BUCKETS - 1)
@@ -557,6 +563,7 @@ static void buckets_advance(struct enc_dev *s, uint64_t blen, uint64_t now)
 		memset(s->buckets + (ENC_BUCKETS - shift), 0, shift * sizeof(s->buckets[0]));
 	}
 	s->bucket0 += shift;
+	s->cur_len = 0;  /* the ring moved under the remembered bucket */
 }
 
 static uint64_t window_queries(const struct enc_dev *s)
@@ -646,6 +653,20 @@ static int enc_evaluate(void *arg, struct engine *e, struct dctx *c)
 
 /* --- per query: DDR and the window count ----------------------------------------- */
 
+static void enc_prefetch(void *arg, struct engine *e, const struct pkt *p, struct dctx *c,
+			 const struct dns_msg *msg, const struct qry_key *qk)
+{
+	struct enc_mod *m = arg;
+	(void)e;
+	(void)p;
+	(void)msg;
+	(void)qk;
+	if (c->slot < m->ndev) {
+		__builtin_prefetch(&m->dev[c->slot], 1);
+		__builtin_prefetch(&m->dev[c->slot].buckets[ENC_BUCKETS - 1], 1);
+	}
+}
+
 static void enc_query(void *arg, struct engine *e, const struct pkt *p, struct dctx *c,
 		      const struct dns_msg *msg, const struct qry_key *qk,
 		      struct qry *q, int is_new)
@@ -658,11 +679,22 @@ static void enc_query(void *arg, struct engine *e, const struct pkt *p, struct d
 		return;
 	struct enc_dev *s = &m->dev[c->slot];
 	const struct det_rule *rl = rules_det(e->rules, DET_ENCRYPTION_NONE);
-	uint64_t blen = bucket_len(rl);
-	buckets_advance(s, blen, p->ts_us);
-	uint64_t i = p->ts_us / blen - s->bucket0;
-	if (i < ENC_BUCKETS && s->buckets[i] < UINT32_MAX)
-		s->buckets[i]++;
+	uint64_t blen = bucket_len(rl), now = p->ts_us;
+	if (blen == s->cur_len && now >= s->cur_start && now < s->cur_end) {
+		if (s->buckets[s->cur] < UINT32_MAX)
+			s->buckets[s->cur]++;
+	} else {
+		buckets_advance(s, blen, now);
+		uint64_t idx = now / blen, i = idx - s->bucket0;
+		if (i < ENC_BUCKETS) {
+			if (s->buckets[i] < UINT32_MAX)
+				s->buckets[i]++;
+			s->cur = (uint8_t)i;
+			s->cur_start = idx * blen;
+			s->cur_end = s->cur_start + blen;
+			s->cur_len = blen;
+		}
+	}
 	/* RFC 9462 §4: a client discovers designated resolvers by asking
 	 * SVCB (type 64) for _dns.resolver.arpa. */
 	if (msg->qtype == 64 && msg->qname_len == 18 &&
@@ -1376,6 +1408,7 @@ const struct eng_module mod_encrypted = {
 	.destroy = enc_destroy,
 	.device_reset = enc_device_reset,
 	.packet = enc_packet,
+	.prefetch = enc_prefetch,
 	.query = enc_query,
 	.tick = enc_tick,
 	.evaluate = enc_evaluate,

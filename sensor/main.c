@@ -452,7 +452,8 @@ int main(int argc, char **argv)
 			log_err("%s", rerr);
 			return 2;
 		}
-		if (rules_check(rdir, rerr, sizeof(rerr)) != 0) {
+		if (rules_check(rdir, rerr, sizeof(rerr)) != 0 ||
+		    eng_check_config(&cfg, rerr, sizeof(rerr)) != 0) {
 			log_err("%s", rerr);
 			return 2;
 		}

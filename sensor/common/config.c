@@ -244,6 +244,11 @@ static const struct conf_def conf_schema[] = {
 	  .def = "", .help = "sensor name in events; empty = host name" },
 	{ .key = "rules.dir", .type = CONF_STRING, FIELD(rules_dir),
 	  .def = "rules", .help = "folder of detection settings and lists" },
+	{ .key = "detect.modules", .type = CONF_STRING, FIELD(detect_modules),
+	  .def = "encrypted, behaviour, integrity",
+	  .help = "detection families that run besides resolver and stub hygiene: encrypted "
+	  "(DoT/DoH/DoQ), behaviour (caching, rates, failures), integrity (spoofing, "
+	  "amplification, exfiltration, new domains); comma-separated, empty = none" },
 	{ .key = "dhcp.allowed_servers", .type = CONF_STRING, FIELD(dhcp_allowed_servers),
 	  .def = "", .help = "DHCP/DHCPv6 servers and routers allowed to hand out resolvers "
 	  "(IPs or MACs, comma-separated); empty = any, and a second one on a segment alerts" },

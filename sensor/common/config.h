@@ -77,6 +77,10 @@ struct sw_config {
 	char observer_name[CONF_STR]; /* empty = host name */
 	char rules_dir[CONF_STR];
 
+	/* detect.* */
+	char detect_modules[CONF_STR];       /* detection families that run: names of
+	                                      * detect modules, comma-separated */
+
 	/* dhcp.* */
 	char dhcp_allowed_servers[CONF_STR]; /* DHCP servers and routers allowed to hand out
 	                                      * resolvers: IPs or MACs, comma-separated */

@@ -51,8 +51,8 @@ void eng_emit_device(struct engine *e, const struct dev_key *k,
 #define EACH_MODULE(e, h, ...)                                              \
 	do {                                                                \
 		for (unsigned mi_ = 0; mi_ < (e)->nmod; mi_++)              \
-			if (eng_modules[mi_]->h != NULL)                    \
-				eng_modules[mi_]->h((e)->mod[mi_], (e), __VA_ARGS__); \
+			if ((e)->mods[mi_]->h != NULL)                      \
+				(e)->mods[mi_]->h((e)->mod[mi_], (e), __VA_ARGS__); \
 	} while (0)
 
 /* A device's posture, addresses or resolvers changed. Its event goes out
@@ -145,6 +145,54 @@ full:
 	return -1;
 }
 
+/* detect.modules: "encrypted, behaviour" picks those, in eng_modules order
+ * (the order their hooks run in, whatever the list's); "" picks none. */
+static int pick_modules(struct engine *e, const char *list, char *err, size_t errlen)
+{
+	unsigned want = 0;
+	const char *p = list;
+	while (*p) {
+		size_t n = strcspn(p, ", \t");
+		if (n > 0) {
+			unsigned i;
+			for (i = 0; eng_modules[i] != NULL; i++)
+				if (strlen(eng_modules[i]->name) == n &&
+				    strncmp(eng_modules[i]->name, p, n) == 0)
+					break;
+			if (eng_modules[i] == NULL) {
+				char names[128] = "";
+				for (unsigned j = 0; eng_modules[j] != NULL; j++)
+					snprintf(names + strlen(names), sizeof(names) - strlen(names),
+						 "%s%s", j ? ", " : "", eng_modules[j]->name);
+				snprintf(err, errlen, "detect.modules: no detection family '%.*s' "
+					 "(there are: %s)", (int)(n > 64 ? 64 : n), p, names);
+				return -1;
+			}
+			want |= 1u << i;
+		}
+		p += n;
+		p += strspn(p, ", \t");
+	}
+	e->nmod = 0;
+	for (unsigned i = 0; eng_modules[i] != NULL && i < ENG_MAX_MODULES; i++)
+		if (want & (1u << i))
+			e->mods[e->nmod++] = eng_modules[i];
+	return 0;
+}
+
+int eng_check_config(const struct sw_config *cfg, char *err, size_t errlen)
+{
+	struct engine *e = calloc(1, sizeof(*e));
+	if (e == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	int rc = parse_allowlist(e, cfg->dhcp_allowed_servers, err, errlen) != 0 ||
+		 pick_modules(e, cfg->detect_modules, err, errlen) != 0 ? -1 : 0;
+	free(e);
+	return rc;
+}
+
 int eng_server_allowed(const struct engine *e, const uint8_t ip[16], const uint8_t mac[6])
 {
 	for (unsigned i = 0; i < e->nallow_ip; i++)
@@ -209,14 +257,19 @@ struct engine *eng_new(const struct sw_config *cfg, struct out *out,
 		eng_free(e);
 		return NULL;
 	}
-	for (unsigned i = 0; eng_modules[i] != NULL && i < ENG_MAX_MODULES; i++) {
-		const struct eng_module *m = eng_modules[i];
+	if (pick_modules(e, cfg->detect_modules, err, errlen) != 0) {
+		eng_free(e);
+		return NULL;
+	}
+	for (unsigned i = 0; i < e->nmod; i++) {
+		const struct eng_module *m = e->mods[i];
 		e->mod[i] = m->create != NULL ? m->create(e, err, errlen) : NULL;
 		if (m->create != NULL && e->mod[i] == NULL) {
+			/* Only the ones created so far are destroyed. */
+			e->nmod = i;
 			eng_free(e);
 			return NULL;
 		}
-		e->nmod = i + 1;
 	}
 	char note[256] = "";
 	e->oui = enr_oui_load(cfg->enrich_oui_dir[0] ? cfg->enrich_oui_dir : NULL, note, sizeof(note));
@@ -240,8 +293,8 @@ void eng_free(struct engine *e)
 	if (e == NULL)
 		return;
 	for (unsigned i = 0; i < e->nmod; i++)
-		if (eng_modules[i]->destroy != NULL)
-			eng_modules[i]->destroy(e->mod[i]);
+		if (e->mods[i]->destroy != NULL)
+			e->mods[i]->destroy(e->mod[i]);
 	dec_free(e->dec);
 	tbl_free(e->devices);
 	tbl_free(e->queries);

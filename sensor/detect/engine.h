@@ -15,6 +15,10 @@
 
 struct engine;
 
+/* Checks the engine's own settings (detect.modules, dhcp.allowed_servers)
+ * without allocating anything: 0, or -1 and the reason in err. */
+int eng_check_config(const struct sw_config *cfg, char *err, size_t errlen);
+
 /* Builds the tables the configuration sizes. `sipkey` is 16 random bytes
  * (NULL: a fixed key). NULL and a message in err on failure. */
 struct engine *eng_new(const struct sw_config *cfg, struct out *out,

@@ -89,7 +89,10 @@ struct engine {
 	struct dev_detect *dd;        /* per device slot: the detect layer's state */
 	struct rnd_params port_params;
 	struct rnd_params txid_params;
-	void *mod[ENG_MAX_MODULES];   /* each module's state, in eng_modules order */
+	/* The modules detect.modules enabled, in eng_modules order, and each
+	 * one's state. */
+	const struct eng_module *mods[ENG_MAX_MODULES];
+	void *mod[ENG_MAX_MODULES];
 	/* dhcp.allowed_servers, parsed: addresses (16 bytes) and MACs. */
 	unsigned nallow_ip, nallow_mac;
 	uint8_t allow_ip[ALLOW_MAX][16];

@@ -590,9 +590,9 @@ static int apply_verdicts(struct engine *e, struct dctx *c, const struct verdict
 			alert_posture(e, c, map[i].id, &v);
 	}
 	for (unsigned i = 0; i < e->nmod; i++) {
-		if (eng_modules[i]->evaluate == NULL)
+		if (e->mods[i]->evaluate == NULL)
 			continue;
-		int rc = eng_modules[i]->evaluate(e->mod[i], e, c);
+		int rc = e->mods[i]->evaluate(e->mod[i], e, c);
 		if (rc > changed)
 			changed = rc;
 	}
@@ -618,11 +618,11 @@ static void module_lines(struct engine *e, struct dctx *c, int lines[SC_LINES], 
 	jw_init(&w, 256);
 	for (int i = 0; i < SC_LINES; i++) {
 		for (unsigned mi = 0; mi < e->nmod; mi++) {
-			if (eng_modules[mi]->scorecard == NULL)
+			if (e->mods[mi]->scorecard == NULL)
 				continue;
 			jw_reset(&w);
 			jw_obj(&w, NULL);
-			int verdict = eng_modules[mi]->scorecard(e->mod[mi], e, c, i + 1, &w);
+			int verdict = e->mods[mi]->scorecard(e->mod[mi], e, c, i + 1, &w);
 			jw_end(&w);
 			if (verdict < 0)
 				continue;
@@ -801,8 +801,8 @@ void post_extra(struct engine *e, struct dctx *c, struct ev_device_extra *x,
 		jw_init(&w, 512);
 		jw_obj(&w, NULL);
 		for (unsigned mi = 0; mi < e->nmod; mi++)
-			if (eng_modules[mi]->device_json != NULL)
-				eng_modules[mi]->device_json(e->mod[mi], e, c, &w);
+			if (e->mods[mi]->device_json != NULL)
+				e->mods[mi]->device_json(e->mod[mi], e, c, &w);
 		jw_end(&w);
 		size_t len;
 		const char *t = jw_text(&w, &len);

@@ -161,6 +161,28 @@ def main():
     rc, out, err = run(["-r", basic, "-o", "-", "-s", "dhcp.allowed_servers=192.168.1.1,router"])
     case("bad DHCP allowlist", rc != 0 and "router" in err and "dhcp.allowed_servers" in err, err)
 
+    rc, out, err = run(["--check-config", "-s", "dhcp.allowed_servers=router"])
+    case("bad DHCP allowlist, checked", rc == 2 and "router" in err, err)
+
+    # detect.modules: an unknown family is an error naming the known ones,
+    # also under --check-config; the families left out leave no trace.
+    rc, out, err = run(["-r", basic, "-o", "-", "-s", "detect.modules=behaviour,dnssec"])
+    case("unknown detection family", rc != 0 and "'dnssec'" in err and "integrity" in err, err)
+    rc, out, err = run(["--check-config", "-s", "detect.modules=dnssec"])
+    case("unknown detection family, checked", rc == 2 and "'dnssec'" in err, err)
+    rc, out, err = run(["-r", demo, "-o", "-", "-s", "detect.modules=behaviour"])
+    st = exit_stats(events_of(out))
+    case("one detection family", rc == 0 and st is not None and "behaviour" in st
+         and "integrity" not in st and "encrypted_dns" not in st, err)
+    rc, out, err = run(["-r", demo, "-o", "-", "-s", "detect.modules="])
+    evs = events_of(out)
+    st = exit_stats(evs)
+    rules = {e["rule"]["id"] for e in evs if e["event"]["kind"] == "alert"}
+    case("no detection family", rc == 0 and st is not None and "behaviour" not in st
+         and rules and all(r.split(".")[0] in ("resolver", "stub", "edns", "transport",
+                                                 "ipv6", "dnssec", "dhcp") for r in rules),
+         "%s %s" % (err, sorted(rules)))
+
     # A GeoIP database that cannot be opened: one notice, the run goes on.
     rc, out, err = run(["-r", basic, "-o", "-", "-s", "enrich.geoip_city=/nonexistent/city.mmdb"])
     case("missing GeoIP database", rc == 0 and "/nonexistent/city.mmdb" in err

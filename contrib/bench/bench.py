@@ -2,10 +2,13 @@
 """make bench: throughput and memory of stubwatch against a libpcap floor.
 
 Generates a DNS-heavy capture with the project's generator (once, cached),
-then alternates runs of the floor (libpcap read only) and of stubwatch
-(device events on, output to a file) on the same file, and reports medians:
-packets/s of each, their ratio, and stubwatch's peak RSS. A second capture of
-half the length shows whether memory grows with the file's length.
+then alternates runs of the floor (libpcap read only) and of two stubwatch
+builds of the work on the same file: the whole sensor (every detection
+family on, device events on, output to a file), and the same binary with
+detect.modules empty (resolver assignment and stub hygiene only). It reports
+medians of packets/s, the ratios to the floor and between the two, and
+stubwatch's peak RSS. A second capture of half the length shows whether
+memory grows with the file's length.
 """
 import os
 import statistics
@@ -46,33 +49,36 @@ def main():
     gen(half, PACKETS // 2)
     events = os.path.join(B, "bench-events.json")
     sensor = [os.path.join(B, "stubwatch"), "-q", "-r", pcap, "-o", "file:" + events]
+    hygiene = sensor + ["-s", "detect.modules="]
     floor = [os.path.join(B, "pcapfloor"), pcap]
 
-    # Warm the page cache so both read from memory.
+    # Warm the page cache so every run reads from memory.
     run_rss(floor)
-    fl, sw, rss = [], [], []
+    fl, sw, hy, rss = [], [], [], []
     for _ in range(RUNS):
-        if os.path.exists(events):
-            os.unlink(events)
-        s, _ = run_rss(floor)
-        fl.append(PACKETS / s)
-        s, r = run_rss(sensor)
-        sw.append(PACKETS / s)
-        rss.append(r)
+        for cmd, out in ((floor, fl), (hygiene, hy), (sensor, sw)):
+            if os.path.exists(events):
+                os.unlink(events)
+            s, r = run_rss(cmd)
+            out.append(PACKETS / s)
+            if cmd is sensor:
+                rss.append(r)
     if os.path.exists(events):
         os.unlink(events)
     _, rss_half = run_rss([os.path.join(B, "stubwatch"), "-q", "-r", half, "-o", "file:" + events])
     os.unlink(events)
 
-    fm, sm = statistics.median(fl), statistics.median(sw)
+    fm, sm, hm = statistics.median(fl), statistics.median(sw), statistics.median(hy)
     print("capture:            %s, %d packets" % (pcap, PACKETS))
-    print("runs:               %d (medians below)" % RUNS)
+    print("runs:               %d of each, alternating (medians below)" % RUNS)
     print("libpcap floor:      %.2f Mpkt/s" % (fm / 1e6))
-    print("stubwatch:          %.2f Mpkt/s  (min %.2f, max %.2f)" % (sm / 1e6, min(sw) / 1e6, max(sw) / 1e6))
-    print("ratio to floor:     %.2f" % (sm / fm))
+    print("hygiene only:       %.2f Mpkt/s  (min %.2f, max %.2f)  ratio to floor %.2f" %
+          (hm / 1e6, min(hy) / 1e6, max(hy) / 1e6, hm / fm))
+    print("every detection:    %.2f Mpkt/s  (min %.2f, max %.2f)  ratio to floor %.2f" %
+          (sm / 1e6, min(sw) / 1e6, max(sw) / 1e6, sm / fm))
+    print("families' cost:     every detection runs at %.2f of hygiene only" % (sm / hm))
     print("peak RSS:           %.1f MiB (%d packets), %.1f MiB (%d packets)" %
           (statistics.median(rss) / 1024, PACKETS, rss_half / 1024, PACKETS // 2))
-
 
 if __name__ == "__main__":
     main()

@@ -170,6 +170,44 @@ static void test_churn(void **state)
 	tbl_free(t);
 }
 
+/* The precomputed-hash calls find and insert exactly what the plain ones
+ * do, and a full table still evicts through them. */
+static void test_hashed_calls(void **state)
+{
+	(void)state;
+	struct tbl *t = tbl_new("t", 64, sizeof(struct key), sizeof(struct val), NULL);
+	assert_non_null(t);
+	for (uint32_t i = 0; i < 64; i++) {
+		struct key kk = k(i);
+		int created;
+		struct val *v = tbl_get_quiet_h(t, &kk, tbl_prefetch(t, &kk), &created);
+		assert_true(created);
+		v->x = i;
+	}
+	for (uint32_t i = 0; i < 64; i++) {
+		struct key kk = k(i);
+		uint32_t h = tbl_prefetch(t, &kk);
+		struct val *v = tbl_lookup_h(t, &kk, h);
+		assert_non_null(v);
+		assert_ptr_equal(v, tbl_lookup(t, &kk));
+		assert_int_equal(v->x, i);
+		int created;
+		assert_ptr_equal(tbl_get_quiet_h(t, &kk, h, &created), v);
+		assert_false(created);
+	}
+	struct key other = k(1000);
+	assert_null(tbl_lookup_h(t, &other, tbl_prefetch(t, &other)));
+	/* Full: the oldest (k(0), nothing was touched) makes room. */
+	int created;
+	struct val *v = tbl_get_quiet_h(t, &other, tbl_prefetch(t, &other), &created);
+	assert_true(created);
+	assert_int_equal(v->x, 0);
+	assert_int_equal(tbl_evictions(t), 1);
+	struct key first = k(0);
+	assert_null(tbl_lookup(t, &first));
+	tbl_free(t);
+}
+
 static void test_bad_args(void **state)
 {
 	(void)state;
@@ -186,6 +224,7 @@ int main(void)
 		cmocka_unit_test(test_lru_eviction),
 		cmocka_unit_test(test_iteration_slot_order),
 		cmocka_unit_test(test_churn),
+		cmocka_unit_test(test_hashed_calls),
 		cmocka_unit_test(test_bad_args),
 	};
 	return cmocka_run_group_tests_name("common_table", tests, NULL, NULL);

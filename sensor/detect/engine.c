@@ -467,11 +467,9 @@ static void on_query(struct engine *e, const struct pkt *p, const struct dns_msg
 	uint32_t qh = tbl_prefetch(e->queries, &qk);
 	struct dctx dc;
 	eng_dctx(e, d, &dc);
-	post_prefetch(dc.dd, 0);
 	EACH_MODULE(e, prefetch, p, &dc, m, &qk);
 	int qcreated;
 	struct qry *q = tbl_get_quiet_h(e->queries, &qk, qh, &qcreated);
-	post_prefetch(dc.dd, 1);
 	if (!qcreated) {
 		/* Same ID, name and type to the same server and port while the
 		 * first is unanswered: a retransmission (RFC 1035 §4.2.1). The

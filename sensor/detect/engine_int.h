@@ -224,12 +224,6 @@ void eng_dctx(struct engine *e, struct device *d, struct dctx *c);
 
 /* A slot took a new device: forget the old one's detect state. */
 void post_device_reset(struct engine *e, uint32_t slot);
-/* Starts loading what post_query() will touch of a device's detect state:
- * the port and ID rings' positions (values = 0), then, once those have had
- * time to arrive, the slots the next values go to (values = 1). Each is a
- * cache miss on a busy sensor, and the engine has its own lookups to do
- * meanwhile. */
-void post_prefetch(const struct dev_detect *dd, int values);
 /* After a unicast query was counted (is_new: not a retransmission). */
 void post_query(struct engine *e, const struct pkt *p, struct dctx *c,
 		const struct dns_msg *m, struct dev_resolver *r, int transport, int is_new);

@@ -206,17 +206,6 @@ static void tc_expire(struct engine *e, struct dev_detect *dd, uint64_t now)
 	}
 }
 
-void post_prefetch(const struct dev_detect *dd, int values)
-{
-	if (!values) {
-		__builtin_prefetch(&dd->txids.seen, 1);
-		__builtin_prefetch(&dd->ports.seen, 1);
-		return;
-	}
-	__builtin_prefetch(&dd->txids.v[dd->txids.next], 1);
-	__builtin_prefetch(&dd->ports.v[dd->ports.next], 1);
-}
-
 void post_query(struct engine *e, const struct pkt *p, struct dctx *c,
 		const struct dns_msg *m, struct dev_resolver *r, int transport, int is_new)
 {

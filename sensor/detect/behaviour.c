@@ -28,6 +28,7 @@
 
 #include <math.h>
 #include <netinet/in.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,14 +40,22 @@
 #define MS 1000ull
 
 /* Answer-cache entries per device slot: IoT devices use 5-40 names, A and
- * AAAA each; 16 x devices.max, capped. One entry is 24 B of table header +
- * 12 B key + 128 B value = 164 B: the cap of 65536 entries is 10.5 MiB at
- * most, touched only as names appear. The cap is also a speed bound: the
- * bucket array is hit at random on every query and response, and at 262144
- * entries (1 MiB of buckets) it fell out of cache and the whole sensor ran
- * at less than half its speed on the benchmark capture. */
+ * AAAA each; 16 x devices.max, capped. One entry is a 64-byte line that
+ * every query and answer of it reads, 60 cold bytes (failure episode, name
+ * for evidence) touched in failures and on creation, and two 4-byte index
+ * slots: 132 B, so the cap of 65536 entries is 8.3 MiB at most, touched
+ * only as names appear. The cap is also a speed bound (two index lines and
+ * an entry line are hit at random on every query) and the index holds
+ * entry numbers in 16 bits. */
 #define CACHE_PER_DEV 16u
 #define CACHE_MAX 65536u
+/* An index set is one 64-byte line of 16 slots; there are twice as many
+ * slots as entries, and an entry goes to the emptier of its two sets. With
+ * two choices the fullest set stays close to the mean (8 when the cache is
+ * full): on a flood of random names filling all 65536 entries the fullest
+ * of 8192 sets held 10. Only a key whose two sets both hold 16 would push
+ * an entry out of turn. */
+#define CSET_WAYS 16
 /* Answer addresses remembered per device for stale-use checks, newest
  * first out of a ring: a device connects to what it has just resolved, and
  * IoT devices resolve a handful of names. 16 x 48 B = 768 B per device,
@@ -106,27 +115,60 @@ struct ckey {
 	uint16_t pad;
 };
 
-/* One (name, type) of one device: 128 bytes. */
+/* One (name, type) of one device: what each of its queries and answers
+ * reads and writes, in one cache line. The key is in it, so a reference
+ * kept elsewhere (an outstanding query's mod_ref) is checked against the
+ * key it expects: the slot may hold another name by then. */
 struct cent {
-	uint64_t answered_us;     /* last positive or negative answer; 0: none */
+	_Alignas(64) uint64_t answered_us; /* last positive or negative answer; 0: none */
 	uint64_t last_q_us;       /* last query, any */
 	uint64_t pending_us;      /* first query not yet answered; 0: none */
 	uint64_t fail_start_us;   /* failure episode start; 0: none */
 	uint64_t win_start_us;    /* same-name window start */
+	uint32_t dev_id;          /* key; 0: a free slot (device ids start at 1) */
+	uint32_t qname_hash;      /* key */
 	uint32_t ttl_s;           /* answer TTL (chain minimum) or negative TTL */
+	uint16_t qtype;           /* key */
+	uint16_t win_count;       /* queries in the same-name window */
+	uint8_t neg;              /* 1: negative answer with SOA; 2: without */
+};
+_Static_assert(sizeof(struct cent) == 64, "an answer-cache entry is one cache line");
+
+/* The rest of an entry, in a parallel array: its failure episode, touched
+ * only while one is open, and its name, written when the entry is created
+ * and read for evidence. */
+struct ccold {
 	uint32_t fail_queries;    /* queries in the episode */
 	uint32_t last_iv_ms;      /* last retry interval in the episode */
 	uint32_t min_iv_ms;
 	uint32_t max_iv_ms;
-	uint16_t win_count;       /* queries in the same-name window */
 	uint8_t flat;             /* consecutive non-growing short intervals */
-	uint8_t neg;              /* 1: negative answer with SOA; 2: without */
 	uint8_t fail_kind;        /* enum fail_kind of the episode */
 	uint8_t grew;             /* an interval grew in the episode */
 	uint8_t stormed;          /* the episode was counted as a storm */
-	uint8_t pad;
 	char name[NAME_LEN - 24]; /* name prefix, NUL-terminated */
-	uint8_t server[16];       /* resolver of the last query */
+};
+
+/* The answer cache: entries in a ring filled in creation order, so when it
+ * is full the entry created longest ago goes first whatever the hash key
+ * (replays stay the same, as with the LRU table it replaces, where
+ * entries were never moved up). An index of sets of CSET_WAYS slots (a
+ * 16-bit tag and the entry's number) finds an entry from its key's hash
+ * in one of two index lines, read together, and then its one entry line:
+ * the prefetch hook does that much as soon as the device is known, so the
+ * entry is in cache when the query hook wants it. No chain is followed;
+ * keyed SipHash picks the sets, so chosen names cannot pile into one. */
+struct cache {
+	struct cent *ent;         /* cap entries */
+	struct ccold *cold;       /* cap entries */
+	uint32_t *idx;            /* nsets x CSET_WAYS: tag << 16 | slot; 0: free */
+	void *ent_raw, *idx_raw;  /* what calloc returned, for free */
+	uint32_t cap;
+	uint32_t nsets;           /* a power of two */
+	uint32_t next;            /* ring slot created next */
+	uint32_t count;
+	uint64_t evictions;
+	uint8_t sipkey[16];
 };
 
 /* An address a device learnt from an answer. */
@@ -217,10 +259,14 @@ struct outage {
 };
 
 struct bh {
-	struct tbl *cache;
+	struct cache cache;
 	struct tbl *uflows;
 	struct bdev *dev;
 	uint32_t ndev;
+	/* The key the prefetch hook hashed for the query that follows it. */
+	struct ckey pf_key;
+	uint64_t pf_hash;
+	uint32_t pf_ref;          /* the entry it requested: slot + 1; 0: none */
 	struct storm storms[STORMS];
 	struct outage outages[OUTAGES];
 	struct alert_state net;   /* network-level alerts' rate limits */
@@ -248,12 +294,215 @@ static uint32_t clamp_cap(uint32_t per, uint32_t devs, uint32_t max)
 	return c > max ? max : c < 1024 ? 1024 : (uint32_t)c;
 }
 
+/* n x size zeroed bytes starting on a cache line; *raw is what to free.
+ * calloc rather than aligned_alloc and memset: the kernel hands out zero
+ * pages as they are first touched, so the resident size follows use. */
+static void *calloc_lines(size_t n, size_t size, void **raw)
+{
+	*raw = NULL;
+	if (size != 0 && n > (SIZE_MAX - 63) / size)
+		return NULL;
+	uint8_t *p = calloc(1, n * size + 63);
+	if (p == NULL)
+		return NULL;
+	*raw = p;
+	return p + (-(uintptr_t)p & 63);
+}
+
+/* --- the answer cache -------------------------------------------------------- */
+
+_Static_assert(CACHE_MAX <= 65536, "index slots hold 16-bit entry numbers");
+
+static int cache_init(struct cache *k, uint32_t cap, const uint8_t sipkey[16])
+{
+	memset(k, 0, sizeof(*k));
+	k->cap = cap;
+	k->nsets = 2;
+	while ((uint64_t)k->nsets * CSET_WAYS < 2ull * cap)
+		k->nsets <<= 1;
+	memcpy(k->sipkey, sipkey, 16);
+	k->ent = calloc_lines(cap, sizeof(*k->ent), &k->ent_raw);
+	k->idx = calloc_lines((size_t)k->nsets * CSET_WAYS, sizeof(*k->idx), &k->idx_raw);
+	k->cold = calloc(cap, sizeof(*k->cold));
+	return k->ent != NULL && k->idx != NULL && k->cold != NULL ? 0 : -1;
+}
+
+static void cache_free(struct cache *k)
+{
+	free(k->ent_raw);
+	free(k->idx_raw);
+	free(k->cold);
+}
+
+static uint64_t cache_hash(const struct cache *k, const struct ckey *key)
+{
+	return sw_siphash(k->sipkey, key, sizeof(*key));
+}
+
+/* Independent bits of the hash: the first set, the second set (never the
+ * first) and a non-zero tag. */
+static uint32_t cset1(const struct cache *k, uint64_t h)
+{
+	return (uint32_t)h & (k->nsets - 1);
+}
+
+static uint32_t cset2(const struct cache *k, uint64_t h)
+{
+	uint32_t s = (uint32_t)(h >> 24) & (k->nsets - 1);
+	return s != cset1(k, h) ? s : s ^ 1;
+}
+
+static uint32_t ctag(uint64_t h)
+{
+	uint32_t t = (uint32_t)(h >> 48);
+	return t ? t : 1;
+}
+
+static int cent_is(const struct cent *ce, const struct ckey *key)
+{
+	return ce->dev_id == key->dev_id && ce->qname_hash == key->qname_hash &&
+	       ce->qtype == key->qtype;
+}
+
+/* The index slots of a set whose tag is tag, as bits: a loop without
+ * branches, which the compiler turns into a few vector compares. */
+static uint32_t cset_match(const uint32_t *s, uint32_t tag)
+{
+	uint32_t m = 0;
+	for (unsigned w = 0; w < CSET_WAYS; w++)
+		m |= (uint32_t)(s[w] >> 16 == tag) << w;
+	return m;
+}
+
+/* The slot + 1 of key in index set `set`, or 0. */
+static uint32_t cset_find(const struct cache *k, uint32_t set, uint32_t tag,
+			  const struct ckey *key)
+{
+	const uint32_t *s = &k->idx[(size_t)set * CSET_WAYS];
+	for (uint32_t m = cset_match(s, tag); m != 0; m &= m - 1) {
+		uint32_t slot = s[__builtin_ctz(m)] & 0xffff;
+		if (cent_is(&k->ent[slot], key))
+			return slot + 1;
+	}
+	return 0;
+}
+
+/* The slot + 1 of key (whose hash is h), or 0. */
+static uint32_t cache_find(const struct cache *k, const struct ckey *key, uint64_t h)
+{
+	uint32_t tag = ctag(h), r = cset_find(k, cset1(k, h), tag, key);
+	return r ? r : cset_find(k, cset2(k, h), tag, key);
+}
+
+/* Requests the line of the entry that key's sets point to, for the lookup
+ * that follows, and returns its slot + 1 (0: none), where that lookup
+ * looks first. Both index lines are read at once, so their cache misses
+ * overlap. A second entry with the same tag is rare enough to leave to
+ * the lookup. (It returns something because GCC deletes calls of
+ * functions whose only effect is a prefetch.) */
+static uint32_t cache_prefetch(const struct cache *k, uint64_t h)
+{
+	const uint32_t *s1 = &k->idx[(size_t)cset1(k, h) * CSET_WAYS];
+	const uint32_t *s2 = &k->idx[(size_t)cset2(k, h) * CSET_WAYS];
+	uint32_t tag = ctag(h), m1 = cset_match(s1, tag), m2 = cset_match(s2, tag);
+	uint32_t slot;
+	if (m1 != 0)
+		slot = s1[__builtin_ctz(m1)] & 0xffff;
+	else if (m2 != 0)
+		slot = s2[__builtin_ctz(m2)] & 0xffff;
+	else
+		return 0;
+	__builtin_prefetch(&k->ent[slot]);
+	return slot + 1;
+}
+
+/* The free index slots of a set, as bits. */
+static uint32_t cset_free(const struct cache *k, uint32_t set)
+{
+	return cset_match(&k->idx[(size_t)set * CSET_WAYS], 0);
+}
+
+/* Takes the entry in `slot` out of the index and frees the slot. */
+static void cache_drop(struct cache *k, uint32_t slot)
+{
+	struct cent *ce = &k->ent[slot];
+	struct ckey key = { ce->dev_id, ce->qname_hash, ce->qtype, 0 };
+	uint64_t h = cache_hash(k, &key);
+	uint32_t v = ctag(h) << 16 | slot;
+	uint32_t *s1 = &k->idx[(size_t)cset1(k, h) * CSET_WAYS];
+	uint32_t *s2 = &k->idx[(size_t)cset2(k, h) * CSET_WAYS];
+	for (unsigned w = 0; w < CSET_WAYS; w++) {
+		if (s1[w] == v)
+			s1[w] = 0;
+		if (s2[w] == v)
+			s2[w] = 0;
+	}
+	ce->dev_id = 0;
+	k->count--;
+	k->evictions++;
+}
+
+/* Creates key (hash h), which is not there: in the ring slot created
+ * longest ago, evicting what it holds once the ring is full. */
+static uint32_t cache_insert(struct cache *k, const struct ckey *key, uint64_t h,
+			     const char *name)
+{
+	uint32_t slot = k->next;
+	k->next = slot + 1 < k->cap ? slot + 1 : 0;
+	if (k->ent[slot].dev_id != 0)
+		cache_drop(k, slot);
+	/* The emptier of the two sets: so no set fills up (see CSET_WAYS). */
+	uint32_t s1 = cset1(k, h), m1 = cset_free(k, s1);
+	uint32_t s2 = cset2(k, h), m2 = cset_free(k, s2);
+	uint32_t *w;
+	if (m1 != 0 && __builtin_popcount(m1) >= __builtin_popcount(m2)) {
+		w = &k->idx[(size_t)s1 * CSET_WAYS + __builtin_ctz(m1)];
+	} else if (m2 != 0) {
+		w = &k->idx[(size_t)s2 * CSET_WAYS + __builtin_ctz(m2)];
+	} else {
+		/* Both sets full: the entry of the first set that the ring
+		 * would reach first leaves out of turn. */
+		uint32_t *s = &k->idx[(size_t)s1 * CSET_WAYS];
+		w = &s[0];
+		for (unsigned i = 1; i < CSET_WAYS; i++)
+			if (((s[i] & 0xffff) + k->cap - k->next) % k->cap <
+			    ((*w & 0xffff) + k->cap - k->next) % k->cap)
+				w = &s[i];
+		cache_drop(k, *w & 0xffff);
+	}
+	*w = ctag(h) << 16 | slot;
+	k->count++;
+	struct cent *ce = &k->ent[slot];
+	memset(ce, 0, sizeof(*ce));
+	ce->dev_id = key->dev_id;
+	ce->qname_hash = key->qname_hash;
+	ce->qtype = key->qtype;
+	struct ccold *cc = &k->cold[slot];
+	memset(cc, 0, sizeof(*cc));
+	copy_name(cc->name, sizeof(cc->name), name);
+	return slot;
+}
+
+/* The slot of key (hash h), created when new. */
+static uint32_t cache_get(struct cache *k, const struct ckey *key, uint64_t h, const char *name)
+{
+	uint32_t r = cache_find(k, key, h);
+	return r ? r - 1 : cache_insert(k, key, h, name);
+}
+
+/* The slot + 1 that ref (a slot + 1 kept earlier; 0: none) names when it
+ * still holds key, or 0. */
+static uint32_t cache_ref(const struct cache *k, uint32_t ref, const struct ckey *key)
+{
+	return ref != 0 && ref <= k->cap && cent_is(&k->ent[ref - 1], key) ? ref : 0;
+}
+
 static void bh_destroy(void *m)
 {
 	struct bh *b = m;
 	if (b == NULL)
 		return;
-	tbl_free(b->cache);
+	cache_free(&b->cache);
 	tbl_free(b->uflows);
 	free(b->dev);
 	free(b);
@@ -267,11 +516,10 @@ static void *bh_create(struct engine *e, char *err, size_t errlen)
 	uint32_t n = e->cfg->devices_max;
 	b->ndev = n;
 	b->dev = calloc(n, sizeof(*b->dev));
-	b->cache = tbl_new("answer_cache", clamp_cap(CACHE_PER_DEV, n, CACHE_MAX),
-			   sizeof(struct ckey), sizeof(struct cent), e->sipkey);
+	int crc = cache_init(&b->cache, clamp_cap(CACHE_PER_DEV, n, CACHE_MAX), e->sipkey);
 	b->uflows = tbl_new("udp_flows_seen", clamp_cap(UFLOW_PER_DEV, n, UFLOW_MAX),
 			    sizeof(struct fkey), sizeof(struct fent), e->sipkey);
-	if (b->dev == NULL || b->cache == NULL || b->uflows == NULL)
+	if (b->dev == NULL || crc != 0 || b->uflows == NULL)
 		goto fail;
 	return b;
 fail:
@@ -759,12 +1007,13 @@ static void storm_decide(struct bh *b, struct engine *e, struct storm *s)
 }
 
 static void storm_add(struct bh *b, struct engine *e, struct dctx *c, struct bdev *v,
-		      struct cent *ce, uint16_t qtype, int flat, uint64_t now)
+		      const struct cent *ce, const struct ccold *cc, const uint8_t server[16],
+		      int flat, uint64_t now)
 {
 	v->storms++;
 	b->c_storms++;
 	double dur = (double)(now - ce->fail_start_us) / SEC;
-	double rate = dur > 0 ? ce->fail_queries / dur : 0;
+	double rate = dur > 0 ? cc->fail_queries / dur : 0;
 	if (rate > v->max_rate)
 		v->max_rate = rate;
 	c->d->dirty = 1;
@@ -784,66 +1033,48 @@ static void storm_add(struct bh *b, struct engine *e, struct dctx *c, struct bde
 	}
 	memset(s, 0, sizeof(*s));
 	s->state = 1;
-	s->fail_kind = ce->fail_kind;
+	s->fail_kind = cc->fail_kind;
 	s->flat_reason = (uint8_t)flat;
-	s->qtype = qtype;
+	s->qtype = ce->qtype;
 	s->dev_id = c->d->id;
 	s->slot = c->slot;
 	s->at_us = now;
 	s->start_us = ce->fail_start_us;
-	s->queries = ce->fail_queries;
-	s->min_iv_ms = ce->min_iv_ms;
-	s->max_iv_ms = ce->max_iv_ms;
+	s->queries = cc->fail_queries;
+	s->min_iv_ms = cc->min_iv_ms;
+	s->max_iv_ms = cc->max_iv_ms;
 	s->rate = rate;
-	memcpy(s->resolver, ce->server, 16);
-	s->designated = (uint8_t)designated(c, ce->server);
-	copy_name(s->name, sizeof(s->name), ce->name);
+	memcpy(s->resolver, server, 16);
+	s->designated = (uint8_t)designated(c, server);
+	copy_name(s->name, sizeof(s->name), cc->name);
 	v->storm_pending = 1;
 	outage_check(b, e, s);
 }
 
 /* The episode of ce ends (a good answer, or silence). */
-static void episode_end(struct bdev *v, struct cent *ce)
+static void episode_end(struct bdev *v, struct cent *ce, struct ccold *cc)
 {
-	if (ce->fail_start_us && !ce->stormed && ce->fail_queries >= 3 && ce->grew)
+	if (!ce->fail_start_us)
+		return;
+	if (!cc->stormed && cc->fail_queries >= 3 && cc->grew)
 		v->backoff_episodes++;
 	ce->fail_start_us = 0;
-	ce->fail_kind = FK_NONE;
-	ce->fail_queries = 0;
-	ce->flat = 0;
-	ce->grew = 0;
-	ce->stormed = 0;
-	ce->last_iv_ms = ce->min_iv_ms = ce->max_iv_ms = 0;
+	memset(cc, 0, offsetof(struct ccold, name));
 }
 
-static void episode_start(struct bdev *v, struct cent *ce, int kind, uint64_t start,
-			  uint64_t now)
+static void episode_start(struct bdev *v, struct cent *ce, struct ccold *cc, int kind,
+			  uint64_t start, uint64_t now)
 {
 	v->fail_last_us = now;
 	if (ce->fail_start_us)
 		return;
 	ce->fail_start_us = start;
-	ce->fail_kind = (uint8_t)kind;
-	ce->fail_queries = 0;
+	cc->fail_kind = (uint8_t)kind;
+	cc->fail_queries = 0;
 	v->episodes++;
 }
 
 /* --- hooks ------------------------------------------------------------------------ */
-
-static struct cent *cache_get(struct bh *b, uint32_t dev_id, const struct qry_key *qk,
-			      uint16_t qtype, const char *name, int create)
-{
-	struct ckey k = { dev_id, qk->qname_hash, qtype, 0 };
-	if (!create)
-		return tbl_lookup(b->cache, &k);
-	/* Without the LRU move (three cache misses in a big table): when
-	 * full, the cache forgets the names first asked longest ago. */
-	int created;
-	struct cent *ce = tbl_get_quiet(b->cache, &k, &created);
-	if (created)
-		copy_name(ce->name, sizeof(ce->name), name);
-	return ce;
-}
 
 /* A query from a public IPv4 address crossed the router (its MAC is the
  * router's): clients on the Internet asking a device here, not the stub
@@ -858,11 +1089,42 @@ static int outside_v4(const uint8_t ip[16])
 		 (a[0] == 169 && a[1] == 254) || a[0] == 127 || a[0] == 0);
 }
 
+/* The query's device is known: hash its (name, type) key and request the
+ * entry's line, which the query hook needs after the engine's own lookup
+ * of the outstanding query. */
+static void bh_prefetch(void *m, struct engine *e, const struct pkt *p, struct dctx *c,
+			const struct dns_msg *msg, const struct qry_key *qk)
+{
+	struct bh *b = m;
+	if (!msg->has_q || c->slot >= b->ndev)
+		return;
+	__builtin_prefetch(&b->dev[c->slot]);
+	struct ckey key = { c->d->id, qk->qname_hash, msg->qtype, 0 };
+	b->pf_key = key;
+	b->pf_hash = cache_hash(&b->cache, &key);
+	b->pf_ref = cache_prefetch(&b->cache, b->pf_hash);
+}
+
+/* The slot of the (name, type) entry of a query or response, created when
+ * new: through ref (the outstanding query's mod_ref) when it still holds
+ * the key, else by the key's hash. */
+static uint32_t entry_for(struct bh *b, uint32_t ref, uint32_t dev_id, const struct qry_key *qk,
+			  uint16_t qtype, const char *name)
+{
+	struct ckey key = { dev_id, qk->qname_hash, qtype, 0 };
+	uint32_t r = cache_ref(&b->cache, ref, &key);
+	if (r)
+		return r - 1;
+	if (memcmp(&key, &b->pf_key, sizeof(key)) != 0)
+		return cache_get(&b->cache, &key, cache_hash(&b->cache, &key), name);
+	r = cache_ref(&b->cache, b->pf_ref, &key);
+	return r ? r - 1 : cache_get(&b->cache, &key, b->pf_hash, name);
+}
+
 static void bh_query(void *m, struct engine *e, const struct pkt *p, struct dctx *c,
 		     const struct dns_msg *msg, const struct qry_key *qk, struct qry *q,
 		     int is_new)
 {
-	(void)q;
 	struct bh *b = m;
 	struct bdev *v = bdev_of(b, c);
 	if (v == NULL || !msg->has_q || outside_v4(p->src_ip))
@@ -870,17 +1132,21 @@ static void bh_query(void *m, struct engine *e, const struct pkt *p, struct dctx
 	uint64_t now = p->ts_us;
 	v->last_q_us = now;
 	rate_add(v, now);
-	struct cent *ce = cache_get(b, c->d->id, qk, msg->qtype, msg->qname, 1);
+	uint32_t slot = entry_for(b, q->mod_ref[MREF_BEHAVIOUR], c->d->id, qk, msg->qtype,
+				  msg->qname);
+	q->mod_ref[MREF_BEHAVIOUR] = slot + 1;
+	struct cent *ce = &b->cache.ent[slot];
+	struct ccold *cc = &b->cache.cold[slot];
 	const struct det_rule *rs = rule(e, DET_RATE_RETRY_STORM);
 
 	/* A long silence closes what was open. */
 	if (ce->last_q_us && now - ce->last_q_us > EPISODE_IDLE_US) {
-		episode_end(v, ce);
+		episode_end(v, ce, cc);
 		ce->pending_us = 0;
 	}
 	/* Still unanswered after timeout_s: the resolver failed it. */
 	if (ce->pending_us && now - ce->pending_us >= (uint64_t)(rs->p[DP_TIMEOUT_S] * SEC))
-		episode_start(v, ce, FK_TIMEOUT, ce->pending_us, now);
+		episode_start(v, ce, cc, FK_TIMEOUT, ce->pending_us, now);
 
 	if (is_new && !ce->pending_us && !ce->fail_start_us && ce->answered_us) {
 		uint64_t el = now - ce->answered_us;
@@ -916,33 +1182,33 @@ static void bh_query(void *m, struct engine *e, const struct pkt *p, struct dctx
 
 	/* Failure episode: count, time the intervals, look for a storm. */
 	if (ce->fail_start_us) {
-		ce->fail_queries++;
+		cc->fail_queries++;
 		if (ce->last_q_us && now > ce->last_q_us) {
 			uint64_t iv = now - ce->last_q_us;
 			uint32_t ivms = (uint32_t)(iv / MS > UINT32_MAX ? UINT32_MAX : iv / MS);
-			if (ce->last_iv_ms && ivms >= GROWTH * ce->last_iv_ms) {
-				ce->grew = 1;
-				ce->flat = 0;
+			if (cc->last_iv_ms && ivms >= GROWTH * cc->last_iv_ms) {
+				cc->grew = 1;
+				cc->flat = 0;
 			} else if (iv < FLAT_MAX_US) {
-				if (ce->flat < 255)
-					ce->flat++;
+				if (cc->flat < 255)
+					cc->flat++;
 			} else {
-				ce->flat = 0;
+				cc->flat = 0;
 			}
-			ce->last_iv_ms = ivms;
-			if (ce->min_iv_ms == 0 || ivms < ce->min_iv_ms)
-				ce->min_iv_ms = ivms;
-			if (ivms > ce->max_iv_ms)
-				ce->max_iv_ms = ivms;
+			cc->last_iv_ms = ivms;
+			if (cc->min_iv_ms == 0 || ivms < cc->min_iv_ms)
+				cc->min_iv_ms = ivms;
+			if (ivms > cc->max_iv_ms)
+				cc->max_iv_ms = ivms;
 		}
 		uint64_t dur = now - ce->fail_start_us;
-		if (!ce->stormed && dur >= (uint64_t)(rs->p[DP_MIN_DURATION_S] * SEC)) {
-			int by_rate = ce->fail_queries >= rs->p[DP_PER_NAME_QPS] * ((double)dur / SEC);
-			int by_flat = ce->flat >= FLAT_MIN;
+		if (!cc->stormed && dur >= (uint64_t)(rs->p[DP_MIN_DURATION_S] * SEC)) {
+			int by_rate = cc->fail_queries >= rs->p[DP_PER_NAME_QPS] * ((double)dur / SEC);
+			int by_flat = cc->flat >= FLAT_MIN;
 			if (by_rate || by_flat) {
-				ce->stormed = 1;
-				memcpy(ce->server, qk->server, 16);
-				storm_add(b, e, c, v, ce, msg->qtype, !by_rate, now);
+				cc->stormed = 1;
+				/* The storm is against the resolver this query went to. */
+				storm_add(b, e, c, v, ce, cc, qk->server, !by_rate, now);
 			}
 		}
 	}
@@ -988,7 +1254,6 @@ static void bh_query(void *m, struct engine *e, const struct pkt *p, struct dctx
 	ce->last_q_us = now;
 	if (!ce->pending_us)
 		ce->pending_us = now;
-	memcpy(ce->server, qk->server, 16);
 }
 
 static void index_addresses(struct bh *b, const struct dctx *c, const struct dns_msg *msg,
@@ -1046,12 +1311,14 @@ static void bh_response(void *m, struct engine *e, const struct pkt *p, struct d
 	if (v == NULL)
 		return;
 	uint64_t now = p->ts_us;
-	struct cent *ce = cache_get(b, c->d->id, qk, q->qtype, msg->qname, 1);
+	uint32_t slot = entry_for(b, q->mod_ref[MREF_BEHAVIOUR], c->d->id, qk, q->qtype,
+				  msg->qname);
+	struct cent *ce = &b->cache.ent[slot];
+	struct ccold *cc = &b->cache.cold[slot];
 	ce->pending_us = 0;
-	memcpy(ce->server, qk->server, 16);
 	int rc = msg->rcode;
 	if (rc == 2 || rc == 5) {
-		episode_start(v, ce, rc == 2 ? FK_SERVFAIL : FK_REFUSED, q->first_ts, now);
+		episode_start(v, ce, cc, rc == 2 ? FK_SERVFAIL : FK_REFUSED, q->first_ts, now);
 		return;
 	}
 	if (rc != 0 && rc != 3)
@@ -1059,10 +1326,10 @@ static void bh_response(void *m, struct engine *e, const struct pkt *p, struct d
 	int64_t neg = dns_negative_ttl(msg);
 	uint32_t minttl = dns_answer_min_ttl(msg);
 	if (rc == 0 && neg < 0 && minttl == UINT32_MAX) {
-		episode_start(v, ce, FK_EMPTY, q->first_ts, now);
+		episode_start(v, ce, cc, FK_EMPTY, q->first_ts, now);
 		return;
 	}
-	episode_end(v, ce);
+	episode_end(v, ce, cc);
 	ce->answered_us = now;
 	if (neg >= 0) {
 		/* A CNAME chain before the NODATA/NXDOMAIN expires with its
@@ -1090,9 +1357,16 @@ static void bh_unanswered(void *m, struct engine *e, struct dctx *c, const struc
 	struct bdev *v = bdev_of(b, c);
 	if (v == NULL)
 		return;
-	struct cent *ce = cache_get(b, c->d->id, qk, q->qtype, NULL, 0);
-	if (ce != NULL && ce->pending_us)
-		episode_start(v, ce, FK_TIMEOUT, ce->pending_us, q->last_ts + e->cfg->queries_timeout_us);
+	struct ckey key = { c->d->id, qk->qname_hash, q->qtype, 0 };
+	uint32_t r = cache_ref(&b->cache, q->mod_ref[MREF_BEHAVIOUR], &key);
+	if (r == 0)
+		r = cache_find(&b->cache, &key, cache_hash(&b->cache, &key));
+	if (r == 0)
+		return;
+	struct cent *ce = &b->cache.ent[r - 1];
+	if (ce->pending_us)
+		episode_start(v, ce, &b->cache.cold[r - 1], FK_TIMEOUT, ce->pending_us,
+			      q->last_ts + e->cfg->queries_timeout_us);
 }
 
 /* A new connection from a device to an address it learnt from DNS: the
@@ -1158,12 +1432,12 @@ static void bh_packet(void *m, struct engine *e, const struct pkt *p)
 		return;
 	/* Asked again since (a CDN may have moved it elsewhere): not stale. */
 	struct ckey ck = { d->id, a->qname_hash, a->qtype, 0 };
-	const struct cent *ce = tbl_lookup(b->cache, &ck);
-	if (ce != NULL && ce->last_q_us > a->answered_us)
+	uint32_t r = cache_find(&b->cache, &ck, cache_hash(&b->cache, &ck));
+	if (r != 0 && b->cache.ent[r - 1].last_q_us > a->answered_us)
 		return;
 	v->stale++;
 	b->c_stale++;
-	copy_name(v->stale_name, sizeof(v->stale_name), ce != NULL ? ce->name : "");
+	copy_name(v->stale_name, sizeof(v->stale_name), r != 0 ? b->cache.cold[r - 1].name : "");
 	memcpy(v->stale_ip, p->dst_ip, 16);
 	v->stale_at = now;
 	v->stale_answered = a->answered_us;
@@ -1267,12 +1541,18 @@ static json_t *tjson(const struct tbl *t)
 			 "evictions", (json_int_t)tbl_evictions(t));
 }
 
+static json_t *cache_json(const struct cache *k)
+{
+	return json_pack("{s:i,s:i,s:I}", "count", k->count, "capacity", k->cap,
+			 "evictions", (json_int_t)k->evictions);
+}
+
 static void bh_stats_json(void *m, struct engine *e, json_t *stats)
 {
 	(void)e;
 	struct bh *b = m;
 	json_t *o = json_object();
-	json_object_set_new(o, "answer_cache", tjson(b->cache));
+	json_object_set_new(o, "answer_cache", cache_json(&b->cache));
 	json_object_set_new(o, "udp_flows_seen", tjson(b->uflows));
 	json_object_set_new(o, "early_requeries", json_integer((json_int_t)b->c_early));
 	json_object_set_new(o, "stale_uses", json_integer((json_int_t)b->c_stale));
@@ -1291,6 +1571,7 @@ const struct eng_module mod_behaviour = {
 	.destroy = bh_destroy,
 	.device_reset = bh_device_reset,
 	.packet = bh_packet,
+	.prefetch = bh_prefetch,
 	.query = bh_query,
 	.response = bh_response,
 	.unanswered = bh_unanswered,

@@ -162,7 +162,7 @@ struct cache {
 	struct cent *ent;         /* cap entries */
 	struct ccold *cold;       /* cap entries */
 	uint32_t *idx;            /* nsets x CSET_WAYS: tag << 16 | slot; 0: free */
-	void *ent_raw, *idx_raw;  /* what calloc returned, for free */
+	void *ent_raw, *idx_raw;  /* what calloc returned, for free() */
 	uint32_t cap;
 	uint32_t nsets;           /* a power of two */
 	uint32_t next;            /* ring slot created next */
@@ -195,27 +195,29 @@ struct fent {
 	uint64_t last_us;
 };
 
-/* Per device slot. */
+/* Per device slot. The first cache line is all that an ordinary query
+ * reads and writes (the prefetch hook requests it); the counters after it
+ * change on repeat queries, the rest on findings and answers. */
 struct bdev {
-	uint32_t dev_id;
-	uint32_t repeat, early;           /* repeat queries, of which early */
-	uint32_t stale, checked;          /* stale uses, new connections checked */
-	uint32_t neg_samples, neg_early;  /* repeats of negative answers, of which early */
-	uint32_t bursts, episodes, backoff_episodes, storms;
+	_Alignas(64) uint32_t dev_id;
 	uint8_t in_burst, storm_pending;
-	uint8_t pad[2];
-	double max_rate;                  /* highest per-name rate in a storm, q/s */
-	/* rate */
-	uint64_t first_q_us;
+	uint8_t rate_started;             /* the buckets have a first query */
+	uint8_t pad;
 	uint64_t bucket_n;                /* current 5-s bucket number */
 	uint16_t bucket[BUCKETS];
 	uint32_t q60;                     /* sum of the buckets */
-	uint64_t minute;                  /* current minute number */
 	uint32_t minute_count;
+	uint64_t minute;                  /* current minute number */
+	double peak_qpm;
+	/* second line */
+	uint32_t repeat, early;           /* repeat queries, of which early */
+	uint32_t neg_samples, neg_early;  /* repeats of negative answers, of which early */
 	uint32_t minutes;                 /* minutes of history */
-	double baseline_qpm, peak_qpm;
+	uint32_t stale, checked;          /* stale uses, new connections checked */
+	uint32_t bursts, episodes, backoff_episodes, storms;
+	double baseline_qpm;
 	uint64_t fail_last_us;            /* last failure signal */
-	uint64_t last_q_us;
+	double max_rate;                  /* highest per-name rate in a storm, q/s */
 	/* last evidence */
 	char early_name[NAME_LEN];
 	uint64_t early_at, early_answered;
@@ -233,6 +235,7 @@ struct bdev {
 	uint32_t addr_next;               /* ring slot written next */
 	struct aent addr[ADDR_RING];
 };
+_Static_assert(offsetof(struct bdev, repeat) == 64, "a query's own part of bdev is one line");
 
 struct storm {
 	uint8_t state;            /* 0 free, 1 held back */
@@ -262,6 +265,7 @@ struct bh {
 	struct cache cache;
 	struct tbl *uflows;
 	struct bdev *dev;
+	void *dev_raw;            /* what calloc returned, for free() */
 	uint32_t ndev;
 	/* The key the prefetch hook hashed for the query that follows it. */
 	struct ckey pf_key;
@@ -279,13 +283,17 @@ static const struct det_rule *rule(const struct engine *e, enum det_id id)
 	return rules_det(e->rules, id);
 }
 
-static void copy_name(char *dst, size_t n, const char *src)
+static void copy_len(char *dst, size_t n, const char *src, size_t l)
 {
-	size_t l = strlen(src);
 	if (l >= n)
 		l = n - 1;
 	memcpy(dst, src, l);
 	dst[l] = '\0';
+}
+
+static void copy_name(char *dst, size_t n, const char *src)
+{
+	copy_len(dst, n, src, strlen(src));
 }
 
 static uint32_t clamp_cap(uint32_t per, uint32_t devs, uint32_t max)
@@ -504,7 +512,7 @@ static void bh_destroy(void *m)
 		return;
 	cache_free(&b->cache);
 	tbl_free(b->uflows);
-	free(b->dev);
+	free(b->dev_raw);
 	free(b);
 }
 
@@ -515,7 +523,7 @@ static void *bh_create(struct engine *e, char *err, size_t errlen)
 		goto fail;
 	uint32_t n = e->cfg->devices_max;
 	b->ndev = n;
-	b->dev = calloc(n, sizeof(*b->dev));
+	b->dev = calloc_lines(n, sizeof(*b->dev), &b->dev_raw);
 	int crc = cache_init(&b->cache, clamp_cap(CACHE_PER_DEV, n, CACHE_MAX), e->sipkey);
 	b->uflows = tbl_new("udp_flows_seen", clamp_cap(UFLOW_PER_DEV, n, UFLOW_MAX),
 			    sizeof(struct fkey), sizeof(struct fent), e->sipkey);
@@ -725,8 +733,8 @@ static void judge_now(struct bh *b, struct engine *e, struct dctx *c)
 static void rate_add(struct bdev *v, uint64_t now)
 {
 	uint64_t bn = now / BUCKET_US;
-	if (v->first_q_us == 0) {
-		v->first_q_us = now;
+	if (!v->rate_started) {
+		v->rate_started = 1;
 		v->bucket_n = bn;
 		v->minute = now / (60 * SEC);
 	}
@@ -1121,6 +1129,13 @@ static uint32_t entry_for(struct bh *b, uint32_t ref, uint32_t dev_id, const str
 	return r ? r - 1 : cache_get(&b->cache, &key, b->pf_hash, name);
 }
 
+/* A failure signal of the device within the last `win`: its retries are
+ * not a burst. */
+static int failing(const struct bdev *v, uint64_t now, uint64_t win)
+{
+	return v->fail_last_us && now - v->fail_last_us < win;
+}
+
 static void bh_query(void *m, struct engine *e, const struct pkt *p, struct dctx *c,
 		     const struct dns_msg *msg, const struct qry_key *qk, struct qry *q,
 		     int is_new)
@@ -1130,7 +1145,6 @@ static void bh_query(void *m, struct engine *e, const struct pkt *p, struct dctx
 	if (v == NULL || !msg->has_q || outside_v4(p->src_ip))
 		return;
 	uint64_t now = p->ts_us;
-	v->last_q_us = now;
 	rate_add(v, now);
 	uint32_t slot = entry_for(b, q->mod_ref[MREF_BEHAVIOUR], c->d->id, qk, msg->qtype,
 				  msg->qname);
@@ -1155,7 +1169,7 @@ static void bh_query(void *m, struct engine *e, const struct pkt *p, struct dctx
 			if (el < (uint64_t)ce->ttl_s * SEC) {
 				v->neg_early++;
 				b->c_neg++;
-				copy_name(v->neg_name, sizeof(v->neg_name), msg->qname);
+				copy_len(v->neg_name, sizeof(v->neg_name), msg->qname, msg->qname_len);
 				v->neg_at = now;
 				v->neg_answered = ce->answered_us;
 				v->neg_ttl = ce->ttl_s;
@@ -1169,7 +1183,8 @@ static void bh_query(void *m, struct engine *e, const struct pkt *p, struct dctx
 				if ((double)el < rq->p[DP_ALPHA] * ce->ttl_s * SEC) {
 					v->early++;
 					b->c_early++;
-					copy_name(v->early_name, sizeof(v->early_name), msg->qname);
+					copy_len(v->early_name, sizeof(v->early_name), msg->qname,
+						 msg->qname_len);
 					v->early_at = now;
 					v->early_answered = ce->answered_us;
 					v->early_ttl = ce->ttl_s;
@@ -1223,8 +1238,9 @@ static void bh_query(void *m, struct engine *e, const struct pkt *p, struct dctx
 	}
 	if (ce->win_count < UINT16_MAX)
 		ce->win_count++;
-	int failing = v->fail_last_us && now - v->fail_last_us < win;
-	if (!failing && ce->win_count > rb->p[DP_SAME_NAME_MAX]) {
+	/* Failures explain bursts: read (on the second line) only when a
+	 * burst needs explaining. */
+	if (ce->win_count > rb->p[DP_SAME_NAME_MAX] && !failing(v, now, win)) {
 		if (!v->in_burst) {
 			v->in_burst = 1;
 			v->bursts++;
@@ -1238,7 +1254,7 @@ static void bh_query(void *m, struct engine *e, const struct pkt *p, struct dctx
 		v->peak_qpm = qpm;
 	int over = v->q60 > rb->p[DP_FLOOR_QPS] * win_s && v->minutes >= BASELINE_MIN_MINUTES &&
 		   qpm > rb->p[DP_K] * v->baseline_qpm;
-	if (over && !failing) {
+	if (over && !failing(v, now, win)) {
 		if (!v->in_burst) {
 			v->in_burst = 1;
 			v->bursts++;
@@ -1246,7 +1262,7 @@ static void bh_query(void *m, struct engine *e, const struct pkt *p, struct dctx
 			c->d->dirty = 1;
 		}
 		alert_burst(e, c, v, p, msg, 0, 0);
-	} else if (!over && ce->win_count <= rb->p[DP_SAME_NAME_MAX] &&
+	} else if (v->in_burst && !over && ce->win_count <= rb->p[DP_SAME_NAME_MAX] &&
 		   v->q60 <= rb->p[DP_FLOOR_QPS] * win_s) {
 		v->in_burst = 0;
 	}

@@ -131,6 +131,7 @@ struct cent {
 	uint16_t qtype;           /* key */
 	uint16_t win_count;       /* queries in the same-name window */
 	uint8_t neg;              /* 1: negative answer with SOA; 2: without */
+	uint8_t aslot;            /* address ring slot + 1 of its last answer; 0: none */
 };
 _Static_assert(sizeof(struct cent) == 64, "an answer-cache entry is one cache line");
 
@@ -231,8 +232,10 @@ struct bdev {
 	char neg_name[NAME_LEN];
 	uint64_t neg_at, neg_answered;
 	uint32_t neg_ttl;
-	/* answer addresses, for stale use */
+	/* answer addresses, for stale use: each one's atag() beside the
+	 * ring, so a search reads one line rather than all twelve */
 	uint32_t addr_next;               /* ring slot written next */
+	_Alignas(64) uint32_t addr_tag[ADDR_RING];
 	struct aent addr[ADDR_RING];
 };
 _Static_assert(offsetof(struct bdev, repeat) == 64, "a query's own part of bdev is one line");
@@ -1151,6 +1154,15 @@ static void bh_query(void *m, struct engine *e, const struct pkt *p, struct dctx
 	q->mod_ref[MREF_BEHAVIOUR] = slot + 1;
 	struct cent *ce = &b->cache.ent[slot];
 	struct ccold *cc = &b->cache.cold[slot];
+	if (ce->aslot) {
+		/* The answer will most likely give the address the last one
+		 * gave: request its ring entry (which may straddle two lines)
+		 * and the tag line now, a round trip before the response. */
+		const uint8_t *a = (const uint8_t *)&v->addr[ce->aslot - 1];
+		__builtin_prefetch(v->addr_tag);
+		__builtin_prefetch(a);
+		__builtin_prefetch(a + sizeof(struct aent) - 1);
+	}
 	const struct det_rule *rs = rule(e, DET_RATE_RETRY_STORM);
 
 	/* A long silence closes what was open. */
@@ -1272,14 +1284,35 @@ static void bh_query(void *m, struct engine *e, const struct pkt *p, struct dctx
 		ce->pending_us = now;
 }
 
-static void index_addresses(struct bh *b, const struct dctx *c, const struct dns_msg *msg,
-			    const struct cent *ce, const struct qry_key *qk, uint16_t qtype,
+/* An address folded to 32 bits, to find it in a device's ring: an IPv4
+ * address (mapped) keeps all its bits. */
+static uint32_t atag(const uint8_t ip[16])
+{
+	uint32_t w[4];
+	memcpy(w, ip, 16);
+	return w[0] ^ w[1] ^ w[2] ^ w[3];
+}
+
+/* The device's ring entry for ip, or NULL: the first in ring order, as a
+ * plain search would find. */
+static struct aent *addr_find(struct bdev *v, const uint8_t ip[16])
+{
+	uint32_t t = atag(ip), m = 0;
+	for (unsigned j = 0; j < ADDR_RING; j++)
+		m |= (uint32_t)(v->addr_tag[j] == t) << j;
+	for (; m != 0; m &= m - 1) {
+		struct aent *a = &v->addr[__builtin_ctz(m)];
+		if (a->used && memcmp(a->ip, ip, 16) == 0)
+			return a;
+	}
+	return NULL;
+}
+
+static void index_addresses(struct bdev *v, const struct dctx *c, const struct dns_msg *msg,
+			    struct cent *ce, const struct qry_key *qk, uint16_t qtype,
 			    uint64_t now)
 {
 	if (c->k->by_ip)
-		return;
-	struct bdev *v = bdev_of(b, c);
-	if (v == NULL)
 		return;
 	for (unsigned i = 0; i < msg->nrr; i++) {
 		const struct dns_rr *rr = &msg->rr[i];
@@ -1293,19 +1326,16 @@ static void index_addresses(struct bh *b, const struct dctx *c, const struct dns
 		else
 			memcpy(ip, msg->buf + rr->rdata_off, 16);
 		uint64_t exp = now + (uint64_t)ce->ttl_s * SEC;
-		struct aent *a = NULL;
-		for (unsigned j = 0; j < ADDR_RING; j++)
-			if (v->addr[j].used && memcmp(v->addr[j].ip, ip, 16) == 0) {
-				a = &v->addr[j];
-				break;
-			}
+		struct aent *a = addr_find(v, ip);
 		if (a == NULL) {
+			v->addr_tag[v->addr_next] = atag(ip);
 			a = &v->addr[v->addr_next];
 			v->addr_next = (v->addr_next + 1) % ADDR_RING;
 			memcpy(a->ip, ip, 16);
 			a->used = 1;
 			a->expiry_us = 0;
 		}
+		ce->aslot = (uint8_t)(a - v->addr + 1);
 		if (exp >= a->expiry_us) {
 			a->answered_us = now;
 			a->expiry_us = exp;
@@ -1358,7 +1388,7 @@ static void bh_response(void *m, struct engine *e, const struct pkt *p, struct d
 	} else {
 		ce->neg = 0;
 		ce->ttl_s = minttl;
-		index_addresses(b, c, msg, ce, qk, q->qtype, now);
+		index_addresses(v, c, msg, ce, qk, q->qtype, now);
 	}
 	/* The resolver answers again: an outage against it is over. */
 	for (int i = 0; i < OUTAGES; i++)
@@ -1418,12 +1448,7 @@ static void bh_packet(void *m, struct engine *e, const struct pkt *p)
 	struct bdev *v = bdev_of(b, &c);
 	if (v == NULL)
 		return;
-	const struct aent *a = NULL;
-	for (unsigned j = 0; j < ADDR_RING; j++)
-		if (v->addr[j].used && memcmp(v->addr[j].ip, p->dst_ip, 16) == 0) {
-			a = &v->addr[j];
-			break;
-		}
+	const struct aent *a = addr_find(v, p->dst_ip);
 	if (a == NULL)
 		return;
 	uint64_t now = p->ts_us;

@@ -40,22 +40,23 @@
 #define MS 1000ull
 
 /* Answer-cache entries per device slot: IoT devices use 5-40 names, A and
- * AAAA each; 16 x devices.max, capped. One entry is a 64-byte line that
- * every query and answer of it reads, 60 cold bytes (failure episode, name
- * for evidence) touched in failures and on creation, and two 4-byte index
- * slots: 132 B, so the cap of 65536 entries is 8.3 MiB at most, touched
- * only as names appear. The cap is also a speed bound (two index lines and
- * an entry line are hit at random on every query) and the index holds
- * entry numbers in 16 bits. */
+ * AAAA each; 16 x devices.max, capped. An entry is a 64-byte line that
+ * every query and answer of it reads, and there are 1.5 lines per entry
+ * (see CACHE_SPREAD); 60 cold bytes (failure episode, name for evidence)
+ * touched in failures and on creation; 4 bytes of ring: 160 B, so the cap
+ * of 65536 entries is 10 MiB at most, touched only as names appear. The
+ * cap is also a speed bound (four entry lines are hit at random on every
+ * query) and ring positions are kept in 16 bits. */
 #define CACHE_PER_DEV 16u
 #define CACHE_MAX 65536u
-/* An index set is one 64-byte line of 16 slots; there are twice as many
- * slots as entries, and an entry goes to the emptier of its two sets. With
- * two choices the fullest set stays close to the mean (8 when the cache is
- * full): on a flood of random names filling all 65536 entries the fullest
- * of 8192 sets held 10. Only a key whose two sets both hold 16 would push
- * an entry out of turn. */
-#define CSET_WAYS 16
+/* Buckets of two entries, each key having two buckets (cuckoo hashing),
+ * and 1.5 entry places per entry: the cache is at most two thirds full,
+ * well below the 90 % where two-by-two cuckoo tables start to fail. A key
+ * whose four places are taken has one of them freed by moving its entry
+ * to that entry's other bucket (and so on, up to CUCKOO_STEPS moves). */
+#define CACHE_SPREAD_NUM 3
+#define CACHE_SPREAD_DEN 2
+#define CUCKOO_STEPS 32
 /* Answer addresses remembered per device for stale-use checks, newest
  * first out of a ring: a device connects to what it has just resolved, and
  * IoT devices resolve a handful of names. 16 x 48 B = 768 B per device,
@@ -132,12 +133,14 @@ struct cent {
 	uint16_t win_count;       /* queries in the same-name window */
 	uint8_t neg;              /* 1: negative answer with SOA; 2: without */
 	uint8_t aslot;            /* address ring slot + 1 of its last answer; 0: none */
+	uint16_t ri;              /* its place in the creation ring (and cold array) */
 };
 _Static_assert(sizeof(struct cent) == 64, "an answer-cache entry is one cache line");
 
-/* The rest of an entry, in a parallel array: its failure episode, touched
- * only while one is open, and its name, written when the entry is created
- * and read for evidence. */
+/* The rest of an entry, by its place in the creation ring (it does not
+ * move with the entry): its failure episode, touched only while one is
+ * open, and its name, written when the entry is created and read for
+ * evidence. */
 struct ccold {
 	uint32_t fail_queries;    /* queries in the episode */
 	uint32_t last_iv_ms;      /* last retry interval in the episode */
@@ -150,26 +153,31 @@ struct ccold {
 	char name[NAME_LEN - 24]; /* name prefix, NUL-terminated */
 };
 
-/* The answer cache: entries in a ring filled in creation order, so when it
- * is full the entry created longest ago goes first whatever the hash key
- * (replays stay the same, as with the LRU table it replaces, where
- * entries were never moved up). An index of sets of CSET_WAYS slots (a
- * 16-bit tag and the entry's number) finds an entry from its key's hash
- * in one of two index lines, read together, and then its one entry line:
- * the prefetch hook does that much as soon as the device is known, so the
- * entry is in cache when the query hook wants it. No chain is followed;
- * keyed SipHash picks the sets, so chosen names cannot pile into one. */
+/* The answer cache: a cuckoo hash table of entries, so a key's hash gives
+ * the four lines it can be in, which the prefetch hook requests as soon as
+ * the device is known; the query hook then finds the entry in cache. A
+ * ring in creation order says which entry goes when the cache is full:
+ * the one created longest ago whatever the hash key, so replays stay the
+ * same, as with the LRU table this replaces (whose entries were never
+ * moved up). Keyed SipHash picks the buckets, so chosen names cannot pile
+ * into one. */
 struct cache {
-	struct cent *ent;         /* cap entries */
-	struct ccold *cold;       /* cap entries */
-	uint32_t *idx;            /* nsets x CSET_WAYS: tag << 16 | slot; 0: free */
-	void *ent_raw, *idx_raw;  /* what calloc returned, for free() */
+	struct cent *ent;         /* 2 x nb places: bucket i is places 2i and 2i + 1 */
+	struct ccold *cold;       /* cap, by ring position */
+	uint32_t *ring;           /* cap: place + 1 of the entry made there; 0: none */
+	void *ent_raw;            /* what calloc returned, for free() */
 	uint32_t cap;
-	uint32_t nsets;           /* a power of two */
-	uint32_t next;            /* ring slot created next */
+	uint32_t nb;              /* buckets */
+	uint32_t next;            /* ring position used next */
 	uint32_t count;
 	uint64_t evictions;
+	uint64_t dropped;         /* evicted out of turn: no place after CUCKOO_STEPS */
 	uint8_t sipkey[16];
+};
+
+/* A key's two buckets. */
+struct cbk {
+	uint32_t b1, b2;
 };
 
 /* An address a device learnt from an answer. */
@@ -272,8 +280,7 @@ struct bh {
 	uint32_t ndev;
 	/* The key the prefetch hook hashed for the query that follows it. */
 	struct ckey pf_key;
-	uint64_t pf_hash;
-	uint32_t pf_ref;          /* the entry it requested: slot + 1; 0: none */
+	struct cbk pf_bk;
 	struct storm storms[STORMS];
 	struct outage outages[OUTAGES];
 	struct alert_state net;   /* network-level alerts' rate limits */
@@ -322,51 +329,25 @@ static void *calloc_lines(size_t n, size_t size, void **raw)
 
 /* --- the answer cache -------------------------------------------------------- */
 
-_Static_assert(CACHE_MAX <= 65536, "index slots hold 16-bit entry numbers");
+_Static_assert(CACHE_MAX <= 65536, "ring positions are 16 bits");
 
 static int cache_init(struct cache *k, uint32_t cap, const uint8_t sipkey[16])
 {
 	memset(k, 0, sizeof(*k));
 	k->cap = cap;
-	k->nsets = 2;
-	while ((uint64_t)k->nsets * CSET_WAYS < 2ull * cap)
-		k->nsets <<= 1;
+	k->nb = (uint32_t)(((uint64_t)cap * CACHE_SPREAD_NUM / CACHE_SPREAD_DEN + 1) / 2);
 	memcpy(k->sipkey, sipkey, 16);
-	k->ent = calloc_lines(cap, sizeof(*k->ent), &k->ent_raw);
-	k->idx = calloc_lines((size_t)k->nsets * CSET_WAYS, sizeof(*k->idx), &k->idx_raw);
+	k->ent = calloc_lines((size_t)k->nb * 2, sizeof(*k->ent), &k->ent_raw);
 	k->cold = calloc(cap, sizeof(*k->cold));
-	return k->ent != NULL && k->idx != NULL && k->cold != NULL ? 0 : -1;
+	k->ring = calloc(cap, sizeof(*k->ring));
+	return k->ent != NULL && k->cold != NULL && k->ring != NULL ? 0 : -1;
 }
 
 static void cache_free(struct cache *k)
 {
 	free(k->ent_raw);
-	free(k->idx_raw);
 	free(k->cold);
-}
-
-static uint64_t cache_hash(const struct cache *k, const struct ckey *key)
-{
-	return sw_siphash(k->sipkey, key, sizeof(*key));
-}
-
-/* Independent bits of the hash: the first set, the second set (never the
- * first) and a non-zero tag. */
-static uint32_t cset1(const struct cache *k, uint64_t h)
-{
-	return (uint32_t)h & (k->nsets - 1);
-}
-
-static uint32_t cset2(const struct cache *k, uint64_t h)
-{
-	uint32_t s = (uint32_t)(h >> 24) & (k->nsets - 1);
-	return s != cset1(k, h) ? s : s ^ 1;
-}
-
-static uint32_t ctag(uint64_t h)
-{
-	uint32_t t = (uint32_t)(h >> 48);
-	return t ? t : 1;
+	free(k->ring);
 }
 
 static int cent_is(const struct cent *ce, const struct ckey *key)
@@ -375,137 +356,159 @@ static int cent_is(const struct cent *ce, const struct ckey *key)
 	       ce->qtype == key->qtype;
 }
 
-/* The index slots of a set whose tag is tag, as bits: a loop without
- * branches, which the compiler turns into a few vector compares. */
-static uint32_t cset_match(const uint32_t *s, uint32_t tag)
+/* The two buckets of key, from independent halves of its keyed hash. */
+static struct cbk cache_buckets(const struct cache *k, const struct ckey *key)
 {
-	uint32_t m = 0;
-	for (unsigned w = 0; w < CSET_WAYS; w++)
-		m |= (uint32_t)(s[w] >> 16 == tag) << w;
-	return m;
+	uint64_t h = sw_siphash(k->sipkey, key, sizeof(*key));
+	struct cbk c = { (uint32_t)(((h & 0xffffffff) * k->nb) >> 32),
+			 (uint32_t)(((h >> 32) * k->nb) >> 32) };
+	if (c.b2 == c.b1)
+		c.b2 = c.b1 + 1 < k->nb ? c.b1 + 1 : 0;
+	return c;
 }
 
-/* The slot + 1 of key in index set `set`, or 0. */
-static uint32_t cset_find(const struct cache *k, uint32_t set, uint32_t tag,
-			  const struct ckey *key)
+/* The place + 1 of key, or 0. */
+static uint32_t cache_find(const struct cache *k, const struct ckey *key, struct cbk c)
 {
-	const uint32_t *s = &k->idx[(size_t)set * CSET_WAYS];
-	for (uint32_t m = cset_match(s, tag); m != 0; m &= m - 1) {
-		uint32_t slot = s[__builtin_ctz(m)] & 0xffff;
-		if (cent_is(&k->ent[slot], key))
-			return slot + 1;
-	}
+	const uint32_t pl[4] = { 2 * c.b1, 2 * c.b1 + 1, 2 * c.b2, 2 * c.b2 + 1 };
+	for (unsigned i = 0; i < 4; i++)
+		if (cent_is(&k->ent[pl[i]], key))
+			return pl[i] + 1;
 	return 0;
 }
 
-/* The slot + 1 of key (whose hash is h), or 0. */
-static uint32_t cache_find(const struct cache *k, const struct ckey *key, uint64_t h)
+/* Requests the four lines where key can be, for the lookup that follows
+ * (a bucket is two adjacent lines). Returns the buckets, which the lookup
+ * takes (and which keep GCC from deleting the call: it deletes calls of
+ * functions whose only effect is a prefetch). */
+static struct cbk cache_prefetch(const struct cache *k, const struct ckey *key)
 {
-	uint32_t tag = ctag(h), r = cset_find(k, cset1(k, h), tag, key);
-	return r ? r : cset_find(k, cset2(k, h), tag, key);
+	struct cbk c = cache_buckets(k, key);
+	__builtin_prefetch(&k->ent[2 * c.b1]);
+	__builtin_prefetch(&k->ent[2 * c.b1 + 1]);
+	__builtin_prefetch(&k->ent[2 * c.b2]);
+	__builtin_prefetch(&k->ent[2 * c.b2 + 1]);
+	return c;
 }
 
-/* Requests the line of the entry that key's sets point to, for the lookup
- * that follows, and returns its slot + 1 (0: none), where that lookup
- * looks first. Both index lines are read at once, so their cache misses
- * overlap. A second entry with the same tag is rare enough to leave to
- * the lookup. (It returns something because GCC deletes calls of
- * functions whose only effect is a prefetch.) */
-static uint32_t cache_prefetch(const struct cache *k, uint64_t h)
+static struct ccold *cache_cold(const struct cache *k, uint32_t place)
 {
-	const uint32_t *s1 = &k->idx[(size_t)cset1(k, h) * CSET_WAYS];
-	const uint32_t *s2 = &k->idx[(size_t)cset2(k, h) * CSET_WAYS];
-	uint32_t tag = ctag(h), m1 = cset_match(s1, tag), m2 = cset_match(s2, tag);
-	uint32_t slot;
-	if (m1 != 0)
-		slot = s1[__builtin_ctz(m1)] & 0xffff;
-	else if (m2 != 0)
-		slot = s2[__builtin_ctz(m2)] & 0xffff;
-	else
-		return 0;
-	__builtin_prefetch(&k->ent[slot]);
-	return slot + 1;
+	return &k->cold[k->ent[place].ri];
 }
 
-/* The free index slots of a set, as bits. */
-static uint32_t cset_free(const struct cache *k, uint32_t set)
+/* Frees the place of an entry and forgets it. */
+static void cache_drop(struct cache *k, uint32_t place)
 {
-	return cset_match(&k->idx[(size_t)set * CSET_WAYS], 0);
-}
-
-/* Takes the entry in `slot` out of the index and frees the slot. */
-static void cache_drop(struct cache *k, uint32_t slot)
-{
-	struct cent *ce = &k->ent[slot];
-	struct ckey key = { ce->dev_id, ce->qname_hash, ce->qtype, 0 };
-	uint64_t h = cache_hash(k, &key);
-	uint32_t v = ctag(h) << 16 | slot;
-	uint32_t *s1 = &k->idx[(size_t)cset1(k, h) * CSET_WAYS];
-	uint32_t *s2 = &k->idx[(size_t)cset2(k, h) * CSET_WAYS];
-	for (unsigned w = 0; w < CSET_WAYS; w++) {
-		if (s1[w] == v)
-			s1[w] = 0;
-		if (s2[w] == v)
-			s2[w] = 0;
-	}
+	struct cent *ce = &k->ent[place];
+	k->ring[ce->ri] = 0;
 	ce->dev_id = 0;
 	k->count--;
 	k->evictions++;
 }
 
-/* Creates key (hash h), which is not there: in the ring slot created
- * longest ago, evicting what it holds once the ring is full. */
-static uint32_t cache_insert(struct cache *k, const struct ckey *key, uint64_t h,
+/* Moves the entry in place `from` to the free place `to`. */
+static void cache_move(struct cache *k, uint32_t from, uint32_t to)
+{
+	k->ent[to] = k->ent[from];
+	k->ring[k->ent[to].ri] = to + 1;
+	k->ent[from].dev_id = 0;
+}
+
+/* A free place in bucket b, or UINT32_MAX. */
+static uint32_t bucket_free(const struct cache *k, uint32_t b)
+{
+	if (k->ent[2 * b].dev_id == 0)
+		return 2 * b;
+	if (k->ent[2 * b + 1].dev_id == 0)
+		return 2 * b + 1;
+	return UINT32_MAX;
+}
+
+/* Frees a place in bucket b, whose two places are taken, by a walk of
+ * cuckoo moves: the entry in one of its places goes to its other bucket,
+ * and if that is full too, an entry there goes on to its own other
+ * bucket, and so on. The walk is remembered and carried out from its far
+ * end, so no entry is ever without a place; it never passes a place
+ * twice. Returns the freed place, or UINT32_MAX when no walk of
+ * CUCKOO_STEPS ends at a free place. */
+static uint32_t cache_make_room(struct cache *k, uint32_t b)
+{
+	uint32_t path[CUCKOO_STEPS + 1], to = UINT32_MAX;
+	unsigned n = 0;
+	for (uint32_t cur = 2 * b + (k->next & 1); n < CUCKOO_STEPS; n++) {
+		for (unsigned i = 0; i < n; i++)
+			if (path[i] == cur)
+				return UINT32_MAX;
+		path[n] = cur;
+		const struct cent *ce = &k->ent[cur];
+		struct ckey key = { ce->dev_id, ce->qname_hash, ce->qtype, 0 };
+		struct cbk c = cache_buckets(k, &key);
+		uint32_t alt = c.b1 == cur / 2 ? c.b2 : c.b1;
+		to = bucket_free(k, alt);
+		if (to != UINT32_MAX)
+			break;
+		/* Both taken: alternate the place that moves on, so two
+		 * entries cannot send each other back and forth. */
+		cur = 2 * alt + ((cur & 1) ^ 1);
+	}
+	if (to == UINT32_MAX)
+		return UINT32_MAX;
+	for (unsigned i = n + 1; i-- > 0;) {
+		cache_move(k, path[i], to);
+		to = path[i];
+	}
+	return to;
+}
+
+/* Creates key, which is not there; the entry made longest ago goes first
+ * once the ring is full. */
+static uint32_t cache_insert(struct cache *k, const struct ckey *key, struct cbk c,
 			     const char *name)
 {
-	uint32_t slot = k->next;
-	k->next = slot + 1 < k->cap ? slot + 1 : 0;
-	if (k->ent[slot].dev_id != 0)
-		cache_drop(k, slot);
-	/* The emptier of the two sets: so no set fills up (see CSET_WAYS). */
-	uint32_t s1 = cset1(k, h), m1 = cset_free(k, s1);
-	uint32_t s2 = cset2(k, h), m2 = cset_free(k, s2);
-	uint32_t *w;
-	if (m1 != 0 && __builtin_popcount(m1) >= __builtin_popcount(m2)) {
-		w = &k->idx[(size_t)s1 * CSET_WAYS + __builtin_ctz(m1)];
-	} else if (m2 != 0) {
-		w = &k->idx[(size_t)s2 * CSET_WAYS + __builtin_ctz(m2)];
-	} else {
-		/* Both sets full: the entry of the first set that the ring
-		 * would reach first leaves out of turn. */
-		uint32_t *s = &k->idx[(size_t)s1 * CSET_WAYS];
-		w = &s[0];
-		for (unsigned i = 1; i < CSET_WAYS; i++)
-			if (((s[i] & 0xffff) + k->cap - k->next) % k->cap <
-			    ((*w & 0xffff) + k->cap - k->next) % k->cap)
-				w = &s[i];
-		cache_drop(k, *w & 0xffff);
+	uint32_t ri = k->next;
+	k->next = ri + 1 < k->cap ? ri + 1 : 0;
+	if (k->ring[ri] != 0)
+		cache_drop(k, k->ring[ri] - 1);
+	uint32_t pl = bucket_free(k, c.b1);
+	if (pl == UINT32_MAX)
+		pl = bucket_free(k, c.b2);
+	if (pl == UINT32_MAX)
+		pl = cache_make_room(k, c.b1);
+	if (pl == UINT32_MAX)
+		pl = cache_make_room(k, c.b2);
+	if (pl == UINT32_MAX) {
+		/* Too rare to matter at two thirds full at most: an entry
+		 * of the first bucket leaves out of turn. */
+		pl = 2 * c.b1 + (k->next & 1);
+		cache_drop(k, pl);
+		k->dropped++;
 	}
-	*w = ctag(h) << 16 | slot;
+	k->ring[ri] = pl + 1;
 	k->count++;
-	struct cent *ce = &k->ent[slot];
+	struct cent *ce = &k->ent[pl];
 	memset(ce, 0, sizeof(*ce));
 	ce->dev_id = key->dev_id;
 	ce->qname_hash = key->qname_hash;
 	ce->qtype = key->qtype;
-	struct ccold *cc = &k->cold[slot];
+	ce->ri = (uint16_t)ri;
+	struct ccold *cc = &k->cold[ri];
 	memset(cc, 0, sizeof(*cc));
 	copy_name(cc->name, sizeof(cc->name), name);
-	return slot;
+	return pl;
 }
 
-/* The slot of key (hash h), created when new. */
-static uint32_t cache_get(struct cache *k, const struct ckey *key, uint64_t h, const char *name)
+/* The place of key, created when new. */
+static uint32_t cache_get(struct cache *k, const struct ckey *key, struct cbk c, const char *name)
 {
-	uint32_t r = cache_find(k, key, h);
-	return r ? r - 1 : cache_insert(k, key, h, name);
+	uint32_t r = cache_find(k, key, c);
+	return r ? r - 1 : cache_insert(k, key, c, name);
 }
 
-/* The slot + 1 that ref (a slot + 1 kept earlier; 0: none) names when it
- * still holds key, or 0. */
+/* The place + 1 that ref (a place + 1 kept earlier; 0: none) names when it
+ * still holds key, or 0: the entry may have moved or gone since. */
 static uint32_t cache_ref(const struct cache *k, uint32_t ref, const struct ckey *key)
 {
-	return ref != 0 && ref <= k->cap && cent_is(&k->ent[ref - 1], key) ? ref : 0;
+	return ref != 0 && ref <= 2 * k->nb && cent_is(&k->ent[ref - 1], key) ? ref : 0;
 }
 
 static void bh_destroy(void *m)
@@ -1112,8 +1115,7 @@ static void bh_prefetch(void *m, struct engine *e, const struct pkt *p, struct d
 	__builtin_prefetch(&b->dev[c->slot]);
 	struct ckey key = { c->d->id, qk->qname_hash, msg->qtype, 0 };
 	b->pf_key = key;
-	b->pf_hash = cache_hash(&b->cache, &key);
-	b->pf_ref = cache_prefetch(&b->cache, b->pf_hash);
+	b->pf_bk = cache_prefetch(&b->cache, &key);
 }
 
 /* The slot of the (name, type) entry of a query or response, created when
@@ -1126,10 +1128,9 @@ static uint32_t entry_for(struct bh *b, uint32_t ref, uint32_t dev_id, const str
 	uint32_t r = cache_ref(&b->cache, ref, &key);
 	if (r)
 		return r - 1;
-	if (memcmp(&key, &b->pf_key, sizeof(key)) != 0)
-		return cache_get(&b->cache, &key, cache_hash(&b->cache, &key), name);
-	r = cache_ref(&b->cache, b->pf_ref, &key);
-	return r ? r - 1 : cache_get(&b->cache, &key, b->pf_hash, name);
+	struct cbk c = memcmp(&key, &b->pf_key, sizeof(key)) == 0 ? b->pf_bk
+								 : cache_buckets(&b->cache, &key);
+	return cache_get(&b->cache, &key, c, name);
 }
 
 /* A failure signal of the device within the last `win`: its retries are
@@ -1153,7 +1154,7 @@ static void bh_query(void *m, struct engine *e, const struct pkt *p, struct dctx
 				  msg->qname);
 	q->mod_ref[MREF_BEHAVIOUR] = slot + 1;
 	struct cent *ce = &b->cache.ent[slot];
-	struct ccold *cc = &b->cache.cold[slot];
+	struct ccold *cc = cache_cold(&b->cache, slot);
 	if (ce->aslot) {
 		/* The answer will most likely give the address the last one
 		 * gave: request its ring entry (which may straddle two lines)
@@ -1360,7 +1361,7 @@ static void bh_response(void *m, struct engine *e, const struct pkt *p, struct d
 	uint32_t slot = entry_for(b, q->mod_ref[MREF_BEHAVIOUR], c->d->id, qk, q->qtype,
 				  msg->qname);
 	struct cent *ce = &b->cache.ent[slot];
-	struct ccold *cc = &b->cache.cold[slot];
+	struct ccold *cc = cache_cold(&b->cache, slot);
 	ce->pending_us = 0;
 	int rc = msg->rcode;
 	if (rc == 2 || rc == 5) {
@@ -1406,12 +1407,12 @@ static void bh_unanswered(void *m, struct engine *e, struct dctx *c, const struc
 	struct ckey key = { c->d->id, qk->qname_hash, q->qtype, 0 };
 	uint32_t r = cache_ref(&b->cache, q->mod_ref[MREF_BEHAVIOUR], &key);
 	if (r == 0)
-		r = cache_find(&b->cache, &key, cache_hash(&b->cache, &key));
+		r = cache_find(&b->cache, &key, cache_buckets(&b->cache, &key));
 	if (r == 0)
 		return;
 	struct cent *ce = &b->cache.ent[r - 1];
 	if (ce->pending_us)
-		episode_start(v, ce, &b->cache.cold[r - 1], FK_TIMEOUT, ce->pending_us,
+		episode_start(v, ce, cache_cold(&b->cache, r - 1), FK_TIMEOUT, ce->pending_us,
 			      q->last_ts + e->cfg->queries_timeout_us);
 }
 
@@ -1473,12 +1474,13 @@ static void bh_packet(void *m, struct engine *e, const struct pkt *p)
 		return;
 	/* Asked again since (a CDN may have moved it elsewhere): not stale. */
 	struct ckey ck = { d->id, a->qname_hash, a->qtype, 0 };
-	uint32_t r = cache_find(&b->cache, &ck, cache_hash(&b->cache, &ck));
+	uint32_t r = cache_find(&b->cache, &ck, cache_buckets(&b->cache, &ck));
 	if (r != 0 && b->cache.ent[r - 1].last_q_us > a->answered_us)
 		return;
 	v->stale++;
 	b->c_stale++;
-	copy_name(v->stale_name, sizeof(v->stale_name), r != 0 ? b->cache.cold[r - 1].name : "");
+	copy_name(v->stale_name, sizeof(v->stale_name),
+		  r != 0 ? cache_cold(&b->cache, r - 1)->name : "");
 	memcpy(v->stale_ip, p->dst_ip, 16);
 	v->stale_at = now;
 	v->stale_answered = a->answered_us;

@@ -52,11 +52,12 @@
 /* Buckets of two entries, each key having two buckets (cuckoo hashing),
  * and 1.5 entry places per entry: the cache is at most two thirds full,
  * well below the 90 % where two-by-two cuckoo tables start to fail. A key
- * whose four places are taken has one of them freed by moving its entry
- * to that entry's other bucket (and so on, up to CUCKOO_STEPS moves). */
+ * whose four places are taken has one of them freed by moving entries to
+ * their other buckets (cache_make_room), searching up to CUCKOO_NODES
+ * places: a few steps are enough at two thirds full. */
 #define CACHE_SPREAD_NUM 3
 #define CACHE_SPREAD_DEN 2
-#define CUCKOO_STEPS 32
+#define CUCKOO_NODES 128
 /* Answer addresses remembered per device for stale-use checks, newest
  * first out of a ring: a device connects to what it has just resolved, and
  * IoT devices resolve a handful of names. 16 x 48 B = 768 B per device,
@@ -171,7 +172,7 @@ struct cache {
 	uint32_t next;            /* ring position used next */
 	uint32_t count;
 	uint64_t evictions;
-	uint64_t dropped;         /* evicted out of turn: no place after CUCKOO_STEPS */
+	uint64_t dropped;         /* evicted out of turn: no place (cache_make_room) */
 	uint8_t sipkey[16];
 };
 
@@ -424,40 +425,44 @@ static uint32_t bucket_free(const struct cache *k, uint32_t b)
 	return UINT32_MAX;
 }
 
-/* Frees a place in bucket b, whose two places are taken, by a walk of
- * cuckoo moves: the entry in one of its places goes to its other bucket,
- * and if that is full too, an entry there goes on to its own other
- * bucket, and so on. The walk is remembered and carried out from its far
- * end, so no entry is ever without a place; it never passes a place
- * twice. Returns the freed place, or UINT32_MAX when no walk of
- * CUCKOO_STEPS ends at a free place. */
-static uint32_t cache_make_room(struct cache *k, uint32_t b)
+/* Frees one of the four places of a key whose two buckets are full, by
+ * cuckoo moves: an entry there goes to its other bucket, and if that is
+ * full too, an entry of that one moves on to its own other bucket, and so
+ * on. A breadth-first search over at most CUCKOO_NODES places finds the
+ * shortest such chain ending at a free place; the moves are then made from
+ * its far end, so no entry is ever without a place. Returns the freed
+ * place, or UINT32_MAX when the search finds none. */
+static uint32_t cache_make_room(struct cache *k, struct cbk c)
 {
-	uint32_t path[CUCKOO_STEPS + 1], to = UINT32_MAX;
+	struct cnode {
+		uint32_t place, parent;  /* parent: index in q; UINT32_MAX: none */
+	} q[CUCKOO_NODES];
 	unsigned n = 0;
-	for (uint32_t cur = 2 * b + (k->next & 1); n < CUCKOO_STEPS; n++) {
-		for (unsigned i = 0; i < n; i++)
-			if (path[i] == cur)
-				return UINT32_MAX;
-		path[n] = cur;
-		const struct cent *ce = &k->ent[cur];
+	const uint32_t start[4] = { 2 * c.b1, 2 * c.b1 + 1, 2 * c.b2, 2 * c.b2 + 1 };
+	for (unsigned i = 0; i < 4; i++)
+		q[n++] = (struct cnode){ start[i], UINT32_MAX };
+	for (unsigned i = 0; i < n; i++) {
+		const struct cent *ce = &k->ent[q[i].place];
 		struct ckey key = { ce->dev_id, ce->qname_hash, ce->qtype, 0 };
-		struct cbk c = cache_buckets(k, &key);
-		uint32_t alt = c.b1 == cur / 2 ? c.b2 : c.b1;
-		to = bucket_free(k, alt);
-		if (to != UINT32_MAX)
-			break;
-		/* Both taken: alternate the place that moves on, so two
-		 * entries cannot send each other back and forth. */
-		cur = 2 * alt + ((cur & 1) ^ 1);
+		struct cbk e = cache_buckets(k, &key);
+		uint32_t alt = e.b1 == q[i].place / 2 ? e.b2 : e.b1;
+		uint32_t to = bucket_free(k, alt);
+		if (to != UINT32_MAX) {
+			for (uint32_t j = i; j != UINT32_MAX; j = q[j].parent) {
+				cache_move(k, q[j].place, to);
+				to = q[j].place;
+			}
+			return to;
+		}
+		for (uint32_t pl = 2 * alt; pl < 2 * alt + 2 && n < CUCKOO_NODES; pl++) {
+			unsigned seen = 0;
+			for (unsigned j = 0; j < n && !seen; j++)
+				seen = q[j].place == pl;
+			if (!seen)
+				q[n++] = (struct cnode){ pl, i };
+		}
 	}
-	if (to == UINT32_MAX)
-		return UINT32_MAX;
-	for (unsigned i = n + 1; i-- > 0;) {
-		cache_move(k, path[i], to);
-		to = path[i];
-	}
-	return to;
+	return UINT32_MAX;
 }
 
 /* Creates key, which is not there; the entry made longest ago goes first
@@ -473,9 +478,7 @@ static uint32_t cache_insert(struct cache *k, const struct ckey *key, struct cbk
 	if (pl == UINT32_MAX)
 		pl = bucket_free(k, c.b2);
 	if (pl == UINT32_MAX)
-		pl = cache_make_room(k, c.b1);
-	if (pl == UINT32_MAX)
-		pl = cache_make_room(k, c.b2);
+		pl = cache_make_room(k, c);
 	if (pl == UINT32_MAX) {
 		/* Too rare to matter at two thirds full at most: an entry
 		 * of the first bucket leaves out of turn. */

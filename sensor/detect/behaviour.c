@@ -172,7 +172,6 @@ struct cache {
 	uint32_t next;            /* ring position used next */
 	uint32_t count;
 	uint64_t evictions;
-	uint64_t dropped;         /* evicted out of turn: no place (cache_make_room) */
 	uint8_t sipkey[16];
 };
 
@@ -484,7 +483,6 @@ static uint32_t cache_insert(struct cache *k, const struct ckey *key, struct cbk
 		 * of the first bucket leaves out of turn. */
 		pl = 2 * c.b1 + (k->next & 1);
 		cache_drop(k, pl);
-		k->dropped++;
 	}
 	k->ring[ri] = pl + 1;
 	k->count++;

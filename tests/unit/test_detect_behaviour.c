@@ -35,6 +35,7 @@ static const uint8_t IP_B[4] = { 192, 168, 1, 11 };
 static const uint8_t IP_R[4] = { 192, 168, 1, 1 };
 
 struct run {
+	struct sw_config *cfg;    /* the engine's for its life */
 	struct engine *e;
 	struct out *out;
 	struct rules *rules;
@@ -46,7 +47,7 @@ static void run_start(struct run *r, const uint8_t *sipkey)
 {
 	memset(r, 0, sizeof(*r));
 	char err[512];
-	struct sw_config *cfg = calloc(1, sizeof(*cfg));
+	struct sw_config *cfg = r->cfg = calloc(1, sizeof(*cfg));
 	assert_non_null(cfg);
 	conf_defaults(cfg);
 	cfg->devices_max = 16;  /* the answer cache at its floor: 1024 entries */
@@ -70,7 +71,6 @@ static void run_start(struct run *r, const uint8_t *sipkey)
 	eng_set_rules(r->e, r->rules);
 	eng_set_deterministic(r->e, 1);
 	assert_int_equal(out_start(r->out), 0);
-	/* The engine keeps the configuration for its life; so does the test. */
 }
 
 static uint16_t csum_fold(uint32_t s)
@@ -194,6 +194,7 @@ static json_t *run_end(struct run *r)
 	eng_finish(r->e);
 	out_stop(r->out);
 	eng_free(r->e);
+	free(r->cfg);
 	rules_free(r->rules);
 	json_t *all = json_array();
 	FILE *f = fopen(r->path, "r");

@@ -28,9 +28,11 @@
 
 #include <math.h>
 #include <netinet/in.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "common/fmt.h"
 #include "detect/engine_int.h"
@@ -39,14 +41,24 @@
 #define MS 1000ull
 
 /* Answer-cache entries per device slot: IoT devices use 5-40 names, A and
- * AAAA each; 16 x devices.max, capped. One entry is 24 B of table header +
- * 12 B key + 128 B value = 164 B: the cap of 65536 entries is 10.5 MiB at
- * most, touched only as names appear. The cap is also a speed bound: the
- * bucket array is hit at random on every query and response, and at 262144
- * entries (1 MiB of buckets) it fell out of cache and the whole sensor ran
- * at less than half its speed on the benchmark capture. */
+ * AAAA each; 16 x devices.max, capped. An entry is a 64-byte line that
+ * every query and answer of it reads, and there are 1.5 lines per entry
+ * (see CACHE_SPREAD); 60 cold bytes (failure episode, name for evidence)
+ * touched in failures and on creation; 4 bytes of ring: 160 B, so the cap
+ * of 65536 entries is 10 MiB at most, touched only as names appear. The
+ * cap is also a speed bound (four entry lines are hit at random on every
+ * query) and ring positions are kept in 16 bits. */
 #define CACHE_PER_DEV 16u
 #define CACHE_MAX 65536u
+/* Buckets of two entries, each key having two buckets (cuckoo hashing),
+ * and 1.5 entry places per entry: the cache is at most two thirds full,
+ * well below the 90 % where two-by-two cuckoo tables start to fail. A key
+ * whose four places are taken has one of them freed by moving entries to
+ * their other buckets (cache_make_room), searching up to CUCKOO_NODES
+ * places: a few steps are enough at two thirds full. */
+#define CACHE_SPREAD_NUM 3
+#define CACHE_SPREAD_DEN 2
+#define CUCKOO_NODES 128
 /* Answer addresses remembered per device for stale-use checks, newest
  * first out of a ring: a device connects to what it has just resolved, and
  * IoT devices resolve a handful of names. 16 x 48 B = 768 B per device,
@@ -106,27 +118,73 @@ struct ckey {
 	uint16_t pad;
 };
 
-/* One (name, type) of one device: 128 bytes. */
+/* One (name, type) of one device: what each of its queries and answers
+ * reads and writes, in one cache line. The key is in it, so a reference
+ * kept elsewhere (an outstanding query's mod_ref) is checked against the
+ * key it expects: the slot may hold another name by then. */
 struct cent {
-	uint64_t answered_us;     /* last positive or negative answer; 0: none */
+	_Alignas(64) uint64_t answered_us; /* last positive or negative answer; 0: none */
 	uint64_t last_q_us;       /* last query, any */
 	uint64_t pending_us;      /* first query not yet answered; 0: none */
 	uint64_t fail_start_us;   /* failure episode start; 0: none */
 	uint64_t win_start_us;    /* same-name window start */
+	uint32_t dev_id;          /* key; 0: a free slot (device ids start at 1) */
+	uint32_t qname_hash;      /* key */
 	uint32_t ttl_s;           /* answer TTL (chain minimum) or negative TTL */
+	uint16_t qtype;           /* key */
+	uint16_t win_count;       /* queries in the same-name window */
+	uint8_t neg;              /* 1: negative answer with SOA; 2: without */
+	uint8_t aslot;            /* address ring slot + 1 of its last answer; 0: none */
+	uint16_t ri;              /* its place in the creation ring (and cold array) */
+};
+_Static_assert(sizeof(struct cent) == 64, "an answer-cache entry is one cache line");
+
+/* The rest of an entry, by its place in the creation ring (it does not
+ * move with the entry): its failure episode, touched only while one is
+ * open, and its name, written when the entry is created and read for
+ * evidence. */
+struct ccold {
 	uint32_t fail_queries;    /* queries in the episode */
 	uint32_t last_iv_ms;      /* last retry interval in the episode */
 	uint32_t min_iv_ms;
 	uint32_t max_iv_ms;
-	uint16_t win_count;       /* queries in the same-name window */
 	uint8_t flat;             /* consecutive non-growing short intervals */
-	uint8_t neg;              /* 1: negative answer with SOA; 2: without */
 	uint8_t fail_kind;        /* enum fail_kind of the episode */
 	uint8_t grew;             /* an interval grew in the episode */
 	uint8_t stormed;          /* the episode was counted as a storm */
-	uint8_t pad;
 	char name[NAME_LEN - 24]; /* name prefix, NUL-terminated */
-	uint8_t server[16];       /* resolver of the last query */
+};
+
+/* A mapping made by big_alloc. */
+struct big {
+	void *map;
+	size_t len;
+};
+
+/* The answer cache: a cuckoo hash table of entries, so a key's hash gives
+ * the four lines it can be in, which the prefetch hook requests as soon as
+ * the device is known; the query hook then finds the entry in cache. A
+ * ring in creation order says which entry goes when the cache is full:
+ * the one created longest ago whatever the hash key, so replays stay the
+ * same, as with the LRU table this replaces (whose entries were never
+ * moved up). Keyed SipHash picks the buckets, so chosen names cannot pile
+ * into one. */
+struct cache {
+	struct cent *ent;         /* 2 x nb places: bucket i is places 2i and 2i + 1 */
+	struct ccold *cold;       /* cap, by ring position */
+	uint32_t *ring;           /* cap: place + 1 of the entry made there; 0: none */
+	struct big ent_map;
+	uint32_t cap;
+	uint32_t nb;              /* buckets */
+	uint32_t next;            /* ring position used next */
+	uint32_t count;
+	uint64_t evictions;
+	uint8_t sipkey[16];
+};
+
+/* A key's two buckets. */
+struct cbk {
+	uint32_t b1, b2;
 };
 
 /* An address a device learnt from an answer. */
@@ -153,27 +211,29 @@ struct fent {
 	uint64_t last_us;
 };
 
-/* Per device slot. */
+/* Per device slot. The first cache line is all that an ordinary query
+ * reads and writes (the prefetch hook requests it); the counters after it
+ * change on repeat queries, the rest on findings and answers. */
 struct bdev {
-	uint32_t dev_id;
-	uint32_t repeat, early;           /* repeat queries, of which early */
-	uint32_t stale, checked;          /* stale uses, new connections checked */
-	uint32_t neg_samples, neg_early;  /* repeats of negative answers, of which early */
-	uint32_t bursts, episodes, backoff_episodes, storms;
+	_Alignas(64) uint32_t dev_id;
 	uint8_t in_burst, storm_pending;
-	uint8_t pad[2];
-	double max_rate;                  /* highest per-name rate in a storm, q/s */
-	/* rate */
-	uint64_t first_q_us;
+	uint8_t rate_started;             /* the buckets have a first query */
+	uint8_t pad;
 	uint64_t bucket_n;                /* current 5-s bucket number */
 	uint16_t bucket[BUCKETS];
 	uint32_t q60;                     /* sum of the buckets */
-	uint64_t minute;                  /* current minute number */
 	uint32_t minute_count;
+	uint64_t minute;                  /* current minute number */
+	double peak_qpm;
+	/* second line */
+	uint32_t repeat, early;           /* repeat queries, of which early */
+	uint32_t neg_samples, neg_early;  /* repeats of negative answers, of which early */
 	uint32_t minutes;                 /* minutes of history */
-	double baseline_qpm, peak_qpm;
+	uint32_t stale, checked;          /* stale uses, new connections checked */
+	uint32_t bursts, episodes, backoff_episodes, storms;
+	double baseline_qpm;
 	uint64_t fail_last_us;            /* last failure signal */
-	uint64_t last_q_us;
+	double max_rate;                  /* highest per-name rate in a storm, q/s */
 	/* last evidence */
 	char early_name[NAME_LEN];
 	uint64_t early_at, early_answered;
@@ -187,10 +247,13 @@ struct bdev {
 	char neg_name[NAME_LEN];
 	uint64_t neg_at, neg_answered;
 	uint32_t neg_ttl;
-	/* answer addresses, for stale use */
+	/* answer addresses, for stale use: each one's atag() beside the
+	 * ring, so a search reads one line rather than all twelve */
 	uint32_t addr_next;               /* ring slot written next */
+	_Alignas(64) uint32_t addr_tag[ADDR_RING];
 	struct aent addr[ADDR_RING];
 };
+_Static_assert(offsetof(struct bdev, repeat) == 64, "a query's own part of bdev is one line");
 
 struct storm {
 	uint8_t state;            /* 0 free, 1 held back */
@@ -217,10 +280,14 @@ struct outage {
 };
 
 struct bh {
-	struct tbl *cache;
+	struct cache cache;
 	struct tbl *uflows;
 	struct bdev *dev;
+	struct big dev_map;
 	uint32_t ndev;
+	/* The key the prefetch hook hashed for the query that follows it. */
+	struct ckey pf_key;
+	struct cbk pf_bk;
 	struct storm storms[STORMS];
 	struct outage outages[OUTAGES];
 	struct alert_state net;   /* network-level alerts' rate limits */
@@ -233,13 +300,17 @@ static const struct det_rule *rule(const struct engine *e, enum det_id id)
 	return rules_det(e->rules, id);
 }
 
-static void copy_name(char *dst, size_t n, const char *src)
+static void copy_len(char *dst, size_t n, const char *src, size_t l)
 {
-	size_t l = strlen(src);
 	if (l >= n)
 		l = n - 1;
 	memcpy(dst, src, l);
 	dst[l] = '\0';
+}
+
+static void copy_name(char *dst, size_t n, const char *src)
+{
+	copy_len(dst, n, src, strlen(src));
 }
 
 static uint32_t clamp_cap(uint32_t per, uint32_t devs, uint32_t max)
@@ -248,14 +319,233 @@ static uint32_t clamp_cap(uint32_t per, uint32_t devs, uint32_t max)
 	return c > max ? max : c < 1024 ? 1024 : (uint32_t)c;
 }
 
+/* Memory for the big arrays hit at random on every query: n x size zeroed
+ * bytes, mapped rather than taken from malloc so that they start on a 2 MiB
+ * boundary and can be backed by huge pages where the kernel allows it
+ * (transparent huge pages, "madvise" mode): one TLB entry then covers what
+ * takes 512 with 4 KiB pages, and the random lookups stop paying page
+ * walks. The kernel hands out zero pages as they are first touched, so the
+ * resident size still follows use (in 2 MiB steps). Free with big_free. */
+#define BIG_ALIGN (2u << 20)
+
+static void *big_alloc(struct big *m, size_t n, size_t size)
+{
+	m->map = NULL;
+	if (size != 0 && n > (SIZE_MAX - BIG_ALIGN) / size)
+		return NULL;
+	size_t want = n * size;
+	m->len = want + BIG_ALIGN;
+	void *p = mmap(NULL, m->len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	m->map = p;
+	uint8_t *a = (uint8_t *)p + (-(uintptr_t)p & (BIG_ALIGN - 1));
+#ifdef MADV_HUGEPAGE
+	(void)madvise(a, want, MADV_HUGEPAGE);  /* a hint: 4 KiB pages work too */
+#endif
+	return a;
+}
+
+static void big_free(struct big *m)
+{
+	if (m->map != NULL)
+		munmap(m->map, m->len);
+	m->map = NULL;
+}
+
+/* --- the answer cache -------------------------------------------------------- */
+
+_Static_assert(CACHE_MAX <= 65536, "ring positions are 16 bits");
+
+static int cache_init(struct cache *k, uint32_t cap, const uint8_t sipkey[16])
+{
+	memset(k, 0, sizeof(*k));
+	k->cap = cap;
+	k->nb = (uint32_t)(((uint64_t)cap * CACHE_SPREAD_NUM / CACHE_SPREAD_DEN + 1) / 2);
+	memcpy(k->sipkey, sipkey, 16);
+	k->ent = big_alloc(&k->ent_map, (size_t)k->nb * 2, sizeof(*k->ent));
+	k->cold = calloc(cap, sizeof(*k->cold));
+	k->ring = calloc(cap, sizeof(*k->ring));
+	return k->ent != NULL && k->cold != NULL && k->ring != NULL ? 0 : -1;
+}
+
+static void cache_free(struct cache *k)
+{
+	big_free(&k->ent_map);
+	free(k->cold);
+	free(k->ring);
+}
+
+static int cent_is(const struct cent *ce, const struct ckey *key)
+{
+	return ce->dev_id == key->dev_id && ce->qname_hash == key->qname_hash &&
+	       ce->qtype == key->qtype;
+}
+
+/* The two buckets of key, from independent halves of its keyed hash. */
+static struct cbk cache_buckets(const struct cache *k, const struct ckey *key)
+{
+	uint64_t h = sw_siphash(k->sipkey, key, sizeof(*key));
+	struct cbk c = { (uint32_t)(((h & 0xffffffff) * k->nb) >> 32),
+			 (uint32_t)(((h >> 32) * k->nb) >> 32) };
+	if (c.b2 == c.b1)
+		c.b2 = c.b1 + 1 < k->nb ? c.b1 + 1 : 0;
+	return c;
+}
+
+/* The place + 1 of key, or 0. */
+static uint32_t cache_find(const struct cache *k, const struct ckey *key, struct cbk c)
+{
+	const uint32_t pl[4] = { 2 * c.b1, 2 * c.b1 + 1, 2 * c.b2, 2 * c.b2 + 1 };
+	for (unsigned i = 0; i < 4; i++)
+		if (cent_is(&k->ent[pl[i]], key))
+			return pl[i] + 1;
+	return 0;
+}
+
+/* Requests the four lines where key can be, for the lookup that follows
+ * (a bucket is two adjacent lines). Returns the buckets, which the lookup
+ * takes (and which keep GCC from deleting the call: it deletes calls of
+ * functions whose only effect is a prefetch). */
+static struct cbk cache_prefetch(const struct cache *k, const struct ckey *key)
+{
+	struct cbk c = cache_buckets(k, key);
+	__builtin_prefetch(&k->ent[2 * c.b1]);
+	__builtin_prefetch(&k->ent[2 * c.b1 + 1]);
+	__builtin_prefetch(&k->ent[2 * c.b2]);
+	__builtin_prefetch(&k->ent[2 * c.b2 + 1]);
+	return c;
+}
+
+static struct ccold *cache_cold(const struct cache *k, uint32_t place)
+{
+	return &k->cold[k->ent[place].ri];
+}
+
+/* Frees the place of an entry and forgets it. */
+static void cache_drop(struct cache *k, uint32_t place)
+{
+	struct cent *ce = &k->ent[place];
+	k->ring[ce->ri] = 0;
+	ce->dev_id = 0;
+	k->count--;
+	k->evictions++;
+}
+
+/* Moves the entry in place `from` to the free place `to`. */
+static void cache_move(struct cache *k, uint32_t from, uint32_t to)
+{
+	k->ent[to] = k->ent[from];
+	k->ring[k->ent[to].ri] = to + 1;
+	k->ent[from].dev_id = 0;
+}
+
+/* A free place in bucket b, or UINT32_MAX. */
+static uint32_t bucket_free(const struct cache *k, uint32_t b)
+{
+	if (k->ent[2 * b].dev_id == 0)
+		return 2 * b;
+	if (k->ent[2 * b + 1].dev_id == 0)
+		return 2 * b + 1;
+	return UINT32_MAX;
+}
+
+/* Frees one of the four places of a key whose two buckets are full, by
+ * cuckoo moves: an entry there goes to its other bucket, and if that is
+ * full too, an entry of that one moves on to its own other bucket, and so
+ * on. A breadth-first search over at most CUCKOO_NODES places finds the
+ * shortest such chain ending at a free place; the moves are then made from
+ * its far end, so no entry is ever without a place. Returns the freed
+ * place, or UINT32_MAX when the search finds none. */
+static uint32_t cache_make_room(struct cache *k, struct cbk c)
+{
+	struct cnode {
+		uint32_t place, parent;  /* parent: index in q; UINT32_MAX: none */
+	} q[CUCKOO_NODES];
+	unsigned n = 0;
+	const uint32_t start[4] = { 2 * c.b1, 2 * c.b1 + 1, 2 * c.b2, 2 * c.b2 + 1 };
+	for (unsigned i = 0; i < 4; i++)
+		q[n++] = (struct cnode){ start[i], UINT32_MAX };
+	for (unsigned i = 0; i < n; i++) {
+		const struct cent *ce = &k->ent[q[i].place];
+		struct ckey key = { ce->dev_id, ce->qname_hash, ce->qtype, 0 };
+		struct cbk e = cache_buckets(k, &key);
+		uint32_t alt = e.b1 == q[i].place / 2 ? e.b2 : e.b1;
+		uint32_t to = bucket_free(k, alt);
+		if (to != UINT32_MAX) {
+			for (uint32_t j = i; j != UINT32_MAX; j = q[j].parent) {
+				cache_move(k, q[j].place, to);
+				to = q[j].place;
+			}
+			return to;
+		}
+		for (uint32_t pl = 2 * alt; pl < 2 * alt + 2 && n < CUCKOO_NODES; pl++) {
+			unsigned seen = 0;
+			for (unsigned j = 0; j < n && !seen; j++)
+				seen = q[j].place == pl;
+			if (!seen)
+				q[n++] = (struct cnode){ pl, i };
+		}
+	}
+	return UINT32_MAX;
+}
+
+/* Creates key, which is not there; the entry made longest ago goes first
+ * once the ring is full. */
+static uint32_t cache_insert(struct cache *k, const struct ckey *key, struct cbk c,
+			     const char *name)
+{
+	uint32_t ri = k->next;
+	k->next = ri + 1 < k->cap ? ri + 1 : 0;
+	if (k->ring[ri] != 0)
+		cache_drop(k, k->ring[ri] - 1);
+	uint32_t pl = bucket_free(k, c.b1);
+	if (pl == UINT32_MAX)
+		pl = bucket_free(k, c.b2);
+	if (pl == UINT32_MAX)
+		pl = cache_make_room(k, c);
+	if (pl == UINT32_MAX) {
+		/* Too rare to matter at two thirds full at most: an entry
+		 * of the first bucket leaves out of turn. */
+		pl = 2 * c.b1 + (k->next & 1);
+		cache_drop(k, pl);
+	}
+	k->ring[ri] = pl + 1;
+	k->count++;
+	struct cent *ce = &k->ent[pl];
+	memset(ce, 0, sizeof(*ce));
+	ce->dev_id = key->dev_id;
+	ce->qname_hash = key->qname_hash;
+	ce->qtype = key->qtype;
+	ce->ri = (uint16_t)ri;
+	struct ccold *cc = &k->cold[ri];
+	memset(cc, 0, sizeof(*cc));
+	copy_name(cc->name, sizeof(cc->name), name);
+	return pl;
+}
+
+/* The place of key, created when new. */
+static uint32_t cache_get(struct cache *k, const struct ckey *key, struct cbk c, const char *name)
+{
+	uint32_t r = cache_find(k, key, c);
+	return r ? r - 1 : cache_insert(k, key, c, name);
+}
+
+/* The place + 1 that ref (a place + 1 kept earlier; 0: none) names when it
+ * still holds key, or 0: the entry may have moved or gone since. */
+static uint32_t cache_ref(const struct cache *k, uint32_t ref, const struct ckey *key)
+{
+	return ref != 0 && ref <= 2 * k->nb && cent_is(&k->ent[ref - 1], key) ? ref : 0;
+}
+
 static void bh_destroy(void *m)
 {
 	struct bh *b = m;
 	if (b == NULL)
 		return;
-	tbl_free(b->cache);
+	cache_free(&b->cache);
 	tbl_free(b->uflows);
-	free(b->dev);
+	big_free(&b->dev_map);
 	free(b);
 }
 
@@ -266,12 +556,11 @@ static void *bh_create(struct engine *e, char *err, size_t errlen)
 		goto fail;
 	uint32_t n = e->cfg->devices_max;
 	b->ndev = n;
-	b->dev = calloc(n, sizeof(*b->dev));
-	b->cache = tbl_new("answer_cache", clamp_cap(CACHE_PER_DEV, n, CACHE_MAX),
-			   sizeof(struct ckey), sizeof(struct cent), e->sipkey);
+	b->dev = big_alloc(&b->dev_map, n, sizeof(*b->dev));
+	int crc = cache_init(&b->cache, clamp_cap(CACHE_PER_DEV, n, CACHE_MAX), e->sipkey);
 	b->uflows = tbl_new("udp_flows_seen", clamp_cap(UFLOW_PER_DEV, n, UFLOW_MAX),
 			    sizeof(struct fkey), sizeof(struct fent), e->sipkey);
-	if (b->dev == NULL || b->cache == NULL || b->uflows == NULL)
+	if (b->dev == NULL || crc != 0 || b->uflows == NULL)
 		goto fail;
 	return b;
 fail:
@@ -477,8 +766,8 @@ static void judge_now(struct bh *b, struct engine *e, struct dctx *c)
 static void rate_add(struct bdev *v, uint64_t now)
 {
 	uint64_t bn = now / BUCKET_US;
-	if (v->first_q_us == 0) {
-		v->first_q_us = now;
+	if (!v->rate_started) {
+		v->rate_started = 1;
 		v->bucket_n = bn;
 		v->minute = now / (60 * SEC);
 	}
@@ -759,12 +1048,13 @@ static void storm_decide(struct bh *b, struct engine *e, struct storm *s)
 }
 
 static void storm_add(struct bh *b, struct engine *e, struct dctx *c, struct bdev *v,
-		      struct cent *ce, uint16_t qtype, int flat, uint64_t now)
+		      const struct cent *ce, const struct ccold *cc, const uint8_t server[16],
+		      int flat, uint64_t now)
 {
 	v->storms++;
 	b->c_storms++;
 	double dur = (double)(now - ce->fail_start_us) / SEC;
-	double rate = dur > 0 ? ce->fail_queries / dur : 0;
+	double rate = dur > 0 ? cc->fail_queries / dur : 0;
 	if (rate > v->max_rate)
 		v->max_rate = rate;
 	c->d->dirty = 1;
@@ -784,66 +1074,48 @@ static void storm_add(struct bh *b, struct engine *e, struct dctx *c, struct bde
 	}
 	memset(s, 0, sizeof(*s));
 	s->state = 1;
-	s->fail_kind = ce->fail_kind;
+	s->fail_kind = cc->fail_kind;
 	s->flat_reason = (uint8_t)flat;
-	s->qtype = qtype;
+	s->qtype = ce->qtype;
 	s->dev_id = c->d->id;
 	s->slot = c->slot;
 	s->at_us = now;
 	s->start_us = ce->fail_start_us;
-	s->queries = ce->fail_queries;
-	s->min_iv_ms = ce->min_iv_ms;
-	s->max_iv_ms = ce->max_iv_ms;
+	s->queries = cc->fail_queries;
+	s->min_iv_ms = cc->min_iv_ms;
+	s->max_iv_ms = cc->max_iv_ms;
 	s->rate = rate;
-	memcpy(s->resolver, ce->server, 16);
-	s->designated = (uint8_t)designated(c, ce->server);
-	copy_name(s->name, sizeof(s->name), ce->name);
+	memcpy(s->resolver, server, 16);
+	s->designated = (uint8_t)designated(c, server);
+	copy_name(s->name, sizeof(s->name), cc->name);
 	v->storm_pending = 1;
 	outage_check(b, e, s);
 }
 
 /* The episode of ce ends (a good answer, or silence). */
-static void episode_end(struct bdev *v, struct cent *ce)
+static void episode_end(struct bdev *v, struct cent *ce, struct ccold *cc)
 {
-	if (ce->fail_start_us && !ce->stormed && ce->fail_queries >= 3 && ce->grew)
+	if (!ce->fail_start_us)
+		return;
+	if (!cc->stormed && cc->fail_queries >= 3 && cc->grew)
 		v->backoff_episodes++;
 	ce->fail_start_us = 0;
-	ce->fail_kind = FK_NONE;
-	ce->fail_queries = 0;
-	ce->flat = 0;
-	ce->grew = 0;
-	ce->stormed = 0;
-	ce->last_iv_ms = ce->min_iv_ms = ce->max_iv_ms = 0;
+	memset(cc, 0, offsetof(struct ccold, name));
 }
 
-static void episode_start(struct bdev *v, struct cent *ce, int kind, uint64_t start,
-			  uint64_t now)
+static void episode_start(struct bdev *v, struct cent *ce, struct ccold *cc, int kind,
+			  uint64_t start, uint64_t now)
 {
 	v->fail_last_us = now;
 	if (ce->fail_start_us)
 		return;
 	ce->fail_start_us = start;
-	ce->fail_kind = (uint8_t)kind;
-	ce->fail_queries = 0;
+	cc->fail_kind = (uint8_t)kind;
+	cc->fail_queries = 0;
 	v->episodes++;
 }
 
 /* --- hooks ------------------------------------------------------------------------ */
-
-static struct cent *cache_get(struct bh *b, uint32_t dev_id, const struct qry_key *qk,
-			      uint16_t qtype, const char *name, int create)
-{
-	struct ckey k = { dev_id, qk->qname_hash, qtype, 0 };
-	if (!create)
-		return tbl_lookup(b->cache, &k);
-	/* Without the LRU move (three cache misses in a big table): when
-	 * full, the cache forgets the names first asked longest ago. */
-	int created;
-	struct cent *ce = tbl_get_quiet(b->cache, &k, &created);
-	if (created)
-		copy_name(ce->name, sizeof(ce->name), name);
-	return ce;
-}
 
 /* A query from a public IPv4 address crossed the router (its MAC is the
  * router's): clients on the Internet asking a device here, not the stub
@@ -858,29 +1130,77 @@ static int outside_v4(const uint8_t ip[16])
 		 (a[0] == 169 && a[1] == 254) || a[0] == 127 || a[0] == 0);
 }
 
+/* The query's device is known: hash its (name, type) key and request the
+ * entry's line, which the query hook needs after the engine's own lookup
+ * of the outstanding query. */
+static void bh_prefetch(void *m, struct engine *e, const struct pkt *p, struct dctx *c,
+			const struct dns_msg *msg, const struct qry_key *qk)
+{
+	struct bh *b = m;
+	if (!msg->has_q || c->slot >= b->ndev)
+		return;
+	__builtin_prefetch(&b->dev[c->slot]);
+	struct ckey key = { c->d->id, qk->qname_hash, msg->qtype, 0 };
+	b->pf_key = key;
+	b->pf_bk = cache_prefetch(&b->cache, &key);
+}
+
+/* The slot of the (name, type) entry of a query or response, created when
+ * new: through ref (the outstanding query's mod_ref) when it still holds
+ * the key, else by the key's hash. */
+static uint32_t entry_for(struct bh *b, uint32_t ref, uint32_t dev_id, const struct qry_key *qk,
+			  uint16_t qtype, const char *name)
+{
+	struct ckey key = { dev_id, qk->qname_hash, qtype, 0 };
+	uint32_t r = cache_ref(&b->cache, ref, &key);
+	if (r)
+		return r - 1;
+	struct cbk c = memcmp(&key, &b->pf_key, sizeof(key)) == 0 ? b->pf_bk
+								 : cache_buckets(&b->cache, &key);
+	return cache_get(&b->cache, &key, c, name);
+}
+
+/* A failure signal of the device within the last `win`: its retries are
+ * not a burst. */
+static int failing(const struct bdev *v, uint64_t now, uint64_t win)
+{
+	return v->fail_last_us && now - v->fail_last_us < win;
+}
+
 static void bh_query(void *m, struct engine *e, const struct pkt *p, struct dctx *c,
 		     const struct dns_msg *msg, const struct qry_key *qk, struct qry *q,
 		     int is_new)
 {
-	(void)q;
 	struct bh *b = m;
 	struct bdev *v = bdev_of(b, c);
 	if (v == NULL || !msg->has_q || outside_v4(p->src_ip))
 		return;
 	uint64_t now = p->ts_us;
-	v->last_q_us = now;
 	rate_add(v, now);
-	struct cent *ce = cache_get(b, c->d->id, qk, msg->qtype, msg->qname, 1);
+	uint32_t slot = entry_for(b, q->mod_ref[MREF_BEHAVIOUR], c->d->id, qk, msg->qtype,
+				  msg->qname);
+	q->mod_ref[MREF_BEHAVIOUR] = slot + 1;
+	struct cent *ce = &b->cache.ent[slot];
+	struct ccold *cc = cache_cold(&b->cache, slot);
+	if (ce->aslot) {
+		/* The answer will most likely give the address the last one
+		 * gave: request its ring entry (which may straddle two lines)
+		 * and the tag line now, a round trip before the response. */
+		const uint8_t *a = (const uint8_t *)&v->addr[ce->aslot - 1];
+		__builtin_prefetch(v->addr_tag);
+		__builtin_prefetch(a);
+		__builtin_prefetch(a + sizeof(struct aent) - 1);
+	}
 	const struct det_rule *rs = rule(e, DET_RATE_RETRY_STORM);
 
 	/* A long silence closes what was open. */
 	if (ce->last_q_us && now - ce->last_q_us > EPISODE_IDLE_US) {
-		episode_end(v, ce);
+		episode_end(v, ce, cc);
 		ce->pending_us = 0;
 	}
 	/* Still unanswered after timeout_s: the resolver failed it. */
 	if (ce->pending_us && now - ce->pending_us >= (uint64_t)(rs->p[DP_TIMEOUT_S] * SEC))
-		episode_start(v, ce, FK_TIMEOUT, ce->pending_us, now);
+		episode_start(v, ce, cc, FK_TIMEOUT, ce->pending_us, now);
 
 	if (is_new && !ce->pending_us && !ce->fail_start_us && ce->answered_us) {
 		uint64_t el = now - ce->answered_us;
@@ -889,7 +1209,7 @@ static void bh_query(void *m, struct engine *e, const struct pkt *p, struct dctx
 			if (el < (uint64_t)ce->ttl_s * SEC) {
 				v->neg_early++;
 				b->c_neg++;
-				copy_name(v->neg_name, sizeof(v->neg_name), msg->qname);
+				copy_len(v->neg_name, sizeof(v->neg_name), msg->qname, msg->qname_len);
 				v->neg_at = now;
 				v->neg_answered = ce->answered_us;
 				v->neg_ttl = ce->ttl_s;
@@ -903,7 +1223,8 @@ static void bh_query(void *m, struct engine *e, const struct pkt *p, struct dctx
 				if ((double)el < rq->p[DP_ALPHA] * ce->ttl_s * SEC) {
 					v->early++;
 					b->c_early++;
-					copy_name(v->early_name, sizeof(v->early_name), msg->qname);
+					copy_len(v->early_name, sizeof(v->early_name), msg->qname,
+						 msg->qname_len);
 					v->early_at = now;
 					v->early_answered = ce->answered_us;
 					v->early_ttl = ce->ttl_s;
@@ -916,33 +1237,33 @@ static void bh_query(void *m, struct engine *e, const struct pkt *p, struct dctx
 
 	/* Failure episode: count, time the intervals, look for a storm. */
 	if (ce->fail_start_us) {
-		ce->fail_queries++;
+		cc->fail_queries++;
 		if (ce->last_q_us && now > ce->last_q_us) {
 			uint64_t iv = now - ce->last_q_us;
 			uint32_t ivms = (uint32_t)(iv / MS > UINT32_MAX ? UINT32_MAX : iv / MS);
-			if (ce->last_iv_ms && ivms >= GROWTH * ce->last_iv_ms) {
-				ce->grew = 1;
-				ce->flat = 0;
+			if (cc->last_iv_ms && ivms >= GROWTH * cc->last_iv_ms) {
+				cc->grew = 1;
+				cc->flat = 0;
 			} else if (iv < FLAT_MAX_US) {
-				if (ce->flat < 255)
-					ce->flat++;
+				if (cc->flat < 255)
+					cc->flat++;
 			} else {
-				ce->flat = 0;
+				cc->flat = 0;
 			}
-			ce->last_iv_ms = ivms;
-			if (ce->min_iv_ms == 0 || ivms < ce->min_iv_ms)
-				ce->min_iv_ms = ivms;
-			if (ivms > ce->max_iv_ms)
-				ce->max_iv_ms = ivms;
+			cc->last_iv_ms = ivms;
+			if (cc->min_iv_ms == 0 || ivms < cc->min_iv_ms)
+				cc->min_iv_ms = ivms;
+			if (ivms > cc->max_iv_ms)
+				cc->max_iv_ms = ivms;
 		}
 		uint64_t dur = now - ce->fail_start_us;
-		if (!ce->stormed && dur >= (uint64_t)(rs->p[DP_MIN_DURATION_S] * SEC)) {
-			int by_rate = ce->fail_queries >= rs->p[DP_PER_NAME_QPS] * ((double)dur / SEC);
-			int by_flat = ce->flat >= FLAT_MIN;
+		if (!cc->stormed && dur >= (uint64_t)(rs->p[DP_MIN_DURATION_S] * SEC)) {
+			int by_rate = cc->fail_queries >= rs->p[DP_PER_NAME_QPS] * ((double)dur / SEC);
+			int by_flat = cc->flat >= FLAT_MIN;
 			if (by_rate || by_flat) {
-				ce->stormed = 1;
-				memcpy(ce->server, qk->server, 16);
-				storm_add(b, e, c, v, ce, msg->qtype, !by_rate, now);
+				cc->stormed = 1;
+				/* The storm is against the resolver this query went to. */
+				storm_add(b, e, c, v, ce, cc, qk->server, !by_rate, now);
 			}
 		}
 	}
@@ -957,8 +1278,9 @@ static void bh_query(void *m, struct engine *e, const struct pkt *p, struct dctx
 	}
 	if (ce->win_count < UINT16_MAX)
 		ce->win_count++;
-	int failing = v->fail_last_us && now - v->fail_last_us < win;
-	if (!failing && ce->win_count > rb->p[DP_SAME_NAME_MAX]) {
+	/* Failures explain bursts: read (on the second line) only when a
+	 * burst needs explaining. */
+	if (ce->win_count > rb->p[DP_SAME_NAME_MAX] && !failing(v, now, win)) {
 		if (!v->in_burst) {
 			v->in_burst = 1;
 			v->bursts++;
@@ -972,7 +1294,7 @@ static void bh_query(void *m, struct engine *e, const struct pkt *p, struct dctx
 		v->peak_qpm = qpm;
 	int over = v->q60 > rb->p[DP_FLOOR_QPS] * win_s && v->minutes >= BASELINE_MIN_MINUTES &&
 		   qpm > rb->p[DP_K] * v->baseline_qpm;
-	if (over && !failing) {
+	if (over && !failing(v, now, win)) {
 		if (!v->in_burst) {
 			v->in_burst = 1;
 			v->bursts++;
@@ -980,7 +1302,7 @@ static void bh_query(void *m, struct engine *e, const struct pkt *p, struct dctx
 			c->d->dirty = 1;
 		}
 		alert_burst(e, c, v, p, msg, 0, 0);
-	} else if (!over && ce->win_count <= rb->p[DP_SAME_NAME_MAX] &&
+	} else if (v->in_burst && !over && ce->win_count <= rb->p[DP_SAME_NAME_MAX] &&
 		   v->q60 <= rb->p[DP_FLOOR_QPS] * win_s) {
 		v->in_burst = 0;
 	}
@@ -988,17 +1310,37 @@ static void bh_query(void *m, struct engine *e, const struct pkt *p, struct dctx
 	ce->last_q_us = now;
 	if (!ce->pending_us)
 		ce->pending_us = now;
-	memcpy(ce->server, qk->server, 16);
 }
 
-static void index_addresses(struct bh *b, const struct dctx *c, const struct dns_msg *msg,
-			    const struct cent *ce, const struct qry_key *qk, uint16_t qtype,
+/* An address folded to 32 bits, to find it in a device's ring: an IPv4
+ * address (mapped) keeps all its bits. */
+static uint32_t atag(const uint8_t ip[16])
+{
+	uint32_t w[4];
+	memcpy(w, ip, 16);
+	return w[0] ^ w[1] ^ w[2] ^ w[3];
+}
+
+/* The device's ring entry for ip, or NULL: the first in ring order, as a
+ * plain search would find. */
+static struct aent *addr_find(struct bdev *v, const uint8_t ip[16])
+{
+	uint32_t t = atag(ip), m = 0;
+	for (unsigned j = 0; j < ADDR_RING; j++)
+		m |= (uint32_t)(v->addr_tag[j] == t) << j;
+	for (; m != 0; m &= m - 1) {
+		struct aent *a = &v->addr[__builtin_ctz(m)];
+		if (a->used && memcmp(a->ip, ip, 16) == 0)
+			return a;
+	}
+	return NULL;
+}
+
+static void index_addresses(struct bdev *v, const struct dctx *c, const struct dns_msg *msg,
+			    struct cent *ce, const struct qry_key *qk, uint16_t qtype,
 			    uint64_t now)
 {
 	if (c->k->by_ip)
-		return;
-	struct bdev *v = bdev_of(b, c);
-	if (v == NULL)
 		return;
 	for (unsigned i = 0; i < msg->nrr; i++) {
 		const struct dns_rr *rr = &msg->rr[i];
@@ -1012,19 +1354,16 @@ static void index_addresses(struct bh *b, const struct dctx *c, const struct dns
 		else
 			memcpy(ip, msg->buf + rr->rdata_off, 16);
 		uint64_t exp = now + (uint64_t)ce->ttl_s * SEC;
-		struct aent *a = NULL;
-		for (unsigned j = 0; j < ADDR_RING; j++)
-			if (v->addr[j].used && memcmp(v->addr[j].ip, ip, 16) == 0) {
-				a = &v->addr[j];
-				break;
-			}
+		struct aent *a = addr_find(v, ip);
 		if (a == NULL) {
+			v->addr_tag[v->addr_next] = atag(ip);
 			a = &v->addr[v->addr_next];
 			v->addr_next = (v->addr_next + 1) % ADDR_RING;
 			memcpy(a->ip, ip, 16);
 			a->used = 1;
 			a->expiry_us = 0;
 		}
+		ce->aslot = (uint8_t)(a - v->addr + 1);
 		if (exp >= a->expiry_us) {
 			a->answered_us = now;
 			a->expiry_us = exp;
@@ -1046,12 +1385,14 @@ static void bh_response(void *m, struct engine *e, const struct pkt *p, struct d
 	if (v == NULL)
 		return;
 	uint64_t now = p->ts_us;
-	struct cent *ce = cache_get(b, c->d->id, qk, q->qtype, msg->qname, 1);
+	uint32_t slot = entry_for(b, q->mod_ref[MREF_BEHAVIOUR], c->d->id, qk, q->qtype,
+				  msg->qname);
+	struct cent *ce = &b->cache.ent[slot];
+	struct ccold *cc = cache_cold(&b->cache, slot);
 	ce->pending_us = 0;
-	memcpy(ce->server, qk->server, 16);
 	int rc = msg->rcode;
 	if (rc == 2 || rc == 5) {
-		episode_start(v, ce, rc == 2 ? FK_SERVFAIL : FK_REFUSED, q->first_ts, now);
+		episode_start(v, ce, cc, rc == 2 ? FK_SERVFAIL : FK_REFUSED, q->first_ts, now);
 		return;
 	}
 	if (rc != 0 && rc != 3)
@@ -1059,10 +1400,10 @@ static void bh_response(void *m, struct engine *e, const struct pkt *p, struct d
 	int64_t neg = dns_negative_ttl(msg);
 	uint32_t minttl = dns_answer_min_ttl(msg);
 	if (rc == 0 && neg < 0 && minttl == UINT32_MAX) {
-		episode_start(v, ce, FK_EMPTY, q->first_ts, now);
+		episode_start(v, ce, cc, FK_EMPTY, q->first_ts, now);
 		return;
 	}
-	episode_end(v, ce);
+	episode_end(v, ce, cc);
 	ce->answered_us = now;
 	if (neg >= 0) {
 		/* A CNAME chain before the NODATA/NXDOMAIN expires with its
@@ -1075,7 +1416,7 @@ static void bh_response(void *m, struct engine *e, const struct pkt *p, struct d
 	} else {
 		ce->neg = 0;
 		ce->ttl_s = minttl;
-		index_addresses(b, c, msg, ce, qk, q->qtype, now);
+		index_addresses(v, c, msg, ce, qk, q->qtype, now);
 	}
 	/* The resolver answers again: an outage against it is over. */
 	for (int i = 0; i < OUTAGES; i++)
@@ -1090,9 +1431,16 @@ static void bh_unanswered(void *m, struct engine *e, struct dctx *c, const struc
 	struct bdev *v = bdev_of(b, c);
 	if (v == NULL)
 		return;
-	struct cent *ce = cache_get(b, c->d->id, qk, q->qtype, NULL, 0);
-	if (ce != NULL && ce->pending_us)
-		episode_start(v, ce, FK_TIMEOUT, ce->pending_us, q->last_ts + e->cfg->queries_timeout_us);
+	struct ckey key = { c->d->id, qk->qname_hash, q->qtype, 0 };
+	uint32_t r = cache_ref(&b->cache, q->mod_ref[MREF_BEHAVIOUR], &key);
+	if (r == 0)
+		r = cache_find(&b->cache, &key, cache_buckets(&b->cache, &key));
+	if (r == 0)
+		return;
+	struct cent *ce = &b->cache.ent[r - 1];
+	if (ce->pending_us)
+		episode_start(v, ce, cache_cold(&b->cache, r - 1), FK_TIMEOUT, ce->pending_us,
+			      q->last_ts + e->cfg->queries_timeout_us);
 }
 
 /* A new connection from a device to an address it learnt from DNS: the
@@ -1128,12 +1476,7 @@ static void bh_packet(void *m, struct engine *e, const struct pkt *p)
 	struct bdev *v = bdev_of(b, &c);
 	if (v == NULL)
 		return;
-	const struct aent *a = NULL;
-	for (unsigned j = 0; j < ADDR_RING; j++)
-		if (v->addr[j].used && memcmp(v->addr[j].ip, p->dst_ip, 16) == 0) {
-			a = &v->addr[j];
-			break;
-		}
+	const struct aent *a = addr_find(v, p->dst_ip);
 	if (a == NULL)
 		return;
 	uint64_t now = p->ts_us;
@@ -1158,12 +1501,13 @@ static void bh_packet(void *m, struct engine *e, const struct pkt *p)
 		return;
 	/* Asked again since (a CDN may have moved it elsewhere): not stale. */
 	struct ckey ck = { d->id, a->qname_hash, a->qtype, 0 };
-	const struct cent *ce = tbl_lookup(b->cache, &ck);
-	if (ce != NULL && ce->last_q_us > a->answered_us)
+	uint32_t r = cache_find(&b->cache, &ck, cache_buckets(&b->cache, &ck));
+	if (r != 0 && b->cache.ent[r - 1].last_q_us > a->answered_us)
 		return;
 	v->stale++;
 	b->c_stale++;
-	copy_name(v->stale_name, sizeof(v->stale_name), ce != NULL ? ce->name : "");
+	copy_name(v->stale_name, sizeof(v->stale_name),
+		  r != 0 ? cache_cold(&b->cache, r - 1)->name : "");
 	memcpy(v->stale_ip, p->dst_ip, 16);
 	v->stale_at = now;
 	v->stale_answered = a->answered_us;
@@ -1267,12 +1611,18 @@ static json_t *tjson(const struct tbl *t)
 			 "evictions", (json_int_t)tbl_evictions(t));
 }
 
+static json_t *cache_json(const struct cache *k)
+{
+	return json_pack("{s:i,s:i,s:I}", "count", k->count, "capacity", k->cap,
+			 "evictions", (json_int_t)k->evictions);
+}
+
 static void bh_stats_json(void *m, struct engine *e, json_t *stats)
 {
 	(void)e;
 	struct bh *b = m;
 	json_t *o = json_object();
-	json_object_set_new(o, "answer_cache", tjson(b->cache));
+	json_object_set_new(o, "answer_cache", cache_json(&b->cache));
 	json_object_set_new(o, "udp_flows_seen", tjson(b->uflows));
 	json_object_set_new(o, "early_requeries", json_integer((json_int_t)b->c_early));
 	json_object_set_new(o, "stale_uses", json_integer((json_int_t)b->c_stale));
@@ -1291,6 +1641,7 @@ const struct eng_module mod_behaviour = {
 	.destroy = bh_destroy,
 	.device_reset = bh_device_reset,
 	.packet = bh_packet,
+	.prefetch = bh_prefetch,
 	.query = bh_query,
 	.response = bh_response,
 	.unanswered = bh_unanswered,

@@ -8,12 +8,12 @@
  *
  * A detect module (engine_int.h, "detect modules"): the engine calls its
  * hooks; nothing else is public. Its state is bounded:
- *   - an answer cache per device, one shared table keyed (device id, query
- *     name hash, type): when each (name, type) was answered, the smallest
- *     TTL of the chain or the negative TTL, when it was last asked, and its
- *     failure episode;
- *   - an address index keyed (device MAC, VLAN, address) → the latest
- *     expiry of any answer that gave the address, and the name;
+ *   - an answer cache per device, one shared cuckoo table keyed (device
+ *     id, query name hash, type), evicting in creation order: when each
+ *     (name, type) was answered, the smallest TTL of the chain or the
+ *     negative TTL, when it was last asked, and its failure episode;
+ *   - per device, a ring of the addresses its latest answers gave → the
+ *     latest expiry of any answer that gave the address, and the name;
  *   - a "seen UDP flows" table, consulted only for UDP packets to addresses
  *     that are in the index, so a UDP/QUIC flow's first packet is told
  *     from the rest of it (TCP needs no table: a SYN is a new connection);

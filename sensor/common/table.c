@@ -6,6 +6,8 @@
  */
 #include "common/table.h"
 
+#include "common/mem.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,6 +36,7 @@ struct tbl {
 	size_t ent_size;
 	uint8_t *ents;
 	uint32_t *buckets;
+	struct sw_big ents_mem, buckets_mem;
 	uint64_t evictions;
 	uint8_t sipkey[16];
 	tbl_evict_fn evict;
@@ -129,9 +132,9 @@ struct tbl *tbl_new(const char *name, uint32_t cap, size_t key_size,
 	t->key_off = sizeof(struct ent_hdr);
 	t->val_off = (t->key_off + key_size + 7) & ~(size_t)7;
 	t->ent_size = (t->val_off + val_size + 7) & ~(size_t)7;
-	/* calloc: the kernel hands zero pages lazily, so RSS follows use. */
-	t->ents = calloc(cap, t->ent_size);
-	t->buckets = calloc(nb, sizeof(uint32_t));
+	/* Zero pages come lazily, so RSS follows use; see common/mem.h. */
+	t->ents = sw_big_alloc(&t->ents_mem, cap, t->ent_size);
+	t->buckets = sw_big_alloc(&t->buckets_mem, nb, sizeof(uint32_t));
 	if (t->ents == NULL || t->buckets == NULL) {
 		tbl_free(t);
 		return NULL;
@@ -147,8 +150,8 @@ void tbl_free(struct tbl *t)
 {
 	if (t == NULL)
 		return;
-	free(t->ents);
-	free(t->buckets);
+	sw_big_free(&t->ents_mem);
+	sw_big_free(&t->buckets_mem);
 	free(t);
 }
 

@@ -1,0 +1,28 @@
+/* mem.h — memory for the big arrays hit at random on every packet.
+ *
+ * Tables of devices, queries and the detect modules' per-device state are
+ * tens of MiB reached at random: with 4 KiB pages nearly every lookup also
+ * misses the TLB. sw_big_alloc maps such an array on a 2 MiB boundary and
+ * asks for transparent huge pages (a hint: "madvise" mode kernels honour
+ * it, others give 4 KiB pages), so one TLB entry covers what took 512. The
+ * kernel still hands out zeroed pages as they are first touched, so the
+ * resident size follows use, in 2 MiB steps. Arrays under 2 MiB come from
+ * calloc as before.
+ */
+#ifndef SW_COMMON_MEM_H
+#define SW_COMMON_MEM_H
+
+#include <stddef.h>
+
+struct sw_big {
+	void *ptr;       /* what sw_big_alloc returned */
+	void *map;       /* the mapping behind it, NULL when it came from calloc */
+	size_t map_len;
+};
+
+/* n * size zeroed bytes, or NULL (overflow, out of memory). */
+void *sw_big_alloc(struct sw_big *m, size_t n, size_t size);
+/* Frees what sw_big_alloc gave (a zeroed struct sw_big: nothing). */
+void sw_big_free(struct sw_big *m);
+
+#endif

@@ -3,6 +3,7 @@
 
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 
 #define BIG_ALIGN ((size_t)2 << 20)
@@ -16,7 +17,13 @@ void *sw_big_alloc(struct sw_big *m, size_t n, size_t size)
 		return NULL;
 	size_t want = n * size;
 	if (want < BIG_ALIGN) {
-		m->ptr = calloc(n ? n : 1, size ? size : 1);
+		/* Cache-line aligned, as the mappings are (and more): arrays of
+		 * _Alignas(64) entries rely on it. */
+		void *p;
+		if (posix_memalign(&p, 64, want ? want : 64) != 0)
+			return NULL;
+		memset(p, 0, want ? want : 64);
+		m->ptr = p;
 		return m->ptr;
 	}
 	/* One alignment's worth more, to start on a 2 MiB boundary. */

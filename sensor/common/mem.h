@@ -7,7 +7,7 @@
  * it, others give 4 KiB pages), so one TLB entry covers what took 512. The
  * kernel still hands out zeroed pages as they are first touched, so the
  * resident size follows use, in 2 MiB steps. Arrays under 2 MiB come from
- * calloc as before.
+ * the heap. Either way the array starts on a cache line (64 bytes).
  */
 #ifndef SW_COMMON_MEM_H
 #define SW_COMMON_MEM_H
@@ -16,7 +16,7 @@
 
 struct sw_big {
 	void *ptr;       /* what sw_big_alloc returned */
-	void *map;       /* the mapping behind it, NULL when it came from calloc */
+	void *map;       /* the mapping behind it, NULL when it came from the heap */
 	size_t map_len;
 };
 

@@ -32,9 +32,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "common/fmt.h"
+#include "common/mem.h"
 #include "detect/engine_int.h"
 #include "output/jw.h"
 
@@ -155,12 +155,6 @@ struct ccold {
 	char name[NAME_LEN - 24]; /* name prefix, NUL-terminated */
 };
 
-/* A mapping made by big_alloc. */
-struct big {
-	void *map;
-	size_t len;
-};
-
 /* The answer cache: a cuckoo hash table of entries, so a key's hash gives
  * the four lines it can be in, which the prefetch hook requests as soon as
  * the device is known; the query hook then finds the entry in cache. A
@@ -173,7 +167,7 @@ struct cache {
 	struct cent *ent;         /* 2 x nb places: bucket i is places 2i and 2i + 1 */
 	struct ccold *cold;       /* cap, by ring position */
 	uint32_t *ring;           /* cap: place + 1 of the entry made there; 0: none */
-	struct big ent_map;
+	struct sw_big ent_map;
 	uint32_t cap;
 	uint32_t nb;              /* buckets */
 	uint32_t next;            /* ring position used next */
@@ -283,7 +277,7 @@ struct bh {
 	struct cache cache;
 	struct tbl *uflows;
 	struct bdev *dev;
-	struct big dev_map;
+	struct sw_big dev_map;
 	uint32_t ndev;
 	/* The key the prefetch hook hashed for the query that follows it. */
 	struct ckey pf_key;
@@ -319,40 +313,6 @@ static uint32_t clamp_cap(uint32_t per, uint32_t devs, uint32_t max)
 	return c > max ? max : c < 1024 ? 1024 : (uint32_t)c;
 }
 
-/* Memory for the big arrays hit at random on every query: n x size zeroed
- * bytes, mapped rather than taken from malloc so that they start on a 2 MiB
- * boundary and can be backed by huge pages where the kernel allows it
- * (transparent huge pages, "madvise" mode): one TLB entry then covers what
- * takes 512 with 4 KiB pages, and the random lookups stop paying page
- * walks. The kernel hands out zero pages as they are first touched, so the
- * resident size still follows use (in 2 MiB steps). Free with big_free. */
-#define BIG_ALIGN (2u << 20)
-
-static void *big_alloc(struct big *m, size_t n, size_t size)
-{
-	m->map = NULL;
-	if (size != 0 && n > (SIZE_MAX - BIG_ALIGN) / size)
-		return NULL;
-	size_t want = n * size;
-	m->len = want + BIG_ALIGN;
-	void *p = mmap(NULL, m->len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED)
-		return NULL;
-	m->map = p;
-	uint8_t *a = (uint8_t *)p + (-(uintptr_t)p & (BIG_ALIGN - 1));
-#ifdef MADV_HUGEPAGE
-	(void)madvise(a, want, MADV_HUGEPAGE);  /* a hint: 4 KiB pages work too */
-#endif
-	return a;
-}
-
-static void big_free(struct big *m)
-{
-	if (m->map != NULL)
-		munmap(m->map, m->len);
-	m->map = NULL;
-}
-
 /* --- the answer cache -------------------------------------------------------- */
 
 _Static_assert(CACHE_MAX <= 65536, "ring positions are 16 bits");
@@ -363,7 +323,7 @@ static int cache_init(struct cache *k, uint32_t cap, const uint8_t sipkey[16])
 	k->cap = cap;
 	k->nb = (uint32_t)(((uint64_t)cap * CACHE_SPREAD_NUM / CACHE_SPREAD_DEN + 1) / 2);
 	memcpy(k->sipkey, sipkey, 16);
-	k->ent = big_alloc(&k->ent_map, (size_t)k->nb * 2, sizeof(*k->ent));
+	k->ent = sw_big_alloc(&k->ent_map, (size_t)k->nb * 2, sizeof(*k->ent));
 	k->cold = calloc(cap, sizeof(*k->cold));
 	k->ring = calloc(cap, sizeof(*k->ring));
 	return k->ent != NULL && k->cold != NULL && k->ring != NULL ? 0 : -1;
@@ -371,7 +331,7 @@ static int cache_init(struct cache *k, uint32_t cap, const uint8_t sipkey[16])
 
 static void cache_free(struct cache *k)
 {
-	big_free(&k->ent_map);
+	sw_big_free(&k->ent_map);
 	free(k->cold);
 	free(k->ring);
 }
@@ -545,7 +505,7 @@ static void bh_destroy(void *m)
 		return;
 	cache_free(&b->cache);
 	tbl_free(b->uflows);
-	big_free(&b->dev_map);
+	sw_big_free(&b->dev_map);
 	free(b);
 }
 
@@ -556,7 +516,7 @@ static void *bh_create(struct engine *e, char *err, size_t errlen)
 		goto fail;
 	uint32_t n = e->cfg->devices_max;
 	b->ndev = n;
-	b->dev = big_alloc(&b->dev_map, n, sizeof(*b->dev));
+	b->dev = sw_big_alloc(&b->dev_map, n, sizeof(*b->dev));
 	int crc = cache_init(&b->cache, clamp_cap(CACHE_PER_DEV, n, CACHE_MAX), e->sipkey);
 	b->uflows = tbl_new("udp_flows_seen", clamp_cap(UFLOW_PER_DEV, n, UFLOW_MAX),
 			    sizeof(struct fkey), sizeof(struct fent), e->sipkey);

@@ -1105,6 +1105,20 @@ static void bh_prefetch(void *m, struct engine *e, const struct pkt *p, struct d
 	b->pf_bk = cache_prefetch(&b->cache, &key);
 }
 
+static void bh_prefetch_response(void *m, struct engine *e, const struct pkt *p,
+				 struct dctx *c, const struct qry *q)
+{
+	struct bh *b = m;
+	(void)e;
+	(void)p;
+	uint32_t ref = q->mod_ref[MREF_BEHAVIOUR];
+	if (c->slot >= b->ndev)
+		return;
+	__builtin_prefetch(&b->dev[c->slot]);
+	if (ref != 0 && ref <= 2 * b->cache.nb)
+		__builtin_prefetch(&b->cache.ent[ref - 1], 1);
+}
+
 /* The slot of the (name, type) entry of a query or response, created when
  * new: through ref (the outstanding query's mod_ref) when it still holds
  * the key, else by the key's hash. */
@@ -1602,6 +1616,7 @@ const struct eng_module mod_behaviour = {
 	.device_reset = bh_device_reset,
 	.packet = bh_packet,
 	.prefetch = bh_prefetch,
+	.prefetch_response = bh_prefetch_response,
 	.query = bh_query,
 	.response = bh_response,
 	.unanswered = bh_unanswered,

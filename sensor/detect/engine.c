@@ -555,7 +555,10 @@ static void on_response(struct engine *e, const struct pkt *p, const struct dns_
 	struct dev_key k;
 	int created = 0;
 	struct device *d = q != NULL ? query_device(e, q) : NULL;
+	struct dctx dc;
 	if (d != NULL) {
+		eng_dctx(e, d, &dc);
+		EACH_MODULE(e, prefetch_response, p, &dc, q);
 		k = *(const struct dev_key *)tbl_key(e->devices, d);
 		if (p->ts_us / (10 * SEC) != d->last_seen / (10 * SEC))
 			tbl_touch(e->devices, d);
@@ -585,7 +588,6 @@ static void on_response(struct engine *e, const struct pkt *p, const struct dns_
 			d->res[i].last_seen = p->ts_us;
 			break;
 		}
-	struct dctx dc;
 	eng_dctx(e, d, &dc);
 	post_response(e, p, &dc, m, q, transport);
 	EACH_MODULE(e, response, p, &dc, m, &qk, q);

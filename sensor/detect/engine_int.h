@@ -177,6 +177,12 @@ struct eng_module {
 	 * per-name state (tbl_prefetch) so the query hook finds it in cache. */
 	void (*prefetch)(void *m, struct engine *e, const struct pkt *p, struct dctx *c,
 			 const struct dns_msg *msg, const struct qry_key *qk);
+	/* A unicast DNS response found its query q (not NULL) and through it
+	 * its device, before the engine's own response work: the moment to
+	 * start loading what the response hook will touch (e.g. the entry
+	 * q->mod_ref[] names). */
+	void (*prefetch_response)(void *m, struct engine *e, const struct pkt *p, struct dctx *c,
+				  const struct qry *q);
 	/* A unicast DNS query was counted; q is its outstanding entry (is_new:
 	 * not a retransmission), whose mod_ref[] the module may set. */
 	void (*query)(void *m, struct engine *e, const struct pkt *p, struct dctx *c,

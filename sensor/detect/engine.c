@@ -308,17 +308,15 @@ void eng_free(struct engine *e)
 	free(e);
 }
 
-/* The device on one side of a packet: by MAC when the link has MACs (a group
- * MAC is nobody's device), else by IP. */
-struct device *eng_device_for(struct engine *e, const struct pkt *p, int src,
-			      struct dev_key *k, int *created)
+/* The device key of one side of a packet: by MAC when the link has MACs,
+ * else by IP. 0 for a group MAC, which is nobody's device. */
+static int device_key(const struct pkt *p, int src, struct dev_key *k)
 {
 	memset(k, 0, sizeof(*k));
-	*created = 0;
 	if (p->has_mac) {
 		const uint8_t *mac = src ? p->src_mac : p->dst_mac;
 		if (mac_is_group(mac))
-			return NULL;
+			return 0;
 		memcpy(k->mac, mac, 6);
 		k->vlan = p->vlan;
 	} else {
@@ -326,7 +324,14 @@ struct device *eng_device_for(struct engine *e, const struct pkt *p, int src,
 		k->by_ip = 1;
 		k->vlan = p->vlan;
 	}
-	struct device *d = tbl_get_quiet(e->devices, k, created);
+	return 1;
+}
+
+/* eng_device_for() with the key built and hashed (tbl_prefetch). */
+static struct device *device_for_hashed(struct engine *e, const struct pkt *p,
+					const struct dev_key *k, uint32_t hash, int *created)
+{
+	struct device *d = tbl_get_quiet_h(e->devices, k, hash, created);
 	if (*created) {
 		d->id = ++e->next_dev_id;
 		d->first_seen = p->ts_us;
@@ -339,6 +344,15 @@ struct device *eng_device_for(struct engine *e, const struct pkt *p, int src,
 	}
 	d->last_seen = p->ts_us;
 	return d;
+}
+
+struct device *eng_device_for(struct engine *e, const struct pkt *p, int src,
+			      struct dev_key *k, int *created)
+{
+	*created = 0;
+	if (!device_key(p, src, k))
+		return NULL;
+	return device_for_hashed(e, p, k, tbl_prefetch(e->devices, k), created);
 }
 
 static void bind_ip(struct engine *e, const uint8_t ip[16], uint16_t vlan,
@@ -439,15 +453,17 @@ static void count_qtype(struct device *d, uint16_t qtype)
 	}
 }
 
+/* kp and hash: the sender's device key and its hash (tbl_prefetch);
+ * has_dev = 0 when the sender is a group address, which is no device. */
 static void on_query(struct engine *e, const struct pkt *p, const struct dns_msg *m,
-		     int transport)
+		     int transport, const struct dev_key *kp, uint32_t hash, int has_dev)
 {
 	e->c.queries++;
 	if (transport == TRANS_TCP)
 		e->c.queries_tcp++;
-	struct dev_key k;
-	int created;
-	struct device *d = eng_device_for(e, p, 1, &k, &created);
+	struct dev_key k = *kp;
+	int created = 0;
+	struct device *d = has_dev ? device_for_hashed(e, p, &k, hash, &created) : NULL;
 	if (d == NULL) {
 		e->c.no_device++;
 		return;
@@ -645,6 +661,16 @@ static void on_local(struct engine *e, const struct pkt *p, const struct dns_msg
 static void on_message(struct engine *e, const struct pkt *p, const uint8_t *buf,
 		       size_t len, int transport, int proto)
 {
+	/* A query's sender is its device: start loading its table bucket
+	 * before the parse, which then overlaps the miss. */
+	struct dev_key k;
+	uint32_t hash = 0;
+	int has_dev = 0;
+	memset(&k, 0, sizeof(k));
+	if (proto == PROTO_DNS && len > 2 && !(buf[2] & 0x80) && device_key(p, 1, &k)) {
+		hash = tbl_prefetch(e->devices, &k);
+		has_dev = 1;
+	}
 	struct dns_msg m;
 	if (dns_parse(buf, len, &m) != 0) {
 		e->c.dns_short++;
@@ -657,10 +683,12 @@ static void on_message(struct engine *e, const struct pkt *p, const uint8_t *buf
 		on_local(e, p, &m, proto);
 		return;
 	}
-	if (m.flags & DNS_F_QR)
+	if (m.flags & DNS_F_QR) {
 		on_response(e, p, &m, transport);
-	else
-		on_query(e, p, &m, transport);
+	} else {
+		/* has_dev = 0: a group sender (device_key cleared k). */
+		on_query(e, p, &m, transport, &k, hash, has_dev);
+	}
 }
 
 static void tcp_msg(void *arg, const uint8_t *msg, size_t len)

@@ -95,4 +95,9 @@ size_t tbl_bytes(const struct tbl *t);
 /* SipHash-1-3 of buf with a 16-byte key. */
 uint64_t sw_siphash(const uint8_t key[16], const void *buf, size_t len);
 
+/* An unkeyed multiply-xorshift over 8-byte words: fast, for telling apart
+ * inputs whose table placement is keyed elsewhere (names inside a SipHashed
+ * key) or that come from trusted files. Not for attacker-chosen placement. */
+uint64_t sw_hash_words(const void *buf, size_t n, uint64_t seed);
+
 #endif

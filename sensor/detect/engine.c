@@ -378,24 +378,10 @@ static void bind_ip(struct engine *e, const uint8_t ip[16], uint16_t vlan,
 
 /* The name enters the query key as a 32-bit hash. Bucket placement still
  * goes through the table's keyed SipHash over the whole key, so this one
- * only has to tell names apart: a multiply-xorshift over 8-byte words. */
+ * only has to tell names apart. */
 static uint32_t qname_hash(const struct dns_msg *m)
 {
-	const uint8_t *p = (const uint8_t *)m->qname;
-	size_t n = m->qname_len;
-	uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
-	while (n >= 8) {
-		uint64_t w;
-		memcpy(&w, p, 8);
-		h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
-		h ^= h >> 29;
-		p += 8;
-		n -= 8;
-	}
-	uint64_t w = 0;
-	memcpy(&w, p, n);
-	h = (h ^ w) * 0x94d049bb133111ebull;
-	h ^= h >> 31;
+	uint64_t h = sw_hash_words(m->qname, m->qname_len, 0);
 	return (uint32_t)(h ^ (h >> 32));
 }
 

@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "common/err.h"
+#include "common/table.h"
 #include "enrich/text.h"
 
 #define NO_NAME UINT32_MAX  /* name offset of a parent kept only for flags */
@@ -98,23 +99,11 @@ struct builder {
 	int oom;             /* an allocation failed; the load gives up */
 };
 
-/* A multiply-xorshift over 8-byte words: a byte-at-a-time FNV-1a was a
- * visible part of the load, with some 30,000 owner names to intern. */
+/* Word-wise: a byte-at-a-time FNV-1a was a visible part of the load, with
+ * some 30,000 owner names to intern. */
 static uint64_t name_hash(const char *s, size_t n)
 {
-	uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
-	while (n >= 8) {
-		uint64_t w;
-		memcpy(&w, s, 8);
-		h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
-		h ^= h >> 29;
-		s += 8;
-		n -= 8;
-	}
-	uint64_t w = 0;
-	memcpy(&w, s, n);
-	h = (h ^ w) * 0x94d049bb133111ebull;
-	return h ^ h >> 31;
+	return sw_hash_words(s, n, 0);
 }
 
 static int intern_grow(struct builder *b)

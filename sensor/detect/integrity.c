@@ -1388,8 +1388,13 @@ static void exfil_check(struct engine *e, struct dctx *c, struct integ_dev *id,
 			id->zone_start = p->ts_us;
 			id->zone_set = 0;
 			memset(id->zone_bits, 0, sizeof(id->zone_bits));
-			snprintf(id->zone, sizeof(id->zone), "%.*s", (int)(msg->qname_len - (size_t)reg),
-				 n + reg);
+			/* A device that asks several zones in turn switches here
+			 * on most queries: a plain copy, no formatting. */
+			size_t zl = msg->qname_len - (size_t)reg;
+			if (zl > sizeof(id->zone) - 1)
+				zl = sizeof(id->zone) - 1;
+			memcpy(id->zone, n + reg, zl);
+			id->zone[zl] = '\0';
 		}
 	} else if (p->ts_us - id->zone_start > win) {
 		id->zone_start = p->ts_us;

@@ -988,8 +988,11 @@ static void unsolicited(struct engine *e, struct dctx *c, struct integ_dev *id,
 static void bogon_check(struct engine *e, struct dctx *c, struct integ_dev *id,
 			const struct pkt *p, const struct dns_msg *msg)
 {
-	if (!msg->has_q || integ_local_name(msg->qname, msg->qname_len))
+	if (!msg->has_q)
 		return;
+	/* Special addresses are rare, so the name is judged local only once
+	 * one is found (the verdict is the same as judging it first). */
+	int local = -1;
 	for (unsigned i = 0; i < msg->nrr; i++) {
 		const struct dns_rr *rr = &msg->rr[i];
 		if (rr->section != DNS_SEC_AN || (size_t)rr->rdata_off + rr->rdlen > msg->len)
@@ -1009,6 +1012,10 @@ static void bogon_check(struct engine *e, struct dctx *c, struct integ_dev *id,
 		const char *range = integ_special_range(ip, v6, &priv);
 		if (range == NULL)
 			continue;
+		if (local < 0)
+			local = integ_local_name(msg->qname, msg->qname_len);
+		if (local)
+			return;
 		if (priv && rules_internal_zone(e->rules, msg->qname))
 			continue;
 		if (id != NULL)

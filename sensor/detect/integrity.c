@@ -27,6 +27,7 @@
 
 #include <math.h>
 #include <netinet/in.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,9 +114,10 @@ struct integ_ans {
 	uint8_t addr[ANS_ADDRS][16];  /* A/AAAA answers, IPv4-mapped for A */
 };
 
-/* A recently answered (or timed-out) query. */
+/* A recently answered (or timed-out) query. The answer's addresses come
+ * last, so that in a slot they fill the second cache line alone: an answer
+ * without addresses (NXDOMAIN, NODATA, HTTPS) writes one line. */
 struct recent {
-	struct integ_ans first;       /* the answer that consumed the query */
 	uint64_t made;                /* when the entry was made (expiry) */
 	uint64_t q_ts;                /* the query's first transmission */
 	uint32_t dev_id;              /* device it was charged to */
@@ -123,6 +125,7 @@ struct recent {
 	uint8_t late;                 /* made by a time-out: no answer seen yet */
 	uint8_t raced;                /* a race was reported on it */
 	uint8_t flooded;              /* a reply flood was reported on it */
+	struct integ_ans first;       /* the answer that consumed the query */
 };
 
 /* A race waiting for the device's next connection. */
@@ -152,6 +155,8 @@ struct recent_slot {
 	struct recent r;
 };
 _Static_assert(sizeof(struct recent_slot) == 128, "memory arithmetic at RECENT_SLOTS");
+_Static_assert(offsetof(struct recent_slot, r.first.addr) == 64,
+	       "addresses alone in a slot's second line");
 
 /* A MAC that sent DNS responses (amplification.device-serves-dns). */
 struct responder {
@@ -253,7 +258,7 @@ struct integ {
 
 /* A multiply-xorshift hash over 8-byte words (as the engine's name hash):
  * it only has to tell names and answers apart. */
-static uint64_t h64(const void *buf, size_t n, uint64_t seed)
+static inline uint64_t h64(const void *buf, size_t n, uint64_t seed)
 {
 	const uint8_t *p = buf;
 	uint64_t h = 0x9e3779b97f4a7c15ull ^ seed ^ n;
@@ -551,26 +556,36 @@ static uint64_t rdata_hash(const struct dns_msg *m, const struct dns_rr *rr)
  * order does not matter, plus the rcode) and its addresses. */
 static void answer_of(const struct pkt *p, const struct dns_msg *m, struct integ_ans *a)
 {
-	memset(a, 0, sizeof(*a));
+	/* Every field is written, and addr[] up to naddr: this runs once per
+	 * answer into a slot of the answered table, and a memset first would
+	 * write its second cache line even for an answer without addresses. */
+	static const uint8_t v4_prefix[12] = { [10] = 0xff, [11] = 0xff };
 	a->ts = p->ts_us;
 	a->rcode = m->rcode;
 	a->ip_ttl = p->ip_ttl;
 	if (p->has_mac)
 		memcpy(a->src_mac, p->src_mac, 6);
+	else
+		memset(a->src_mac, 0, 6);
+	unsigned nan = 0, naddr = 0;
 	uint64_t fp = (uint64_t)m->rcode * 0x9e3779b97f4a7c15ull;
 	for (unsigned i = 0; i < m->nrr; i++) {
 		const struct dns_rr *rr = &m->rr[i];
 		if (rr->section != DNS_SEC_AN)
 			continue;
-		a->nan++;
+		nan++;
 		fp += rdata_hash(m, rr);
-		if (a->naddr < ANS_ADDRS && (size_t)rr->rdata_off + rr->rdlen <= m->len) {
-			if (rr->type == 1 && rr->rdlen == 4)
-				ip_from_v4(a->addr[a->naddr++], m->buf + rr->rdata_off);
-			else if (rr->type == 28 && rr->rdlen == 16)
-				memcpy(a->addr[a->naddr++], m->buf + rr->rdata_off, 16);
+		if (naddr < ANS_ADDRS && (size_t)rr->rdata_off + rr->rdlen <= m->len) {
+			if (rr->type == 1 && rr->rdlen == 4) {
+				memcpy(a->addr[naddr], v4_prefix, 12);   /* IPv4-mapped */
+				memcpy(a->addr[naddr++] + 12, m->buf + rr->rdata_off, 4);
+			} else if (rr->type == 28 && rr->rdlen == 16) {
+				memcpy(a->addr[naddr++], m->buf + rr->rdata_off, 16);
+			}
 		}
 	}
+	a->nan = (uint16_t)nan;
+	a->naddr = (uint8_t)naddr;
 	a->fp = (uint32_t)(fp ^ (fp >> 32));
 }
 
@@ -678,27 +693,34 @@ static int recent_live(const struct recent_slot *s, uint64_t now)
 	return s->r.made != 0 && now >= s->r.made && now - s->r.made <= RACE_WINDOW_S * SEC;
 }
 
-/* The entry of qk when it is live, else NULL. */
-static struct recent *recent_find(struct integ *m, const struct qry_key *qk, uint64_t now)
+static struct recent_slot *recent_slot(const struct integ *m, uint64_t h)
 {
-	uint64_t h = recent_hash(m, qk);
-	struct recent_slot *s = &m->recent[h & (RECENT_SLOTS - 1)];
+	return &m->recent[h & (RECENT_SLOTS - 1)];
+}
+
+/* The entry of the query key hashed to h (recent_hash) when it is live,
+ * else NULL. */
+static struct recent *recent_find(struct integ *m, uint64_t h, uint64_t now)
+{
+	struct recent_slot *s = recent_slot(m, h);
 	if (s->tag != h || !recent_live(s, now))
 		return NULL;
 	return &s->r;
 }
 
-/* A zeroed entry for qk, displacing whatever the slot held. */
-static struct recent *recent_make(struct integ *m, const struct qry_key *qk, uint64_t now)
+/* An entry for the query key hashed to h, displacing whatever the slot
+ * held: its counts and marks zeroed, its answer (`first`) left for the
+ * caller to write. */
+static struct recent *recent_make(struct integ *m, uint64_t h, uint64_t now)
 {
-	uint64_t h = recent_hash(m, qk);
-	struct recent_slot *s = &m->recent[h & (RECENT_SLOTS - 1)];
+	struct recent_slot *s = recent_slot(m, h);
 	if (s->tag != h && recent_live(s, now))
 		m->recent_displaced++;
 	m->recent_used++;
 	s->tag = h;
-	memset(&s->r, 0, sizeof(s->r));
 	s->r.made = now ? now : 1;
+	s->r.responses = 0;
+	s->r.late = s->r.raced = s->r.flooded = 0;
 	return &s->r;
 }
 
@@ -1244,6 +1266,13 @@ static void integ_response(void *mv, struct engine *e, const struct pkt *p, stru
 	m->deterministic = e->deterministic;
 	struct integ_dev *id = dev_of(m, c);
 	int udp = p->l4 == IPPROTO_UDP;
+	/* Every UDP answer reads and writes its slot of the answered table:
+	 * start that load now, to overlap the checks below. */
+	uint64_t rh = 0;
+	if (udp && id != NULL) {
+		rh = recent_hash(m, qk);
+		__builtin_prefetch(recent_slot(m, rh), 1);
+	}
 
 	bogon_check(e, c, id, p, msg);
 	duplicate_check(e, c, id, p, msg);
@@ -1263,14 +1292,14 @@ static void integ_response(void *mv, struct engine *e, const struct pkt *p, stru
 		/* The first answer: remember it for the race window. A key
 		 * already there is an older transaction that reused port and
 		 * ID (devices with a constant ID): it starts over. */
-		struct recent *r = recent_make(m, qk, p->ts_us);
+		struct recent *r = recent_make(m, rh, p->ts_us);
 		answer_of(p, msg, &r->first);
 		r->q_ts = q->first_ts;
 		r->dev_id = c->d->id;
 		r->responses = 1;
 		return;
 	}
-	struct recent *r = recent_find(m, qk, p->ts_us);
+	struct recent *r = recent_find(m, rh, p->ts_us);
 	if (r != NULL && r->dev_id == c->d->id) {
 		if (r->late && r->responses == 0) {
 			/* The first answer to a query that had timed out. */
@@ -1315,7 +1344,8 @@ static void integ_unanswered(void *mv, struct engine *e, struct dctx *c,
 	if (q->transport != TRANS_UDP)
 		return;
 	/* A late answer is then a late answer, not an unsolicited one. */
-	struct recent *r = recent_make(m, qk, e->now);
+	struct recent *r = recent_make(m, recent_hash(m, qk), e->now);
+	memset(&r->first, 0, sizeof(r->first));
 	r->late = 1;
 	r->q_ts = q->first_ts;
 	r->dev_id = c->d->id;

@@ -1069,10 +1069,75 @@ static void bogon_check(struct engine *e, struct dctx *c, struct integ_dev *id,
 
 /* --- response.duplicate-rr ----------------------------------------------- */
 
+/* A reader of one name's labels in the message, following compression
+ * pointers by dns_name_at()'s rules (strictly backwards, DNS_PTR_HOPS at
+ * most), without writing text. */
+struct name_cur {
+	size_t off;                   /* next length octet */
+	size_t run;                   /* start of the current run of labels */
+	unsigned hops;
+};
+
+/* The length of the next label (0: the root, the end), its octets at
+ * m->buf + *lab; -1 where dns_name_at() would stop or fail. */
+static int name_next(const struct dns_msg *m, struct name_cur *nc, size_t *lab)
+{
+	while (nc->off < m->len) {
+		uint8_t c = m->buf[nc->off];
+		if ((c & 0xc0) != 0xc0) {
+			if (c > DNS_LABEL_MAX || nc->off + 1 + c > m->len)
+				return -1;
+			*lab = nc->off + 1;
+			nc->off += 1 + (size_t)c;
+			return c;
+		}
+		if (nc->off + 1 >= m->len || ++nc->hops > DNS_PTR_HOPS)
+			return -1;
+		size_t target = (size_t)(c & 0x3f) << 8 | m->buf[nc->off + 1];
+		if (target >= nc->run)
+			return -1;
+		nc->run = nc->off = target;
+	}
+	return -1;
+}
+
+/* The names of one answer mostly differ (a CNAME chain's owners and
+ * targets, which often share their first labels: www.vendor.com and
+ * www.vendor.com.edgekey.net): this tells them apart without decompressing
+ * both into text for each pair. */
+int integ_names_differ(const struct dns_msg *m, size_t a, size_t b)
+{
+	struct name_cur x = { a, a, 0 }, y = { b, b, 0 };
+	/* A name has at most 127 labels (255 octets). */
+	for (unsigned n = 0; n < 128; n++) {
+		size_t lx, ly;
+		int cx = name_next(m, &x, &lx), cy = name_next(m, &y, &ly);
+		if (cx < 0 || cy < 0)
+			return 0;
+		if (cx != cy)
+			return 1;
+		if (cx == 0)
+			return 0;
+		const uint8_t *px = m->buf + lx, *py = m->buf + ly;
+		for (int i = 0; i < cx; i++) {
+			uint8_t u = px[i], v = py[i];
+			if (u >= 'A' && u <= 'Z')
+				u = (uint8_t)(u + 32);
+			if (v >= 'A' && v <= 'Z')
+				v = (uint8_t)(v + 32);
+			if (u != v)
+				return 1;
+		}
+	}
+	return 0;
+}
+
 static int owner_equal(const struct dns_msg *m, const struct dns_rr *a, const struct dns_rr *b)
 {
 	if (a->name_off == b->name_off)
 		return 1;
+	if (integ_names_differ(m, a->name_off, b->name_off))
+		return 0;
 	char x[DNS_NAME_TEXT], y[DNS_NAME_TEXT];
 	int nx = dns_name_at(m->buf, m->len, a->name_off, x, sizeof(x), 1, NULL);
 	int ny = dns_name_at(m->buf, m->len, b->name_off, y, sizeof(y), 1, NULL);
@@ -1089,7 +1154,8 @@ static int rdata_equal(const struct dns_msg *m, const struct dns_rr *a, const st
 	 * once plainly and once as a pointer is still a duplicate). */
 	size_t skip = a->type == 15 ? 2 : 0;
 	if (a->rdlen < skip || b->rdlen < skip ||
-	    memcmp(m->buf + a->rdata_off, m->buf + b->rdata_off, skip) != 0)
+	    memcmp(m->buf + a->rdata_off, m->buf + b->rdata_off, skip) != 0 ||
+	    integ_names_differ(m, (size_t)a->rdata_off + skip, (size_t)b->rdata_off + skip))
 		return 0;
 	char x[DNS_NAME_TEXT], y[DNS_NAME_TEXT];
 	int nx = dns_name_at(m->buf, m->len, (size_t)a->rdata_off + skip, x, sizeof(x), 1, NULL);

@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct dns_msg;
 struct eng_module;
 extern const struct eng_module mod_integrity;
 
@@ -43,5 +44,11 @@ double integ_entropy(const char *s, size_t n);
 
 /* The length of the longest label of s[0..n). */
 size_t integ_longest_label(const char *s, size_t n);
+
+/* 1 when the names at offsets a and b of message m surely differ: a label
+ * differs (ASCII case folded, RFC 4343) before either name ends, reading
+ * both by dns_name_at()'s rules without writing text. 0 when they may be
+ * equal (or either cannot be read): only comparing their texts decides. */
+int integ_names_differ(const struct dns_msg *m, size_t a, size_t b);
 
 #endif

@@ -1,7 +1,8 @@
 /* test_detect_integrity.c — the integrity module's judges of addresses and
  * names: special-purpose ranges (RFC 6890), local names (RFC 6761, RFC
- * 8375), registered domains, label entropy and length (exfil.suspect-names).
- * Table-driven, one named case per edge.
+ * 8375), registered domains, label entropy and length (exfil.suspect-names),
+ * and the quick test that two names of a message differ (duplicate RRs,
+ * RFC 1035 §4.1.4 compression). Table-driven, one named case per edge.
  */
 #include <math.h>
 #include <setjmp.h>
@@ -13,6 +14,7 @@
 
 #include "common/fmt.h"
 #include "detect/integrity.h"
+#include "dns/dns.h"
 
 static void test_special_ranges(void **state)
 {
@@ -134,6 +136,90 @@ static void test_entropy_and_labels(void **state)
 	assert_int_equal(integ_longest_label("a\\001b", 6), 3);
 }
 
+/* Names laid out after a 12-byte header, at the offsets in the comments. */
+static const uint8_t names_msg[] = {
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	/* 12: www.vendor.com */
+	3, 'w', 'w', 'w', 6, 'v', 'e', 'n', 'd', 'o', 'r', 3, 'c', 'o', 'm', 0,
+	/* 28: pointer to 12 */
+	0xc0, 12,
+	/* 30: WWW.Vendor.com */
+	3, 'W', 'W', 'W', 6, 'V', 'e', 'n', 'd', 'o', 'r', 3, 'c', 'o', 'm', 0,
+	/* 46: another pointer to 12 */
+	0xc0, 12,
+	/* 48: www.vendor.net */
+	3, 'w', 'w', 'w', 6, 'v', 'e', 'n', 'd', 'o', 'r', 3, 'n', 'e', 't', 0,
+	/* 64: www + pointer to vendor.com at 16 */
+	3, 'w', 'w', 'w', 0xc0, 16,
+	/* 70: the root */
+	0,
+	/* 71: com */
+	3, 'c', 'o', 'm', 0,
+	/* 76: a pointer to itself */
+	0xc0, 76,
+	/* 78: a forward pointer (to 82) */
+	0xc0, 82,
+	/* 80: a label of type 0x40 */
+	0x40, 'x',
+	/* 82: [ vs { (only A-Z fold) */
+	1, '[', 0,
+	/* 85 */
+	1, '{', 0,
+	/* 88: bytes above 0x7f are not folded */
+	1, 0xc1, 0,
+	/* 91 */
+	1, 0xe1, 0,
+	/* 94: www.vendor.com.edgekey */
+	3, 'w', 'w', 'w', 6, 'v', 'e', 'n', 'd', 'o', 'r', 3, 'c', 'o', 'm',
+	7, 'e', 'd', 'g', 'e', 'k', 'e', 'y', 0,
+	/* 118: a label running past the end */
+	9, 'w', 'w',
+};
+
+static void test_names_differ(void **state)
+{
+	(void)state;
+	struct dns_msg m;
+	memset(&m, 0, sizeof(m));
+	m.buf = names_msg;
+	m.len = sizeof(names_msg);
+	static const struct {
+		const char *what;
+		size_t a, b;
+		int differ;
+	} cases[] = {
+		{ "same offset", 12, 12, 0 },
+		{ "a name and a pointer to it", 12, 28, 0 },
+		{ "case folded", 12, 30, 0 },
+		{ "pointer and the other case", 28, 30, 0 },
+		{ "last label differs", 12, 48, 1 },
+		{ "label then pointer to the rest", 12, 64, 0 },
+		{ "one name ends first", 12, 94, 1 },
+		{ "one name ends first, by pointer", 46, 94, 1 },
+		{ "root and root", 70, 70, 0 },
+		{ "root and com", 70, 71, 1 },
+		{ "pointer loop: cannot tell", 76, 12, 0 },
+		{ "forward pointer: cannot tell", 78, 82, 0 },
+		{ "label type 0x40: cannot tell", 80, 12, 0 },
+		{ "[ and { are not case", 82, 85, 1 },
+		{ "bytes above 0x7f are not case", 88, 91, 1 },
+		{ "label past the end: cannot tell", 118, 12, 0 },
+		{ "offset past the end: cannot tell", 500, 12, 0 },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int got = integ_names_differ(&m, cases[i].a, cases[i].b);
+		int rev = integ_names_differ(&m, cases[i].b, cases[i].a);
+		if (got != cases[i].differ || rev != cases[i].differ)
+			fail_msg("%s: %d/%d, expected %d", cases[i].what, got, rev, cases[i].differ);
+		/* "Differ" must never contradict the texts. */
+		char x[DNS_NAME_TEXT], y[DNS_NAME_TEXT];
+		int nx = dns_name_at(m.buf, m.len, cases[i].a, x, sizeof(x), 1, NULL);
+		int ny = dns_name_at(m.buf, m.len, cases[i].b, y, sizeof(y), 1, NULL);
+		if (got && nx >= 0 && nx == ny && memcmp(x, y, (size_t)nx) == 0)
+			fail_msg("%s: said to differ, but both read %s", cases[i].what, x);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -141,6 +227,7 @@ int main(void)
 		cmocka_unit_test(test_local_names),
 		cmocka_unit_test(test_registered_domain),
 		cmocka_unit_test(test_entropy_and_labels),
+		cmocka_unit_test(test_names_differ),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

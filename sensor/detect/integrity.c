@@ -271,7 +271,27 @@ static inline uint64_t h64(const void *buf, size_t n, uint64_t seed)
 		n -= 8;
 	}
 	uint64_t w = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	/* The last 0-7 bytes as memcpy(&w, p, n) loads them, in at most three
+	 * fixed-size loads rather than a call for a length known only now. */
+	size_t o = 0;
+	if (n >= 4) {
+		uint32_t v;
+		memcpy(&v, p, 4);
+		w = v;
+		o = 4;
+	}
+	if (n - o >= 2) {
+		uint16_t v;
+		memcpy(&v, p + o, 2);
+		w |= (uint64_t)v << (8 * o);
+		o += 2;
+	}
+	if (n > o)
+		w |= (uint64_t)p[o] << (8 * o);
+#else
 	memcpy(&w, p, n);
+#endif
 	h = (h ^ w) * 0x94d049bb133111ebull;
 	/* MurmurHash3's finaliser: low bits (slot and bit indexes) depend on
 	 * every input bit. */
@@ -327,39 +347,43 @@ static struct win *win_at(struct win *w, uint64_t ts, uint64_t len)
 
 /* --- addresses and names ------------------------------------------------- */
 
-const char *integ_special_range(const uint8_t ip[16], int v6, int *priv)
+/* integ_special_range() of an A record's four bytes. */
+static inline const char *special_range_v4(const uint8_t b[4], int *priv)
 {
 	*priv = 0;
-	if (!v6) {
-		const uint8_t *b = ip + 12;
-		if (b[0] == 0)
-			return "0.0.0.0/8";          /* RFC 1122 §3.2.1.3 */
-		if (b[0] == 127)
-			return "127.0.0.0/8";        /* loopback */
-		if (b[0] == 169 && b[1] == 254)
-			return "169.254.0.0/16";     /* link local, RFC 3927 */
-		if (b[0] == 192 && b[1] == 0 && b[2] == 2)
-			return "192.0.2.0/24";       /* TEST-NET-1, RFC 5737 */
-		if (b[0] == 198 && b[1] == 51 && b[2] == 100)
-			return "198.51.100.0/24";    /* TEST-NET-2 */
-		if (b[0] == 203 && b[1] == 0 && b[2] == 113)
-			return "203.0.113.0/24";     /* TEST-NET-3 */
-		if (b[0] == 198 && (b[1] & 0xfe) == 18)
-			return "198.18.0.0/15";      /* benchmarking, RFC 2544 */
-		if (b[0] >= 240)
-			return "240.0.0.0/4";        /* reserved, RFC 1112; broadcast */
-		if (b[0] >= 224)
-			return "224.0.0.0/4";        /* multicast is no host's address */
-		*priv = 1;
-		if (b[0] == 10)
-			return "10.0.0.0/8";         /* RFC 1918 */
-		if (b[0] == 172 && (b[1] & 0xf0) == 16)
-			return "172.16.0.0/12";
-		if (b[0] == 192 && b[1] == 168)
-			return "192.168.0.0/16";
-		*priv = 0;
-		return NULL;
-	}
+	if (b[0] == 0)
+		return "0.0.0.0/8";          /* RFC 1122 §3.2.1.3 */
+	if (b[0] == 127)
+		return "127.0.0.0/8";        /* loopback */
+	if (b[0] == 169 && b[1] == 254)
+		return "169.254.0.0/16";     /* link local, RFC 3927 */
+	if (b[0] == 192 && b[1] == 0 && b[2] == 2)
+		return "192.0.2.0/24";       /* TEST-NET-1, RFC 5737 */
+	if (b[0] == 198 && b[1] == 51 && b[2] == 100)
+		return "198.51.100.0/24";    /* TEST-NET-2 */
+	if (b[0] == 203 && b[1] == 0 && b[2] == 113)
+		return "203.0.113.0/24";     /* TEST-NET-3 */
+	if (b[0] == 198 && (b[1] & 0xfe) == 18)
+		return "198.18.0.0/15";      /* benchmarking, RFC 2544 */
+	if (b[0] >= 240)
+		return "240.0.0.0/4";        /* reserved, RFC 1112; broadcast */
+	if (b[0] >= 224)
+		return "224.0.0.0/4";        /* multicast is no host's address */
+	*priv = 1;
+	if (b[0] == 10)
+		return "10.0.0.0/8";         /* RFC 1918 */
+	if (b[0] == 172 && (b[1] & 0xf0) == 16)
+		return "172.16.0.0/12";
+	if (b[0] == 192 && b[1] == 168)
+		return "192.168.0.0/16";
+	*priv = 0;
+	return NULL;
+}
+
+/* integ_special_range() of an AAAA record's sixteen bytes. */
+static inline const char *special_range_v6(const uint8_t ip[16], int *priv)
+{
+	*priv = 0;
 	static const uint8_t zero[16];
 	if (memcmp(ip, zero, 15) == 0 && (ip[15] == 0 || ip[15] == 1))
 		return ip[15] ? "::1/128" : "::/128";
@@ -376,6 +400,11 @@ const char *integ_special_range(const uint8_t ip[16], int v6, int *priv)
 		return "fc00::/7";                   /* ULA, RFC 4193 */
 	}
 	return NULL;
+}
+
+const char *integ_special_range(const uint8_t ip[16], int v6, int *priv)
+{
+	return v6 ? special_range_v6(ip, priv) : special_range_v4(ip + 12, priv);
 }
 
 struct word {
@@ -521,6 +550,24 @@ static int same_site(const uint8_t a[16], const uint8_t b[16])
 
 /* --- answers ------------------------------------------------------------- */
 
+/* memcmp(x, y, n) == 0, with A and AAAA RDATA compared inline. */
+static inline int bytes_equal(const uint8_t *x, const uint8_t *y, size_t n)
+{
+	if (n == 4) {
+		uint32_t u, v;
+		memcpy(&u, x, 4);
+		memcpy(&v, y, 4);
+		return u == v;
+	}
+	if (n == 16) {
+		uint64_t u[2], v[2];
+		memcpy(u, x, 16);
+		memcpy(v, y, 16);
+		return ((u[0] ^ v[0]) | (u[1] ^ v[1])) == 0;
+	}
+	return memcmp(x, y, n) == 0;
+}
+
 /* A hash of an RR's type and RDATA. A leading domain name (CNAME, NS,
  * PTR, DNAME; MX after its preference) is hashed by its labels up to the
  * first compression pointer, not by the pointer's offset, so the same name
@@ -528,7 +575,7 @@ static int same_site(const uint8_t a[16], const uint8_t b[16])
  * as the uncompressed part is the same (the pointed-to suffix is the
  * question name or a name before it, which both answers repeat). This
  * keeps decompression off the path of every answer. */
-static uint64_t rdata_hash(const struct dns_msg *m, const struct dns_rr *rr)
+static inline uint64_t rdata_hash(const struct dns_msg *m, const struct dns_rr *rr)
 {
 	uint64_t h = h64(&rr->type, sizeof(rr->type), rr->rclass);
 	size_t skip = 0;
@@ -542,6 +589,11 @@ static uint64_t rdata_hash(const struct dns_msg *m, const struct dns_rr *rr)
 		skip = 2;
 		break;
 	default:
+		/* A and AAAA, most answers, as fixed-size hashes. */
+		if (rr->rdlen == 4)
+			return h64(rd, 4, h);
+		if (rr->rdlen == 16)
+			return h64(rd, 16, h);
 		return h64(rd, rr->rdlen, h);
 	}
 	size_t off = skip;
@@ -552,14 +604,72 @@ static uint64_t rdata_hash(const struct dns_msg *m, const struct dns_rr *rr)
 	return h64(rd, off, h);
 }
 
-/* The answer of a response: fingerprint (a sum over the answer RRs, so the
- * order does not matter, plus the rcode) and its addresses. */
-static void answer_of(const struct pkt *p, const struct dns_msg *m, struct integ_ans *a)
+/* RR types whose RDATA starts with a domain name (rdata_equal()). */
+static int name_rdata(uint16_t type)
 {
-	/* Every field is written, and addr[] up to naddr: this runs once per
-	 * answer into a slot of the answered table, and a memset first would
-	 * write its second cache line even for an answer without addresses. */
+	return type == 2 || type == 5 || type == 12 || type == 39 || type == 15;
+}
+
+/* What one pass over a response's RRs tells the response hook. */
+struct rr_scan {
+	int special;                  /* an answer A/AAAA is a special-purpose address (bogon_check()) */
+	int pairs;                    /* two RRs duplicate_check() has to look at */
+};
+
+/* One pass over the RRs of a response, instead of one per check: the
+ * answer (a non-NULL) — a fingerprint that is a sum over the answer RRs,
+ * so the order does not matter, plus the rcode, and the addresses — and
+ * whether bogon_check() or duplicate_check() can find anything, which is
+ * rare. For duplicates that is a pair of RRs of one section, type and
+ * class with unequal TTLs, equal RDATA, or names in RDATA (whose equality
+ * only the full check tells): a superset of the pairs it reports. */
+static void rr_scan(const struct pkt *p, const struct dns_msg *m, struct integ_ans *a,
+		    struct rr_scan *sc)
+{
 	static const uint8_t v4_prefix[12] = { [10] = 0xff, [11] = 0xff };
+	uint64_t key[DNS_MAX_RR];
+	unsigned n = m->nrr, nan = 0, naddr = 0;
+	uint64_t fp = (uint64_t)m->rcode * 0x9e3779b97f4a7c15ull;
+	int special = 0, pairs = 0;
+	for (unsigned i = 0; i < n; i++) {
+		const struct dns_rr *rr = &m->rr[i];
+		int valid = (size_t)rr->rdata_off + rr->rdlen <= m->len;
+		const uint8_t *rd = m->buf + rr->rdata_off;
+		uint64_t k = (uint64_t)rr->section << 32 | (uint64_t)rr->type << 16 | rr->rclass;
+		key[i] = valid ? k : UINT64_MAX - i;
+		for (unsigned j = 0; j < i && valid && !pairs; j++) {
+			const struct dns_rr *y = &m->rr[j];
+			if (key[j] != k)
+				continue;
+			pairs = (y->ttl != rr->ttl && rr->type != T_RRSIG) || name_rdata(rr->type) ||
+				(y->rdlen == rr->rdlen &&
+				 bytes_equal(m->buf + y->rdata_off, rd, rr->rdlen));
+		}
+		if (rr->section != DNS_SEC_AN)
+			continue;
+		if (a != NULL) {
+			nan++;
+			fp += rdata_hash(m, rr);
+		}
+		if (!valid)
+			continue;
+		int priv;
+		if (rr->type == 1 && rr->rdlen == 4) {
+			special |= special_range_v4(rd, &priv) != NULL;
+			if (a != NULL && naddr < ANS_ADDRS) {
+				memcpy(a->addr[naddr], v4_prefix, 12);   /* IPv4-mapped */
+				memcpy(a->addr[naddr++] + 12, rd, 4);
+			}
+		} else if (rr->type == 28 && rr->rdlen == 16) {
+			special |= special_range_v6(rd, &priv) != NULL;
+			if (a != NULL && naddr < ANS_ADDRS)
+				memcpy(a->addr[naddr++], rd, 16);
+		}
+	}
+	sc->special = special;
+	sc->pairs = pairs;
+	if (a == NULL)
+		return;
 	a->ts = p->ts_us;
 	a->rcode = m->rcode;
 	a->ip_ttl = p->ip_ttl;
@@ -567,26 +677,17 @@ static void answer_of(const struct pkt *p, const struct dns_msg *m, struct integ
 		memcpy(a->src_mac, p->src_mac, 6);
 	else
 		memset(a->src_mac, 0, 6);
-	unsigned nan = 0, naddr = 0;
-	uint64_t fp = (uint64_t)m->rcode * 0x9e3779b97f4a7c15ull;
-	for (unsigned i = 0; i < m->nrr; i++) {
-		const struct dns_rr *rr = &m->rr[i];
-		if (rr->section != DNS_SEC_AN)
-			continue;
-		nan++;
-		fp += rdata_hash(m, rr);
-		if (naddr < ANS_ADDRS && (size_t)rr->rdata_off + rr->rdlen <= m->len) {
-			if (rr->type == 1 && rr->rdlen == 4) {
-				memcpy(a->addr[naddr], v4_prefix, 12);   /* IPv4-mapped */
-				memcpy(a->addr[naddr++] + 12, m->buf + rr->rdata_off, 4);
-			} else if (rr->type == 28 && rr->rdlen == 16) {
-				memcpy(a->addr[naddr++], m->buf + rr->rdata_off, 16);
-			}
-		}
-	}
 	a->nan = (uint16_t)nan;
 	a->naddr = (uint8_t)naddr;
 	a->fp = (uint32_t)(fp ^ (fp >> 32));
+}
+
+/* Copies an answer, its addresses only up to naddr: into a slot of the
+ * answered table this writes the second cache line only when there are
+ * addresses. */
+static void ans_copy(struct integ_ans *dst, const struct integ_ans *src)
+{
+	memcpy(dst, src, offsetof(struct integ_ans, addr) + (size_t)src->naddr * 16);
 }
 
 static int ans_has(const struct integ_ans *a, const uint8_t ip[16])
@@ -834,6 +935,7 @@ static void race_found(struct integ *m, struct engine *e, struct dctx *c, const 
 
 /* The device's next new connection after a race: a TCP SYN or a UDP packet
  * (not DNS) to an address of either answer. */
+__attribute__((noinline))
 static void watch_packet(struct integ *m, struct engine *e, const struct pkt *p)
 {
 	if (!p->has_mac)
@@ -1019,21 +1121,22 @@ static void bogon_check(struct engine *e, struct dctx *c, struct integ_dev *id,
 		const struct dns_rr *rr = &msg->rr[i];
 		if (rr->section != DNS_SEC_AN || (size_t)rr->rdata_off + rr->rdlen > msg->len)
 			continue;
-		uint8_t ip[16];
-		int v6;
-		if (rr->type == 1 && rr->rdlen == 4) {
-			ip_from_v4(ip, msg->buf + rr->rdata_off);
-			v6 = 0;
-		} else if (rr->type == 28 && rr->rdlen == 16) {
-			memcpy(ip, msg->buf + rr->rdata_off, 16);
-			v6 = 1;
-		} else {
-			continue;
-		}
+		const uint8_t *rd = msg->buf + rr->rdata_off;
 		int priv;
-		const char *range = integ_special_range(ip, v6, &priv);
+		const char *range;
+		if (rr->type == 1 && rr->rdlen == 4)
+			range = special_range_v4(rd, &priv);
+		else if (rr->type == 28 && rr->rdlen == 16)
+			range = special_range_v6(rd, &priv);
+		else
+			continue;
 		if (range == NULL)
 			continue;
+		uint8_t ip[16];
+		if (rr->type == 1)
+			ip_from_v4(ip, rd);
+		else
+			memcpy(ip, rd, 16);
 		if (local < 0)
 			local = integ_local_name(msg->qname, msg->qname_len);
 		if (local)
@@ -1146,9 +1249,9 @@ static int owner_equal(const struct dns_msg *m, const struct dns_rr *a, const st
 
 static int rdata_equal(const struct dns_msg *m, const struct dns_rr *a, const struct dns_rr *b)
 {
-	if (a->rdlen == b->rdlen && memcmp(m->buf + a->rdata_off, m->buf + b->rdata_off, a->rdlen) == 0)
+	if (a->rdlen == b->rdlen && bytes_equal(m->buf + a->rdata_off, m->buf + b->rdata_off, a->rdlen))
 		return 1;
-	if (a->type != 2 && a->type != 5 && a->type != 12 && a->type != 39 && a->type != 15)
+	if (!name_rdata(a->type))
 		return 0;
 	/* Names in RDATA: compare them decompressed (a duplicate written
 	 * once plainly and once as a pointer is still a duplicate). */
@@ -1166,16 +1269,25 @@ static int rdata_equal(const struct dns_msg *m, const struct dns_rr *a, const st
 static void duplicate_check(struct engine *e, struct dctx *c, struct integ_dev *id,
 			    const struct pkt *p, const struct dns_msg *msg)
 {
-	if (msg->nrr < 2)
+	unsigned n = msg->nrr;
+	if (n < 2)
 		return;
-	for (unsigned i = 0; i < msg->nrr; i++) {
+	/* Only two RRs of one section, type and class can be duplicates: one
+	 * number per RR says which, so that the pairs (most of them of
+	 * different types) are told apart by one comparison. An RR whose
+	 * RDATA runs past the message pairs with none. */
+	uint64_t key[DNS_MAX_RR];
+	_Static_assert(DNS_MAX_RR <= 64, "keys of RRs kept");
+	for (unsigned i = 0; i < n; i++) {
 		const struct dns_rr *x = &msg->rr[i];
-		if ((size_t)x->rdata_off + x->rdlen > msg->len)
-			continue;
-		for (unsigned j = i + 1; j < msg->nrr; j++) {
+		key[i] = (size_t)x->rdata_off + x->rdlen > msg->len ? UINT64_MAX - i :
+			 (uint64_t)x->section << 32 | (uint64_t)x->type << 16 | x->rclass;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		const struct dns_rr *x = &msg->rr[i];
+		for (unsigned j = i + 1; j < n; j++) {
 			const struct dns_rr *y = &msg->rr[j];
-			if (y->section != x->section || y->type != x->type || y->rclass != x->rclass ||
-			    (size_t)y->rdata_off + y->rdlen > msg->len)
+			if (key[j] != key[i])
 				continue;
 			int same = rdata_equal(msg, x, y);
 			/* RRSIGs over different types share an owner and type
@@ -1333,15 +1445,20 @@ static void integ_response(void *mv, struct engine *e, const struct pkt *p, stru
 	struct integ_dev *id = dev_of(m, c);
 	int udp = p->l4 == IPPROTO_UDP;
 	/* Every UDP answer reads and writes its slot of the answered table:
-	 * start that load now, to overlap the checks below. */
+	 * start that load now, to overlap the pass over the RRs. */
 	uint64_t rh = 0;
-	if (udp && id != NULL) {
+	int spoofable = udp && id != NULL;
+	if (spoofable) {
 		rh = recent_hash(m, qk);
 		__builtin_prefetch(recent_slot(m, rh), 1);
 	}
-
-	bogon_check(e, c, id, p, msg);
-	duplicate_check(e, c, id, p, msg);
+	struct integ_ans a;
+	struct rr_scan sc;
+	rr_scan(p, msg, spoofable ? &a : NULL, &sc);
+	if (sc.special)
+		bogon_check(e, c, id, p, msg);
+	if (sc.pairs)
+		duplicate_check(e, c, id, p, msg);
 	if (id == NULL)
 		return;
 	if (udp) {
@@ -1359,7 +1476,7 @@ static void integ_response(void *mv, struct engine *e, const struct pkt *p, stru
 		 * already there is an older transaction that reused port and
 		 * ID (devices with a constant ID): it starts over. */
 		struct recent *r = recent_make(m, rh, p->ts_us);
-		answer_of(p, msg, &r->first);
+		ans_copy(&r->first, &a);
 		r->q_ts = q->first_ts;
 		r->dev_id = c->d->id;
 		r->responses = 1;
@@ -1369,15 +1486,13 @@ static void integ_response(void *mv, struct engine *e, const struct pkt *p, stru
 	if (r != NULL && r->dev_id == c->d->id) {
 		if (r->late && r->responses == 0) {
 			/* The first answer to a query that had timed out. */
-			answer_of(p, msg, &r->first);
+			ans_copy(&r->first, &a);
 			r->responses = 1;
 			id->late++;
 			m->late++;
 			return;
 		}
 		r->responses++;
-		struct integ_ans a;
-		answer_of(p, msg, &a);
 		if (a.fp != r->first.fp) {
 			if (!r->raced) {
 				r->raced = 1;
@@ -1463,6 +1578,7 @@ static void exfil_alert(struct engine *e, struct dctx *c, struct integ_dev *id,
 	jw_uint(&w, "zone_unique_min", ZONE_UNIQUE);
 	alert_emit(e->out, &w, &a);
 }
+
 
 /* Linear counting (Whang et al. 1990): n ≈ -m ln(zero bits / m), from the
  * number of bits set. */
@@ -1721,15 +1837,24 @@ static void serves_alert(struct engine *e, struct dctx *c, struct integ_dev *id,
  * serves DNS. Responses that a router merely forwards (from addresses not
  * its own), and the network's designated resolver answering local clients,
  * are not this. */
+static int mac_equal(const uint8_t a[6], const uint8_t b[6])
+{
+	uint32_t a4, b4;
+	uint16_t a2, b2;
+	memcpy(&a4, a, 4);
+	memcpy(&b4, b, 4);
+	memcpy(&a2, a + 4, 2);
+	memcpy(&b2, b + 4, 2);
+	return a4 == b4 && a2 == b2;
+}
+
+__attribute__((noinline))
 static void serves_packet(struct integ *m, struct engine *e, const struct pkt *p)
 {
-	if (!p->has_mac || mac_is_group(p->dst_mac) || p->payload_len < 12 ||
-	    !(p->payload[2] & 0x80))
-		return;
 	/* Two ways per set: a router's relay mark is not lost to a device
 	 * that happens to share its slot. */
 	struct responder *r = m->last_resp;
-	if (r != NULL && r->vlan == p->vlan && memcmp(r->mac, p->src_mac, 6) == 0)
+	if (r != NULL && r->vlan == p->vlan && mac_equal(r->mac, p->src_mac))
 		goto found;
 	uint64_t hk = h64(p->src_mac, 6, p->vlan);
 	unsigned slot = (unsigned)(hk % (RESP_CACHE / 2)) * 2;
@@ -1817,10 +1942,14 @@ found:;
 	}
 }
 
+/* Every packet passes here: the tests that let it go are inline, the work
+ * (a DNS response from a MAC, a race's watch) is called. */
 static void integ_packet(void *mv, struct engine *e, const struct pkt *p)
 {
 	struct integ *m = mv;
-	if (p->l4 == IPPROTO_UDP && p->sport == PORT_DNS)
+	/* A unicast DNS response: QR set; (dst_mac[0] & 1) is mac_is_group(). */
+	if (p->l4 == IPPROTO_UDP && p->sport == PORT_DNS && p->has_mac && !(p->dst_mac[0] & 1) &&
+	    p->payload_len >= 12 && (p->payload[2] & 0x80))
 		serves_packet(m, e, p);
 	if (m->nwatch > 0)
 		watch_packet(m, e, p);

@@ -94,6 +94,15 @@
 #define ZONE_UNIQUE 100
 #define ZONE_BITS 256
 #define NAME_SAMPLE 80      /* characters of a name kept as evidence */
+/* What the query hook derives from a name alone (local or not, registered
+ * domain, label lengths, entropy), kept per name so that the names a
+ * device asks again and again are judged once: a direct-mapped array of
+ * 32-byte entries, 8192 × 32 B = 256 KiB, next to the L2-sized table of
+ * answered queries. IoT devices resolve 5-30 names each, and many share
+ * them (NTP pools, cloud endpoints): a few thousand devices' names fit.
+ * A name whose entry another took is judged again, which costs what it
+ * did before there was a cache, and is counted. */
+#define NAME_SLOTS 8192u
 #define ZONE_TEXT 48
 
 /* DNS types whose answers are large (amplification.ratio). */
@@ -235,9 +244,15 @@ struct integ_dev {
 	uint32_t domains[DOMAINS_MAX];
 };
 
+_Static_assert(sizeof(struct integ_name) == 32, "memory arithmetic at NAME_SLOTS");
+
 struct integ {
 	struct integ_dev *dev;        /* e->cfg->devices_max entries, by device slot */
 	uint32_t ndev;
+	struct integ_name *names;     /* NAME_SLOTS, by the engine's name hash */
+	uint64_t name_seed;           /* keys the names' tags */
+	uint64_t name_lookups;
+	uint64_t name_misses;         /* names judged anew */
 	struct recent_slot *recent;   /* RECENT_SLOTS */
 	uint64_t seed;                /* keys the slot hash */
 	int deterministic;            /* replay: a fixed hash key instead */
@@ -476,6 +491,26 @@ static void nlogn_init(void)
 		return;
 	for (unsigned i = 1; i <= NLOGN_MAX; i++)
 		nlogn[i] = (double)i * log2((double)i);
+}
+
+/* Linear counting (Whang et al. 1990): n ≈ -m ln(zero bits / m), from the
+ * number of bits set; a table filled once, as a device that switches zones
+ * sets bits on many of its queries. */
+static unsigned zone_est_tab[ZONE_BITS + 1];
+
+static void zone_est_init(void)
+{
+	if (zone_est_tab[ZONE_BITS] != 0)
+		return;
+	for (unsigned set = 0; set < ZONE_BITS; set++)
+		zone_est_tab[set] = (unsigned)(-(double)ZONE_BITS *
+					   log((double)(ZONE_BITS - set) / ZONE_BITS) + 0.5);
+	zone_est_tab[ZONE_BITS] = 10 * ZONE_BITS;   /* saturated: well past the threshold */
+}
+
+static unsigned zone_estimate(unsigned set)
+{
+	return zone_est_tab[set < ZONE_BITS ? set : ZONE_BITS];
 }
 
 double integ_entropy(const char *s, size_t n)
@@ -729,6 +764,7 @@ static void integ_destroy(void *mv)
 		return;
 	free(m->dev);
 	free(m->recent);
+	free(m->names);
 	free(m);
 }
 
@@ -742,8 +778,13 @@ static void *integ_create(struct engine *e, char *err, size_t errlen)
 	m->recent = aligned_alloc(128, RECENT_SLOTS * sizeof(*m->recent));
 	if (m->recent != NULL)
 		memset(m->recent, 0, RECENT_SLOTS * sizeof(*m->recent));
+	m->names = aligned_alloc(64, NAME_SLOTS * sizeof(*m->names));
+	if (m->names != NULL)
+		memset(m->names, 0, NAME_SLOTS * sizeof(*m->names));
 	m->seed = sw_siphash(e->sipkey, "integrity", 9) | 1u;
-	if (m->dev == NULL || m->recent == NULL)
+	m->name_seed = sw_siphash(e->sipkey, "integrity names", 15);
+	zone_est_init();
+	if (m->dev == NULL || m->recent == NULL || m->names == NULL)
 		goto fail;
 	return m;
 fail:
@@ -1580,24 +1621,17 @@ static void exfil_alert(struct engine *e, struct dctx *c, struct integ_dev *id,
 }
 
 
-/* Linear counting (Whang et al. 1990): n ≈ -m ln(zero bits / m), from the
- * number of bits set. */
-static unsigned zone_estimate(unsigned set)
-{
-	if (set >= ZONE_BITS)
-		return 10 * ZONE_BITS;   /* saturated: well past the threshold */
-	return (unsigned)(-(double)ZONE_BITS * log((double)(ZONE_BITS - set) / ZONE_BITS) + 0.5);
-}
-
 static void exfil_check(struct engine *e, struct dctx *c, struct integ_dev *id,
-			const struct pkt *p, const struct dns_msg *msg, long reg, uint32_t zh)
+			const struct pkt *p, const struct dns_msg *msg, const struct integ_name *ni)
 {
 	const struct det_rule *rl = rule(e, DET_EXFIL_SUSPECT_NAMES);
 	if (!rl->enabled)
 		return;
 	uint64_t win = rule_window_us(rl, 600);
 	const char *n = msg->qname;
-	size_t below = reg > 0 ? (size_t)reg - 1 : 0;   /* the labels left of it, no dot */
+	size_t reg = ni->reg;
+	uint32_t zh = ni->dom_hash;
+	size_t below = reg > 0 ? reg - 1 : 0;   /* the labels left of it, no dot */
 	/* Unique subdomains of one zone: the zone followed is replaced by
 	 * another only while it has few names, or after its window. */
 	if (id->zone_hash != zh) {
@@ -1609,7 +1643,7 @@ static void exfil_check(struct engine *e, struct dctx *c, struct integ_dev *id,
 			memset(id->zone_bits, 0, sizeof(id->zone_bits));
 			/* A device that asks several zones in turn switches here
 			 * on most queries: a plain copy, no formatting. */
-			size_t zl = msg->qname_len - (size_t)reg;
+			size_t zl = msg->qname_len - reg;
 			if (zl > sizeof(id->zone) - 1)
 				zl = sizeof(id->zone) - 1;
 			memcpy(id->zone, n + reg, zl);
@@ -1623,7 +1657,7 @@ static void exfil_check(struct engine *e, struct dctx *c, struct integ_dev *id,
 	int zone_alert = 0;
 	unsigned est = 0;
 	if (id->zone_hash == zh && below > 0) {
-		uint32_t nh = (uint32_t)h64(n, below, 11);
+		uint32_t nh = ni->below_hash;
 		uint8_t *byte = &id->zone_bits[(nh % ZONE_BITS) / 8];
 		uint8_t bit = (uint8_t)(1u << (nh % 8));
 		if (!(*byte & bit)) {
@@ -1635,18 +1669,18 @@ static void exfil_check(struct engine *e, struct dctx *c, struct integ_dev *id,
 		}
 	}
 	/* Long or high-entropy labels below the registered domain. */
-	size_t longest = below ? integ_longest_label(n, below) : 0;
-	double ent = below > 16 ? integ_entropy(n, below) : 0;
+	size_t longest = ni->longest;
+	double ent = ni->entropy;
 	int is_long = longest > (size_t)rl->p[DP_MAX_LABEL_LEN];
 	int is_ent = ent > rl->p[DP_ENTROPY_BITS];
 	int name_alert = 0;
 	if (is_long || is_ent) {
-		uint32_t nh = (uint32_t)h64(n, msg->qname_len, 13) | 1u;
+		uint32_t fh = (uint32_t)h64(n, msg->qname_len, 13) | 1u;
 		int seen = 0;
 		for (unsigned i = 0; i < EXFIL_SEEN; i++)
-			seen |= id->ex_seen[i] == nh;
+			seen |= id->ex_seen[i] == fh;
 		if (!seen) {
-			id->ex_seen[id->ex_seen_next] = nh;
+			id->ex_seen[id->ex_seen_next] = fh;
 			id->ex_seen_next = (uint8_t)((id->ex_seen_next + 1) % EXFIL_SEEN);
 			struct win *w = win_at(&id->ex, p->ts_us, win);
 			if (w->n == 0) {
@@ -1745,13 +1779,75 @@ static void new_domain(struct integ *m, struct engine *e, struct dctx *c, struct
 
 /* --- the query hook ------------------------------------------------------- */
 
+/* The judged name of a query: its slot, by the engine's name hash, when
+ * it holds the name, else judged anew into it. The tag is a hash of the
+ * whole name under a seed drawn at start (one in 2^64 that two names
+ * share it), so a collision found offline does not carry over. */
+static inline const struct integ_name *name_lookup(struct integ_name *slots, uint32_t nslots,
+						   uint64_t seed, uint32_t hash,
+						   const char *name, size_t len, int *miss)
+{
+	struct integ_name *ni = &slots[hash & (nslots - 1)];
+	uint64_t tag = h64(name, len, seed) | 1u;
+	*miss = ni->tag != tag;
+	if (*miss) {
+		integ_name_judge(name, len, ni);
+		ni->tag = tag;
+	}
+	return ni;
+}
+
+const struct integ_name *integ_name_lookup(struct integ_name *slots, uint32_t nslots,
+					   uint64_t seed, uint32_t hash, const char *name,
+					   size_t len, int *miss)
+{
+	return name_lookup(slots, nslots, seed, hash, name, len, miss);
+}
+
+void integ_name_judge(const char *name, size_t len, struct integ_name *ni)
+{
+	ni->entropy = 0;
+	ni->dom_hash = ni->below_hash = 0;
+	ni->reg = 0;
+	ni->longest = 0;
+	ni->skip = 1;
+	if (len == 0 || integ_local_name(name, len))
+		return;
+	long reg = integ_registered_domain(name, len);
+	if (reg < 0)
+		return;
+	size_t below = reg > 0 ? (size_t)reg - 1 : 0;   /* the labels left of it, no dot */
+	ni->skip = 0;
+	ni->reg = (uint16_t)reg;
+	/* One hash of the registered domain serves exfil's zone and the
+	 * domain set. */
+	ni->dom_hash = (uint32_t)h64(name + reg, len - (size_t)reg, 7);
+	if (below > 0) {
+		ni->below_hash = (uint32_t)h64(name, below, 11);
+		ni->longest = (uint8_t)integ_longest_label(name, below);
+	}
+	if (below > 16)
+		ni->entropy = integ_entropy(name, below);
+}
+
+/* Starts the load of the name's slot, which the query hook reads. */
+static void integ_prefetch(void *mv, struct engine *e, const struct pkt *p, struct dctx *c,
+			   const struct dns_msg *msg, const struct qry_key *qk)
+{
+	struct integ *m = mv;
+	(void)e;
+	(void)p;
+	(void)msg;
+	(void)c;
+	__builtin_prefetch(&m->names[qk->qname_hash & (NAME_SLOTS - 1)], 1);
+}
+
 static void integ_query(void *mv, struct engine *e, const struct pkt *p, struct dctx *c,
 			const struct dns_msg *msg, const struct qry_key *qk,
 			struct qry *q, int is_new)
 {
 	struct integ *m = mv;
 	struct integ_dev *id = dev_of(m, c);
-	(void)qk;
 	(void)q;
 	if (id == NULL)
 		return;
@@ -1768,16 +1864,18 @@ static void integ_query(void *mv, struct engine *e, const struct pkt *p, struct 
 		}
 		id->qport_s[i] = (uint16_t)now;
 	}
-	if (!is_new || !msg->has_q || msg->qname_len == 0 ||
-	    integ_local_name(msg->qname, msg->qname_len))
+	if (!is_new || !msg->has_q || msg->qname_len == 0)
 		return;
-	long reg = integ_registered_domain(msg->qname, msg->qname_len);
-	if (reg < 0)
+	int miss;
+	const struct integ_name *ni = name_lookup(m->names, NAME_SLOTS, m->name_seed,
+						  qk->qname_hash, msg->qname, msg->qname_len,
+						  &miss);
+	m->name_lookups++;
+	m->name_misses += (unsigned)miss;
+	if (ni->skip)
 		return;
-	/* One hash of the registered domain serves both. */
-	uint32_t dh = (uint32_t)h64(msg->qname + reg, msg->qname_len - (size_t)reg, 7);
-	exfil_check(e, c, id, p, msg, reg, dh);
-	new_domain(m, e, c, id, p, msg, reg, dh);
+	exfil_check(e, c, id, p, msg, ni);
+	new_domain(m, e, c, id, p, msg, ni->reg, ni->dom_hash);
 }
 
 /* --- amplification.device-serves-dns (packet hook) ------------------------ */
@@ -2016,9 +2114,11 @@ static void integ_stats_json(void *mv, struct engine *e, json_t *stats)
 {
 	struct integ *m = mv;
 	(void)e;
-	json_t *o = json_pack("{s:{s:I,s:i,s:I},s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
+	json_t *o = json_pack("{s:{s:I,s:i,s:I},s:{s:I,s:i,s:I},s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
 		"answered", "recorded", (json_int_t)m->recent_used, "capacity", (int)RECENT_SLOTS,
 		"evictions", (json_int_t)m->recent_displaced,
+		"names", "lookups", (json_int_t)m->name_lookups, "capacity", (int)NAME_SLOTS,
+		"judged", (json_int_t)m->name_misses,
 		"races", (json_int_t)m->races,
 		"race_watch_full", (json_int_t)m->watch_overflow,
 		"race_device_gone", (json_int_t)m->watch_lost,
@@ -2036,6 +2136,7 @@ const struct eng_module mod_integrity = {
 	.destroy = integ_destroy,
 	.device_reset = integ_device_reset,
 	.packet = integ_packet,
+	.prefetch = integ_prefetch,
 	.query = integ_query,
 	.response = integ_response,
 	.unanswered = integ_unanswered,

@@ -1,8 +1,9 @@
 /* test_detect_integrity.c — the integrity module's judges of addresses and
  * names: special-purpose ranges (RFC 6890), local names (RFC 6761, RFC
  * 8375), registered domains, label entropy and length (exfil.suspect-names),
- * and the quick test that two names of a message differ (duplicate RRs,
- * RFC 1035 §4.1.4 compression). Table-driven, one named case per edge.
+ * the cache of judged names, and the quick test that two names of a
+ * message differ (duplicate RRs, RFC 1035 §4.1.4 compression).
+ * Table-driven, one named case per edge.
  */
 #include <math.h>
 #include <setjmp.h>
@@ -136,6 +137,113 @@ static void test_entropy_and_labels(void **state)
 	assert_int_equal(integ_longest_label("a\\001b", 6), 3);
 }
 
+/* A judged name must say what the helpers say of the name. */
+static void check_judged(const char *name, const struct integ_name *ni)
+{
+	size_t len = strlen(name);
+	long reg = integ_registered_domain(name, len);
+	int skip = integ_local_name(name, len) || reg < 0;
+	if (ni->skip != skip)
+		fail_msg("%s: skip %d, expected %d", name, ni->skip, skip);
+	if (skip)
+		return;
+	size_t below = reg > 0 ? (size_t)reg - 1 : 0;
+	if (ni->reg != reg)
+		fail_msg("%s: registered domain at %u, expected %ld", name, ni->reg, reg);
+	if (ni->longest != (below ? integ_longest_label(name, below) : 0))
+		fail_msg("%s: longest label %u", name, ni->longest);
+	double ent = below > 16 ? integ_entropy(name, below) : 0;
+	if (ni->entropy != ent)
+		fail_msg("%s: entropy %g, expected %g", name, ni->entropy, ent);
+}
+
+static void test_name_judge(void **state)
+{
+	(void)state;
+	static const char *const names[] = {
+		"printer",                    /* single label: local */
+		"cam.local",                  /* local */
+		"co.uk",                      /* no registered domain */
+		"example.com",                /* nothing below it */
+		"time.ntp-vendor.co.uk",
+		"a2x7k9p3qz1m4d-ats.iot.us-east-1.amazonaws.com",
+		/* a tunnel's name: long, high-entropy labels below the zone */
+		"mzxw6ytboi2dqnzqgeztknzwha3tmmrsgi4tknjz.ge3dgmztgezdsnbzgq2tcmrw.t.example.net",
+	};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		struct integ_name ni;
+		memset(&ni, 0xa5, sizeof(ni));
+		integ_name_judge(names[i], strlen(names[i]), &ni);
+		check_judged(names[i], &ni);
+	}
+	/* The zone's hash is the registered domain's: two names of one zone
+	 * share it, and differ in the hash of what is below it. */
+	struct integ_name a, b;
+	integ_name_judge("api.vendor.com", 14, &a);
+	integ_name_judge("fw.vendor.com", 13, &b);
+	assert_int_equal(a.dom_hash, b.dom_hash);
+	assert_int_not_equal(a.below_hash, b.below_hash);
+}
+
+static void test_name_cache(void **state)
+{
+	(void)state;
+	enum { SLOTS = 8 };
+	struct integ_name slots[SLOTS];
+	memset(slots, 0, sizeof(slots));
+	const uint64_t seed = 0x1234567890abcdefull;
+	int miss;
+	/* First lookup judges, the second finds it. */
+	const char *n1 = "api.vendor.com";
+	const struct integ_name *ni = integ_name_lookup(slots, SLOTS, seed, 3, n1, strlen(n1), &miss);
+	assert_int_equal(miss, 1);
+	check_judged(n1, ni);
+	ni = integ_name_lookup(slots, SLOTS, seed, 3, n1, strlen(n1), &miss);
+	assert_int_equal(miss, 0);
+	check_judged(n1, ni);
+	/* The index is the hash modulo the slots: 11 is slot 3 as well. */
+	ni = integ_name_lookup(slots, SLOTS, seed, 11, n1, strlen(n1), &miss);
+	assert_int_equal(miss, 0);
+	/* Another name given the same hash (a collision of the engine's name
+	 * hash) is told apart by its tag: judged anew, and it evicts the
+	 * first, which is judged anew in turn. */
+	const char *n2 = "ota.vendor.co.uk";
+	ni = integ_name_lookup(slots, SLOTS, seed, 3, n2, strlen(n2), &miss);
+	assert_int_equal(miss, 1);
+	check_judged(n2, ni);
+	ni = integ_name_lookup(slots, SLOTS, seed, 3, n1, strlen(n1), &miss);
+	assert_int_equal(miss, 1);
+	check_judged(n1, ni);
+	/* A name in another slot leaves it alone. */
+	ni = integ_name_lookup(slots, SLOTS, seed, 4, n2, strlen(n2), &miss);
+	assert_int_equal(miss, 1);
+	ni = integ_name_lookup(slots, SLOTS, seed, 3, n1, strlen(n1), &miss);
+	assert_int_equal(miss, 0);
+	/* Names of one length that differ only in their last character, far
+	 * past any prefix, are two names. */
+	char x[256], y[256];
+	memset(x, 'a', 240);
+	memcpy(x + 240, ".example.com", 13);
+	memcpy(y, x, sizeof(y));
+	y[251] = 'n';                                 /* example.con */
+	size_t xl = strlen(x);
+	assert_int_equal(xl, strlen(y));
+	ni = integ_name_lookup(slots, SLOTS, seed, 5, x, xl, &miss);
+	assert_int_equal(miss, 1);
+	check_judged(x, ni);
+	ni = integ_name_lookup(slots, SLOTS, seed, 5, y, xl, &miss);
+	assert_int_equal(miss, 1);
+	check_judged(y, ni);
+	ni = integ_name_lookup(slots, SLOTS, seed, 5, y, xl, &miss);
+	assert_int_equal(miss, 0);
+	/* A prefix of a cached name is another name. */
+	ni = integ_name_lookup(slots, SLOTS, seed, 5, y, xl - 1, &miss);
+	assert_int_equal(miss, 1);
+	/* The same names under another seed get other tags: nothing found. */
+	ni = integ_name_lookup(slots, SLOTS, seed + 1, 3, n1, strlen(n1), &miss);
+	assert_int_equal(miss, 1);
+}
+
 /* Names laid out after a 12-byte header, at the offsets in the comments. */
 static const uint8_t names_msg[] = {
 	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
@@ -227,6 +335,8 @@ int main(void)
 		cmocka_unit_test(test_local_names),
 		cmocka_unit_test(test_registered_domain),
 		cmocka_unit_test(test_entropy_and_labels),
+		cmocka_unit_test(test_name_judge),
+		cmocka_unit_test(test_name_cache),
 		cmocka_unit_test(test_names_differ),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

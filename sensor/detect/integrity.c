@@ -187,26 +187,31 @@ struct win {
 	uint64_t bytes;
 };
 
-/* The module's state per device slot: 928 B (65,536 slots ≈ 58 MiB at
+/* The module's state per device slot: 960 B (65,536 slots = 60 MiB at
  * most, touched only as devices appear, like the device table itself; the
  * domain set is a quarter of it). Counters show in periodic and exit
  * device events; they do not mark the device dirty, or a reflection victim
- * would get a device event per response. */
+ * would get a device event per response. Aligned to a cache line, so that
+ * what a query touches in the common case is one line. */
 struct integ_dev {
-	/* What every query touches comes first, in two cache lines: ports of
-	 * the latest queries (response.txid-mismatch; port 0 = unused) ... */
+	/* First line, every query: ports of the latest queries
+	 * (response.txid-mismatch; port 0 = unused) ... */
 	uint16_t qport[QPORTS];
 	uint16_t qport_s[QPORTS];     /* packet second each was used, mod 2^16 */
 	/* ... the zone followed for unique subdomains (exfil.suspect-names) ... */
-	uint8_t zone_bits[ZONE_BITS / 8];
 	uint64_t zone_start;
 	uint32_t zone_hash;
+	uint32_t zone_last;           /* name hash whose bit was set last (0: none) */
 	uint16_t zone_set;            /* bits set in zone_bits */
-	/* ... and the size of the domain set (policy.new-domain). */
+	/* ... and the size of the domain set (policy.new-domain), with the
+	 * two domains asked last. */
 	uint16_t ndomains;
 	uint8_t domains_full;
 	uint8_t qport_next;
 	uint32_t last_domain;         /* hash of the registered domain asked last */
+	uint32_t known_domain;        /* another recent one, known to be in the set (0: none) */
+	/* Second line: the zone's bits, read when a name of it is new. */
+	_Alignas(64) uint8_t zone_bits[ZONE_BITS / 8];
 	/* counters for the device event */
 	uint32_t races, unsolicited, txid_mismatch, duplicate_rr, bogon_answers;
 	uint32_t reply_floods, late, duplicates, suspect_names, new_domains;
@@ -243,6 +248,8 @@ struct integ_dev {
 	/* policy.new-domain: open-addressed set of registered-domain hashes */
 	uint32_t domains[DOMAINS_MAX];
 };
+_Static_assert(offsetof(struct integ_dev, zone_bits) == 64, "a query's fields in one line");
+_Static_assert(sizeof(struct integ_dev) == 960, "memory arithmetic above");
 
 _Static_assert(sizeof(struct integ_name) == 32, "memory arithmetic at NAME_SLOTS");
 
@@ -774,7 +781,9 @@ static void *integ_create(struct engine *e, char *err, size_t errlen)
 	if (m == NULL)
 		goto fail;
 	m->ndev = e->cfg->devices_max;
-	m->dev = calloc(m->ndev, sizeof(*m->dev));
+	m->dev = aligned_alloc(_Alignof(struct integ_dev), (size_t)m->ndev * sizeof(*m->dev));
+	if (m->dev != NULL)
+		memset(m->dev, 0, (size_t)m->ndev * sizeof(*m->dev));
 	m->recent = aligned_alloc(128, RECENT_SLOTS * sizeof(*m->recent));
 	if (m->recent != NULL)
 		memset(m->recent, 0, RECENT_SLOTS * sizeof(*m->recent));
@@ -1640,6 +1649,7 @@ static void exfil_check(struct engine *e, struct dctx *c, struct integ_dev *id,
 			id->zone_hash = zh;
 			id->zone_start = p->ts_us;
 			id->zone_set = 0;
+			id->zone_last = 0;
 			memset(id->zone_bits, 0, sizeof(id->zone_bits));
 			/* A device that asks several zones in turn switches here
 			 * on most queries: a plain copy, no formatting. */
@@ -1652,12 +1662,15 @@ static void exfil_check(struct engine *e, struct dctx *c, struct integ_dev *id,
 	} else if (p->ts_us - id->zone_start > win) {
 		id->zone_start = p->ts_us;
 		id->zone_set = 0;
+		id->zone_last = 0;
 		memset(id->zone_bits, 0, sizeof(id->zone_bits));
 	}
 	int zone_alert = 0;
 	unsigned est = 0;
-	if (id->zone_hash == zh && below > 0) {
-		uint32_t nh = ni->below_hash;
+	/* The name asked last has its bit set: no need to read the bits (a
+	 * second cache line) for a name asked again. */
+	uint32_t nh = ni->below_hash;
+	if (id->zone_hash == zh && below > 0 && (nh != id->zone_last || nh == 0)) {
 		uint8_t *byte = &id->zone_bits[(nh % ZONE_BITS) / 8];
 		uint8_t bit = (uint8_t)(1u << (nh % 8));
 		if (!(*byte & bit)) {
@@ -1667,6 +1680,7 @@ static void exfil_check(struct engine *e, struct dctx *c, struct integ_dev *id,
 			est = zone_estimate(id->zone_set);
 			zone_alert = before < ZONE_UNIQUE && est >= ZONE_UNIQUE;
 		}
+		id->zone_last = nh;
 	}
 	/* Long or high-entropy labels below the registered domain. */
 	size_t longest = ni->longest;
@@ -1740,14 +1754,26 @@ static void new_domain(struct integ *m, struct engine *e, struct dctx *c, struct
 		return;
 	const char *dom = msg->qname + reg;
 	size_t dlen = msg->qname_len - (size_t)reg;
-	uint64_t learn = (uint64_t)(rl->p[DP_LEARNING_S] * (double)SEC);
-	int learning = p->ts_us < c->d->first_seen + learn;
 	/* The same domain as the query before (A then AAAA, a name asked
 	 * again): known, and no need to probe the set. */
 	if (h == id->last_domain && id->last_domain != 0)
 		return;
+	uint32_t left = id->last_domain;
 	id->last_domain = h;
-	if (domain_set(m, id, h, 1) || learning || id->ndomains <= 1)
+	/* A device alternates between a few domains, and the one asked before
+	 * the last is in the set already: the set (more cache lines) stays
+	 * unread then. While the set has never been full, every domain once
+	 * asked last went into it. */
+	if (!id->domains_full && h == id->known_domain && h != 0) {
+		id->known_domain = left;
+		return;
+	}
+	int known = domain_set(m, id, h, 1);
+	if (!id->domains_full)
+		id->known_domain = left;
+	uint64_t learn = (uint64_t)(rl->p[DP_LEARNING_S] * (double)SEC);
+	int learning = p->ts_us < c->d->first_seen + learn;
+	if (known || learning || id->ndomains <= 1)
 		return;
 	/* A full set cannot tell new from forgotten: no verdict then. */
 	if (id->domains_full)
@@ -1778,6 +1804,34 @@ static void new_domain(struct integ *m, struct engine *e, struct dctx *c, struct
 }
 
 /* --- the query hook ------------------------------------------------------- */
+
+/* The first i with ports[i] == port, or QPORTS: the eight ports compared
+ * at once as four 16-bit lanes of two 64-bit words. A lane is zero after
+ * the xor exactly where the port matches; the zero test adds within each
+ * lane's low 15 bits, so no carry crosses lanes. */
+_Static_assert(QPORTS == 8, "two words of four ports");
+static inline unsigned qport_find(const uint16_t ports[QPORTS], uint16_t port)
+{
+	const uint64_t low = 0x7fff7fff7fff7fffull;
+	uint64_t b = 0x0001000100010001ull * port;
+	for (unsigned k = 0; k < 2; k++) {
+		uint64_t w;
+		memcpy(&w, ports + 4 * k, 8);
+		w ^= b;
+		uint64_t z = ~(((w & low) + low) | w | low);   /* high bit of each zero lane */
+		if (z == 0)
+			continue;
+		for (unsigned l = 0; l < 4; l++)                   /* the lowest index, in memory order */
+			if (ports[4 * k + l] == port)
+				return 4 * k + l;
+	}
+	return QPORTS;
+}
+
+unsigned integ_port_find(const uint16_t ports[8], uint16_t port)
+{
+	return qport_find(ports, port);
+}
 
 /* The judged name of a query: its slot, by the engine's name hash, when
  * it holds the name, else judged anew into it. The tag is a hash of the
@@ -1830,7 +1884,8 @@ void integ_name_judge(const char *name, size_t len, struct integ_name *ni)
 		ni->entropy = integ_entropy(name, below);
 }
 
-/* Starts the load of the name's slot, which the query hook reads. */
+/* Starts the loads of what the query hook will touch: the device's first
+ * line and the name's slot. */
 static void integ_prefetch(void *mv, struct engine *e, const struct pkt *p, struct dctx *c,
 			   const struct dns_msg *msg, const struct qry_key *qk)
 {
@@ -1838,7 +1893,8 @@ static void integ_prefetch(void *mv, struct engine *e, const struct pkt *p, stru
 	(void)e;
 	(void)p;
 	(void)msg;
-	(void)c;
+	if (c->slot < m->ndev)
+		__builtin_prefetch(&m->dev[c->slot], 1);
 	__builtin_prefetch(&m->names[qk->qname_hash & (NAME_SLOTS - 1)], 1);
 }
 
@@ -1853,10 +1909,7 @@ static void integ_query(void *mv, struct engine *e, const struct pkt *p, struct 
 		return;
 	if (p->l4 == IPPROTO_UDP) {
 		uint32_t now = s_of(p->ts_us);
-		unsigned i;
-		for (i = 0; i < QPORTS; i++)
-			if (id->qport[i] == p->sport)
-				break;
+		unsigned i = qport_find(id->qport, p->sport);
 		if (i == QPORTS) {
 			i = id->qport_next;
 			id->qport_next = (uint8_t)((id->qport_next + 1) % QPORTS);

@@ -45,6 +45,10 @@ double integ_entropy(const char *s, size_t n);
 /* The length of the longest label of s[0..n). */
 size_t integ_longest_label(const char *s, size_t n);
 
+/* The first i < 8 with ports[i] == port, or 8: the query ports a device
+ * used last (response.txid-mismatch). */
+unsigned integ_port_find(const uint16_t ports[8], uint16_t port);
+
 /* What the query hook judges a name by, derived from the name alone. */
 struct integ_name {
 	uint64_t tag;         /* keyed hash of the name; 0: an empty slot */

@@ -137,6 +137,35 @@ static void test_entropy_and_labels(void **state)
 	assert_int_equal(integ_longest_label("a\\001b", 6), 3);
 }
 
+static void test_port_find(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *what;
+		uint16_t ports[8];
+		uint16_t port;
+		unsigned want;
+	} cases[] = {
+		{ "first", { 53000, 1, 2, 3, 4, 5, 6, 7 }, 53000, 0 },
+		{ "last", { 1, 2, 3, 4, 5, 6, 7, 53000 }, 53000, 7 },
+		{ "second word, first lane", { 1, 2, 3, 4, 53000, 6, 7, 8 }, 53000, 4 },
+		{ "absent", { 1, 2, 3, 4, 5, 6, 7, 8 }, 9, 8 },
+		{ "the first of two", { 9, 9, 9, 9, 9, 40000, 9, 40000 }, 40000, 5 },
+		/* A match of 0 in a lower lane must not flag the lane above it
+		 * (a borrow would): 0x0001 sits right above the match. */
+		{ "no borrow into the next lane", { 7, 7, 0, 1, 7, 7, 7, 7 }, 0, 2 },
+		{ "value one past a match", { 2, 1, 7, 7, 7, 7, 7, 7 }, 1, 1 },
+		{ "unused slots are port 0", { 0, 0, 0, 0, 0, 0, 0, 0 }, 0, 0 },
+		{ "high bit", { 1, 2, 3, 0x8000, 0xffff, 6, 7, 8 }, 0xffff, 4 },
+		{ "high bit absent", { 0x7fff, 0xfffe, 3, 0x8000, 5, 6, 7, 8 }, 0xffff, 8 },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		unsigned got = integ_port_find(cases[i].ports, cases[i].port);
+		if (got != cases[i].want)
+			fail_msg("%s: %u, expected %u", cases[i].what, got, cases[i].want);
+	}
+}
+
 /* A judged name must say what the helpers say of the name. */
 static void check_judged(const char *name, const struct integ_name *ni)
 {
@@ -335,6 +364,7 @@ int main(void)
 		cmocka_unit_test(test_local_names),
 		cmocka_unit_test(test_registered_domain),
 		cmocka_unit_test(test_entropy_and_labels),
+		cmocka_unit_test(test_port_find),
 		cmocka_unit_test(test_name_judge),
 		cmocka_unit_test(test_name_cache),
 		cmocka_unit_test(test_names_differ),

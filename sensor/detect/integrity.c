@@ -818,22 +818,37 @@ static struct integ_dev *dev_of(struct integ *m, const struct dctx *c)
 
 /* The hash of a query key. A replay uses a fixed hash key, so that which
  * entries displace which, and so its output, is the same every time. */
-static uint64_t recent_hash(const struct integ *m, const struct qry_key *qk)
+static inline uint64_t recent_mix(uint64_t h, uint64_t w)
+{
+	h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
+	return h ^ h >> 31;
+}
+
+static inline uint64_t recent_hash(const struct integ *m, const struct qry_key *qk)
 {
 	/* Four words cover the key: the addresses' last 8 bytes (all of an
 	 * IPv4-mapped one; an IPv6 pair differing only in its prefix is the
-	 * same query here), ports, ID and type, the name hash, MAC and VLAN. */
-	uint64_t w[4], h = m->deterministic ? 0x5eed : m->seed;
-	memcpy(&w[0], qk->client + 8, 8);
-	memcpy(&w[1], qk->server + 8, 8);
-	w[2] = (uint64_t)qk->server_port << 48 | (uint64_t)qk->client_port << 32 |
-	       (uint64_t)qk->id << 16 | qk->qtype;
-	memcpy(&w[3], qk->mac, 6);
-	w[3] = (w[3] << 16 ^ qk->vlan) ^ (uint64_t)qk->qname_hash << 24;
-	for (unsigned i = 0; i < 4; i++) {
-		h = (h ^ w[i]) * 0xbf58476d1ce4e5b9ull;
-		h ^= h >> 31;
-	}
+	 * same query here), ports, ID and type, the name hash, MAC and VLAN.
+	 * They are built in registers: a word assembled in memory from a
+	 * 4-byte and a 2-byte store and read back as 8 bytes cannot be
+	 * forwarded from the stores, which stalled every query and answer. */
+	uint64_t w0, w1, h = m->deterministic ? 0x5eed : m->seed;
+	memcpy(&w0, qk->client + 8, 8);
+	memcpy(&w1, qk->server + 8, 8);
+	uint64_t w2 = (uint64_t)qk->server_port << 48 | (uint64_t)qk->client_port << 32 |
+		      (uint64_t)qk->id << 16 | qk->qtype;
+	uint64_t mac = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	uint32_t m4;
+	uint16_t m2;
+	memcpy(&m4, qk->mac, 4);
+	memcpy(&m2, qk->mac + 4, 2);
+	mac = (uint64_t)m2 << 32 | m4;   /* as memcpy(&mac, qk->mac, 6) */
+#else
+	memcpy(&mac, qk->mac, 6);
+#endif
+	uint64_t w3 = (mac << 16 ^ qk->vlan) ^ (uint64_t)qk->qname_hash << 24;
+	h = recent_mix(recent_mix(recent_mix(recent_mix(h, w0), w1), w2), w3);
 	h *= 0x94d049bb133111ebull;
 	h ^= h >> 29;
 	return h | 1u;

@@ -1287,6 +1287,8 @@ int integ_names_differ(const struct dns_msg *m, size_t a, size_t b)
 		if (cx == 0)
 			return 0;
 		const uint8_t *px = m->buf + lx, *py = m->buf + ly;
+		if (memcmp(px, py, (size_t)cx) == 0)
+			continue;                 /* the same octets: the same label */
 		for (int i = 0; i < cx; i++) {
 			uint8_t u = px[i], v = py[i];
 			if (u >= 'A' && u <= 'Z')

@@ -210,8 +210,11 @@ struct integ_dev {
 	uint8_t qport_next;
 	uint32_t last_domain;         /* hash of the registered domain asked last */
 	uint32_t known_domain;        /* another recent one, known to be in the set (0: none) */
-	/* Second line: the zone's bits, read when a name of it is new. */
+	/* Second line: the zone's bits, read when a name of it is new, and
+	 * its name (evidence), both written when the zone changes; a name
+	 * shorter than 32 characters stays in this line. */
 	_Alignas(64) uint8_t zone_bits[ZONE_BITS / 8];
+	char zone[ZONE_TEXT];
 	/* counters for the device event */
 	uint32_t races, unsolicited, txid_mismatch, duplicate_rr, bogon_answers;
 	uint32_t reply_floods, late, duplicates, suspect_names, new_domains;
@@ -244,11 +247,11 @@ struct integ_dev {
 	uint8_t ex_max_label;
 	uint16_t ex_max_entropy_c;    /* centibits per character */
 	char ex_sample[NAME_SAMPLE];
-	char zone[ZONE_TEXT];
 	/* policy.new-domain: open-addressed set of registered-domain hashes */
 	uint32_t domains[DOMAINS_MAX];
 };
 _Static_assert(offsetof(struct integ_dev, zone_bits) == 64, "a query's fields in one line");
+_Static_assert(offsetof(struct integ_dev, zone) == 96, "a zone's name next to its bits");
 _Static_assert(sizeof(struct integ_dev) == 960, "memory arithmetic above");
 
 _Static_assert(sizeof(struct integ_name) == 32, "memory arithmetic at NAME_SLOTS");
@@ -1902,7 +1905,11 @@ void integ_name_judge(const char *name, size_t len, struct integ_name *ni)
 }
 
 /* Starts the loads of what the query hook will touch: the device's first
- * line and the name's slot. */
+ * two lines (the second holds the zone, written when the device moves to
+ * another zone), the name's slot, and the line of the device's domain set
+ * where the name's domain would be. The name's slot is read here without
+ * checking its tag (when it holds another name, a line was loaded in
+ * vain); the device's lines are not read, which would wait for them. */
 static void integ_prefetch(void *mv, struct engine *e, const struct pkt *p, struct dctx *c,
 			   const struct dns_msg *msg, const struct qry_key *qk)
 {
@@ -1910,9 +1917,13 @@ static void integ_prefetch(void *mv, struct engine *e, const struct pkt *p, stru
 	(void)e;
 	(void)p;
 	(void)msg;
-	if (c->slot < m->ndev)
-		__builtin_prefetch(&m->dev[c->slot], 1);
-	__builtin_prefetch(&m->names[qk->qname_hash & (NAME_SLOTS - 1)], 1);
+	if (c->slot >= m->ndev)
+		return;
+	struct integ_dev *id = &m->dev[c->slot];
+	__builtin_prefetch(id, 1);
+	__builtin_prefetch((const char *)id + 64, 1);
+	const struct integ_name *ni = &m->names[qk->qname_hash & (NAME_SLOTS - 1)];
+	__builtin_prefetch(&id->domains[(ni->dom_hash | 1u) % DOMAINS_MAX]);
 }
 
 static void integ_query(void *mv, struct engine *e, const struct pkt *p, struct dctx *c,

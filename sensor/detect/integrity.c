@@ -103,6 +103,15 @@
  * A name whose entry another took is judged again, which costs what it
  * did before there was a cache, and is counted. */
 #define NAME_SLOTS 8192u
+/* Where the answer to a UDP query will be recorded, noted by the query
+ * hook under the query's client port and ID: the packet hook sees the
+ * response before the engine has parsed it and found its query, and
+ * starts loading that slot of the answered table. Only a hint (a stale
+ * or overwritten one loads a line in vain). Queries wait for their answer
+ * a round trip, tens of milliseconds: at thousands of queries a second a
+ * few hundred are outstanding, and 1024 entries (8 KiB, in L1/L2) seldom
+ * overwrite one that is still awaited. */
+#define HINTS 1024u
 #define ZONE_TEXT 48
 
 /* DNS types whose answers are large (amplification.ratio). */
@@ -260,6 +269,7 @@ struct integ {
 	struct integ_dev *dev;        /* e->cfg->devices_max entries, by device slot */
 	uint32_t ndev;
 	struct integ_name *names;     /* NAME_SLOTS, by the engine's name hash */
+	uint64_t hint[HINTS];         /* client port << 48 | ID << 32 | slot, by port and ID */
 	uint64_t name_seed;           /* keys the names' tags */
 	uint64_t name_lookups;
 	uint64_t name_misses;         /* names judged anew */
@@ -732,7 +742,9 @@ static void rr_scan(const struct pkt *p, const struct dns_msg *m, struct integ_a
  * addresses. */
 static void ans_copy(struct integ_ans *dst, const struct integ_ans *src)
 {
-	memcpy(dst, src, offsetof(struct integ_ans, addr) + (size_t)src->naddr * 16);
+	memcpy(dst, src, offsetof(struct integ_ans, addr));
+	for (unsigned i = 0; i < src->naddr; i++)
+		memcpy(dst->addr[i], src->addr[i], 16);
 }
 
 static int ans_has(const struct integ_ans *a, const uint8_t ip[16])
@@ -860,6 +872,11 @@ static inline uint64_t recent_hash(const struct integ *m, const struct qry_key *
 static int recent_live(const struct recent_slot *s, uint64_t now)
 {
 	return s->r.made != 0 && now >= s->r.made && now - s->r.made <= RACE_WINDOW_S * SEC;
+}
+
+static unsigned hint_index(uint16_t port, uint16_t id)
+{
+	return (unsigned)((port * 0x9e37u) ^ id) & (HINTS - 1);
 }
 
 static struct recent_slot *recent_slot(const struct integ *m, uint64_t h)
@@ -1522,9 +1539,14 @@ static void integ_response(void *mv, struct engine *e, const struct pkt *p, stru
 		rh = recent_hash(m, qk);
 		__builtin_prefetch(recent_slot(m, rh), 1);
 	}
-	struct integ_ans a;
+	/* The answer of a matched response goes straight into its slot (the
+	 * slot's own fields, which recent_make() reads, are not touched yet);
+	 * an unmatched one is compared with the slot's first. */
+	struct integ_ans a, *ans = NULL;
+	if (spoofable)
+		ans = q != NULL ? &recent_slot(m, rh)->r.first : &a;
 	struct rr_scan sc;
-	rr_scan(p, msg, spoofable ? &a : NULL, &sc);
+	rr_scan(p, msg, ans, &sc);
 	if (sc.special)
 		bogon_check(e, c, id, p, msg);
 	if (sc.pairs)
@@ -1546,7 +1568,6 @@ static void integ_response(void *mv, struct engine *e, const struct pkt *p, stru
 		 * already there is an older transaction that reused port and
 		 * ID (devices with a constant ID): it starts over. */
 		struct recent *r = recent_make(m, rh, p->ts_us);
-		ans_copy(&r->first, &a);
 		r->q_ts = q->first_ts;
 		r->dev_id = c->d->id;
 		r->responses = 1;
@@ -1936,6 +1957,11 @@ static void integ_query(void *mv, struct engine *e, const struct pkt *p, struct 
 	if (id == NULL)
 		return;
 	if (p->l4 == IPPROTO_UDP) {
+		m->deterministic = e->deterministic;
+		uint64_t rh = recent_hash(m, qk);
+		m->hint[hint_index(p->sport, qk->id)] = (uint64_t)p->sport << 48 |
+							(uint64_t)qk->id << 32 |
+							(rh & (RECENT_SLOTS - 1));
 		uint32_t now = s_of(p->ts_us);
 		unsigned i = qport_find(id->qport, p->sport);
 		if (i == QPORTS) {
@@ -2126,10 +2152,21 @@ found:;
 static void integ_packet(void *mv, struct engine *e, const struct pkt *p)
 {
 	struct integ *m = mv;
-	/* A unicast DNS response: QR set; (dst_mac[0] & 1) is mac_is_group(). */
-	if (p->l4 == IPPROTO_UDP && p->sport == PORT_DNS && p->has_mac && !(p->dst_mac[0] & 1) &&
-	    p->payload_len >= 12 && (p->payload[2] & 0x80))
-		serves_packet(m, e, p);
+	/* A DNS response: QR set. Its slot of the answered table, when a
+	 * query noted it, starts loading now; the response hook writes it. */
+	if (p->l4 == IPPROTO_UDP && p->sport == PORT_DNS && p->payload_len >= 12 &&
+	    (p->payload[2] & 0x80)) {
+		uint16_t dnsid = (uint16_t)(p->payload[0] << 8 | p->payload[1]);
+		uint64_t h = m->hint[hint_index(p->dport, dnsid)];
+		if (h >> 32 == ((uint64_t)p->dport << 16 | dnsid)) {
+			const struct recent_slot *s = &m->recent[h & (RECENT_SLOTS - 1)];
+			__builtin_prefetch(s, 1);
+			__builtin_prefetch((const char *)s + 64, 1);
+		}
+		/* (dst_mac[0] & 1) is mac_is_group(): unicast only. */
+		if (p->has_mac && !(p->dst_mac[0] & 1))
+			serves_packet(m, e, p);
+	}
 	if (m->nwatch > 0)
 		watch_packet(m, e, p);
 }

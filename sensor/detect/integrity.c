@@ -385,6 +385,18 @@ static struct win *win_at(struct win *w, uint64_t ts, uint64_t len)
 /* integ_special_range() of an A record's four bytes. */
 static inline const char *special_range_v4(const uint8_t b[4], int *priv)
 {
+	/* First octets that begin a special range: 0, 10, 127, 169, 172,
+	 * 192, 198, 203 and 224-255. Most answers hold none of them. */
+	static const uint64_t first[4] = {
+		1ull << 0 | 1ull << 10,
+		1ull << (127 - 64),
+		1ull << (169 - 128) | 1ull << (172 - 128),
+		1ull << (192 - 192) | 1ull << (198 - 192) | 1ull << (203 - 192) | 0xffffffffull << 32,
+	};
+	if (!((first[b[0] >> 6] >> (b[0] & 63)) & 1)) {
+		*priv = 0;
+		return NULL;
+	}
 	*priv = 0;
 	if (b[0] == 0)
 		return "0.0.0.0/8";          /* RFC 1122 §3.2.1.3 */
@@ -419,6 +431,9 @@ static inline const char *special_range_v4(const uint8_t b[4], int *priv)
 static inline const char *special_range_v6(const uint8_t ip[16], int *priv)
 {
 	*priv = 0;
+	/* The special ranges begin with 00, 20 (2001:db8::), fc-fd, fe or ff. */
+	if (ip[0] != 0 && ip[0] != 0x20 && ip[0] < 0xfc)
+		return NULL;
 	static const uint8_t zero[16];
 	if (memcmp(ip, zero, 15) == 0 && (ip[15] == 0 || ip[15] == 1))
 		return ip[15] ? "::1/128" : "::/128";

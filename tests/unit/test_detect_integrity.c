@@ -65,6 +65,92 @@ static void test_special_ranges(void **state)
 	}
 }
 
+/* The special ranges as a plain chain of tests, to hold the module's
+ * quicker version against for every first octet. */
+static const char *ref_range(const uint8_t ip[16], int v6, int *priv)
+{
+	*priv = 0;
+	if (!v6) {
+		const uint8_t *b = ip + 12;
+		if (b[0] == 0) return "0.0.0.0/8";
+		if (b[0] == 127) return "127.0.0.0/8";
+		if (b[0] == 169 && b[1] == 254) return "169.254.0.0/16";
+		if (b[0] == 192 && b[1] == 0 && b[2] == 2) return "192.0.2.0/24";
+		if (b[0] == 198 && b[1] == 51 && b[2] == 100) return "198.51.100.0/24";
+		if (b[0] == 203 && b[1] == 0 && b[2] == 113) return "203.0.113.0/24";
+		if (b[0] == 198 && (b[1] & 0xfe) == 18) return "198.18.0.0/15";
+		if (b[0] >= 240) return "240.0.0.0/4";
+		if (b[0] >= 224) return "224.0.0.0/4";
+		*priv = 1;
+		if (b[0] == 10) return "10.0.0.0/8";
+		if (b[0] == 172 && (b[1] & 0xf0) == 16) return "172.16.0.0/12";
+		if (b[0] == 192 && b[1] == 168) return "192.168.0.0/16";
+		*priv = 0;
+		return NULL;
+	}
+	static const uint8_t zero[16];
+	if (memcmp(ip, zero, 15) == 0 && (ip[15] == 0 || ip[15] == 1))
+		return ip[15] ? "::1/128" : "::/128";
+	if (ip[0] == 0x20 && ip[1] == 0x01 && ip[2] == 0x0d && ip[3] == 0xb8) return "2001:db8::/32";
+	if (memcmp(ip, zero, 10) == 0 && ip[10] == 0xff && ip[11] == 0xff) return "::ffff:0:0/96";
+	if (ip[0] == 0xfe && (ip[1] & 0xc0) == 0x80) return "fe80::/10";
+	if (ip[0] == 0xff) return "ff00::/8";
+	if ((ip[0] & 0xfe) == 0xfc) {
+		*priv = 1;
+		return "fc00::/7";
+	}
+	return NULL;
+}
+
+static void test_special_ranges_all(void **state)
+{
+	(void)state;
+	static const uint8_t b1s[] = { 0, 1, 2, 15, 16, 18, 19, 20, 31, 32, 51, 128, 168, 192, 254, 255 };
+	static const uint8_t b2s[] = { 0, 2, 100, 113, 255 };
+	for (unsigned b0 = 0; b0 < 256; b0++)
+		for (size_t i = 0; i < sizeof(b1s); i++)
+			for (size_t k = 0; k < sizeof(b2s); k++) {
+				uint8_t ip[16] = { [10] = 0xff, [11] = 0xff };
+				ip[12] = (uint8_t)b0;
+				ip[13] = b1s[i];
+				ip[14] = b2s[k];
+				ip[15] = 1;
+				int p1 = -1, p2 = -1;
+				const char *want = ref_range(ip, 0, &p1), *got = integ_special_range(ip, 0, &p2);
+				if ((want == NULL) != (got == NULL) || (want && strcmp(want, got) != 0) || p1 != p2)
+					fail_msg("%u.%u.%u.1: %s/%d, expected %s/%d", b0, b1s[i], b2s[k],
+						 got ? got : "none", p2, want ? want : "none", p1);
+				/* The same bytes as the start of an AAAA. */
+				uint8_t v6[16] = { 0 };
+				v6[0] = (uint8_t)b0;
+				v6[1] = b1s[i];
+				v6[2] = b2s[k];
+				v6[3] = b2s[k] == 255 ? 0xb8 : 0;
+				v6[15] = b1s[i] & 1;
+				for (int z = 0; z < 2; z++) {
+					if (z)
+						memset(v6 + 4, 0, 11);   /* ::, ::1, ::x:0:0:0 forms */
+					want = ref_range(v6, 1, &p1);
+					got = integ_special_range(v6, 1, &p2);
+					if ((want == NULL) != (got == NULL) || (want && strcmp(want, got) != 0) ||
+					    p1 != p2)
+						fail_msg("AAAA %02x%02x:%02x%02x…: %s, expected %s", v6[0], v6[1],
+							 v6[2], v6[3], got ? got : "none", want ? want : "none");
+				}
+			}
+	/* The forms the loop above does not build. */
+	static const char *const more[] = { "::", "::1", "::ffff:0:1", "2001:db8::", "fe80::1",
+					    "febf::1", "fec0::1", "fc00::1", "fdff::1", "ff02::1" };
+	for (size_t i = 0; i < sizeof(more) / sizeof(more[0]); i++) {
+		uint8_t ip[16];
+		assert_int_equal(ip_parse(more[i], ip), 0);
+		int p1, p2;
+		const char *want = ref_range(ip, 1, &p1), *got = integ_special_range(ip, 1, &p2);
+		if ((want == NULL) != (got == NULL) || (want && strcmp(want, got) != 0) || p1 != p2)
+			fail_msg("%s: %s, expected %s", more[i], got ? got : "none", want ? want : "none");
+	}
+}
+
 static void test_local_names(void **state)
 {
 	(void)state;
@@ -361,6 +447,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_special_ranges),
+		cmocka_unit_test(test_special_ranges_all),
 		cmocka_unit_test(test_local_names),
 		cmocka_unit_test(test_registered_domain),
 		cmocka_unit_test(test_entropy_and_labels),

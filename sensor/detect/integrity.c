@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "common/fmt.h"
 #include "common/table.h"
@@ -817,14 +818,36 @@ static void w_answer(struct jw *w, const char *key, const struct integ_ans *a)
 
 /* --- module state -------------------------------------------------------- */
 
+/* The tables the packet path reads: the answered queries and the judged
+ * names share one block, the per-device state has its own. Both come
+ * zeroed from the kernel, their pages allocated as first touched, as
+ * calloc's are: 16,384 device slots are 15 MiB, of which only the slots
+ * in use take memory (a memset at start would make all of it resident). */
+static void *table_alloc(size_t n)
+{
+	void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static size_t shared_bytes(void)
+{
+	return RECENT_SLOTS * sizeof(struct recent_slot) + NAME_SLOTS * sizeof(struct integ_name);
+}
+
+static size_t dev_bytes(const struct integ *m)
+{
+	return (size_t)m->ndev * sizeof(*m->dev);
+}
+
 static void integ_destroy(void *mv)
 {
 	struct integ *m = mv;
 	if (m == NULL)
 		return;
-	free(m->dev);
-	free(m->recent);
-	free(m->names);
+	if (m->dev != NULL)
+		munmap(m->dev, dev_bytes(m));
+	if (m->recent != NULL)
+		munmap(m->recent, shared_bytes());
 	free(m);
 }
 
@@ -834,20 +857,15 @@ static void *integ_create(struct engine *e, char *err, size_t errlen)
 	if (m == NULL)
 		goto fail;
 	m->ndev = e->cfg->devices_max;
-	m->dev = aligned_alloc(_Alignof(struct integ_dev), (size_t)m->ndev * sizeof(*m->dev));
-	if (m->dev != NULL)
-		memset(m->dev, 0, (size_t)m->ndev * sizeof(*m->dev));
-	m->recent = aligned_alloc(128, RECENT_SLOTS * sizeof(*m->recent));
+	m->dev = dev_bytes(m) > 0 ? table_alloc(dev_bytes(m)) : NULL;
+	m->recent = table_alloc(shared_bytes());
 	if (m->recent != NULL)
-		memset(m->recent, 0, RECENT_SLOTS * sizeof(*m->recent));
-	m->names = aligned_alloc(64, NAME_SLOTS * sizeof(*m->names));
-	if (m->names != NULL)
-		memset(m->names, 0, NAME_SLOTS * sizeof(*m->names));
+		m->names = (struct integ_name *)(m->recent + RECENT_SLOTS);
 	m->seed = sw_siphash(e->sipkey, "integrity", 9) | 1u;
 	m->name_seed = sw_siphash(e->sipkey, "integrity names", 15);
 	zone_est_init();
 	type_hash_init();
-	if (m->dev == NULL || m->recent == NULL || m->names == NULL)
+	if ((m->dev == NULL && m->ndev > 0) || m->recent == NULL)
 		goto fail;
 	return m;
 fail:

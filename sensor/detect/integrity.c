@@ -206,8 +206,10 @@ struct win {
  * most, touched only as devices appear, like the device table itself; the
  * domain set is a quarter of it). Counters show in periodic and exit
  * device events; they do not mark the device dirty, or a reflection victim
- * would get a device event per response. Aligned to a cache line, so that
- * what a query touches in the common case is one line. */
+ * would get a device event per response. Aligned to a cache line: what
+ * every query reads and writes is the first line; the zone's line follows
+ * when the device moves to another zone or asks a new name of it, and a
+ * line of the domain set when it asks another domain. */
 struct integ_dev {
 	/* First line, every query: ports of the latest queries
 	 * (response.txid-mismatch; port 0 = unused) ... */
@@ -652,13 +654,6 @@ static inline int name_rdata(uint16_t type)
 	return type < 64 && ((NAME_TYPES >> type) & 1);
 }
 
-/* A hash of an RR's type and RDATA. A leading domain name (CNAME, NS,
- * PTR, DNAME; MX after its preference) is hashed by its labels up to the
- * first compression pointer, not by the pointer's offset, so the same name
- * compressed against a differently laid out message hashes alike as long
- * as the uncompressed part is the same (the pointed-to suffix is the
- * question name or a name before it, which both answers repeat). This
- * keeps decompression off the path of every answer. */
 /* h64 of a type (class IN) as rdata_hash() starts, for the types below 64,
  * filled once. */
 static uint64_t type_hash_in[64];
@@ -669,6 +664,13 @@ static void type_hash_init(void)
 		type_hash_in[t] = h64(&t, sizeof(t), 1);
 }
 
+/* A hash of an RR's type and RDATA. A leading domain name (CNAME, NS,
+ * PTR, DNAME; MX after its preference) is hashed by its labels up to the
+ * first compression pointer, not by the pointer's offset, so the same name
+ * compressed against a differently laid out message hashes alike as long
+ * as the uncompressed part is the same (the pointed-to suffix is the
+ * question name or a name before it, which both answers repeat). This
+ * keeps decompression off the path of every answer. */
 static inline uint64_t rdata_hash(const struct dns_msg *m, const struct dns_rr *rr)
 {
 	uint64_t h = rr->rclass == 1 && rr->type < 64 ? type_hash_in[rr->type] :
@@ -691,7 +693,6 @@ static inline uint64_t rdata_hash(const struct dns_msg *m, const struct dns_rr *
 		off = rr->rdlen;
 	return h64(rd, off, h);
 }
-
 
 /* What one pass over a response's RRs tells the response hook. */
 struct rr_scan {
@@ -1421,7 +1422,6 @@ COLD static void duplicate_check(struct engine *e, struct dctx *c, struct integ_
 	 * different types) are told apart by one comparison. An RR whose
 	 * RDATA runs past the message pairs with none. */
 	uint64_t key[DNS_MAX_RR];
-	_Static_assert(DNS_MAX_RR <= 64, "keys of RRs kept");
 	for (unsigned i = 0; i < n; i++) {
 		const struct dns_rr *x = &msg->rr[i];
 		key[i] = (size_t)x->rdata_off + x->rdlen > msg->len ? UINT64_MAX - i :

@@ -27,15 +27,22 @@
 
 #include <math.h>
 #include <netinet/in.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "common/fmt.h"
 #include "common/table.h"
 #include "output/jw.h"
 
 #define MS 1000ull
+
+/* Rare paths (findings, alerts) are kept out of the hooks that run per
+ * packet, so that those stay small: fewer registers spilled, smaller
+ * frames. */
+#define COLD __attribute__((cold, noinline))
 
 /* Answered queries remembered, in a direct-mapped array indexed by a keyed
  * hash of the query key: one cache line or two per response, no chains, no
@@ -93,6 +100,24 @@
 #define ZONE_UNIQUE 100
 #define ZONE_BITS 256
 #define NAME_SAMPLE 80      /* characters of a name kept as evidence */
+/* What the query hook derives from a name alone (local or not, registered
+ * domain, label lengths, entropy), kept per name so that the names a
+ * device asks again and again are judged once: a direct-mapped array of
+ * 32-byte entries, 8192 × 32 B = 256 KiB, next to the L2-sized table of
+ * answered queries. IoT devices resolve 5-30 names each, and many share
+ * them (NTP pools, cloud endpoints): a few thousand devices' names fit.
+ * A name whose entry another took is judged again, which costs what it
+ * did before there was a cache, and is counted. */
+#define NAME_SLOTS 8192u
+/* Where the answer to a UDP query will be recorded, noted by the query
+ * hook under the query's client port and ID: the packet hook sees the
+ * response before the engine has parsed it and found its query, and
+ * starts loading that slot of the answered table. Only a hint (a stale
+ * or overwritten one loads a line in vain). Queries wait for their answer
+ * a round trip, tens of milliseconds: at thousands of queries a second a
+ * few hundred are outstanding, and 1024 entries (8 KiB, in L1/L2) seldom
+ * overwrite one that is still awaited. */
+#define HINTS 1024u
 #define ZONE_TEXT 48
 
 /* DNS types whose answers are large (amplification.ratio). */
@@ -113,9 +138,10 @@ struct integ_ans {
 	uint8_t addr[ANS_ADDRS][16];  /* A/AAAA answers, IPv4-mapped for A */
 };
 
-/* A recently answered (or timed-out) query. */
+/* A recently answered (or timed-out) query. The answer's addresses come
+ * last, so that in a slot they fill the second cache line alone: an answer
+ * without addresses (NXDOMAIN, NODATA, HTTPS) writes one line. */
 struct recent {
-	struct integ_ans first;       /* the answer that consumed the query */
 	uint64_t made;                /* when the entry was made (expiry) */
 	uint64_t q_ts;                /* the query's first transmission */
 	uint32_t dev_id;              /* device it was charged to */
@@ -123,6 +149,7 @@ struct recent {
 	uint8_t late;                 /* made by a time-out: no answer seen yet */
 	uint8_t raced;                /* a race was reported on it */
 	uint8_t flooded;              /* a reply flood was reported on it */
+	struct integ_ans first;       /* the answer that consumed the query */
 };
 
 /* A race waiting for the device's next connection. */
@@ -152,6 +179,8 @@ struct recent_slot {
 	struct recent r;
 };
 _Static_assert(sizeof(struct recent_slot) == 128, "memory arithmetic at RECENT_SLOTS");
+_Static_assert(offsetof(struct recent_slot, r.first.addr) == 64,
+	       "addresses alone in a slot's second line");
 
 /* A MAC that sent DNS responses (amplification.device-serves-dns). */
 struct responder {
@@ -173,26 +202,36 @@ struct win {
 	uint64_t bytes;
 };
 
-/* The module's state per device slot: 928 B (65,536 slots ≈ 58 MiB at
+/* The module's state per device slot: 960 B (65,536 slots = 60 MiB at
  * most, touched only as devices appear, like the device table itself; the
  * domain set is a quarter of it). Counters show in periodic and exit
  * device events; they do not mark the device dirty, or a reflection victim
- * would get a device event per response. */
+ * would get a device event per response. Aligned to a cache line: what
+ * every query reads and writes is the first line; the zone's line follows
+ * when the device moves to another zone or asks a new name of it, and a
+ * line of the domain set when it asks another domain. */
 struct integ_dev {
-	/* What every query touches comes first, in two cache lines: ports of
-	 * the latest queries (response.txid-mismatch; port 0 = unused) ... */
+	/* First line, every query: ports of the latest queries
+	 * (response.txid-mismatch; port 0 = unused) ... */
 	uint16_t qport[QPORTS];
 	uint16_t qport_s[QPORTS];     /* packet second each was used, mod 2^16 */
 	/* ... the zone followed for unique subdomains (exfil.suspect-names) ... */
-	uint8_t zone_bits[ZONE_BITS / 8];
 	uint64_t zone_start;
 	uint32_t zone_hash;
+	uint32_t zone_last;           /* name hash whose bit was set last (0: none) */
 	uint16_t zone_set;            /* bits set in zone_bits */
-	/* ... and the size of the domain set (policy.new-domain). */
+	/* ... and the size of the domain set (policy.new-domain), with the
+	 * two domains asked last. */
 	uint16_t ndomains;
 	uint8_t domains_full;
 	uint8_t qport_next;
 	uint32_t last_domain;         /* hash of the registered domain asked last */
+	uint32_t known_domain;        /* another recent one, known to be in the set (0: none) */
+	/* Second line: the zone's bits, read when a name of it is new, and
+	 * its name (evidence), both written when the zone changes; a name
+	 * shorter than 32 characters stays in this line. */
+	_Alignas(64) uint8_t zone_bits[ZONE_BITS / 8];
+	char zone[ZONE_TEXT];
 	/* counters for the device event */
 	uint32_t races, unsolicited, txid_mismatch, duplicate_rr, bogon_answers;
 	uint32_t reply_floods, late, duplicates, suspect_names, new_domains;
@@ -225,14 +264,23 @@ struct integ_dev {
 	uint8_t ex_max_label;
 	uint16_t ex_max_entropy_c;    /* centibits per character */
 	char ex_sample[NAME_SAMPLE];
-	char zone[ZONE_TEXT];
 	/* policy.new-domain: open-addressed set of registered-domain hashes */
 	uint32_t domains[DOMAINS_MAX];
 };
+_Static_assert(offsetof(struct integ_dev, zone_bits) == 64, "a query's fields in one line");
+_Static_assert(offsetof(struct integ_dev, zone) == 96, "a zone's name next to its bits");
+_Static_assert(sizeof(struct integ_dev) == 960, "memory arithmetic above");
+
+_Static_assert(sizeof(struct integ_name) == 32, "memory arithmetic at NAME_SLOTS");
 
 struct integ {
 	struct integ_dev *dev;        /* e->cfg->devices_max entries, by device slot */
 	uint32_t ndev;
+	struct integ_name *names;     /* NAME_SLOTS, by the engine's name hash */
+	uint64_t hint[HINTS];         /* client port << 48 | ID << 32 | slot, by port and ID */
+	uint64_t name_seed;           /* keys the names' tags */
+	uint64_t name_lookups;
+	uint64_t name_misses;         /* names judged anew */
 	struct recent_slot *recent;   /* RECENT_SLOTS */
 	uint64_t seed;                /* keys the slot hash */
 	int deterministic;            /* replay: a fixed hash key instead */
@@ -253,7 +301,7 @@ struct integ {
 
 /* A multiply-xorshift hash over 8-byte words (as the engine's name hash):
  * it only has to tell names and answers apart. */
-static uint64_t h64(const void *buf, size_t n, uint64_t seed)
+static inline uint64_t h64(const void *buf, size_t n, uint64_t seed)
 {
 	const uint8_t *p = buf;
 	uint64_t h = 0x9e3779b97f4a7c15ull ^ seed ^ n;
@@ -266,7 +314,27 @@ static uint64_t h64(const void *buf, size_t n, uint64_t seed)
 		n -= 8;
 	}
 	uint64_t w = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	/* The last 0-7 bytes as memcpy(&w, p, n) loads them, in at most three
+	 * fixed-size loads rather than a call for a length known only now. */
+	size_t o = 0;
+	if (n >= 4) {
+		uint32_t v;
+		memcpy(&v, p, 4);
+		w = v;
+		o = 4;
+	}
+	if (n - o >= 2) {
+		uint16_t v;
+		memcpy(&v, p + o, 2);
+		w |= (uint64_t)v << (8 * o);
+		o += 2;
+	}
+	if (n > o)
+		w |= (uint64_t)p[o] << (8 * o);
+#else
 	memcpy(&w, p, n);
+#endif
 	h = (h ^ w) * 0x94d049bb133111ebull;
 	/* MurmurHash3's finaliser: low bits (slot and bit indexes) depend on
 	 * every input bit. */
@@ -322,39 +390,58 @@ static struct win *win_at(struct win *w, uint64_t ts, uint64_t len)
 
 /* --- addresses and names ------------------------------------------------- */
 
-const char *integ_special_range(const uint8_t ip[16], int v6, int *priv)
+/* integ_special_range() of an A record's four bytes. */
+static inline const char *special_range_v4(const uint8_t b[4], int *priv)
 {
-	*priv = 0;
-	if (!v6) {
-		const uint8_t *b = ip + 12;
-		if (b[0] == 0)
-			return "0.0.0.0/8";          /* RFC 1122 §3.2.1.3 */
-		if (b[0] == 127)
-			return "127.0.0.0/8";        /* loopback */
-		if (b[0] == 169 && b[1] == 254)
-			return "169.254.0.0/16";     /* link local, RFC 3927 */
-		if (b[0] == 192 && b[1] == 0 && b[2] == 2)
-			return "192.0.2.0/24";       /* TEST-NET-1, RFC 5737 */
-		if (b[0] == 198 && b[1] == 51 && b[2] == 100)
-			return "198.51.100.0/24";    /* TEST-NET-2 */
-		if (b[0] == 203 && b[1] == 0 && b[2] == 113)
-			return "203.0.113.0/24";     /* TEST-NET-3 */
-		if (b[0] == 198 && (b[1] & 0xfe) == 18)
-			return "198.18.0.0/15";      /* benchmarking, RFC 2544 */
-		if (b[0] >= 240)
-			return "240.0.0.0/4";        /* reserved, RFC 1112; broadcast */
-		if (b[0] >= 224)
-			return "224.0.0.0/4";        /* multicast is no host's address */
-		*priv = 1;
-		if (b[0] == 10)
-			return "10.0.0.0/8";         /* RFC 1918 */
-		if (b[0] == 172 && (b[1] & 0xf0) == 16)
-			return "172.16.0.0/12";
-		if (b[0] == 192 && b[1] == 168)
-			return "192.168.0.0/16";
+	/* First octets that begin a special range: 0, 10, 127, 169, 172,
+	 * 192, 198, 203 and 224-255. Most answers hold none of them. */
+	static const uint64_t first[4] = {
+		1ull << 0 | 1ull << 10,
+		1ull << (127 - 64),
+		1ull << (169 - 128) | 1ull << (172 - 128),
+		1ull << (192 - 192) | 1ull << (198 - 192) | 1ull << (203 - 192) | 0xffffffffull << 32,
+	};
+	if (!((first[b[0] >> 6] >> (b[0] & 63)) & 1)) {
 		*priv = 0;
 		return NULL;
 	}
+	*priv = 0;
+	if (b[0] == 0)
+		return "0.0.0.0/8";          /* RFC 1122 §3.2.1.3 */
+	if (b[0] == 127)
+		return "127.0.0.0/8";        /* loopback */
+	if (b[0] == 169 && b[1] == 254)
+		return "169.254.0.0/16";     /* link local, RFC 3927 */
+	if (b[0] == 192 && b[1] == 0 && b[2] == 2)
+		return "192.0.2.0/24";       /* TEST-NET-1, RFC 5737 */
+	if (b[0] == 198 && b[1] == 51 && b[2] == 100)
+		return "198.51.100.0/24";    /* TEST-NET-2 */
+	if (b[0] == 203 && b[1] == 0 && b[2] == 113)
+		return "203.0.113.0/24";     /* TEST-NET-3 */
+	if (b[0] == 198 && (b[1] & 0xfe) == 18)
+		return "198.18.0.0/15";      /* benchmarking, RFC 2544 */
+	if (b[0] >= 240)
+		return "240.0.0.0/4";        /* reserved, RFC 1112; broadcast */
+	if (b[0] >= 224)
+		return "224.0.0.0/4";        /* multicast is no host's address */
+	*priv = 1;
+	if (b[0] == 10)
+		return "10.0.0.0/8";         /* RFC 1918 */
+	if (b[0] == 172 && (b[1] & 0xf0) == 16)
+		return "172.16.0.0/12";
+	if (b[0] == 192 && b[1] == 168)
+		return "192.168.0.0/16";
+	*priv = 0;
+	return NULL;
+}
+
+/* integ_special_range() of an AAAA record's sixteen bytes. */
+static inline const char *special_range_v6(const uint8_t ip[16], int *priv)
+{
+	*priv = 0;
+	/* The special ranges begin with 00, 20 (2001:db8::), fc-fd, fe or ff. */
+	if (ip[0] != 0 && ip[0] != 0x20 && ip[0] < 0xfc)
+		return NULL;
 	static const uint8_t zero[16];
 	if (memcmp(ip, zero, 15) == 0 && (ip[15] == 0 || ip[15] == 1))
 		return ip[15] ? "::1/128" : "::/128";
@@ -371,6 +458,11 @@ const char *integ_special_range(const uint8_t ip[16], int v6, int *priv)
 		return "fc00::/7";                   /* ULA, RFC 4193 */
 	}
 	return NULL;
+}
+
+const char *integ_special_range(const uint8_t ip[16], int v6, int *priv)
+{
+	return v6 ? special_range_v6(ip, priv) : special_range_v4(ip + 12, priv);
 }
 
 struct word {
@@ -442,6 +534,26 @@ static void nlogn_init(void)
 		return;
 	for (unsigned i = 1; i <= NLOGN_MAX; i++)
 		nlogn[i] = (double)i * log2((double)i);
+}
+
+/* Linear counting (Whang et al. 1990): n ≈ -m ln(zero bits / m), from the
+ * number of bits set; a table filled once, as a device that switches zones
+ * sets bits on many of its queries. */
+static unsigned zone_est_tab[ZONE_BITS + 1];
+
+static void zone_est_init(void)
+{
+	if (zone_est_tab[ZONE_BITS] != 0)
+		return;
+	for (unsigned set = 0; set < ZONE_BITS; set++)
+		zone_est_tab[set] = (unsigned)(-(double)ZONE_BITS *
+					   log((double)(ZONE_BITS - set) / ZONE_BITS) + 0.5);
+	zone_est_tab[ZONE_BITS] = 10 * ZONE_BITS;   /* saturated: well past the threshold */
+}
+
+static unsigned zone_estimate(unsigned set)
+{
+	return zone_est_tab[set < ZONE_BITS ? set : ZONE_BITS];
 }
 
 double integ_entropy(const char *s, size_t n)
@@ -516,6 +628,42 @@ static int same_site(const uint8_t a[16], const uint8_t b[16])
 
 /* --- answers ------------------------------------------------------------- */
 
+/* memcmp(x, y, n) == 0, with A and AAAA RDATA compared inline. */
+static inline int bytes_equal(const uint8_t *x, const uint8_t *y, size_t n)
+{
+	if (n == 4) {
+		uint32_t u, v;
+		memcpy(&u, x, 4);
+		memcpy(&v, y, 4);
+		return u == v;
+	}
+	if (n == 16) {
+		uint64_t u[2], v[2];
+		memcpy(u, x, 16);
+		memcpy(v, y, 16);
+		return ((u[0] ^ v[0]) | (u[1] ^ v[1])) == 0;
+	}
+	return memcmp(x, y, n) == 0;
+}
+
+/* RR types whose RDATA starts with a domain name: NS, CNAME, PTR, MX
+ * (after its preference), DNAME (rdata_hash(), rdata_equal()). */
+#define NAME_TYPES (1ull << 2 | 1ull << 5 | 1ull << 12 | 1ull << 15 | 1ull << 39)
+static inline int name_rdata(uint16_t type)
+{
+	return type < 64 && ((NAME_TYPES >> type) & 1);
+}
+
+/* h64 of a type (class IN) as rdata_hash() starts, for the types below 64,
+ * filled once. */
+static uint64_t type_hash_in[64];
+
+static void type_hash_init(void)
+{
+	for (uint16_t t = 0; t < 64; t++)
+		type_hash_in[t] = h64(&t, sizeof(t), 1);
+}
+
 /* A hash of an RR's type and RDATA. A leading domain name (CNAME, NS,
  * PTR, DNAME; MX after its preference) is hashed by its labels up to the
  * first compression pointer, not by the pointer's offset, so the same name
@@ -523,23 +671,22 @@ static int same_site(const uint8_t a[16], const uint8_t b[16])
  * as the uncompressed part is the same (the pointed-to suffix is the
  * question name or a name before it, which both answers repeat). This
  * keeps decompression off the path of every answer. */
-static uint64_t rdata_hash(const struct dns_msg *m, const struct dns_rr *rr)
+static inline uint64_t rdata_hash(const struct dns_msg *m, const struct dns_rr *rr)
 {
-	uint64_t h = h64(&rr->type, sizeof(rr->type), rr->rclass);
-	size_t skip = 0;
+	uint64_t h = rr->rclass == 1 && rr->type < 64 ? type_hash_in[rr->type] :
+		     h64(&rr->type, sizeof(rr->type), rr->rclass);
 	if ((size_t)rr->rdata_off + rr->rdlen > m->len)
 		return h;
 	const uint8_t *rd = m->buf + rr->rdata_off;
-	switch (rr->type) {
-	case 2: case 5: case 12: case 39:
-		break;
-	case 15:
-		skip = 2;
-		break;
-	default:
+	if (!name_rdata(rr->type)) {
+		/* A and AAAA, most answers, as fixed-size hashes. */
+		if (rr->rdlen == 4)
+			return h64(rd, 4, h);
+		if (rr->rdlen == 16)
+			return h64(rd, 16, h);
 		return h64(rd, rr->rdlen, h);
 	}
-	size_t off = skip;
+	size_t off = rr->type == 15 ? 2 : 0;
 	while (off < rr->rdlen && rd[off] != 0 && (rd[off] & 0xc0) == 0)
 		off += (size_t)rd[off] + 1;
 	if (off > rr->rdlen)
@@ -547,31 +694,97 @@ static uint64_t rdata_hash(const struct dns_msg *m, const struct dns_rr *rr)
 	return h64(rd, off, h);
 }
 
-/* The answer of a response: fingerprint (a sum over the answer RRs, so the
- * order does not matter, plus the rcode) and its addresses. */
-static void answer_of(const struct pkt *p, const struct dns_msg *m, struct integ_ans *a)
+/* What one pass over a response's RRs tells the response hook. */
+struct rr_scan {
+	int special;                  /* an answer A/AAAA is a special-purpose address (bogon_check()) */
+	int pairs;                    /* two RRs duplicate_check() has to look at */
+};
+
+/* One pass over the RRs of a response, instead of one per check: the
+ * answer (a non-NULL) — a fingerprint that is a sum over the answer RRs,
+ * so the order does not matter, plus the rcode, and the addresses — and
+ * whether bogon_check() or duplicate_check() can find anything, which is
+ * rare. For duplicates that is a pair of RRs of one section, type and
+ * class with unequal TTLs, equal RDATA, or names in RDATA (whose equality
+ * only the full check tells): a superset of the pairs it reports. */
+static void rr_scan(const struct pkt *p, const struct dns_msg *m, struct integ_ans *a,
+		    struct rr_scan *sc)
 {
-	memset(a, 0, sizeof(*a));
+	static const uint8_t v4_prefix[12] = { [10] = 0xff, [11] = 0xff };
+	uint64_t key[DNS_MAX_RR];
+	unsigned n = m->nrr, nan = 0, naddr = 0;
+	uint64_t fp = (uint64_t)m->rcode * 0x9e3779b97f4a7c15ull;
+	int special = 0, pairs = 0;
+	uint32_t seen = 0;               /* a bit per key hash: which keys came before */
+	for (unsigned i = 0; i < n; i++) {
+		const struct dns_rr *rr = &m->rr[i];
+		int valid = (size_t)rr->rdata_off + rr->rdlen <= m->len;
+		const uint8_t *rd = m->buf + rr->rdata_off;
+		uint64_t k = (uint64_t)rr->section << 32 | (uint64_t)rr->type << 16 | rr->rclass;
+		key[i] = valid ? k : UINT64_MAX - i;
+		/* Only an RR whose key may have come before is compared with
+		 * the ones before it: the first of each RRset is not. */
+		uint32_t bit = 1u << (k * 0x9e3779b97f4a7c15ull >> 59);
+		if (valid && !pairs && (seen & bit)) {
+			for (unsigned j = 0; j < i; j++) {
+				const struct dns_rr *y = &m->rr[j];
+				if (key[j] != k)
+					continue;
+				if ((y->ttl != rr->ttl && rr->type != T_RRSIG) || name_rdata(rr->type) ||
+				    (y->rdlen == rr->rdlen &&
+				     bytes_equal(m->buf + y->rdata_off, rd, rr->rdlen))) {
+					pairs = 1;
+					break;
+				}
+			}
+		}
+		if (valid)
+			seen |= bit;
+		if (rr->section != DNS_SEC_AN)
+			continue;
+		if (a != NULL) {
+			nan++;
+			fp += rdata_hash(m, rr);
+		}
+		if (!valid)
+			continue;
+		int priv;
+		if (rr->type == 1 && rr->rdlen == 4) {
+			special |= special_range_v4(rd, &priv) != NULL;
+			if (a != NULL && naddr < ANS_ADDRS) {
+				memcpy(a->addr[naddr], v4_prefix, 12);   /* IPv4-mapped */
+				memcpy(a->addr[naddr++] + 12, rd, 4);
+			}
+		} else if (rr->type == 28 && rr->rdlen == 16) {
+			special |= special_range_v6(rd, &priv) != NULL;
+			if (a != NULL && naddr < ANS_ADDRS)
+				memcpy(a->addr[naddr++], rd, 16);
+		}
+	}
+	sc->special = special;
+	sc->pairs = pairs;
+	if (a == NULL)
+		return;
 	a->ts = p->ts_us;
 	a->rcode = m->rcode;
 	a->ip_ttl = p->ip_ttl;
 	if (p->has_mac)
 		memcpy(a->src_mac, p->src_mac, 6);
-	uint64_t fp = (uint64_t)m->rcode * 0x9e3779b97f4a7c15ull;
-	for (unsigned i = 0; i < m->nrr; i++) {
-		const struct dns_rr *rr = &m->rr[i];
-		if (rr->section != DNS_SEC_AN)
-			continue;
-		a->nan++;
-		fp += rdata_hash(m, rr);
-		if (a->naddr < ANS_ADDRS && (size_t)rr->rdata_off + rr->rdlen <= m->len) {
-			if (rr->type == 1 && rr->rdlen == 4)
-				ip_from_v4(a->addr[a->naddr++], m->buf + rr->rdata_off);
-			else if (rr->type == 28 && rr->rdlen == 16)
-				memcpy(a->addr[a->naddr++], m->buf + rr->rdata_off, 16);
-		}
-	}
+	else
+		memset(a->src_mac, 0, 6);
+	a->nan = (uint16_t)nan;
+	a->naddr = (uint8_t)naddr;
 	a->fp = (uint32_t)(fp ^ (fp >> 32));
+}
+
+/* Copies an answer, its addresses only up to naddr: into a slot of the
+ * answered table this writes the second cache line only when there are
+ * addresses. */
+static void ans_copy(struct integ_ans *dst, const struct integ_ans *src)
+{
+	memcpy(dst, src, offsetof(struct integ_ans, addr));
+	for (unsigned i = 0; i < src->naddr; i++)
+		memcpy(dst->addr[i], src->addr[i], 16);
 }
 
 static int ans_has(const struct integ_ans *a, const uint8_t ip[16])
@@ -606,13 +819,36 @@ static void w_answer(struct jw *w, const char *key, const struct integ_ans *a)
 
 /* --- module state -------------------------------------------------------- */
 
+/* The tables the packet path reads: the answered queries and the judged
+ * names share one block, the per-device state has its own. Both come
+ * zeroed from the kernel, their pages allocated as first touched, as
+ * calloc's are: 16,384 device slots are 15 MiB, of which only the slots
+ * in use take memory (a memset at start would make all of it resident). */
+static void *table_alloc(size_t n)
+{
+	void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static size_t shared_bytes(void)
+{
+	return RECENT_SLOTS * sizeof(struct recent_slot) + NAME_SLOTS * sizeof(struct integ_name);
+}
+
+static size_t dev_bytes(const struct integ *m)
+{
+	return (size_t)m->ndev * sizeof(*m->dev);
+}
+
 static void integ_destroy(void *mv)
 {
 	struct integ *m = mv;
 	if (m == NULL)
 		return;
-	free(m->dev);
-	free(m->recent);
+	if (m->dev != NULL)
+		munmap(m->dev, dev_bytes(m));
+	if (m->recent != NULL)
+		munmap(m->recent, shared_bytes());
 	free(m);
 }
 
@@ -622,12 +858,15 @@ static void *integ_create(struct engine *e, char *err, size_t errlen)
 	if (m == NULL)
 		goto fail;
 	m->ndev = e->cfg->devices_max;
-	m->dev = calloc(m->ndev, sizeof(*m->dev));
-	m->recent = aligned_alloc(128, RECENT_SLOTS * sizeof(*m->recent));
+	m->dev = dev_bytes(m) > 0 ? table_alloc(dev_bytes(m)) : NULL;
+	m->recent = table_alloc(shared_bytes());
 	if (m->recent != NULL)
-		memset(m->recent, 0, RECENT_SLOTS * sizeof(*m->recent));
+		m->names = (struct integ_name *)(m->recent + RECENT_SLOTS);
 	m->seed = sw_siphash(e->sipkey, "integrity", 9) | 1u;
-	if (m->dev == NULL || m->recent == NULL)
+	m->name_seed = sw_siphash(e->sipkey, "integrity names", 15);
+	zone_est_init();
+	type_hash_init();
+	if ((m->dev == NULL && m->ndev > 0) || m->recent == NULL)
 		goto fail;
 	return m;
 fail:
@@ -652,22 +891,37 @@ static struct integ_dev *dev_of(struct integ *m, const struct dctx *c)
 
 /* The hash of a query key. A replay uses a fixed hash key, so that which
  * entries displace which, and so its output, is the same every time. */
-static uint64_t recent_hash(const struct integ *m, const struct qry_key *qk)
+static inline uint64_t recent_mix(uint64_t h, uint64_t w)
+{
+	h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
+	return h ^ h >> 31;
+}
+
+static inline uint64_t recent_hash(const struct integ *m, const struct qry_key *qk)
 {
 	/* Four words cover the key: the addresses' last 8 bytes (all of an
 	 * IPv4-mapped one; an IPv6 pair differing only in its prefix is the
-	 * same query here), ports, ID and type, the name hash, MAC and VLAN. */
-	uint64_t w[4], h = m->deterministic ? 0x5eed : m->seed;
-	memcpy(&w[0], qk->client + 8, 8);
-	memcpy(&w[1], qk->server + 8, 8);
-	w[2] = (uint64_t)qk->server_port << 48 | (uint64_t)qk->client_port << 32 |
-	       (uint64_t)qk->id << 16 | qk->qtype;
-	memcpy(&w[3], qk->mac, 6);
-	w[3] = (w[3] << 16 ^ qk->vlan) ^ (uint64_t)qk->qname_hash << 24;
-	for (unsigned i = 0; i < 4; i++) {
-		h = (h ^ w[i]) * 0xbf58476d1ce4e5b9ull;
-		h ^= h >> 31;
-	}
+	 * same query here), ports, ID and type, the name hash, MAC and VLAN.
+	 * They are built in registers: a word assembled in memory from a
+	 * 4-byte and a 2-byte store and read back as 8 bytes cannot be
+	 * forwarded from the stores, which stalled every query and answer. */
+	uint64_t w0, w1, h = m->deterministic ? 0x5eed : m->seed;
+	memcpy(&w0, qk->client + 8, 8);
+	memcpy(&w1, qk->server + 8, 8);
+	uint64_t w2 = (uint64_t)qk->server_port << 48 | (uint64_t)qk->client_port << 32 |
+		      (uint64_t)qk->id << 16 | qk->qtype;
+	uint64_t mac = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	uint32_t m4;
+	uint16_t m2;
+	memcpy(&m4, qk->mac, 4);
+	memcpy(&m2, qk->mac + 4, 2);
+	mac = (uint64_t)m2 << 32 | m4;   /* as memcpy(&mac, qk->mac, 6) */
+#else
+	memcpy(&mac, qk->mac, 6);
+#endif
+	uint64_t w3 = (mac << 16 ^ qk->vlan) ^ (uint64_t)qk->qname_hash << 24;
+	h = recent_mix(recent_mix(recent_mix(recent_mix(h, w0), w1), w2), w3);
 	h *= 0x94d049bb133111ebull;
 	h ^= h >> 29;
 	return h | 1u;
@@ -678,27 +932,39 @@ static int recent_live(const struct recent_slot *s, uint64_t now)
 	return s->r.made != 0 && now >= s->r.made && now - s->r.made <= RACE_WINDOW_S * SEC;
 }
 
-/* The entry of qk when it is live, else NULL. */
-static struct recent *recent_find(struct integ *m, const struct qry_key *qk, uint64_t now)
+static unsigned hint_index(uint16_t port, uint16_t id)
 {
-	uint64_t h = recent_hash(m, qk);
-	struct recent_slot *s = &m->recent[h & (RECENT_SLOTS - 1)];
+	return (unsigned)((port * 0x9e37u) ^ id) & (HINTS - 1);
+}
+
+static struct recent_slot *recent_slot(const struct integ *m, uint64_t h)
+{
+	return &m->recent[h & (RECENT_SLOTS - 1)];
+}
+
+/* The entry of the query key hashed to h (recent_hash) when it is live,
+ * else NULL. */
+static struct recent *recent_find(struct integ *m, uint64_t h, uint64_t now)
+{
+	struct recent_slot *s = recent_slot(m, h);
 	if (s->tag != h || !recent_live(s, now))
 		return NULL;
 	return &s->r;
 }
 
-/* A zeroed entry for qk, displacing whatever the slot held. */
-static struct recent *recent_make(struct integ *m, const struct qry_key *qk, uint64_t now)
+/* An entry for the query key hashed to h, displacing whatever the slot
+ * held: its counts and marks zeroed, its answer (`first`) left for the
+ * caller to write. */
+static struct recent *recent_make(struct integ *m, uint64_t h, uint64_t now)
 {
-	uint64_t h = recent_hash(m, qk);
-	struct recent_slot *s = &m->recent[h & (RECENT_SLOTS - 1)];
+	struct recent_slot *s = recent_slot(m, h);
 	if (s->tag != h && recent_live(s, now))
 		m->recent_displaced++;
 	m->recent_used++;
 	s->tag = h;
-	memset(&s->r, 0, sizeof(s->r));
 	s->r.made = now ? now : 1;
+	s->r.responses = 0;
+	s->r.late = s->r.raced = s->r.flooded = 0;
 	return &s->r;
 }
 
@@ -772,7 +1038,7 @@ static void race_emit(struct integ *m, struct engine *e, struct watch *w, const 
 	alert_emit(e->out, &jw, &a);
 }
 
-static void race_found(struct integ *m, struct engine *e, struct dctx *c, const struct pkt *p,
+COLD static void race_found(struct integ *m, struct engine *e, struct dctx *c, const struct pkt *p,
 		       const struct dns_msg *msg, const struct qry_key *qk, const struct recent *r,
 		       const struct integ_ans *second)
 {
@@ -812,6 +1078,7 @@ static void race_found(struct integ *m, struct engine *e, struct dctx *c, const 
 
 /* The device's next new connection after a race: a TCP SYN or a UDP packet
  * (not DNS) to an address of either answer. */
+__attribute__((noinline))
 static void watch_packet(struct integ *m, struct engine *e, const struct pkt *p)
 {
 	if (!p->has_mac)
@@ -845,7 +1112,7 @@ static void watch_expire(struct integ *m, struct engine *e, uint64_t now, int al
 
 /* --- response.reply-flood ------------------------------------------------- */
 
-static void reply_flood(struct engine *e, struct dctx *c, struct integ_dev *id,
+COLD static void reply_flood(struct engine *e, struct dctx *c, struct integ_dev *id,
 			const struct pkt *p, const struct dns_msg *msg, const struct recent *r)
 {
 	if (id != NULL)
@@ -883,7 +1150,7 @@ static int port_open(const struct integ_dev *id, uint16_t port, uint64_t ts)
 	return 0;
 }
 
-static void txid_guess(struct engine *e, struct dctx *c, struct integ_dev *id,
+COLD static void txid_guess(struct engine *e, struct dctx *c, struct integ_dev *id,
 		       const struct pkt *p, const struct dns_msg *msg)
 {
 	const struct det_rule *rl = rule(e, DET_RESPONSE_TXID_MISMATCH);
@@ -924,7 +1191,7 @@ static void txid_guess(struct engine *e, struct dctx *c, struct integ_dev *id,
 	alert_emit(e->out, &jw, &a);
 }
 
-static void unsolicited(struct engine *e, struct dctx *c, struct integ_dev *id,
+COLD static void unsolicited(struct engine *e, struct dctx *c, struct integ_dev *id,
 			const struct pkt *p, const struct dns_msg *msg)
 {
 	const struct det_rule *rl = rule(e, DET_RESPONSE_UNSOLICITED);
@@ -985,30 +1252,38 @@ static void unsolicited(struct engine *e, struct dctx *c, struct integ_dev *id,
 
 /* --- response.bogon-answer ------------------------------------------------ */
 
-static void bogon_check(struct engine *e, struct dctx *c, struct integ_dev *id,
+COLD static void bogon_check(struct engine *e, struct dctx *c, struct integ_dev *id,
 			const struct pkt *p, const struct dns_msg *msg)
 {
-	if (!msg->has_q || integ_local_name(msg->qname, msg->qname_len))
+	if (!msg->has_q)
 		return;
+	/* Special addresses are rare, so the name is judged local only once
+	 * one is found (the verdict is the same as judging it first). */
+	int local = -1;
 	for (unsigned i = 0; i < msg->nrr; i++) {
 		const struct dns_rr *rr = &msg->rr[i];
 		if (rr->section != DNS_SEC_AN || (size_t)rr->rdata_off + rr->rdlen > msg->len)
 			continue;
-		uint8_t ip[16];
-		int v6;
-		if (rr->type == 1 && rr->rdlen == 4) {
-			ip_from_v4(ip, msg->buf + rr->rdata_off);
-			v6 = 0;
-		} else if (rr->type == 28 && rr->rdlen == 16) {
-			memcpy(ip, msg->buf + rr->rdata_off, 16);
-			v6 = 1;
-		} else {
-			continue;
-		}
+		const uint8_t *rd = msg->buf + rr->rdata_off;
 		int priv;
-		const char *range = integ_special_range(ip, v6, &priv);
+		const char *range;
+		if (rr->type == 1 && rr->rdlen == 4)
+			range = special_range_v4(rd, &priv);
+		else if (rr->type == 28 && rr->rdlen == 16)
+			range = special_range_v6(rd, &priv);
+		else
+			continue;
 		if (range == NULL)
 			continue;
+		uint8_t ip[16];
+		if (rr->type == 1)
+			ip_from_v4(ip, rd);
+		else
+			memcpy(ip, rd, 16);
+		if (local < 0)
+			local = integ_local_name(msg->qname, msg->qname_len);
+		if (local)
+			return;
 		if (priv && rules_internal_zone(e->rules, msg->qname))
 			continue;
 		if (id != NULL)
@@ -1040,10 +1315,77 @@ static void bogon_check(struct engine *e, struct dctx *c, struct integ_dev *id,
 
 /* --- response.duplicate-rr ----------------------------------------------- */
 
+/* A reader of one name's labels in the message, following compression
+ * pointers by dns_name_at()'s rules (strictly backwards, DNS_PTR_HOPS at
+ * most), without writing text. */
+struct name_cur {
+	size_t off;                   /* next length octet */
+	size_t run;                   /* start of the current run of labels */
+	unsigned hops;
+};
+
+/* The length of the next label (0: the root, the end), its octets at
+ * m->buf + *lab; -1 where dns_name_at() would stop or fail. */
+static int name_next(const struct dns_msg *m, struct name_cur *nc, size_t *lab)
+{
+	while (nc->off < m->len) {
+		uint8_t c = m->buf[nc->off];
+		if ((c & 0xc0) != 0xc0) {
+			if (c > DNS_LABEL_MAX || nc->off + 1 + c > m->len)
+				return -1;
+			*lab = nc->off + 1;
+			nc->off += 1 + (size_t)c;
+			return c;
+		}
+		if (nc->off + 1 >= m->len || ++nc->hops > DNS_PTR_HOPS)
+			return -1;
+		size_t target = (size_t)(c & 0x3f) << 8 | m->buf[nc->off + 1];
+		if (target >= nc->run)
+			return -1;
+		nc->run = nc->off = target;
+	}
+	return -1;
+}
+
+/* The names of one answer mostly differ (a CNAME chain's owners and
+ * targets, which often share their first labels: www.vendor.com and
+ * www.vendor.com.edgekey.net): this tells them apart without decompressing
+ * both into text for each pair. */
+int integ_names_differ(const struct dns_msg *m, size_t a, size_t b)
+{
+	struct name_cur x = { a, a, 0 }, y = { b, b, 0 };
+	/* A name has at most 127 labels (255 octets). */
+	for (unsigned n = 0; n < 128; n++) {
+		size_t lx, ly;
+		int cx = name_next(m, &x, &lx), cy = name_next(m, &y, &ly);
+		if (cx < 0 || cy < 0)
+			return 0;
+		if (cx != cy)
+			return 1;
+		if (cx == 0)
+			return 0;
+		const uint8_t *px = m->buf + lx, *py = m->buf + ly;
+		if (memcmp(px, py, (size_t)cx) == 0)
+			continue;                 /* the same octets: the same label */
+		for (int i = 0; i < cx; i++) {
+			uint8_t u = px[i], v = py[i];
+			if (u >= 'A' && u <= 'Z')
+				u = (uint8_t)(u + 32);
+			if (v >= 'A' && v <= 'Z')
+				v = (uint8_t)(v + 32);
+			if (u != v)
+				return 1;
+		}
+	}
+	return 0;
+}
+
 static int owner_equal(const struct dns_msg *m, const struct dns_rr *a, const struct dns_rr *b)
 {
 	if (a->name_off == b->name_off)
 		return 1;
+	if (integ_names_differ(m, a->name_off, b->name_off))
+		return 0;
 	char x[DNS_NAME_TEXT], y[DNS_NAME_TEXT];
 	int nx = dns_name_at(m->buf, m->len, a->name_off, x, sizeof(x), 1, NULL);
 	int ny = dns_name_at(m->buf, m->len, b->name_off, y, sizeof(y), 1, NULL);
@@ -1052,15 +1394,16 @@ static int owner_equal(const struct dns_msg *m, const struct dns_rr *a, const st
 
 static int rdata_equal(const struct dns_msg *m, const struct dns_rr *a, const struct dns_rr *b)
 {
-	if (a->rdlen == b->rdlen && memcmp(m->buf + a->rdata_off, m->buf + b->rdata_off, a->rdlen) == 0)
+	if (a->rdlen == b->rdlen && bytes_equal(m->buf + a->rdata_off, m->buf + b->rdata_off, a->rdlen))
 		return 1;
-	if (a->type != 2 && a->type != 5 && a->type != 12 && a->type != 39 && a->type != 15)
+	if (!name_rdata(a->type))
 		return 0;
 	/* Names in RDATA: compare them decompressed (a duplicate written
 	 * once plainly and once as a pointer is still a duplicate). */
 	size_t skip = a->type == 15 ? 2 : 0;
 	if (a->rdlen < skip || b->rdlen < skip ||
-	    memcmp(m->buf + a->rdata_off, m->buf + b->rdata_off, skip) != 0)
+	    memcmp(m->buf + a->rdata_off, m->buf + b->rdata_off, skip) != 0 ||
+	    integ_names_differ(m, (size_t)a->rdata_off + skip, (size_t)b->rdata_off + skip))
 		return 0;
 	char x[DNS_NAME_TEXT], y[DNS_NAME_TEXT];
 	int nx = dns_name_at(m->buf, m->len, (size_t)a->rdata_off + skip, x, sizeof(x), 1, NULL);
@@ -1068,19 +1411,27 @@ static int rdata_equal(const struct dns_msg *m, const struct dns_rr *a, const st
 	return nx >= 0 && nx == ny && memcmp(x, y, (size_t)nx) == 0;
 }
 
-static void duplicate_check(struct engine *e, struct dctx *c, struct integ_dev *id,
+COLD static void duplicate_check(struct engine *e, struct dctx *c, struct integ_dev *id,
 			    const struct pkt *p, const struct dns_msg *msg)
 {
-	if (msg->nrr < 2)
+	unsigned n = msg->nrr;
+	if (n < 2)
 		return;
-	for (unsigned i = 0; i < msg->nrr; i++) {
+	/* Only two RRs of one section, type and class can be duplicates: one
+	 * number per RR says which, so that the pairs (most of them of
+	 * different types) are told apart by one comparison. An RR whose
+	 * RDATA runs past the message pairs with none. */
+	uint64_t key[DNS_MAX_RR];
+	for (unsigned i = 0; i < n; i++) {
 		const struct dns_rr *x = &msg->rr[i];
-		if ((size_t)x->rdata_off + x->rdlen > msg->len)
-			continue;
-		for (unsigned j = i + 1; j < msg->nrr; j++) {
+		key[i] = (size_t)x->rdata_off + x->rdlen > msg->len ? UINT64_MAX - i :
+			 (uint64_t)x->section << 32 | (uint64_t)x->type << 16 | x->rclass;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		const struct dns_rr *x = &msg->rr[i];
+		for (unsigned j = i + 1; j < n; j++) {
 			const struct dns_rr *y = &msg->rr[j];
-			if (y->section != x->section || y->type != x->type || y->rclass != x->rclass ||
-			    (size_t)y->rdata_off + y->rdlen > msg->len)
+			if (key[j] != key[i])
 				continue;
 			int same = rdata_equal(msg, x, y);
 			/* RRSIGs over different types share an owner and type
@@ -1172,7 +1523,7 @@ static uint32_t query_size_of(const uint8_t *buf, size_t len, int has_opt)
 	return (uint32_t)off + (has_opt ? 11u : 0u);
 }
 
-static void amp_add(struct engine *e, struct dctx *c, struct win *w, uint64_t *qbytes,
+COLD static void amp_add(struct engine *e, struct dctx *c, struct win *w, uint64_t *qbytes,
 		    uint32_t *types, int hi, uint64_t ts, uint32_t rbytes, uint32_t qsize,
 		    int from, const struct pkt *p, const struct dns_msg *msg)
 {
@@ -1237,9 +1588,26 @@ static void integ_response(void *mv, struct engine *e, const struct pkt *p, stru
 	m->deterministic = e->deterministic;
 	struct integ_dev *id = dev_of(m, c);
 	int udp = p->l4 == IPPROTO_UDP;
-
-	bogon_check(e, c, id, p, msg);
-	duplicate_check(e, c, id, p, msg);
+	/* Every UDP answer reads and writes its slot of the answered table:
+	 * start that load now, to overlap the pass over the RRs. */
+	uint64_t rh = 0;
+	int spoofable = udp && id != NULL;
+	if (spoofable) {
+		rh = recent_hash(m, qk);
+		__builtin_prefetch(recent_slot(m, rh), 1);
+	}
+	/* The answer of a matched response goes straight into its slot (the
+	 * slot's own fields, which recent_make() reads, are not touched yet);
+	 * an unmatched one is compared with the slot's first. */
+	struct integ_ans a, *ans = NULL;
+	if (spoofable)
+		ans = q != NULL ? &recent_slot(m, rh)->r.first : &a;
+	struct rr_scan sc;
+	rr_scan(p, msg, ans, &sc);
+	if (sc.special)
+		bogon_check(e, c, id, p, msg);
+	if (sc.pairs)
+		duplicate_check(e, c, id, p, msg);
 	if (id == NULL)
 		return;
 	if (udp) {
@@ -1256,26 +1624,23 @@ static void integ_response(void *mv, struct engine *e, const struct pkt *p, stru
 		/* The first answer: remember it for the race window. A key
 		 * already there is an older transaction that reused port and
 		 * ID (devices with a constant ID): it starts over. */
-		struct recent *r = recent_make(m, qk, p->ts_us);
-		answer_of(p, msg, &r->first);
+		struct recent *r = recent_make(m, rh, p->ts_us);
 		r->q_ts = q->first_ts;
 		r->dev_id = c->d->id;
 		r->responses = 1;
 		return;
 	}
-	struct recent *r = recent_find(m, qk, p->ts_us);
+	struct recent *r = recent_find(m, rh, p->ts_us);
 	if (r != NULL && r->dev_id == c->d->id) {
 		if (r->late && r->responses == 0) {
 			/* The first answer to a query that had timed out. */
-			answer_of(p, msg, &r->first);
+			ans_copy(&r->first, &a);
 			r->responses = 1;
 			id->late++;
 			m->late++;
 			return;
 		}
 		r->responses++;
-		struct integ_ans a;
-		answer_of(p, msg, &a);
 		if (a.fp != r->first.fp) {
 			if (!r->raced) {
 				r->raced = 1;
@@ -1308,7 +1673,8 @@ static void integ_unanswered(void *mv, struct engine *e, struct dctx *c,
 	if (q->transport != TRANS_UDP)
 		return;
 	/* A late answer is then a late answer, not an unsolicited one. */
-	struct recent *r = recent_make(m, qk, e->now);
+	struct recent *r = recent_make(m, recent_hash(m, qk), e->now);
+	memset(&r->first, 0, sizeof(r->first));
 	r->late = 1;
 	r->q_ts = q->first_ts;
 	r->dev_id = c->d->id;
@@ -1316,7 +1682,7 @@ static void integ_unanswered(void *mv, struct engine *e, struct dctx *c,
 
 /* --- exfil.suspect-names and policy.new-domain ------------------------------ */
 
-static void exfil_alert(struct engine *e, struct dctx *c, struct integ_dev *id,
+COLD static void exfil_alert(struct engine *e, struct dctx *c, struct integ_dev *id,
 			const struct pkt *p, const struct dns_msg *msg, int zone_alert,
 			unsigned zone_est)
 {
@@ -1361,24 +1727,25 @@ static void exfil_alert(struct engine *e, struct dctx *c, struct integ_dev *id,
 	alert_emit(e->out, &w, &a);
 }
 
-/* Linear counting (Whang et al. 1990): n ≈ -m ln(zero bits / m), from the
- * number of bits set. */
-static unsigned zone_estimate(unsigned set)
+
+/* Clears the zone's bits: four 8-byte stores rather than a memset call. */
+static inline void zone_clear(struct integ_dev *id)
 {
-	if (set >= ZONE_BITS)
-		return 10 * ZONE_BITS;   /* saturated: well past the threshold */
-	return (unsigned)(-(double)ZONE_BITS * log((double)(ZONE_BITS - set) / ZONE_BITS) + 0.5);
+	static const uint64_t zero[ZONE_BITS / 64];
+	memcpy(id->zone_bits, zero, sizeof(id->zone_bits));
 }
 
 static void exfil_check(struct engine *e, struct dctx *c, struct integ_dev *id,
-			const struct pkt *p, const struct dns_msg *msg, long reg, uint32_t zh)
+			const struct pkt *p, const struct dns_msg *msg, const struct integ_name *ni)
 {
 	const struct det_rule *rl = rule(e, DET_EXFIL_SUSPECT_NAMES);
 	if (!rl->enabled)
 		return;
 	uint64_t win = rule_window_us(rl, 600);
 	const char *n = msg->qname;
-	size_t below = reg > 0 ? (size_t)reg - 1 : 0;   /* the labels left of it, no dot */
+	size_t reg = ni->reg;
+	uint32_t zh = ni->dom_hash;
+	size_t below = reg > 0 ? reg - 1 : 0;   /* the labels left of it, no dot */
 	/* Unique subdomains of one zone: the zone followed is replaced by
 	 * another only while it has few names, or after its window. */
 	if (id->zone_hash != zh) {
@@ -1387,19 +1754,28 @@ static void exfil_check(struct engine *e, struct dctx *c, struct integ_dev *id,
 			id->zone_hash = zh;
 			id->zone_start = p->ts_us;
 			id->zone_set = 0;
-			memset(id->zone_bits, 0, sizeof(id->zone_bits));
-			snprintf(id->zone, sizeof(id->zone), "%.*s", (int)(msg->qname_len - (size_t)reg),
-				 n + reg);
+			id->zone_last = 0;
+			zone_clear(id);
+			/* A device that asks several zones in turn switches here
+			 * on most queries: a plain copy, no formatting. */
+			size_t zl = msg->qname_len - reg;
+			if (zl > sizeof(id->zone) - 1)
+				zl = sizeof(id->zone) - 1;
+			memcpy(id->zone, n + reg, zl);
+			id->zone[zl] = '\0';
 		}
 	} else if (p->ts_us - id->zone_start > win) {
 		id->zone_start = p->ts_us;
 		id->zone_set = 0;
-		memset(id->zone_bits, 0, sizeof(id->zone_bits));
+		id->zone_last = 0;
+		zone_clear(id);
 	}
 	int zone_alert = 0;
 	unsigned est = 0;
-	if (id->zone_hash == zh && below > 0) {
-		uint32_t nh = (uint32_t)h64(n, below, 11);
+	/* The name asked last has its bit set: no need to read the bits (a
+	 * second cache line) for a name asked again. */
+	uint32_t nh = ni->below_hash;
+	if (id->zone_hash == zh && below > 0 && (nh != id->zone_last || nh == 0)) {
 		uint8_t *byte = &id->zone_bits[(nh % ZONE_BITS) / 8];
 		uint8_t bit = (uint8_t)(1u << (nh % 8));
 		if (!(*byte & bit)) {
@@ -1409,20 +1785,21 @@ static void exfil_check(struct engine *e, struct dctx *c, struct integ_dev *id,
 			est = zone_estimate(id->zone_set);
 			zone_alert = before < ZONE_UNIQUE && est >= ZONE_UNIQUE;
 		}
+		id->zone_last = nh;
 	}
 	/* Long or high-entropy labels below the registered domain. */
-	size_t longest = below ? integ_longest_label(n, below) : 0;
-	double ent = below > 16 ? integ_entropy(n, below) : 0;
+	size_t longest = ni->longest;
+	double ent = ni->entropy;
 	int is_long = longest > (size_t)rl->p[DP_MAX_LABEL_LEN];
 	int is_ent = ent > rl->p[DP_ENTROPY_BITS];
 	int name_alert = 0;
 	if (is_long || is_ent) {
-		uint32_t nh = (uint32_t)h64(n, msg->qname_len, 13) | 1u;
+		uint32_t fh = (uint32_t)h64(n, msg->qname_len, 13) | 1u;
 		int seen = 0;
 		for (unsigned i = 0; i < EXFIL_SEEN; i++)
-			seen |= id->ex_seen[i] == nh;
+			seen |= id->ex_seen[i] == fh;
 		if (!seen) {
-			id->ex_seen[id->ex_seen_next] = nh;
+			id->ex_seen[id->ex_seen_next] = fh;
 			id->ex_seen_next = (uint8_t)((id->ex_seen_next + 1) % EXFIL_SEEN);
 			struct win *w = win_at(&id->ex, p->ts_us, win);
 			if (w->n == 0) {
@@ -1482,14 +1859,26 @@ static void new_domain(struct integ *m, struct engine *e, struct dctx *c, struct
 		return;
 	const char *dom = msg->qname + reg;
 	size_t dlen = msg->qname_len - (size_t)reg;
-	uint64_t learn = (uint64_t)(rl->p[DP_LEARNING_S] * (double)SEC);
-	int learning = p->ts_us < c->d->first_seen + learn;
 	/* The same domain as the query before (A then AAAA, a name asked
 	 * again): known, and no need to probe the set. */
 	if (h == id->last_domain && id->last_domain != 0)
 		return;
+	uint32_t left = id->last_domain;
 	id->last_domain = h;
-	if (domain_set(m, id, h, 1) || learning || id->ndomains <= 1)
+	/* A device alternates between a few domains, and the one asked before
+	 * the last is in the set already: the set (more cache lines) stays
+	 * unread then. While the set has never been full, every domain once
+	 * asked last went into it. */
+	if (!id->domains_full && h == id->known_domain && h != 0) {
+		id->known_domain = left;
+		return;
+	}
+	int known = domain_set(m, id, h, 1);
+	if (!id->domains_full)
+		id->known_domain = left;
+	uint64_t learn = (uint64_t)(rl->p[DP_LEARNING_S] * (double)SEC);
+	int learning = p->ts_us < c->d->first_seen + learn;
+	if (known || learning || id->ndomains <= 1)
 		return;
 	/* A full set cannot tell new from forgotten: no verdict then. */
 	if (id->domains_full)
@@ -1521,22 +1910,124 @@ static void new_domain(struct integ *m, struct engine *e, struct dctx *c, struct
 
 /* --- the query hook ------------------------------------------------------- */
 
+/* The first i with ports[i] == port, or QPORTS: the eight ports compared
+ * at once as four 16-bit lanes of two 64-bit words. A lane is zero after
+ * the xor exactly where the port matches; the zero test adds within each
+ * lane's low 15 bits, so no carry crosses lanes. */
+_Static_assert(QPORTS == 8, "two words of four ports");
+static inline unsigned qport_find(const uint16_t ports[QPORTS], uint16_t port)
+{
+	const uint64_t low = 0x7fff7fff7fff7fffull;
+	uint64_t b = 0x0001000100010001ull * port;
+	for (unsigned k = 0; k < 2; k++) {
+		uint64_t w;
+		memcpy(&w, ports + 4 * k, 8);
+		w ^= b;
+		uint64_t z = ~(((w & low) + low) | w | low);   /* high bit of each zero lane */
+		if (z == 0)
+			continue;
+		for (unsigned l = 0; l < 4; l++)                   /* the lowest index, in memory order */
+			if (ports[4 * k + l] == port)
+				return 4 * k + l;
+	}
+	return QPORTS;
+}
+
+unsigned integ_port_find(const uint16_t ports[8], uint16_t port)
+{
+	return qport_find(ports, port);
+}
+
+/* The judged name of a query: its slot, by the engine's name hash, when
+ * it holds the name, else judged anew into it. The tag is a hash of the
+ * whole name under a seed drawn at start (one in 2^64 that two names
+ * share it), so a collision found offline does not carry over. */
+static inline const struct integ_name *name_lookup(struct integ_name *slots, uint32_t nslots,
+						   uint64_t seed, uint32_t hash,
+						   const char *name, size_t len, int *miss)
+{
+	struct integ_name *ni = &slots[hash & (nslots - 1)];
+	uint64_t tag = h64(name, len, seed) | 1u;
+	*miss = ni->tag != tag;
+	if (*miss) {
+		integ_name_judge(name, len, ni);
+		ni->tag = tag;
+	}
+	return ni;
+}
+
+const struct integ_name *integ_name_lookup(struct integ_name *slots, uint32_t nslots,
+					   uint64_t seed, uint32_t hash, const char *name,
+					   size_t len, int *miss)
+{
+	return name_lookup(slots, nslots, seed, hash, name, len, miss);
+}
+
+void integ_name_judge(const char *name, size_t len, struct integ_name *ni)
+{
+	ni->entropy = 0;
+	ni->dom_hash = ni->below_hash = 0;
+	ni->reg = 0;
+	ni->longest = 0;
+	ni->skip = 1;
+	if (len == 0 || integ_local_name(name, len))
+		return;
+	long reg = integ_registered_domain(name, len);
+	if (reg < 0)
+		return;
+	size_t below = reg > 0 ? (size_t)reg - 1 : 0;   /* the labels left of it, no dot */
+	ni->skip = 0;
+	ni->reg = (uint16_t)reg;
+	/* One hash of the registered domain serves exfil's zone and the
+	 * domain set. */
+	ni->dom_hash = (uint32_t)h64(name + reg, len - (size_t)reg, 7);
+	if (below > 0) {
+		ni->below_hash = (uint32_t)h64(name, below, 11);
+		ni->longest = (uint8_t)integ_longest_label(name, below);
+	}
+	if (below > 16)
+		ni->entropy = integ_entropy(name, below);
+}
+
+/* Starts the loads of what the query hook will touch: the device's first
+ * two lines (the second holds the zone, written when the device moves to
+ * another zone), the name's slot, and the line of the device's domain set
+ * where the name's domain would be. The name's slot is read here without
+ * checking its tag (when it holds another name, a line was loaded in
+ * vain); the device's lines are not read, which would wait for them. */
+static void integ_prefetch(void *mv, struct engine *e, const struct pkt *p, struct dctx *c,
+			   const struct dns_msg *msg, const struct qry_key *qk)
+{
+	struct integ *m = mv;
+	(void)e;
+	(void)p;
+	(void)msg;
+	if (c->slot >= m->ndev)
+		return;
+	struct integ_dev *id = &m->dev[c->slot];
+	__builtin_prefetch(id, 1);
+	__builtin_prefetch((const char *)id + 64, 1);
+	const struct integ_name *ni = &m->names[qk->qname_hash & (NAME_SLOTS - 1)];
+	__builtin_prefetch(&id->domains[(ni->dom_hash | 1u) % DOMAINS_MAX]);
+}
+
 static void integ_query(void *mv, struct engine *e, const struct pkt *p, struct dctx *c,
 			const struct dns_msg *msg, const struct qry_key *qk,
 			struct qry *q, int is_new)
 {
 	struct integ *m = mv;
 	struct integ_dev *id = dev_of(m, c);
-	(void)qk;
 	(void)q;
 	if (id == NULL)
 		return;
 	if (p->l4 == IPPROTO_UDP) {
+		m->deterministic = e->deterministic;
+		uint64_t rh = recent_hash(m, qk);
+		m->hint[hint_index(p->sport, qk->id)] = (uint64_t)p->sport << 48 |
+							(uint64_t)qk->id << 32 |
+							(rh & (RECENT_SLOTS - 1));
 		uint32_t now = s_of(p->ts_us);
-		unsigned i;
-		for (i = 0; i < QPORTS; i++)
-			if (id->qport[i] == p->sport)
-				break;
+		unsigned i = qport_find(id->qport, p->sport);
 		if (i == QPORTS) {
 			i = id->qport_next;
 			id->qport_next = (uint8_t)((id->qport_next + 1) % QPORTS);
@@ -1544,16 +2035,18 @@ static void integ_query(void *mv, struct engine *e, const struct pkt *p, struct 
 		}
 		id->qport_s[i] = (uint16_t)now;
 	}
-	if (!is_new || !msg->has_q || msg->qname_len == 0 ||
-	    integ_local_name(msg->qname, msg->qname_len))
+	if (!is_new || !msg->has_q || msg->qname_len == 0)
 		return;
-	long reg = integ_registered_domain(msg->qname, msg->qname_len);
-	if (reg < 0)
+	int miss;
+	const struct integ_name *ni = name_lookup(m->names, NAME_SLOTS, m->name_seed,
+						  qk->qname_hash, msg->qname, msg->qname_len,
+						  &miss);
+	m->name_lookups++;
+	m->name_misses += (unsigned)miss;
+	if (ni->skip)
 		return;
-	/* One hash of the registered domain serves both. */
-	uint32_t dh = (uint32_t)h64(msg->qname + reg, msg->qname_len - (size_t)reg, 7);
-	exfil_check(e, c, id, p, msg, reg, dh);
-	new_domain(m, e, c, id, p, msg, reg, dh);
+	exfil_check(e, c, id, p, msg, ni);
+	new_domain(m, e, c, id, p, msg, ni->reg, ni->dom_hash);
 }
 
 /* --- amplification.device-serves-dns (packet hook) ------------------------ */
@@ -1613,26 +2106,35 @@ static void serves_alert(struct engine *e, struct dctx *c, struct integ_dev *id,
  * serves DNS. Responses that a router merely forwards (from addresses not
  * its own), and the network's designated resolver answering local clients,
  * are not this. */
+static int mac_equal(const uint8_t a[6], const uint8_t b[6])
+{
+	uint32_t a4, b4;
+	uint16_t a2, b2;
+	memcpy(&a4, a, 4);
+	memcpy(&b4, b, 4);
+	memcpy(&a2, a + 4, 2);
+	memcpy(&b2, b + 4, 2);
+	return a4 == b4 && a2 == b2;
+}
+
+__attribute__((noinline))
 static void serves_packet(struct integ *m, struct engine *e, const struct pkt *p)
 {
-	if (!p->has_mac || mac_is_group(p->dst_mac) || p->payload_len < 12 ||
-	    !(p->payload[2] & 0x80))
-		return;
 	/* Two ways per set: a router's relay mark is not lost to a device
 	 * that happens to share its slot. */
 	struct responder *r = m->last_resp;
-	if (r != NULL && r->vlan == p->vlan && memcmp(r->mac, p->src_mac, 6) == 0)
+	if (r != NULL && r->vlan == p->vlan && mac_equal(r->mac, p->src_mac))
 		goto found;
 	uint64_t hk = h64(p->src_mac, 6, p->vlan);
 	unsigned slot = (unsigned)(hk % (RESP_CACHE / 2)) * 2;
 	r = &m->resp[slot];
-	if (!(r->used && r->vlan == p->vlan && memcmp(r->mac, p->src_mac, 6) == 0)) {
+	if (!(r->used && r->vlan == p->vlan && mac_equal(r->mac, p->src_mac))) {
 		struct responder *r2 = &m->resp[slot + 1];
-		if ((r2->used && r2->vlan == p->vlan && memcmp(r2->mac, p->src_mac, 6) == 0) ||
+		if ((r2->used && r2->vlan == p->vlan && mac_equal(r2->mac, p->src_mac)) ||
 		    (r->used && r->relay && !r2->relay))
 			r = r2;
 	}
-	if (!r->used || r->vlan != p->vlan || memcmp(r->mac, p->src_mac, 6) != 0) {
+	if (!r->used || r->vlan != p->vlan || !mac_equal(r->mac, p->src_mac)) {
 		memset(r, 0, sizeof(*r));
 		r->used = 1;
 		memcpy(r->mac, p->src_mac, 6);
@@ -1709,11 +2211,26 @@ found:;
 	}
 }
 
+/* Every packet passes here: the tests that let it go are inline, the work
+ * (a DNS response from a MAC, a race's watch) is called. */
 static void integ_packet(void *mv, struct engine *e, const struct pkt *p)
 {
 	struct integ *m = mv;
-	if (p->l4 == IPPROTO_UDP && p->sport == PORT_DNS)
-		serves_packet(m, e, p);
+	/* A DNS response: QR set. Its slot of the answered table, when a
+	 * query noted it, starts loading now; the response hook writes it. */
+	if (p->l4 == IPPROTO_UDP && p->sport == PORT_DNS && p->payload_len >= 12 &&
+	    (p->payload[2] & 0x80)) {
+		uint16_t dnsid = (uint16_t)(p->payload[0] << 8 | p->payload[1]);
+		uint64_t h = m->hint[hint_index(p->dport, dnsid)];
+		if (h >> 32 == ((uint64_t)p->dport << 16 | dnsid)) {
+			const struct recent_slot *s = &m->recent[h & (RECENT_SLOTS - 1)];
+			__builtin_prefetch(s, 1);
+			__builtin_prefetch((const char *)s + 64, 1);
+		}
+		/* (dst_mac[0] & 1) is mac_is_group(): unicast only. */
+		if (p->has_mac && !(p->dst_mac[0] & 1))
+			serves_packet(m, e, p);
+	}
 	if (m->nwatch > 0)
 		watch_packet(m, e, p);
 }
@@ -1779,9 +2296,11 @@ static void integ_stats_json(void *mv, struct engine *e, json_t *stats)
 {
 	struct integ *m = mv;
 	(void)e;
-	json_t *o = json_pack("{s:{s:I,s:i,s:I},s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
+	json_t *o = json_pack("{s:{s:I,s:i,s:I},s:{s:I,s:i,s:I},s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
 		"answered", "recorded", (json_int_t)m->recent_used, "capacity", (int)RECENT_SLOTS,
 		"evictions", (json_int_t)m->recent_displaced,
+		"names", "lookups", (json_int_t)m->name_lookups, "capacity", (int)NAME_SLOTS,
+		"judged", (json_int_t)m->name_misses,
 		"races", (json_int_t)m->races,
 		"race_watch_full", (json_int_t)m->watch_overflow,
 		"race_device_gone", (json_int_t)m->watch_lost,
@@ -1799,6 +2318,7 @@ const struct eng_module mod_integrity = {
 	.destroy = integ_destroy,
 	.device_reset = integ_device_reset,
 	.packet = integ_packet,
+	.prefetch = integ_prefetch,
 	.query = integ_query,
 	.response = integ_response,
 	.unanswered = integ_unanswered,

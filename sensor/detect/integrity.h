@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct dns_msg;
 struct eng_module;
 extern const struct eng_module mod_integrity;
 
@@ -43,5 +44,40 @@ double integ_entropy(const char *s, size_t n);
 
 /* The length of the longest label of s[0..n). */
 size_t integ_longest_label(const char *s, size_t n);
+
+/* The first i < 8 with ports[i] == port, or 8: the query ports a device
+ * used last (response.txid-mismatch). */
+unsigned integ_port_find(const uint16_t ports[8], uint16_t port);
+
+/* What the query hook judges a name by, derived from the name alone. */
+struct integ_name {
+	uint64_t tag;         /* keyed hash of the name; 0: an empty slot */
+	double entropy;       /* integ_entropy() of the labels below the registered
+	                       * domain when they are longer than 16 characters, else 0 */
+	uint32_t dom_hash;    /* hash of the registered domain */
+	uint32_t below_hash;  /* hash of the labels below it (0 when none) */
+	uint16_t reg;         /* integ_registered_domain() */
+	uint8_t skip;         /* 1: a local name, or no registered domain: not judged */
+	uint8_t longest;      /* integ_longest_label() of the labels below it */
+};
+
+/* Judges name[0..len) (lower case) into *ni; leaves ni->tag as it is. */
+void integ_name_judge(const char *name, size_t len, struct integ_name *ni);
+
+/* The judged name from a direct-mapped cache of nslots entries (a power of
+ * two, zeroed at first) indexed by `hash` (the engine's name hash; any
+ * hash of the name will do): the slot when it holds this name, which its
+ * tag (a hash of the name keyed by `seed`) tells, else the slot judged
+ * anew, displacing what it held, with *miss = 1. The entry lives in the
+ * cache: it is valid until the next lookup. */
+const struct integ_name *integ_name_lookup(struct integ_name *slots, uint32_t nslots,
+					   uint64_t seed, uint32_t hash, const char *name,
+					   size_t len, int *miss);
+
+/* 1 when the names at offsets a and b of message m surely differ: a label
+ * differs (ASCII case folded, RFC 4343) before either name ends, reading
+ * both by dns_name_at()'s rules without writing text. 0 when they may be
+ * equal (or either cannot be read): only comparing their texts decides. */
+int integ_names_differ(const struct dns_msg *m, size_t a, size_t b);
 
 #endif

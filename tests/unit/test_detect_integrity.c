@@ -1,6 +1,8 @@
 /* test_detect_integrity.c — the integrity module's judges of addresses and
  * names: special-purpose ranges (RFC 6890), local names (RFC 6761, RFC
- * 8375), registered domains, label entropy and length (exfil.suspect-names).
+ * 8375), registered domains, label entropy and length (exfil.suspect-names),
+ * the cache of judged names, and the quick test that two names of a
+ * message differ (duplicate RRs, RFC 1035 §4.1.4 compression).
  * Table-driven, one named case per edge.
  */
 #include <math.h>
@@ -13,6 +15,7 @@
 
 #include "common/fmt.h"
 #include "detect/integrity.h"
+#include "dns/dns.h"
 
 static void test_special_ranges(void **state)
 {
@@ -59,6 +62,92 @@ static void test_special_ranges(void **state)
 				fail_msg("%s: %s, expected %s", cases[i].ip, r ? r : "none", cases[i].range);
 		}
 		assert_int_equal(priv, cases[i].priv);
+	}
+}
+
+/* The special ranges as a plain chain of tests, to hold the module's
+ * quicker version against for every first octet. */
+static const char *ref_range(const uint8_t ip[16], int v6, int *priv)
+{
+	*priv = 0;
+	if (!v6) {
+		const uint8_t *b = ip + 12;
+		if (b[0] == 0) return "0.0.0.0/8";
+		if (b[0] == 127) return "127.0.0.0/8";
+		if (b[0] == 169 && b[1] == 254) return "169.254.0.0/16";
+		if (b[0] == 192 && b[1] == 0 && b[2] == 2) return "192.0.2.0/24";
+		if (b[0] == 198 && b[1] == 51 && b[2] == 100) return "198.51.100.0/24";
+		if (b[0] == 203 && b[1] == 0 && b[2] == 113) return "203.0.113.0/24";
+		if (b[0] == 198 && (b[1] & 0xfe) == 18) return "198.18.0.0/15";
+		if (b[0] >= 240) return "240.0.0.0/4";
+		if (b[0] >= 224) return "224.0.0.0/4";
+		*priv = 1;
+		if (b[0] == 10) return "10.0.0.0/8";
+		if (b[0] == 172 && (b[1] & 0xf0) == 16) return "172.16.0.0/12";
+		if (b[0] == 192 && b[1] == 168) return "192.168.0.0/16";
+		*priv = 0;
+		return NULL;
+	}
+	static const uint8_t zero[16];
+	if (memcmp(ip, zero, 15) == 0 && (ip[15] == 0 || ip[15] == 1))
+		return ip[15] ? "::1/128" : "::/128";
+	if (ip[0] == 0x20 && ip[1] == 0x01 && ip[2] == 0x0d && ip[3] == 0xb8) return "2001:db8::/32";
+	if (memcmp(ip, zero, 10) == 0 && ip[10] == 0xff && ip[11] == 0xff) return "::ffff:0:0/96";
+	if (ip[0] == 0xfe && (ip[1] & 0xc0) == 0x80) return "fe80::/10";
+	if (ip[0] == 0xff) return "ff00::/8";
+	if ((ip[0] & 0xfe) == 0xfc) {
+		*priv = 1;
+		return "fc00::/7";
+	}
+	return NULL;
+}
+
+static void test_special_ranges_all(void **state)
+{
+	(void)state;
+	static const uint8_t b1s[] = { 0, 1, 2, 15, 16, 18, 19, 20, 31, 32, 51, 128, 168, 192, 254, 255 };
+	static const uint8_t b2s[] = { 0, 2, 100, 113, 255 };
+	for (unsigned b0 = 0; b0 < 256; b0++)
+		for (size_t i = 0; i < sizeof(b1s); i++)
+			for (size_t k = 0; k < sizeof(b2s); k++) {
+				uint8_t ip[16] = { [10] = 0xff, [11] = 0xff };
+				ip[12] = (uint8_t)b0;
+				ip[13] = b1s[i];
+				ip[14] = b2s[k];
+				ip[15] = 1;
+				int p1 = -1, p2 = -1;
+				const char *want = ref_range(ip, 0, &p1), *got = integ_special_range(ip, 0, &p2);
+				if ((want == NULL) != (got == NULL) || (want && strcmp(want, got) != 0) || p1 != p2)
+					fail_msg("%u.%u.%u.1: %s/%d, expected %s/%d", b0, b1s[i], b2s[k],
+						 got ? got : "none", p2, want ? want : "none", p1);
+				/* The same bytes as the start of an AAAA. */
+				uint8_t v6[16] = { 0 };
+				v6[0] = (uint8_t)b0;
+				v6[1] = b1s[i];
+				v6[2] = b2s[k];
+				v6[3] = b2s[k] == 255 ? 0xb8 : 0;
+				v6[15] = b1s[i] & 1;
+				for (int z = 0; z < 2; z++) {
+					if (z)
+						memset(v6 + 4, 0, 11);   /* ::, ::1, ::x:0:0:0 forms */
+					want = ref_range(v6, 1, &p1);
+					got = integ_special_range(v6, 1, &p2);
+					if ((want == NULL) != (got == NULL) || (want && strcmp(want, got) != 0) ||
+					    p1 != p2)
+						fail_msg("AAAA %02x%02x:%02x%02x…: %s, expected %s", v6[0], v6[1],
+							 v6[2], v6[3], got ? got : "none", want ? want : "none");
+				}
+			}
+	/* The forms the loop above does not build. */
+	static const char *const more[] = { "::", "::1", "::ffff:0:1", "2001:db8::", "fe80::1",
+					    "febf::1", "fec0::1", "fc00::1", "fdff::1", "ff02::1" };
+	for (size_t i = 0; i < sizeof(more) / sizeof(more[0]); i++) {
+		uint8_t ip[16];
+		assert_int_equal(ip_parse(more[i], ip), 0);
+		int p1, p2;
+		const char *want = ref_range(ip, 1, &p1), *got = integ_special_range(ip, 1, &p2);
+		if ((want == NULL) != (got == NULL) || (want && strcmp(want, got) != 0) || p1 != p2)
+			fail_msg("%s: %s, expected %s", more[i], got ? got : "none", want ? want : "none");
 	}
 }
 
@@ -134,13 +223,238 @@ static void test_entropy_and_labels(void **state)
 	assert_int_equal(integ_longest_label("a\\001b", 6), 3);
 }
 
+static void test_port_find(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *what;
+		uint16_t ports[8];
+		uint16_t port;
+		unsigned want;
+	} cases[] = {
+		{ "first", { 53000, 1, 2, 3, 4, 5, 6, 7 }, 53000, 0 },
+		{ "last", { 1, 2, 3, 4, 5, 6, 7, 53000 }, 53000, 7 },
+		{ "second word, first lane", { 1, 2, 3, 4, 53000, 6, 7, 8 }, 53000, 4 },
+		{ "absent", { 1, 2, 3, 4, 5, 6, 7, 8 }, 9, 8 },
+		{ "the first of two", { 9, 9, 9, 9, 9, 40000, 9, 40000 }, 40000, 5 },
+		/* A match of 0 in a lower lane must not flag the lane above it
+		 * (a borrow would): 0x0001 sits right above the match. */
+		{ "no borrow into the next lane", { 7, 7, 0, 1, 7, 7, 7, 7 }, 0, 2 },
+		{ "value one past a match", { 2, 1, 7, 7, 7, 7, 7, 7 }, 1, 1 },
+		{ "unused slots are port 0", { 0, 0, 0, 0, 0, 0, 0, 0 }, 0, 0 },
+		{ "high bit", { 1, 2, 3, 0x8000, 0xffff, 6, 7, 8 }, 0xffff, 4 },
+		{ "high bit absent", { 0x7fff, 0xfffe, 3, 0x8000, 5, 6, 7, 8 }, 0xffff, 8 },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		unsigned got = integ_port_find(cases[i].ports, cases[i].port);
+		if (got != cases[i].want)
+			fail_msg("%s: %u, expected %u", cases[i].what, got, cases[i].want);
+	}
+}
+
+/* A judged name must say what the helpers say of the name. */
+static void check_judged(const char *name, const struct integ_name *ni)
+{
+	size_t len = strlen(name);
+	long reg = integ_registered_domain(name, len);
+	int skip = integ_local_name(name, len) || reg < 0;
+	if (ni->skip != skip)
+		fail_msg("%s: skip %d, expected %d", name, ni->skip, skip);
+	if (skip)
+		return;
+	size_t below = reg > 0 ? (size_t)reg - 1 : 0;
+	if (ni->reg != reg)
+		fail_msg("%s: registered domain at %u, expected %ld", name, ni->reg, reg);
+	if (ni->longest != (below ? integ_longest_label(name, below) : 0))
+		fail_msg("%s: longest label %u", name, ni->longest);
+	double ent = below > 16 ? integ_entropy(name, below) : 0;
+	if (ni->entropy != ent)
+		fail_msg("%s: entropy %g, expected %g", name, ni->entropy, ent);
+}
+
+static void test_name_judge(void **state)
+{
+	(void)state;
+	static const char *const names[] = {
+		"printer",                    /* single label: local */
+		"cam.local",                  /* local */
+		"co.uk",                      /* no registered domain */
+		"example.com",                /* nothing below it */
+		"time.ntp-vendor.co.uk",
+		"a2x7k9p3qz1m4d-ats.iot.us-east-1.amazonaws.com",
+		/* a tunnel's name: long, high-entropy labels below the zone */
+		"mzxw6ytboi2dqnzqgeztknzwha3tmmrsgi4tknjz.ge3dgmztgezdsnbzgq2tcmrw.t.example.net",
+	};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		struct integ_name ni;
+		memset(&ni, 0xa5, sizeof(ni));
+		integ_name_judge(names[i], strlen(names[i]), &ni);
+		check_judged(names[i], &ni);
+	}
+	/* The zone's hash is the registered domain's: two names of one zone
+	 * share it, and differ in the hash of what is below it. */
+	struct integ_name a, b;
+	integ_name_judge("api.vendor.com", 14, &a);
+	integ_name_judge("fw.vendor.com", 13, &b);
+	assert_int_equal(a.dom_hash, b.dom_hash);
+	assert_int_not_equal(a.below_hash, b.below_hash);
+}
+
+static void test_name_cache(void **state)
+{
+	(void)state;
+	enum { SLOTS = 8 };
+	struct integ_name slots[SLOTS];
+	memset(slots, 0, sizeof(slots));
+	const uint64_t seed = 0x1234567890abcdefull;
+	int miss;
+	/* First lookup judges, the second finds it. */
+	const char *n1 = "api.vendor.com";
+	const struct integ_name *ni = integ_name_lookup(slots, SLOTS, seed, 3, n1, strlen(n1), &miss);
+	assert_int_equal(miss, 1);
+	check_judged(n1, ni);
+	ni = integ_name_lookup(slots, SLOTS, seed, 3, n1, strlen(n1), &miss);
+	assert_int_equal(miss, 0);
+	check_judged(n1, ni);
+	/* The index is the hash modulo the slots: 11 is slot 3 as well. */
+	ni = integ_name_lookup(slots, SLOTS, seed, 11, n1, strlen(n1), &miss);
+	assert_int_equal(miss, 0);
+	/* Another name given the same hash (a collision of the engine's name
+	 * hash) is told apart by its tag: judged anew, and it evicts the
+	 * first, which is judged anew in turn. */
+	const char *n2 = "ota.vendor.co.uk";
+	ni = integ_name_lookup(slots, SLOTS, seed, 3, n2, strlen(n2), &miss);
+	assert_int_equal(miss, 1);
+	check_judged(n2, ni);
+	ni = integ_name_lookup(slots, SLOTS, seed, 3, n1, strlen(n1), &miss);
+	assert_int_equal(miss, 1);
+	check_judged(n1, ni);
+	/* A name in another slot leaves it alone. */
+	ni = integ_name_lookup(slots, SLOTS, seed, 4, n2, strlen(n2), &miss);
+	assert_int_equal(miss, 1);
+	ni = integ_name_lookup(slots, SLOTS, seed, 3, n1, strlen(n1), &miss);
+	assert_int_equal(miss, 0);
+	/* Names of one length that differ only in their last character, far
+	 * past any prefix, are two names. */
+	char x[256], y[256];
+	memset(x, 'a', 240);
+	memcpy(x + 240, ".example.com", 13);
+	memcpy(y, x, sizeof(y));
+	y[251] = 'n';                                 /* example.con */
+	size_t xl = strlen(x);
+	assert_int_equal(xl, strlen(y));
+	ni = integ_name_lookup(slots, SLOTS, seed, 5, x, xl, &miss);
+	assert_int_equal(miss, 1);
+	check_judged(x, ni);
+	ni = integ_name_lookup(slots, SLOTS, seed, 5, y, xl, &miss);
+	assert_int_equal(miss, 1);
+	check_judged(y, ni);
+	ni = integ_name_lookup(slots, SLOTS, seed, 5, y, xl, &miss);
+	assert_int_equal(miss, 0);
+	/* A prefix of a cached name is another name. */
+	ni = integ_name_lookup(slots, SLOTS, seed, 5, y, xl - 1, &miss);
+	assert_int_equal(miss, 1);
+	/* The same names under another seed get other tags: nothing found. */
+	ni = integ_name_lookup(slots, SLOTS, seed + 1, 3, n1, strlen(n1), &miss);
+	assert_int_equal(miss, 1);
+}
+
+/* Names laid out after a 12-byte header, at the offsets in the comments. */
+static const uint8_t names_msg[] = {
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	/* 12: www.vendor.com */
+	3, 'w', 'w', 'w', 6, 'v', 'e', 'n', 'd', 'o', 'r', 3, 'c', 'o', 'm', 0,
+	/* 28: pointer to 12 */
+	0xc0, 12,
+	/* 30: WWW.Vendor.com */
+	3, 'W', 'W', 'W', 6, 'V', 'e', 'n', 'd', 'o', 'r', 3, 'c', 'o', 'm', 0,
+	/* 46: another pointer to 12 */
+	0xc0, 12,
+	/* 48: www.vendor.net */
+	3, 'w', 'w', 'w', 6, 'v', 'e', 'n', 'd', 'o', 'r', 3, 'n', 'e', 't', 0,
+	/* 64: www + pointer to vendor.com at 16 */
+	3, 'w', 'w', 'w', 0xc0, 16,
+	/* 70: the root */
+	0,
+	/* 71: com */
+	3, 'c', 'o', 'm', 0,
+	/* 76: a pointer to itself */
+	0xc0, 76,
+	/* 78: a forward pointer (to 82) */
+	0xc0, 82,
+	/* 80: a label of type 0x40 */
+	0x40, 'x',
+	/* 82: [ vs { (only A-Z fold) */
+	1, '[', 0,
+	/* 85 */
+	1, '{', 0,
+	/* 88: bytes above 0x7f are not folded */
+	1, 0xc1, 0,
+	/* 91 */
+	1, 0xe1, 0,
+	/* 94: www.vendor.com.edgekey */
+	3, 'w', 'w', 'w', 6, 'v', 'e', 'n', 'd', 'o', 'r', 3, 'c', 'o', 'm',
+	7, 'e', 'd', 'g', 'e', 'k', 'e', 'y', 0,
+	/* 118: a label running past the end */
+	9, 'w', 'w',
+};
+
+static void test_names_differ(void **state)
+{
+	(void)state;
+	struct dns_msg m;
+	memset(&m, 0, sizeof(m));
+	m.buf = names_msg;
+	m.len = sizeof(names_msg);
+	static const struct {
+		const char *what;
+		size_t a, b;
+		int differ;
+	} cases[] = {
+		{ "same offset", 12, 12, 0 },
+		{ "a name and a pointer to it", 12, 28, 0 },
+		{ "case folded", 12, 30, 0 },
+		{ "pointer and the other case", 28, 30, 0 },
+		{ "last label differs", 12, 48, 1 },
+		{ "label then pointer to the rest", 12, 64, 0 },
+		{ "one name ends first", 12, 94, 1 },
+		{ "one name ends first, by pointer", 46, 94, 1 },
+		{ "root and root", 70, 70, 0 },
+		{ "root and com", 70, 71, 1 },
+		{ "pointer loop: cannot tell", 76, 12, 0 },
+		{ "forward pointer: cannot tell", 78, 82, 0 },
+		{ "label type 0x40: cannot tell", 80, 12, 0 },
+		{ "[ and { are not case", 82, 85, 1 },
+		{ "bytes above 0x7f are not case", 88, 91, 1 },
+		{ "label past the end: cannot tell", 118, 12, 0 },
+		{ "offset past the end: cannot tell", 500, 12, 0 },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int got = integ_names_differ(&m, cases[i].a, cases[i].b);
+		int rev = integ_names_differ(&m, cases[i].b, cases[i].a);
+		if (got != cases[i].differ || rev != cases[i].differ)
+			fail_msg("%s: %d/%d, expected %d", cases[i].what, got, rev, cases[i].differ);
+		/* "Differ" must never contradict the texts. */
+		char x[DNS_NAME_TEXT], y[DNS_NAME_TEXT];
+		int nx = dns_name_at(m.buf, m.len, cases[i].a, x, sizeof(x), 1, NULL);
+		int ny = dns_name_at(m.buf, m.len, cases[i].b, y, sizeof(y), 1, NULL);
+		if (got && nx >= 0 && nx == ny && memcmp(x, y, (size_t)nx) == 0)
+			fail_msg("%s: said to differ, but both read %s", cases[i].what, x);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_special_ranges),
+		cmocka_unit_test(test_special_ranges_all),
 		cmocka_unit_test(test_local_names),
 		cmocka_unit_test(test_registered_domain),
 		cmocka_unit_test(test_entropy_and_labels),
+		cmocka_unit_test(test_port_find),
+		cmocka_unit_test(test_name_judge),
+		cmocka_unit_test(test_name_cache),
+		cmocka_unit_test(test_names_differ),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -94,24 +94,6 @@ uint64_t sw_siphash(const uint8_t key[16], const void *buf, size_t len)
 	return v0 ^ v1 ^ v2 ^ v3;
 }
 
-uint64_t sw_hash_words(const void *buf, size_t n, uint64_t seed)
-{
-	const uint8_t *p = buf;
-	uint64_t h = 0x9e3779b97f4a7c15ull ^ seed ^ n;
-	while (n >= 8) {
-		uint64_t w;
-		memcpy(&w, p, 8);
-		h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
-		h ^= h >> 29;
-		p += 8;
-		n -= 8;
-	}
-	uint64_t w = 0;
-	memcpy(&w, p, n);
-	h = (h ^ w) * 0x94d049bb133111ebull;
-	return h ^ h >> 31;
-}
-
 static inline struct ent_hdr *hdr_at(const struct tbl *t, uint32_t slot)
 {
 	return (struct ent_hdr *)(void *)(t->ents + (size_t)slot * t->ent_size);

@@ -19,6 +19,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 struct tbl;
 
@@ -98,6 +99,48 @@ uint64_t sw_siphash(const uint8_t key[16], const void *buf, size_t len);
 /* An unkeyed multiply-xorshift over 8-byte words: fast, for telling apart
  * inputs whose table placement is keyed elsewhere (names inside a SipHashed
  * key) or that come from trusted files. Not for attacker-chosen placement. */
-uint64_t sw_hash_words(const void *buf, size_t n, uint64_t seed);
+static inline uint64_t sw_hash_words(const void *buf, size_t n, uint64_t seed)
+{
+	const uint8_t *p = buf;
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ seed ^ n;
+	while (n >= 8) {
+		uint64_t w;
+		memcpy(&w, p, 8);
+		h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
+		h ^= h >> 29;
+		p += 8;
+		n -= 8;
+	}
+	uint64_t w = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	/* The last 0-7 bytes as memcpy(&w, p, n) loads them, in at most three
+	 * fixed-size loads rather than a call for a length known only now. */
+	size_t o = 0;
+	if (n >= 4) {
+		uint32_t v;
+		memcpy(&v, p, 4);
+		w = v;
+		o = 4;
+	}
+	if (n - o >= 2) {
+		uint16_t v;
+		memcpy(&v, p + o, 2);
+		w |= (uint64_t)v << (8 * o);
+		o += 2;
+	}
+	if (n > o)
+		w |= (uint64_t)p[o] << (8 * o);
+#else
+	memcpy(&w, p, n);
+#endif
+	h = (h ^ w) * 0x94d049bb133111ebull;
+	/* MurmurHash3's finaliser: low bits (slot and bit indexes) depend on
+	 * every input bit. */
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	return h;
+}
+
 
 #endif

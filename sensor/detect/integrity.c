@@ -299,49 +299,11 @@ struct integ {
 
 /* --- small helpers -------------------------------------------------------- */
 
-/* A multiply-xorshift hash over 8-byte words (as the engine's name hash):
- * it only has to tell names and answers apart. */
+/* The sensor's word-wise hash (common/table.h): it only has to tell names
+ * and answers apart. */
 static inline uint64_t h64(const void *buf, size_t n, uint64_t seed)
 {
-	const uint8_t *p = buf;
-	uint64_t h = 0x9e3779b97f4a7c15ull ^ seed ^ n;
-	while (n >= 8) {
-		uint64_t w;
-		memcpy(&w, p, 8);
-		h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
-		h ^= h >> 29;
-		p += 8;
-		n -= 8;
-	}
-	uint64_t w = 0;
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	/* The last 0-7 bytes as memcpy(&w, p, n) loads them, in at most three
-	 * fixed-size loads rather than a call for a length known only now. */
-	size_t o = 0;
-	if (n >= 4) {
-		uint32_t v;
-		memcpy(&v, p, 4);
-		w = v;
-		o = 4;
-	}
-	if (n - o >= 2) {
-		uint16_t v;
-		memcpy(&v, p + o, 2);
-		w |= (uint64_t)v << (8 * o);
-		o += 2;
-	}
-	if (n > o)
-		w |= (uint64_t)p[o] << (8 * o);
-#else
-	memcpy(&w, p, n);
-#endif
-	h = (h ^ w) * 0x94d049bb133111ebull;
-	/* MurmurHash3's finaliser: low bits (slot and bit indexes) depend on
-	 * every input bit. */
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdull;
-	h ^= h >> 33;
-	return h;
+	return sw_hash_words(buf, n, seed);
 }
 
 /* Copies a NUL-terminated text into dst[n], cut to fit. */

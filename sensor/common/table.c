@@ -6,8 +6,6 @@
  */
 #include "common/table.h"
 
-#include "common/mem.h"
-
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,7 +34,6 @@ struct tbl {
 	size_t ent_size;
 	uint8_t *ents;
 	uint32_t *buckets;
-	struct sw_big ents_mem, buckets_mem;
 	uint64_t evictions;
 	uint8_t sipkey[16];
 	tbl_evict_fn evict;
@@ -132,9 +129,10 @@ struct tbl *tbl_new(const char *name, uint32_t cap, size_t key_size,
 	t->key_off = sizeof(struct ent_hdr);
 	t->val_off = (t->key_off + key_size + 7) & ~(size_t)7;
 	t->ent_size = (t->val_off + val_size + 7) & ~(size_t)7;
-	/* Zero pages come lazily, so RSS follows use; see common/mem.h. */
-	t->ents = sw_big_alloc(&t->ents_mem, cap, t->ent_size);
-	t->buckets = sw_big_alloc(&t->buckets_mem, nb, sizeof(uint32_t));
+	/* calloc: the kernel hands zero pages lazily, so RSS follows use.
+	 * (Huge pages, common/mem.h, measured no faster here and cost RSS.) */
+	t->ents = calloc(cap, t->ent_size);
+	t->buckets = calloc(nb, sizeof(uint32_t));
 	if (t->ents == NULL || t->buckets == NULL) {
 		tbl_free(t);
 		return NULL;
@@ -150,8 +148,8 @@ void tbl_free(struct tbl *t)
 {
 	if (t == NULL)
 		return;
-	sw_big_free(&t->ents_mem);
-	sw_big_free(&t->buckets_mem);
+	free(t->ents);
+	free(t->buckets);
 	free(t);
 }
 

@@ -238,7 +238,7 @@ struct engine *eng_new(const struct sw_config *cfg, struct out *out,
 			      sizeof(struct binding), e->sipkey);
 	/* The detect layer's state per device slot and the segments: calloc'd,
 	 * so pages are touched only as devices and VLANs appear. */
-	e->dd = sw_big_alloc(&e->dd_mem, cfg->devices_max, sizeof(*e->dd));
+	e->dd = calloc(cfg->devices_max, sizeof(*e->dd));
 	e->segs = calloc(SEG_COUNT, sizeof(*e->segs));
 	struct rnd_params rp = RND_PARAMS_DEFAULT;
 	e->txid_params = rp;
@@ -301,7 +301,7 @@ void eng_free(struct engine *e)
 	tbl_free(e->flows);
 	tbl_free(e->bindings);
 	tcp_pool_fini(&e->pool);
-	sw_big_free(&e->dd_mem);
+	free(e->dd);
 	free(e->segs);
 	enr_oui_free(e->oui);
 	enr_geo_close(e->geo);

@@ -13,7 +13,6 @@
 #include "enrich/enrich.h"
 #include <jansson.h>
 #include "common/config.h"
-#include "common/mem.h"
 #include "common/table.h"
 #include "decode/decode.h"
 #include "dns/dns.h"
@@ -88,7 +87,6 @@ struct engine {
 	struct enr_geo *geo;          /* GeoIP/ASN of resolvers and endpoints; NULL without databases */
 	struct segment *segs;         /* SEG_COUNT segments, by VLAN */
 	struct dev_detect *dd;        /* per device slot: the detect layer's state */
-	struct sw_big dd_mem;
 	struct rnd_params port_params;
 	struct rnd_params txid_params;
 	/* The modules detect.modules enabled, in eng_modules order, and each

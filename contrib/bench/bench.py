@@ -59,6 +59,9 @@ def main():
         for cmd, out in ((floor, fl), (hygiene, hy), (sensor, sw)):
             if os.path.exists(events):
                 os.unlink(events)
+            # The previous run's events (tens of MB) are written back
+            # now, not during the next timed run.
+            os.sync()
             s, r = run_rss(cmd)
             out.append(PACKETS / s)
             if cmd is sensor:

@@ -271,3 +271,12 @@ int alert_verdict(struct alert_state *s, enum det_id id, enum alert_verdict v,
 	}
 	return rc;
 }
+
+int verdict_worst(int a, int b)
+{
+	if (a == VERDICT_FAIL || b == VERDICT_FAIL)
+		return VERDICT_FAIL;
+	if (a == VERDICT_PASS || b == VERDICT_PASS)
+		return VERDICT_PASS;
+	return VERDICT_UNKNOWN;
+}

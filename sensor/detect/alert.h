@@ -79,6 +79,10 @@ int alert_severity(const struct det_rule *r, int escalated);
 /* Posture verdicts, as the scorecard shows them. */
 enum alert_verdict { VERDICT_UNKNOWN = 0, VERDICT_PASS = 1, VERDICT_FAIL = 2 };
 
+/* The verdict of a scorecard line made of two findings: fail when either
+ * fails, else pass when either passes, else unknown. */
+int verdict_worst(int a, int b);
+
 _Static_assert(DET_MAX <= 32, "alert_state.fired is a 32-bit set");
 
 /* Per device: 132 bytes. Zero it (alert_state_init or calloc) for a new

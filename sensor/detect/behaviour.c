@@ -586,15 +586,6 @@ static int v_backoff(const struct bdev *v)
 	return v->backoff_episodes ? VERDICT_PASS : VERDICT_UNKNOWN;
 }
 
-static int worst(int a, int b)
-{
-	if (a == VERDICT_FAIL || b == VERDICT_FAIL)
-		return VERDICT_FAIL;
-	if (a == VERDICT_PASS || b == VERDICT_PASS)
-		return VERDICT_PASS;
-	return VERDICT_UNKNOWN;
-}
-
 /* --- posture alerts ------------------------------------------------------------ */
 
 static void ts_member(struct jw *w, const char *key, uint64_t us)
@@ -1567,7 +1558,7 @@ static int bh_scorecard(void *m, struct engine *e, struct dctx *c, int line, str
 		jw_uint(w, "connections_checked", v->checked);
 		jw_uint(w, "stale_uses", v->stale);
 		jw_str(w, "stale_use", verdict_word(st));
-		return worst(rq, st);
+		return verdict_worst(rq, st);
 	}
 	int bo = v_backoff(v), ng = v_negative(e, v);
 	jw_uint(w, "failure_episodes", v->episodes);
@@ -1576,7 +1567,7 @@ static int bh_scorecard(void *m, struct engine *e, struct dctx *c, int line, str
 	jw_uint(w, "repeats_of_negative_answers", v->neg_samples);
 	jw_uint(w, "negative_repeats", v->neg_early);
 	jw_str(w, "negative_caching", verdict_word(ng));
-	return worst(bo, ng);
+	return verdict_worst(bo, ng);
 }
 
 static json_t *tjson(const struct tbl *t)

@@ -334,15 +334,6 @@ struct verdicts {
 	int dnssec;
 };
 
-static int worst(int a, int b)
-{
-	if (a == VERDICT_FAIL || b == VERDICT_FAIL)
-		return VERDICT_FAIL;
-	if (a == VERDICT_PASS || b == VERDICT_PASS)
-		return VERDICT_PASS;
-	return VERDICT_UNKNOWN;
-}
-
 /* The statistics of a ring, recomputed once per 16 new values, and at once
  * when the ring reaches one of the thresholds a verdict turns on (the early
  * constant-ID rule, the minimum sample); `exact` (a device event, the
@@ -393,7 +384,7 @@ static void judge(struct engine *e, struct dctx *c, struct verdicts *v, int exac
 					       : VERDICT_PASS;
 	v->edns_size = n->queries_edns == 0 ? VERDICT_UNKNOWN :
 		       dd->edns_bad ? VERDICT_FAIL : VERDICT_PASS;
-	v->line[SC_EDNS] = worst(v->edns_missing, v->edns_size);
+	v->line[SC_EDNS] = verdict_worst(v->edns_missing, v->edns_size);
 
 	tc_expire(e, dd, e->now);
 	v->line[SC_TCP] = dd->tc_missed >= (uint32_t)rule(e, DET_TRANSPORT_NO_TCP_FALLBACK)->p[DP_MIN_TC_EVENTS]
@@ -412,7 +403,7 @@ static void judge(struct engine *e, struct dctx *c, struct verdicts *v, int exac
 		v->no_v6 = VERDICT_UNKNOWN;
 	else
 		v->no_v6 = n->queries_v6 == 0 ? VERDICT_FAIL : VERDICT_PASS;
-	v->line[SC_IPV6] = worst(v->no_aaaa, v->no_v6);
+	v->line[SC_IPV6] = verdict_worst(v->no_aaaa, v->no_v6);
 
 	if (n->queries_do || dd->dnssec_signal)
 		v->dnssec = VERDICT_PASS;

@@ -22,6 +22,8 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "common/table.h"
+
 #define FRAG_NIL UINT32_MAX
 
 /* Entries above 2^24 would make cap × buf_size overflow any sane address
@@ -47,42 +49,11 @@ struct frag_ent {
 	uint8_t used;         /* in the hash table (else on the free list) */
 };
 
-/* SipHash-1-3 (Aumasson, Bernstein) over the 40-byte key: fast enough for
- * the fragment path, keyed so an attacker cannot aim at one chain. */
-#define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
-#define SIPROUND                                                         \
-	do {                                                             \
-		v0 += v1; v1 = ROTL(v1, 13); v1 ^= v0; v0 = ROTL(v0, 32); \
-		v2 += v3; v3 = ROTL(v3, 16); v3 ^= v2;                    \
-		v0 += v3; v3 = ROTL(v3, 21); v3 ^= v0;                    \
-		v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32); \
-	} while (0)
-
+/* The sensor's keyed SipHash-1-3 (common/table.h) over the 40-byte key,
+ * so an attacker cannot aim at one chain. */
 static uint32_t frag_hash(const uint64_t k[2], const struct frag_key *key)
 {
-	uint64_t v0 = k[0] ^ 0x736f6d6570736575ull;
-	uint64_t v1 = k[1] ^ 0x646f72616e646f6dull;
-	uint64_t v2 = k[0] ^ 0x6c7967656e657261ull;
-	uint64_t v3 = k[1] ^ 0x7465646279746573ull;
-	uint64_t m;
-	const uint8_t *in = (const uint8_t *)key;
-
-	_Static_assert(sizeof(struct frag_key) == 40, "frag_key is 5 words");
-	for (size_t i = 0; i < sizeof(*key); i += 8) {
-		memcpy(&m, in + i, 8);
-		v3 ^= m;
-		SIPROUND;
-		v0 ^= m;
-	}
-	m = (uint64_t)sizeof(*key) << 56;
-	v3 ^= m;
-	SIPROUND;
-	v0 ^= m;
-	v2 ^= 0xff;
-	SIPROUND;
-	SIPROUND;
-	SIPROUND;
-	return (uint32_t)(v0 ^ v1 ^ v2 ^ v3);
+	return (uint32_t)sw_siphash((const uint8_t *)k, key, sizeof(*key));
 }
 
 /* A random hash key; at start-up only. Without getrandom() (old kernels,

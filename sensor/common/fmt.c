@@ -104,3 +104,14 @@ int mac_is_group(const uint8_t mac[6])
 {
 	return mac[0] & 1;
 }
+
+int fmt_hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}

@@ -31,4 +31,7 @@ void fmt_time(char out[FMT_TIME_LEN], uint64_t ts_us);
 /* 1 for a multicast or broadcast MAC (I/G bit set). */
 int mac_is_group(const uint8_t mac[6]);
 
+/* The value of one hex digit (either case), or -1. */
+int fmt_hexval(int c);
+
 #endif

@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "common/err.h"
+#include "common/fmt.h"
 #include "common/table.h"
 #include "enrich/text.h"
 
@@ -191,17 +192,6 @@ static void add_rec(struct builder *b, uint64_t key, unsigned bits, uint32_t nam
 
 /* ---- text helpers -------------------------------------------------------- */
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static int is_space(int c)
 {
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
@@ -223,7 +213,7 @@ static int64_t parse_hex(const char *s, size_t n)
 {
 	int64_t v = 0;
 	for (size_t i = 0; i < n; i++) {
-		int d = hexval((uint8_t)s[i]);
+		int d = fmt_hexval((uint8_t)s[i]);
 		if (d < 0)
 			return -1;
 		v = v << 4 | d;

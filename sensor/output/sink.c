@@ -13,23 +13,13 @@
 #include <string.h>
 
 #include "common/err.h"
+#include "common/fmt.h"
 
 /* Redis's own default port. */
 #define REDIS_PORT 6379
 
 /* Redis accepts `databases` up to INT_MAX; no real server has a million. */
 #define REDIS_DB_MAX 1000000
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /* Copies [p, p+n) into out, decoding %XX (RFC 3986 2.1). */
 static int pct_decode(const char *p, size_t n, char *out, size_t outlen)
@@ -40,8 +30,8 @@ static int pct_decode(const char *p, size_t n, char *out, size_t outlen)
 		char c = p[i];
 		if (c == '%') {
 			int h, l;
-			if (i + 2 >= n || (h = hexval(p[i + 1])) < 0 ||
-			    (l = hexval(p[i + 2])) < 0)
+			if (i + 2 >= n || (h = fmt_hexval((unsigned char)p[i + 1])) < 0 ||
+			    (l = fmt_hexval((unsigned char)p[i + 2])) < 0)
 				return -1;
 			c = (char)(h * 16 + l);
 			i += 2;

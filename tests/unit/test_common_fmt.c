@@ -68,12 +68,24 @@ static void test_mac_ip(void **state)
 	assert_false(mac_is_group(mac));
 }
 
+/* Hex digits of either case and nothing else. */
+static void test_hexval(void **state)
+{
+	(void)state;
+	for (int c = 0; c < 256; c++) {
+		int want = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 :
+			   c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+		assert_int_equal(fmt_hexval(c), want);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_time_fixed),
 		cmocka_unit_test(test_time_sweep),
 		cmocka_unit_test(test_mac_ip),
+		cmocka_unit_test(test_hexval),
 	};
 	return cmocka_run_group_tests_name("common_fmt", tests, NULL, NULL);
 }

@@ -773,13 +773,7 @@ static void alert_burst(struct engine *e, struct dctx *c, struct bdev *v, const 
 			 v->baseline_qpm > 0 ? v->q60 * (60.0 / win) / v->baseline_qpm : 0,
 			 v->baseline_qpm);
 	struct alert_ctx a;
-	post_alert_ctx(e, c, &a);
-	a.src_ip = p->src_ip;
-	a.dst_ip = p->dst_ip;
-	a.dst_port = p->dport;
-	a.qname = msg->qname;
-	a.qtype = msg->qtype;
-	a.dns_id = msg->id;
+	post_alert_ctx_sent(e, c, p, msg, &a);
 	a.reason = same_name ? "same_name" : "rate";
 	struct jw w;
 	alert_begin(&w, rl, &a, msgtext);

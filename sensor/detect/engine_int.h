@@ -261,5 +261,9 @@ void post_extra_free(struct post_bufs *b);
 int post_lines(struct engine *e, struct dctx *c, int lines[11]);
 /* Fills an alert context for the device (NULL c: network-wide). */
 void post_alert_ctx(struct engine *e, const struct dctx *c, struct alert_ctx *a);
+/* post_alert_ctx for a packet the device sent (source: the device), with
+ * the question and ID of msg when not NULL. */
+void post_alert_ctx_sent(struct engine *e, const struct dctx *c, const struct pkt *p,
+			 const struct dns_msg *msg, struct alert_ctx *a);
 
 #endif

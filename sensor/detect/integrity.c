@@ -1505,15 +1505,10 @@ COLD static void amp_add(struct engine *e, struct dctx *c, struct win *w, uint64
 	if (!alert_should_fire(&c->dd->alerts, DET_AMPLIFICATION_RATIO, e->now, rl))
 		return;
 	struct alert_ctx a;
-	post_alert_ctx(e, c, &a);
-	if (from) {
-		a.src_ip = p->src_ip;
-		a.dst_ip = p->dst_ip;
-		a.dst_port = p->dport;
-		a.dns_id = -1;
-	} else {
+	if (from)
+		post_alert_ctx_sent(e, c, p, NULL, &a);
+	else
 		alert_ctx_resp(e, c, p, msg, &a);
-	}
 	a.reason = from ? "from_device" : "towards_device";
 	char text[320];
 	snprintf(text, sizeof(text), "DNS responses %s the device carry %.1f times the bytes of "
@@ -1652,13 +1647,7 @@ COLD static void exfil_alert(struct engine *e, struct dctx *c, struct integ_dev 
 	if (!alert_should_fire(&c->dd->alerts, DET_EXFIL_SUSPECT_NAMES, e->now, rl))
 		return;
 	struct alert_ctx a;
-	post_alert_ctx(e, c, &a);
-	a.src_ip = p->src_ip;
-	a.dst_ip = p->dst_ip;
-	a.dst_port = p->dport;
-	a.qname = msg->qname;
-	a.qtype = msg->qtype;
-	a.dns_id = msg->id;
+	post_alert_ctx_sent(e, c, p, msg, &a);
 	a.reason = zone_alert ? "unique_subdomains" : "suspect_labels";
 	char text[320];
 	if (zone_alert)
@@ -1849,13 +1838,7 @@ static void new_domain(struct integ *m, struct engine *e, struct dctx *c, struct
 	if (!alert_should_fire(&c->dd->alerts, DET_POLICY_NEW_DOMAIN, e->now, rl))
 		return;
 	struct alert_ctx a;
-	post_alert_ctx(e, c, &a);
-	a.src_ip = p->src_ip;
-	a.dst_ip = p->dst_ip;
-	a.dst_port = p->dport;
-	a.qname = msg->qname;
-	a.qtype = msg->qtype;
-	a.dns_id = msg->id;
+	post_alert_ctx_sent(e, c, p, msg, &a);
 	char text[320];
 	snprintf(text, sizeof(text), "After %.0f days of learning, the device resolved %.*s, a "
 		 "domain it had never resolved before.", rl->p[DP_LEARNING_S] / 86400.0,
@@ -2035,10 +2018,7 @@ static void serves_alert(struct engine *e, struct dctx *c, struct integ_dev *id,
 		return;
 	id->sv_alerted = (uint8_t)(high ? 2 : (id->sv_alerted ? id->sv_alerted : 1));
 	struct alert_ctx a;
-	post_alert_ctx(e, c, &a);
-	a.src_ip = p->src_ip;
-	a.dst_ip = p->dst_ip;
-	a.dst_port = p->dport;
+	post_alert_ctx_sent(e, c, p, NULL, &a);
 	a.escalated = (uint8_t)high;
 	a.reason = high ? "outside_clients" : "local_clients";
 	uint16_t dnsid = (uint16_t)(p->payload[0] << 8 | p->payload[1]);

@@ -84,6 +84,20 @@ void post_alert_ctx(struct engine *e, const struct dctx *c, struct alert_ctx *a)
 		a->hostname = c->d->hostname;
 }
 
+void post_alert_ctx_sent(struct engine *e, const struct dctx *c, const struct pkt *p,
+			 const struct dns_msg *msg, struct alert_ctx *a)
+{
+	post_alert_ctx(e, c, a);
+	a->src_ip = p->src_ip;
+	a->dst_ip = p->dst_ip;
+	a->dst_port = p->dport;
+	if (msg != NULL) {
+		a->qname = msg->qname;
+		a->qtype = msg->qtype;
+		a->dns_id = msg->id;
+	}
+}
+
 /* --- resolver.hardcoded --------------------------------------------------- */
 
 static void alert_hardcoded(struct engine *e, const struct pkt *p, struct dctx *c,

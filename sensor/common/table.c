@@ -283,12 +283,6 @@ uint32_t tbl_prefetch(const struct tbl *t, const void *key)
 	return h;
 }
 
-void *tbl_lookup_h(struct tbl *t, const void *key, uint32_t hash)
-{
-	uint32_t i = find_slot_h(t, key, hash);
-	return i ? val_of(t, i - 1) : NULL;
-}
-
 void *tbl_get_quiet_h(struct tbl *t, const void *key, uint32_t hash, int *created)
 {
 	uint32_t i = find_slot_h(t, key, hash);

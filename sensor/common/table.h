@@ -46,10 +46,9 @@ void *tbl_lookup(struct tbl *t, const void *key);
 
 /* The key's hash, with the cache line of its bucket requested: a caller
  * that knows a key early (e.g. as soon as the device is known) starts the
- * memory load here and finishes with the *_h calls below, which take the
+ * memory load here and finishes with tbl_get_quiet_h, which takes the
  * hash instead of computing it again. */
 uint32_t tbl_prefetch(const struct tbl *t, const void *key);
-void *tbl_lookup_h(struct tbl *t, const void *key, uint32_t hash);
 void *tbl_get_quiet_h(struct tbl *t, const void *key, uint32_t hash, int *created);
 
 /* Inserts key, which must not be present; returns the zeroed value. When the

@@ -214,9 +214,9 @@ struct eng_module {
 /* Which struct qry mod_ref[] entry belongs to which module. */
 enum eng_mod_ref {
 	MREF_BEHAVIOUR,
-	MREF_INTEGRITY,
+	MREF_COUNT
 };
-_Static_assert(MREF_INTEGRITY < QRY_MOD_REFS, "struct qry has a mod_ref per module that uses one");
+_Static_assert(MREF_COUNT <= QRY_MOD_REFS, "struct qry has a mod_ref per module that uses one");
 
 extern const struct eng_module *const eng_modules[];  /* modules.c, NULL-terminated */
 

@@ -177,7 +177,7 @@ struct qry_key {
 	uint32_t qname_hash;
 };
 
-#define QRY_MOD_REFS 2
+#define QRY_MOD_REFS 1
 
 struct qry {
 	uint64_t first_ts;       /* first transmission */

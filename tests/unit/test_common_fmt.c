@@ -1,4 +1,5 @@
 /* test_common_fmt.c — text forms of times, MACs and addresses. */
+#include <arpa/inet.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -68,6 +69,25 @@ static void test_mac_ip(void **state)
 	assert_false(mac_is_group(mac));
 }
 
+/* Dotted quads are written by hand: every octet value in every position
+ * must read as libc's inet_ntop writes it. */
+static void test_ip_v4_all_octets(void **state)
+{
+	(void)state;
+	uint8_t a[16];
+	char mine[FMT_IP_LEN], libc[INET_ADDRSTRLEN];
+	assert_int_equal(ip_parse("0.0.0.0", a), 0);
+	for (int pos = 12; pos < 16; pos++) {
+		for (int v = 0; v < 256; v++) {
+			for (int i = 12; i < 16; i++)
+				a[i] = (uint8_t)(i == pos ? v : 255 - v);
+			fmt_ip(mine, a);
+			assert_non_null(inet_ntop(AF_INET, a + 12, libc, sizeof(libc)));
+			assert_string_equal(mine, libc);
+		}
+	}
+}
+
 /* Hex digits of either case and nothing else. */
 static void test_hexval(void **state)
 {
@@ -85,6 +105,7 @@ int main(void)
 		cmocka_unit_test(test_time_fixed),
 		cmocka_unit_test(test_time_sweep),
 		cmocka_unit_test(test_mac_ip),
+		cmocka_unit_test(test_ip_v4_all_octets),
 		cmocka_unit_test(test_hexval),
 	};
 	return cmocka_run_group_tests_name("common_fmt", tests, NULL, NULL);

@@ -32,13 +32,12 @@ void jw_free(struct jw *w)
 	w->len = w->cap = 0;
 }
 
-/* Makes room for n more bytes (and a NUL). */
-static int reserve(struct jw *w, size_t n)
+/* Grows the buffer for n more bytes (and a NUL); the rare path of
+ * reserve(), kept out of line so the common one stays a compare. */
+static __attribute__((noinline)) int grow(struct jw *w, size_t n)
 {
 	if (w->err)
 		return 0;
-	if (w->len + n + 1 <= w->cap)
-		return 1;
 	size_t cap = w->cap * 2;
 	while (cap < w->len + n + 1)
 		cap *= 2;
@@ -52,12 +51,13 @@ static int reserve(struct jw *w, size_t n)
 	return 1;
 }
 
-static void put(struct jw *w, const char *s, size_t n)
+/* Makes room for n more bytes (and a NUL). After an error cap is 0 or the
+ * buffer is gone, so the compare alone cannot pass: grow() says no. */
+static inline int reserve(struct jw *w, size_t n)
 {
-	if (!reserve(w, n))
-		return;
-	memcpy(w->buf + w->len, s, n);
-	w->len += n;
+	if (__builtin_expect(w->len + n + 1 <= w->cap && !w->err, 1))
+		return 1;
+	return grow(w, n);
 }
 
 static void putc1(struct jw *w, char c)
@@ -67,28 +67,33 @@ static void putc1(struct jw *w, char c)
 	w->buf[w->len++] = c;
 }
 
-/* The separator and the key of the next member. */
-static void member(struct jw *w, const char *key)
+/* The separator and the key of the next member, with room for `value`
+ * more bytes after them: one size check per member. Returns 0 (nothing
+ * written) once the writer failed. */
+static int member(struct jw *w, const char *key, size_t klen, size_t value)
 {
+	if (!reserve(w, klen + 4 + value))
+		return 0;
+	char *o = w->buf + w->len;
 	if (!w->first[w->depth])
-		putc1(w, ',');
+		*o++ = ',';
 	w->first[w->depth] = 0;
 	if (key != NULL) {
-		size_t n = strlen(key);
-		if (!reserve(w, n + 3))
-			return;
-		w->buf[w->len++] = '"';
-		memcpy(w->buf + w->len, key, n);
-		w->len += n;
-		w->buf[w->len++] = '"';
-		w->buf[w->len++] = ':';
+		*o++ = '"';
+		memcpy(o, key, klen);
+		o += klen;
+		*o++ = '"';
+		*o++ = ':';
 	}
+	w->len = (size_t)(o - w->buf);
+	return 1;
 }
 
-static void open_container(struct jw *w, const char *key, char c)
+static void open_container(struct jw *w, const char *key, size_t klen, char c)
 {
-	member(w, key);
-	putc1(w, c);
+	if (!member(w, key, klen, 1))
+		return;
+	w->buf[w->len++] = c;
 	if (w->depth + 1 >= JW_DEPTH) {
 		/* A programming error: events are far shallower. Stop cleanly. */
 		w->err = 1;
@@ -98,14 +103,14 @@ static void open_container(struct jw *w, const char *key, char c)
 	w->closer[w->depth] = c == '{' ? '}' : ']';
 }
 
-void jw_obj(struct jw *w, const char *key)
+void jw_obj_k(struct jw *w, const char *key, size_t klen)
 {
-	open_container(w, key, '{');
+	open_container(w, key, klen, '{');
 }
 
-void jw_arr(struct jw *w, const char *key)
+void jw_arr_k(struct jw *w, const char *key, size_t klen)
 {
-	open_container(w, key, '[');
+	open_container(w, key, klen, '[');
 }
 
 void jw_end(struct jw *w)
@@ -146,18 +151,33 @@ static size_t utf8_len(const unsigned char *s, size_t n)
 	return len;
 }
 
+/* Bytes written as they are inside a JSON string: printable ASCII but the
+ * quote and the backslash (RFC 8259 §7). */
+static const uint8_t plain[256] = {
+	['\x20'] = 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x20-0x2f, no '"' */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,             /* 0x30-0x3f */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,             /* 0x40-0x4f */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,             /* 0x50-0x5f, no '\\' */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,             /* 0x60-0x6f */
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,             /* 0x70-0x7f */
+};
+
+/* Room for the worst case (every byte as \u00XX, and the quotes) must have
+ * been reserved: the loop writes without checking. Events are a few KiB. */
 static void put_escaped(struct jw *w, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
-	/* Room for the worst case at once (every byte as \u00XX), so the loop
-	 * below writes without checking: events are a few KiB. */
-	if (n > (SIZE_MAX - 2) / 6 || !reserve(w, n * 6 + 2))
-		return;
 	char *o = w->buf + w->len;
+	size_t i = 0;
 	*o++ = '"';
-	for (size_t i = 0; i < n; i++) {
+	/* Names, addresses and words are plain: copy the run in one go. */
+	while (i < n && plain[(unsigned char)s[i]])
+		i++;
+	memcpy(o, s, i);
+	o += i;
+	for (; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
-		if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+		if (plain[c]) {
 			*o++ = (char)c;
 			continue;
 		}
@@ -193,75 +213,96 @@ static void put_escaped(struct jw *w, const char *s, size_t n)
 	w->len = (size_t)(o - w->buf);
 }
 
-void jw_str(struct jw *w, const char *key, const char *s)
+/* What a string of n bytes may take once escaped, or 0 when that does not
+ * fit a size_t (the writer then fails). */
+static size_t escaped_room(size_t n)
 {
-	member(w, key);
-	put_escaped(w, s, strlen(s));
+	return n > (SIZE_MAX - 64) / 6 ? 0 : n * 6 + 2;
 }
 
-void jw_strn(struct jw *w, const char *key, const char *s, size_t n)
+void jw_strn_k(struct jw *w, const char *key, size_t klen, const char *s, size_t n)
 {
-	member(w, key);
-	put_escaped(w, s, n);
+	size_t room = escaped_room(n);
+	if (room == 0) {
+		w->err = 1;
+		return;
+	}
+	if (member(w, key, klen, room))
+		put_escaped(w, s, n);
 }
 
-static void put_uint(struct jw *w, uint64_t v)
+void jw_str_k(struct jw *w, const char *key, size_t klen, const char *s)
 {
-	char t[24];
+	jw_strn_k(w, key, klen, s, strlen(s));
+}
+
+/* Writes v's digits at o (room for 20 must be there); returns the end. */
+static char *put_uint(char *o, uint64_t v)
+{
+	char t[20];
 	int i = (int)sizeof(t);
 	do {
 		t[--i] = (char)('0' + v % 10);
 		v /= 10;
 	} while (v);
-	put(w, t + i, sizeof(t) - (size_t)i);
+	memcpy(o, t + i, sizeof(t) - (size_t)i);
+	return o + (sizeof(t) - (size_t)i);
 }
 
-void jw_uint(struct jw *w, const char *key, uint64_t v)
+void jw_uint_k(struct jw *w, const char *key, size_t klen, uint64_t v)
 {
-	member(w, key);
-	put_uint(w, v);
+	if (member(w, key, klen, 20))
+		w->len = (size_t)(put_uint(w->buf + w->len, v) - w->buf);
 }
 
-void jw_int(struct jw *w, const char *key, int64_t v)
+void jw_int_k(struct jw *w, const char *key, size_t klen, int64_t v)
 {
-	member(w, key);
+	if (!member(w, key, klen, 21))
+		return;
+	char *o = w->buf + w->len;
 	if (v < 0) {
-		putc1(w, '-');
-		put_uint(w, (uint64_t)0 - (uint64_t)v);
+		*o++ = '-';
+		o = put_uint(o, (uint64_t)0 - (uint64_t)v);
 	} else {
-		put_uint(w, (uint64_t)v);
+		o = put_uint(o, (uint64_t)v);
 	}
+	w->len = (size_t)(o - w->buf);
 }
 
-void jw_bool(struct jw *w, const char *key, int v)
+void jw_bool_k(struct jw *w, const char *key, size_t klen, int v)
 {
-	member(w, key);
-	if (v)
-		put(w, "true", 4);
-	else
-		put(w, "false", 5);
+	if (!member(w, key, klen, 5))
+		return;
+	memcpy(w->buf + w->len, v ? "true" : "false", v ? 4 : 5);
+	w->len += v ? 4 : 5;
 }
 
-void jw_null(struct jw *w, const char *key)
+void jw_null_k(struct jw *w, const char *key, size_t klen)
 {
-	member(w, key);
-	put(w, "null", 4);
+	if (!member(w, key, klen, 4))
+		return;
+	memcpy(w->buf + w->len, "null", 4);
+	w->len += 4;
 }
 
-void jw_real4(struct jw *w, const char *key, double v)
+void jw_real4_k(struct jw *w, const char *key, size_t klen, double v)
 {
-	member(w, key);
+	/* Sign, 16 integer digits (|v| <= 9e15), point, four decimals. */
+	if (!member(w, key, klen, 24))
+		return;
+	char *o = w->buf + w->len;
 	if (!isfinite(v) || fabs(v) > 9e15) {
-		put(w, "null", 4);
+		memcpy(o, "null", 4);
+		w->len += 4;
 		return;
 	}
 	if (v < 0) {
-		putc1(w, '-');
+		*o++ = '-';
 		v = -v;
 	}
 	uint64_t scaled = (uint64_t)(v * 10000.0 + 0.5);
-	put_uint(w, scaled / 10000);
-	putc1(w, '.');
+	o = put_uint(o, scaled / 10000);
+	*o++ = '.';
 	unsigned frac = (unsigned)(scaled % 10000);
 	char d[4];
 	int n = 4;
@@ -271,40 +312,46 @@ void jw_real4(struct jw *w, const char *key, double v)
 	}
 	while (n > 1 && d[n - 1] == '0')
 		n--;
-	put(w, d, (size_t)n);
+	memcpy(o, d, (size_t)n);
+	w->len = (size_t)(o + n - w->buf);
 }
 
-void jw_ip_text(struct jw *w, const char *key, const uint8_t ip[16])
+void jw_ip_text_k(struct jw *w, const char *key, size_t klen, const uint8_t ip[16])
 {
 	char t[FMT_IP_LEN];
 	fmt_ip(t, ip);
-	jw_str(w, key, t);
+	jw_str_k(w, key, klen, t);
 }
 
-void jw_mac_text(struct jw *w, const char *key, const uint8_t mac[6])
+void jw_mac_text_k(struct jw *w, const char *key, size_t klen, const uint8_t mac[6])
 {
 	char t[FMT_MAC_LEN];
 	fmt_mac(t, mac);
-	jw_str(w, key, t);
+	jw_strn_k(w, key, klen, t, FMT_MAC_LEN - 1);
 }
 
-void jw_time_text(struct jw *w, const char *key, uint64_t ts_us)
+void jw_time_text_k(struct jw *w, const char *key, size_t klen, uint64_t ts_us)
 {
 	char t[FMT_TIME_LEN];
 	fmt_time(t, ts_us);
-	jw_str(w, key, t);
+	jw_str_k(w, key, klen, t);
 }
 
-void jw_raw(struct jw *w, const char *key, const char *json, size_t n)
+void jw_raw_k(struct jw *w, const char *key, size_t klen, const char *json, size_t n)
 {
-	member(w, key);
-	put(w, json, n);
+	if (n > SIZE_MAX / 2) {
+		w->err = 1;
+		return;
+	}
+	if (!member(w, key, klen, n))
+		return;
+	memcpy(w->buf + w->len, json, n);
+	w->len += n;
 }
 
 void jw_members(struct jw *w, const char *json, size_t n)
 {
-	member(w, NULL);
-	put(w, json, n);
+	jw_raw_k(w, NULL, 0, json, n);
 }
 
 const char *jw_text(struct jw *w, size_t *len)

@@ -15,6 +15,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define JW_DEPTH 16  /* nesting of the deepest event (device: 5), with room */
 
@@ -35,38 +36,107 @@ void jw_reset(struct jw *w);
 /* Frees the buffer (when not taken). */
 void jw_free(struct jw *w);
 
-/* Containers. `key` is the member name inside an object, NULL inside an
- * array or at the top. Keys are written as given: they must be plain ASCII
- * names without quotes or backslashes (they are literals in the code). */
-void jw_obj(struct jw *w, const char *key);
-void jw_arr(struct jw *w, const char *key);
+/* Keys are written as given: they must be plain ASCII names without quotes
+ * or backslashes (they are literals in the code). `key` is the member name
+ * inside an object, NULL inside an array or at the top. Each call below is
+ * an inline wrapper that passes the key's length to a _k function, so a
+ * literal key's strlen() is done by the compiler. */
+static inline size_t jw_klen(const char *key)
+{
+	return key != NULL ? strlen(key) : 0;
+}
+
+void jw_obj_k(struct jw *w, const char *key, size_t klen);
+void jw_arr_k(struct jw *w, const char *key, size_t klen);
+void jw_str_k(struct jw *w, const char *key, size_t klen, const char *s);
+void jw_strn_k(struct jw *w, const char *key, size_t klen, const char *s, size_t n);
+void jw_int_k(struct jw *w, const char *key, size_t klen, int64_t v);
+void jw_uint_k(struct jw *w, const char *key, size_t klen, uint64_t v);
+void jw_bool_k(struct jw *w, const char *key, size_t klen, int v);
+void jw_null_k(struct jw *w, const char *key, size_t klen);
+void jw_real4_k(struct jw *w, const char *key, size_t klen, double v);
+void jw_ip_text_k(struct jw *w, const char *key, size_t klen, const uint8_t ip[16]);
+void jw_mac_text_k(struct jw *w, const char *key, size_t klen, const uint8_t mac[6]);
+void jw_time_text_k(struct jw *w, const char *key, size_t klen, uint64_t ts_us);
+void jw_raw_k(struct jw *w, const char *key, size_t klen, const char *json, size_t n);
+
+/* Containers. */
+static inline void jw_obj(struct jw *w, const char *key)
+{
+	jw_obj_k(w, key, jw_klen(key));
+}
+
+static inline void jw_arr(struct jw *w, const char *key)
+{
+	jw_arr_k(w, key, jw_klen(key));
+}
+
 void jw_end(struct jw *w); /* closes the innermost object or array */
 
 /* Values. Strings are escaped (quotes, backslash, control characters);
  * well-formed UTF-8 passes unchanged and any other byte >= 0x80 is written
  * as \u00XX (read as Latin-1), so the output is valid UTF-8 whatever the
  * input. */
-void jw_str(struct jw *w, const char *key, const char *s);
-void jw_strn(struct jw *w, const char *key, const char *s, size_t n);
-void jw_int(struct jw *w, const char *key, int64_t v);
-void jw_uint(struct jw *w, const char *key, uint64_t v);
-void jw_bool(struct jw *w, const char *key, int v);
-void jw_null(struct jw *w, const char *key);
+static inline void jw_str(struct jw *w, const char *key, const char *s)
+{
+	jw_str_k(w, key, jw_klen(key), s);
+}
+
+static inline void jw_strn(struct jw *w, const char *key, const char *s, size_t n)
+{
+	jw_strn_k(w, key, jw_klen(key), s, n);
+}
+
+static inline void jw_int(struct jw *w, const char *key, int64_t v)
+{
+	jw_int_k(w, key, jw_klen(key), v);
+}
+
+static inline void jw_uint(struct jw *w, const char *key, uint64_t v)
+{
+	jw_uint_k(w, key, jw_klen(key), v);
+}
+
+static inline void jw_bool(struct jw *w, const char *key, int v)
+{
+	jw_bool_k(w, key, jw_klen(key), v);
+}
+
+static inline void jw_null(struct jw *w, const char *key)
+{
+	jw_null_k(w, key, jw_klen(key));
+}
+
 /* A number with at most 4 decimals, trailing zeros trimmed ("0.3333",
  * "2.0"); NaN and infinities become null. */
-void jw_real4(struct jw *w, const char *key, double v);
+static inline void jw_real4(struct jw *w, const char *key, double v)
+{
+	jw_real4_k(w, key, jw_klen(key), v);
+}
 
 /* An address stored in 16 bytes as text (IPv4-mapped ones as dotted quads). */
-void jw_ip_text(struct jw *w, const char *key, const uint8_t ip[16]);
+static inline void jw_ip_text(struct jw *w, const char *key, const uint8_t ip[16])
+{
+	jw_ip_text_k(w, key, jw_klen(key), ip);
+}
 
 /* A MAC as text ("aa:bb:cc:dd:ee:ff"). */
-void jw_mac_text(struct jw *w, const char *key, const uint8_t mac[6]);
+static inline void jw_mac_text(struct jw *w, const char *key, const uint8_t mac[6])
+{
+	jw_mac_text_k(w, key, jw_klen(key), mac);
+}
 
 /* A packet time as RFC 3339 UTC text with microseconds. */
-void jw_time_text(struct jw *w, const char *key, uint64_t ts_us);
+static inline void jw_time_text(struct jw *w, const char *key, uint64_t ts_us)
+{
+	jw_time_text_k(w, key, jw_klen(key), ts_us);
+}
 
 /* A value that is already JSON text (written by another jw), copied as is. */
-void jw_raw(struct jw *w, const char *key, const char *json, size_t n);
+static inline void jw_raw(struct jw *w, const char *key, const char *json, size_t n)
+{
+	jw_raw_k(w, key, jw_klen(key), json, n);
+}
 
 /* Members already written as JSON text ("a":1,"b":{...}) without braces,
  * added to the open object as they are. */

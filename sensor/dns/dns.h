@@ -143,6 +143,13 @@ int dns_parse(const uint8_t *buf, size_t len, struct dns_msg *m);
 int dns_name_at(const uint8_t *msg, size_t len, size_t off, char *out,
 		size_t outsz, int lower, size_t *next);
 
+/* dns_name_at(..., lower = 1, ...) for the common name: no compression
+ * pointer, every byte a letter, digit, '-' or '_'. Returns the text length,
+ * or -1 when the name is anything else (dns_name_at() then decides). Needs
+ * outsz >= DNS_NAME_MAX + 1. */
+int dns_name_plain(const uint8_t *msg, size_t len, size_t off, char *out,
+		   size_t outsz, size_t *next);
+
 /* Checks the name at `off` by the same rules as dns_name_at() without
  * writing text (the parse path uses it for owner names). *next (may be
  * NULL) receives the offset after the name as it sits in the message.

@@ -186,10 +186,13 @@ int dns_parse(const uint8_t *buf, size_t len, struct dns_msg *m)
 		size_t noff = r.off;
 		size_t next = 0;
 		int rc;
-		if (i == 0)
-			rc = dns_name_at(buf, len, noff, m->qname,
-					 sizeof(m->qname), 1, &next);
-		else
+		if (i == 0) {
+			rc = dns_name_plain(buf, len, noff, m->qname,
+					    sizeof(m->qname), &next);
+			if (rc < 0)
+				rc = dns_name_at(buf, len, noff, m->qname,
+						 sizeof(m->qname), 1, &next);
+		} else
 			rc = dns_name_skip(buf, len, noff, &next);
 		if (rc < 0) {
 			msg_stop(m, msg_name_anomaly(rc, DNS_A_QD_TRUNC));

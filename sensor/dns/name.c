@@ -203,6 +203,42 @@ out:
 	return rc < 0 ? rc : (int)o;
 }
 
+int dns_name_plain(const uint8_t *msg, size_t len, size_t off, char *out,
+		   size_t outsz, size_t *next)
+{
+	size_t i = off;
+	size_t o = 0;
+	size_t wire = 1;
+	/* A plain name's text is its wire length less two: 253 at most. */
+	if (outsz < DNS_NAME_MAX + 1)
+		return -1;
+	for (;;) {
+		if (i >= len)
+			return -1;
+		size_t c = msg[i++];
+		if (c == 0)
+			break;
+		wire += c + 1;
+		if (c > DNS_LABEL_MAX || c > len - i || wire > DNS_NAME_MAX)
+			return -1;
+		if (o > 0)
+			out[o++] = '.';
+		for (size_t k = 0; k < c; k++) {
+			uint8_t b = msg[i + k];
+			if (name_cls[b] != 0)
+				return -1;
+			out[o + k] = (char)name_lower[b];
+		}
+		o += c;
+		i += c;
+	}
+	if (o == 0)
+		out[o++] = '.';
+	out[o] = '\0';
+	*next = i;
+	return (int)o;
+}
+
 int dns_name_at(const uint8_t *msg, size_t len, size_t off, char *out,
 		size_t outsz, int lower, size_t *next)
 {

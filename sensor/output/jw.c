@@ -162,6 +162,32 @@ static const uint8_t plain[256] = {
 	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,             /* 0x70-0x7f */
 };
 
+#define ONES 0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+
+/* The end of the run of plain bytes from i: eight at a time while no byte
+ * of the word is a control byte (< 0x20), a quote, a backslash or >= 0x80
+ * (the "has a zero byte" test of Bit Twiddling Hacks: it can only err
+ * towards stopping early, and the byte loop then decides), then by table.
+ * Event strings are mostly long plain runs. */
+static size_t plain_run(const char *s, size_t i, size_t n)
+{
+	while (n - i >= 8) {
+		uint64_t x;
+		memcpy(&x, s + i, 8);
+		uint64_t q = x ^ (ONES * '"');
+		uint64_t b = x ^ (ONES * '\\');
+		uint64_t stop = x | ((x - ONES * 0x20) & ~x) | ((q - ONES) & ~q) |
+				((b - ONES) & ~b);
+		if (stop & HIGHS)
+			break;
+		i += 8;
+	}
+	while (i < n && plain[(unsigned char)s[i]])
+		i++;
+	return i;
+}
+
 /* Room for the worst case (every byte as \u00XX, and the quotes) must have
  * been reserved: the loop writes without checking. Events are a few KiB. */
 static void put_escaped(struct jw *w, const char *s, size_t n)
@@ -170,17 +196,14 @@ static void put_escaped(struct jw *w, const char *s, size_t n)
 	char *o = w->buf + w->len;
 	size_t i = 0;
 	*o++ = '"';
-	/* Names, addresses and words are plain: copy the run in one go. */
-	while (i < n && plain[(unsigned char)s[i]])
-		i++;
-	memcpy(o, s, i);
-	o += i;
-	for (; i < n; i++) {
+	for (;;) {
+		size_t j = plain_run(s, i, n);
+		memcpy(o, s + i, j - i);
+		o += j - i;
+		i = j;
+		if (i == n)
+			break;
 		unsigned char c = (unsigned char)s[i];
-		if (plain[c]) {
-			*o++ = (char)c;
-			continue;
-		}
 		if (c >= 0x80) {
 			/* Well-formed UTF-8 (vendor names, host names) passes as
 			 * it is; any other byte is read as Latin-1 below, so the
@@ -189,7 +212,7 @@ static void put_escaped(struct jw *w, const char *s, size_t n)
 			if (u > 0) {
 				memcpy(o, s + i, u);
 				o += u;
-				i += u - 1;
+				i += u;
 				continue;
 			}
 		}
@@ -208,6 +231,7 @@ static void put_escaped(struct jw *w, const char *s, size_t n)
 			*o++ = hex[c & 15];
 			break;
 		}
+		i++;
 	}
 	*o++ = '"';
 	w->len = (size_t)(o - w->buf);

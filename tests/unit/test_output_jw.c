@@ -103,6 +103,54 @@ static void test_escapes(void **state)
 	}
 }
 
+/* Strings built from tokens whose escaped form is known, at every offset
+ * and length, so the word-at-a-time scan meets each kind of byte in every
+ * position of a word and at both ends of the string. */
+static void test_escapes_every_position(void **state)
+{
+	static const struct {
+		const char *in;
+		const char *out;
+	} tok[] = {
+		{ "a", "a" }, { "Z", "Z" }, { "7", "7" }, { " ", " " }, { "~", "~" },
+		{ "\x7f", "\x7f" }, { "\"", "\\\"" }, { "\\", "\\\\" }, { "\n", "\\n" },
+		{ "\x01", "\\u0001" }, { "\x1f", "\\u001f" }, { "\xc3\xa9", "\xc3\xa9" },
+		{ "\xe2\x82\xac", "\xe2\x82\xac" }, { "\xff", "\\u00ff" }, { "\x80", "\\u0080" },
+	};
+	const size_t ntok = sizeof(tok) / sizeof(tok[0]);
+	(void)state;
+	srand(11);
+	for (int round = 0; round < 5000; round++) {
+		char in[128], want[512];
+		size_t n = 0, m = 0;
+		want[m++] = '[';
+		want[m++] = '"';
+		int count = rand() % 40;
+		for (int t = 0; t < count; t++) {
+			/* Mostly plain, as event text is. */
+			size_t k = rand() % 4 ? (size_t)(rand() % 5) : (size_t)(rand() % ntok);
+			size_t a = strlen(tok[k].in), b = strlen(tok[k].out);
+			memcpy(in + n, tok[k].in, a);
+			memcpy(want + m, tok[k].out, b);
+			n += a;
+			m += b;
+		}
+		want[m++] = '"';
+		want[m++] = ']';
+		want[m] = '\0';
+		struct jw w;
+		jw_init(&w, 16);
+		jw_arr(&w, NULL);
+		jw_strn(&w, NULL, in, n);
+		jw_end(&w);
+		size_t len;
+		char *s = jw_take(&w, &len);
+		assert_non_null(s);
+		assert_string_equal(s, want);
+		free(s);
+	}
+}
+
 static const struct {
 	double v;
 	const char *text;
@@ -155,6 +203,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_nesting_and_order),
 		cmocka_unit_test(test_escapes),
+		cmocka_unit_test(test_escapes_every_position),
 		cmocka_unit_test(test_real4),
 		cmocka_unit_test(test_too_deep),
 	};

@@ -7,8 +7,6 @@
 
 #include "common/err.h"
 
-static const uint8_t v4_prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-
 void fmt_mac(char out[FMT_MAC_LEN], const uint8_t mac[6])
 {
 	static const char hex[] = "0123456789abcdef";
@@ -17,17 +15,6 @@ void fmt_mac(char out[FMT_MAC_LEN], const uint8_t mac[6])
 		out[i * 3 + 1] = hex[mac[i] & 15];
 		out[i * 3 + 2] = i == 5 ? '\0' : ':';
 	}
-}
-
-int ip_is_v4(const uint8_t ip[16])
-{
-	return memcmp(ip, v4_prefix, 12) == 0;
-}
-
-void ip_from_v4(uint8_t ip[16], const uint8_t v4[4])
-{
-	memcpy(ip, v4_prefix, 12);
-	memcpy(ip + 12, v4, 4);
 }
 
 void fmt_ip(char out[FMT_IP_LEN], const uint8_t ip[16])

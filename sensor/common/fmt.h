@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define FMT_MAC_LEN 18   /* "aa:bb:cc:dd:ee:ff" + NUL */
 #define FMT_IP_LEN 46    /* INET6_ADDRSTRLEN */
@@ -16,11 +17,23 @@ void fmt_mac(char out[FMT_MAC_LEN], const uint8_t mac[6]);
  * others as RFC 5952 IPv6 text. */
 void fmt_ip(char out[FMT_IP_LEN], const uint8_t ip[16]);
 
-/* 1 when a 16-byte address is IPv4-mapped (::ffff:0:0/96). */
-int ip_is_v4(const uint8_t ip[16]);
+/* The first 12 bytes of an IPv4-mapped address (RFC 4291 §2.5.5.2). */
+static const uint8_t ip_v4_prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+/* 1 when a 16-byte address is IPv4-mapped (::ffff:0:0/96). Inline, as
+ * ip_from_v4(): both run several times a packet, where a call cost more
+ * than the work. */
+static inline int ip_is_v4(const uint8_t ip[16])
+{
+	return memcmp(ip, ip_v4_prefix, 12) == 0;
+}
 
 /* Stores an IPv4 address IPv4-mapped. */
-void ip_from_v4(uint8_t ip[16], const uint8_t v4[4]);
+static inline void ip_from_v4(uint8_t ip[16], const uint8_t v4[4])
+{
+	memcpy(ip, ip_v4_prefix, 12);
+	memcpy(ip + 12, v4, 4);
+}
 
 /* Parses dotted-quad or IPv6 text into 16 bytes; 0 or SW_EINVAL. */
 int ip_parse(const char *s, uint8_t ip[16]);

@@ -61,11 +61,11 @@
 #define CUCKOO_NODES 128
 /* Answer addresses remembered per device for stale-use checks, newest
  * first out of a ring: a device connects to what it has just resolved, and
- * IoT devices resolve a handful of names. 16 x 48 B = 768 B per device,
- * 48 MiB at 65536 devices, touched only as devices appear. A per-device
- * ring replaced a shared hash table: answers carry new addresses all the
- * time, and the table's constant evictions cost more than the rest of this
- * module. An address pushed out is simply not judged (no false alert). */
+ * IoT devices resolve a handful of names. 16 x 32 B and a tag line =
+ * 576 B per device, 36 MiB at 65536 devices, touched only as devices
+ * appear. A per-device ring replaced a shared hash table: answers carry
+ * new addresses all the time, and the table's constant evictions cost
+ * more than the rest of this module. An address pushed out is simply not judged (no false alert). */
 #define ADDR_RING 16
 /* Seen UDP flows to indexed addresses (24 + 40 + 8 = 72 B): 4 per device,
  * capped at 65536 (4.5 MiB at most). */
@@ -104,8 +104,10 @@
 /* Devices that count as active for the outage share: queried in the last
  * 5 minutes. */
 #define ACTIVE_US (300 * SEC)
-/* Name prefixes kept for evidence. */
+/* Name prefixes kept for evidence; an answer-cache entry keeps a shorter
+ * one, which is all that stale-use evidence can show. */
 #define NAME_LEN 64
+#define COLD_NAME_LEN (NAME_LEN - 24)
 
 enum fail_kind { FK_NONE = 0, FK_TIMEOUT, FK_SERVFAIL, FK_REFUSED, FK_EMPTY };
 static const char *const fail_names[] = { "none", "no_answer", "servfail", "refused",
@@ -152,7 +154,7 @@ struct ccold {
 	uint8_t fail_kind;        /* enum fail_kind of the episode */
 	uint8_t grew;             /* an interval grew in the episode */
 	uint8_t stormed;          /* the episode was counted as a storm */
-	char name[NAME_LEN - 24]; /* name prefix, NUL-terminated */
+	char name[COLD_NAME_LEN]; /* name prefix, NUL-terminated */
 };
 
 /* The answer cache: a cuckoo hash table of entries, so a key's hash gives
@@ -181,17 +183,17 @@ struct cbk {
 	uint32_t b1, b2;
 };
 
-/* An address a device learnt from an answer. */
+/* An address a device learnt from an answer: half a line, so a ring
+ * slot never straddles two. Its expiry is answered_us + ttl_s: both are
+ * written together whenever the expiry moves. Its (name, type) type sits
+ * in the ring's tag line (bdev.addr_qtype). */
 struct aent {
 	uint8_t ip[16];
-	uint64_t answered_us;     /* latest answer that gave the address */
-	uint64_t expiry_us;       /* latest expiry over its answers */
-	uint32_t ttl_s;
-	uint32_t qname_hash;      /* the answer's (name, type), for "asked again" */
-	uint16_t qtype;
-	uint8_t used;
-	uint8_t pad[5];
+	uint64_t answered_us;     /* the answer with the latest expiry that gave the address */
+	uint32_t ttl_s;           /* that answer's TTL */
+	uint32_t qname_hash;      /* that answer's name, for "asked again" */
 };
+_Static_assert(sizeof(struct aent) == 32, "an address ring slot is half a line");
 
 struct fkey {
 	uint8_t mac[6];
@@ -206,8 +208,12 @@ struct fent {
 };
 
 /* Per device slot. The first cache line is all that an ordinary query
- * reads and writes (the prefetch hook requests it); the counters after it
- * change on repeat queries, the rest on findings and answers. */
+ * reads and writes (the prefetch hook requests it); the second is what a
+ * repeat query changes, its counters and the times of the last early
+ * repeat, and the evidence names have a line each, so a repeat query
+ * touches two lines more at most. Then what findings and failures change,
+ * then the address ring, whose tags share one line with the ring's
+ * bookkeeping. */
 struct bdev {
 	_Alignas(64) uint32_t dev_id;
 	uint8_t in_burst, storm_pending;
@@ -219,35 +225,42 @@ struct bdev {
 	uint32_t minute_count;
 	uint64_t minute;                  /* current minute number */
 	double peak_qpm;
-	/* second line */
+	/* second line: repeat queries */
 	uint32_t repeat, early;           /* repeat queries, of which early */
 	uint32_t neg_samples, neg_early;  /* repeats of negative answers, of which early */
+	uint32_t early_ttl, neg_ttl;      /* last evidence, with the names below */
+	uint64_t early_at, early_answered;
+	uint64_t neg_at, neg_answered;
 	uint32_t minutes;                 /* minutes of history */
+	_Alignas(64) char early_name[NAME_LEN];
+	char neg_name[NAME_LEN];
 	uint32_t stale, checked;          /* stale uses, new connections checked */
 	uint32_t bursts, episodes, backoff_episodes, storms;
 	double baseline_qpm;
 	uint64_t fail_last_us;            /* last failure signal */
 	double max_rate;                  /* highest per-name rate in a storm, q/s */
-	/* last evidence */
-	char early_name[NAME_LEN];
-	uint64_t early_at, early_answered;
-	uint32_t early_ttl;
-	char stale_name[NAME_LEN];
+	char stale_name[COLD_NAME_LEN];   /* from the entry's cold part */
 	uint8_t stale_ip[16];
-	uint64_t stale_at, stale_answered, stale_expiry;
+	uint64_t stale_at, stale_answered; /* expired stale_ttl after it was answered */
 	uint32_t stale_ttl;
 	uint16_t stale_port;
 	uint8_t stale_proto;
-	char neg_name[NAME_LEN];
-	uint64_t neg_at, neg_answered;
-	uint32_t neg_ttl;
-	/* answer addresses, for stale use: each one's atag() beside the
-	 * ring, so a search reads one line rather than all twelve */
-	uint32_t addr_next;               /* ring slot written next */
-	_Alignas(64) uint32_t addr_tag[ADDR_RING];
-	struct aent addr[ADDR_RING];
+	/* answer addresses, for stale use: each one's atag() in one line
+	 * with the ring's bookkeeping, so a search reads that line and the
+	 * slots whose tag matches */
+	_Alignas(64) uint8_t addr_tag[ADDR_RING];
+	uint16_t addr_qtype[ADDR_RING];   /* each slot's (name, type) type */
+	uint16_t addr_used;               /* bit i: slot i holds an address */
+	uint8_t addr_next;                /* ring slot written next */
+	_Alignas(64) struct aent addr[ADDR_RING];
 };
 _Static_assert(offsetof(struct bdev, repeat) == 64, "a query's own part of bdev is one line");
+_Static_assert(offsetof(struct bdev, early_name) == 128, "a repeat query's part is one line");
+_Static_assert(offsetof(struct bdev, addr) - offsetof(struct bdev, addr_tag) == 64,
+	       "the ring's tags and bookkeeping are one line");
+_Static_assert(sizeof(struct bdev) % 128 == 64, "an odd number of lines, so that the same line "
+	       "of all device slots does not crowd into a few cache sets");
+_Static_assert(ADDR_RING == 16, "addr_used has a bit per slot and addr_find reads two words of tags");
 
 struct storm {
 	uint8_t state;            /* 0 free, 1 held back */
@@ -599,6 +612,7 @@ static void alert_posture(struct engine *e, struct dctx *c, const struct bdev *v
 			  enum det_id id)
 {
 	const struct det_rule *rl = rule(e, id);
+	uint64_t stale_expiry = v->stale_answered + (uint64_t)v->stale_ttl * SEC;
 	char msg[320], ip[FMT_IP_LEN];
 	struct alert_ctx a;
 	post_alert_ctx(e, c, &a);
@@ -629,7 +643,7 @@ static void alert_posture(struct engine *e, struct dctx *c, const struct bdev *v
 		snprintf(msg, sizeof(msg), "Device opened %u new connections to addresses whose DNS "
 			 "answers had expired without asking again (last: %s for %s, %.0f s after "
 			 "expiry).", v->stale, ip, v->stale_name,
-			 (double)(v->stale_at - v->stale_expiry) / SEC);
+			 (double)(v->stale_at - stale_expiry) / SEC);
 		a.dst_ip = v->stale_ip;
 		a.dst_port = v->stale_port;
 		a.qname = v->stale_name;
@@ -643,9 +657,9 @@ static void alert_posture(struct engine *e, struct dctx *c, const struct bdev *v
 		jw_str(&w, "name", v->stale_name);
 		jw_uint(&w, "ttl_s", v->stale_ttl);
 		ts_member(&w, "answered_at", v->stale_answered);
-		ts_member(&w, "expired_at", v->stale_expiry);
+		ts_member(&w, "expired_at", stale_expiry);
 		ts_member(&w, "connected_at", v->stale_at);
-		jw_real4(&w, "seconds_past_expiry", (double)(v->stale_at - v->stale_expiry) / SEC);
+		jw_real4(&w, "seconds_past_expiry", (double)(v->stale_at - stale_expiry) / SEC);
 		jw_end(&w);
 		jw_uint(&w, "grace_s", (uint64_t)rl->p[DP_GRACE_S]);
 		break;
@@ -1143,12 +1157,10 @@ static void bh_query(void *m, struct engine *e, const struct pkt *p, struct dctx
 	struct ccold *cc = cache_cold(&b->cache, slot);
 	if (ce->aslot) {
 		/* The answer will most likely give the address the last one
-		 * gave: request its ring entry (which may straddle two lines)
-		 * and the tag line now, a round trip before the response. */
-		const uint8_t *a = (const uint8_t *)&v->addr[ce->aslot - 1];
+		 * gave: request its ring slot and the tag line now, a round
+		 * trip before the response. */
 		__builtin_prefetch(v->addr_tag);
-		__builtin_prefetch(a);
-		__builtin_prefetch(a + sizeof(struct aent) - 1);
+		__builtin_prefetch(&v->addr[ce->aslot - 1]);
 	}
 	const struct det_rule *rs = rule(e, DET_RATE_RETRY_STORM);
 
@@ -1271,28 +1283,37 @@ static void bh_query(void *m, struct engine *e, const struct pkt *p, struct dctx
 		ce->pending_us = now;
 }
 
-/* An address folded to 32 bits, to find it in a device's ring: an IPv4
- * address (mapped) keeps all its bits. */
-static uint32_t atag(const uint8_t ip[16])
+/* An address folded to 8 bits, to find it in a device's ring. */
+static uint8_t atag(const uint8_t ip[16])
 {
 	uint32_t w[4];
 	memcpy(w, ip, 16);
-	return w[0] ^ w[1] ^ w[2] ^ w[3];
+	uint32_t t = w[0] ^ w[1] ^ w[2] ^ w[3];
+	t ^= t >> 16;
+	return (uint8_t)(t ^ (t >> 8));
 }
 
-/* The device's ring entry for ip, or NULL: the first in ring order, as a
- * plain search would find. */
-static struct aent *addr_find(struct bdev *v, const uint8_t ip[16])
+/* The slot of the device's ring that holds ip, or -1. A ring holds an
+ * address at most once (index_addresses adds only what this does not
+ * find), so the order of the search does not matter. The tags are
+ * compared eight at a time in a 64-bit word: a lane of x is zero where
+ * the tag matches, and (x - 0x01..) & ~x & 0x80.. has the top bit of
+ * every zero lane set (and at times of a lane just above one, which the
+ * full comparison then rejects). */
+static int addr_find(const struct bdev *v, const uint8_t ip[16], uint8_t tag)
 {
-	uint32_t t = atag(ip), m = 0;
-	for (unsigned j = 0; j < ADDR_RING; j++)
-		m |= (uint32_t)(v->addr_tag[j] == t) << j;
-	for (; m != 0; m &= m - 1) {
-		struct aent *a = &v->addr[__builtin_ctz(m)];
-		if (a->used && memcmp(a->ip, ip, 16) == 0)
-			return a;
+	const uint64_t ones = 0x0101010101010101ull, tops = 0x8080808080808080ull;
+	uint64_t w[2];
+	memcpy(w, v->addr_tag, sizeof(w));
+	for (unsigned k = 0; k < 2; k++) {
+		uint64_t x = w[k] ^ (tag * ones);
+		for (uint64_t z = (x - ones) & ~x & tops; z != 0; z &= z - 1) {
+			unsigned j = 8 * k + (unsigned)__builtin_ctzll(z) / 8;
+			if ((v->addr_used >> j & 1) && memcmp(v->addr[j].ip, ip, 16) == 0)
+				return (int)j;
+		}
 	}
-	return NULL;
+	return -1;
 }
 
 static void index_addresses(struct bdev *v, const struct dctx *c, const struct dns_msg *msg,
@@ -1312,24 +1333,29 @@ static void index_addresses(struct bdev *v, const struct dctx *c, const struct d
 			ip_from_v4(ip, msg->buf + rr->rdata_off);
 		else
 			memcpy(ip, msg->buf + rr->rdata_off, 16);
-		uint64_t exp = now + (uint64_t)ce->ttl_s * SEC;
-		struct aent *a = addr_find(v, ip);
-		if (a == NULL) {
-			v->addr_tag[v->addr_next] = atag(ip);
-			a = &v->addr[v->addr_next];
-			v->addr_next = (v->addr_next + 1) % ADDR_RING;
+		uint8_t tag = atag(ip);
+		int j = addr_find(v, ip, tag);
+		struct aent *a;
+		if (j < 0) {
+			j = v->addr_next;
+			v->addr_next = (uint8_t)((j + 1) % ADDR_RING);
+			v->addr_tag[j] = tag;
+			v->addr_used |= (uint16_t)(1u << j);
+			a = &v->addr[j];
 			memcpy(a->ip, ip, 16);
-			a->used = 1;
-			a->expiry_us = 0;
+		} else {
+			a = &v->addr[j];
+			/* The expiry only moves forward. */
+			if (now + (uint64_t)ce->ttl_s * SEC < a->answered_us + (uint64_t)a->ttl_s * SEC) {
+				ce->aslot = (uint8_t)(j + 1);
+				continue;
+			}
 		}
-		ce->aslot = (uint8_t)(a - v->addr + 1);
-		if (exp >= a->expiry_us) {
-			a->answered_us = now;
-			a->expiry_us = exp;
-			a->ttl_s = ce->ttl_s;
-			a->qname_hash = qk->qname_hash;
-			a->qtype = qtype;
-		}
+		ce->aslot = (uint8_t)(j + 1);
+		a->answered_us = now;
+		a->ttl_s = ce->ttl_s;
+		a->qname_hash = qk->qname_hash;
+		v->addr_qtype[j] = qtype;
 	}
 }
 
@@ -1435,9 +1461,11 @@ static void bh_packet(void *m, struct engine *e, const struct pkt *p)
 	struct bdev *v = bdev_of(b, &c);
 	if (v == NULL)
 		return;
-	const struct aent *a = addr_find(v, p->dst_ip);
-	if (a == NULL)
+	int j = addr_find(v, p->dst_ip, atag(p->dst_ip));
+	if (j < 0)
 		return;
+	const struct aent *a = &v->addr[j];
+	uint64_t expiry = a->answered_us + (uint64_t)a->ttl_s * SEC;
 	uint64_t now = p->ts_us;
 	if (p->l4 == IPPROTO_UDP) {
 		struct fkey fk;
@@ -1456,10 +1484,10 @@ static void bh_packet(void *m, struct engine *e, const struct pkt *p)
 	}
 	v->checked++;
 	const struct det_rule *rl = rule(e, DET_CACHE_STALE_USE);
-	if (now <= a->expiry_us + (uint64_t)(rl->p[DP_GRACE_S] * SEC))
+	if (now <= expiry + (uint64_t)(rl->p[DP_GRACE_S] * SEC))
 		return;
 	/* Asked again since (a CDN may have moved it elsewhere): not stale. */
-	struct ckey ck = { d->id, a->qname_hash, a->qtype, 0 };
+	struct ckey ck = { d->id, a->qname_hash, v->addr_qtype[j], 0 };
 	uint32_t r = cache_find(&b->cache, &ck, cache_buckets(&b->cache, &ck));
 	if (r != 0 && b->cache.ent[r - 1].last_q_us > a->answered_us)
 		return;
@@ -1470,7 +1498,6 @@ static void bh_packet(void *m, struct engine *e, const struct pkt *p)
 	memcpy(v->stale_ip, p->dst_ip, 16);
 	v->stale_at = now;
 	v->stale_answered = a->answered_us;
-	v->stale_expiry = a->expiry_us;
 	v->stale_ttl = a->ttl_s;
 	v->stale_port = p->dport;
 	v->stale_proto = p->l4;

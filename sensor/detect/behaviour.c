@@ -1428,25 +1428,13 @@ static void bh_unanswered(void *m, struct engine *e, struct dctx *c, const struc
 			      q->last_ts + e->cfg->queries_timeout_us);
 }
 
-/* A new connection from a device to an address it learnt from DNS: the
- * packet hook. Everything but TCP SYNs and UDP to non-DNS ports leaves at
- * the first test; the rest costs one lookup in the address index. */
-static void bh_packet(void *m, struct engine *e, const struct pkt *p)
+/* A TCP SYN or UDP packet not of DNS or DHCP from a device: is it a new
+ * connection to an address its answers gave, and that answer expired? The
+ * rest of the packet hook, out of line so that the packets the hook lets
+ * pass at once (DNS, most of all) do not pay for this one's stack frame. */
+__attribute__((noinline))
+static void bh_connection(struct bh *b, struct engine *e, const struct pkt *p)
 {
-	struct bh *b = m;
-	if (!p->has_mac)
-		return;
-	if (p->l4 == IPPROTO_TCP) {
-		if ((p->tcp_flags & 0x12) != 0x02)
-			return;
-	} else if (p->l4 == IPPROTO_UDP) {
-		uint16_t dp = p->dport, sp = p->sport;
-		if (dp == PORT_DNS || sp == PORT_DNS || dp == PORT_MDNS || dp == PORT_LLMNR ||
-		    dp == 67 || dp == 68 || dp == 546 || dp == 547)
-			return;
-	} else {
-		return;
-	}
 	if (mac_is_group(p->src_mac))
 		return;
 	struct dev_key dk;
@@ -1503,6 +1491,27 @@ static void bh_packet(void *m, struct engine *e, const struct pkt *p)
 	v->stale_proto = p->l4;
 	if (v->stale >= (uint32_t)rl->p[DP_MIN_OCCURRENCES])
 		judge_now(b, e, &c);
+}
+
+/* The packet hook: everything but TCP SYNs and UDP to non-DNS ports leaves
+ * at the first tests; the rest costs one lookup in the device's address
+ * ring. */
+static void bh_packet(void *m, struct engine *e, const struct pkt *p)
+{
+	if (!p->has_mac)
+		return;
+	if (p->l4 == IPPROTO_TCP) {
+		if ((p->tcp_flags & 0x12) != 0x02)
+			return;
+	} else if (p->l4 == IPPROTO_UDP) {
+		uint16_t dp = p->dport, sp = p->sport;
+		if (dp == PORT_DNS || sp == PORT_DNS || dp == PORT_MDNS || dp == PORT_LLMNR ||
+		    dp == 67 || dp == 68 || dp == 546 || dp == 547)
+			return;
+	} else {
+		return;
+	}
+	bh_connection(m, e, p);
 }
 
 static void storms_flush(struct bh *b, struct engine *e)

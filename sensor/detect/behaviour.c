@@ -297,6 +297,7 @@ struct bh {
 	struct cbk pf_bk;
 	struct storm storms[STORMS];
 	struct outage outages[OUTAGES];
+	unsigned nactive;         /* outages active: responses look for theirs only then */
 	struct alert_state net;   /* network-level alerts' rate limits */
 	uint64_t c_stale, c_early, c_neg, c_bursts, c_storms, c_outages, c_suppressed;
 	uint64_t c_storm_ring_full;
@@ -978,6 +979,8 @@ static void outage_check(struct bh *b, struct engine *e, const struct storm *ns)
 	if (o == NULL)
 		o = &b->outages[0];
 	uint64_t alerted = memcmp(o->resolver, ns->resolver, 16) == 0 ? o->alerted_us : 0;
+	if (!o->active)
+		b->nactive++;
 	memset(o, 0, sizeof(*o));
 	o->active = 1;
 	memcpy(o->resolver, ns->resolver, 16);
@@ -1404,9 +1407,11 @@ static void bh_response(void *m, struct engine *e, const struct pkt *p, struct d
 		index_addresses(v, c, msg, ce, qk, q->qtype, now);
 	}
 	/* The resolver answers again: an outage against it is over. */
-	for (int i = 0; i < OUTAGES; i++)
-		if (b->outages[i].active && memcmp(b->outages[i].resolver, p->src_ip, 16) == 0)
+	for (int i = 0; i < OUTAGES && b->nactive != 0; i++)
+		if (b->outages[i].active && memcmp(b->outages[i].resolver, p->src_ip, 16) == 0) {
 			b->outages[i].active = 0;
+			b->nactive--;
+		}
 }
 
 static void bh_unanswered(void *m, struct engine *e, struct dctx *c, const struct qry_key *qk,
@@ -1533,8 +1538,10 @@ static void bh_tick(void *m, struct engine *e, uint64_t now)
 	}
 	/* An outage with no new storm for five windows is over. */
 	for (int i = 0; i < OUTAGES; i++)
-		if (b->outages[i].active && now - b->outages[i].last_us > 5 * win)
+		if (b->outages[i].active && now - b->outages[i].last_us > 5 * win) {
 			b->outages[i].active = 0;
+			b->nactive--;
+		}
 }
 
 /* --- output ------------------------------------------------------------------------ */

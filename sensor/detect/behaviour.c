@@ -163,8 +163,8 @@ struct ccold {
  * ring in creation order says which entry goes when the cache is full:
  * the one created longest ago whatever the hash key, so replays stay the
  * same, as with the LRU table this replaces (whose entries were never
- * moved up). Keyed SipHash picks the buckets, so chosen names cannot pile
- * into one. */
+ * moved up). Keyed hashes pick the buckets, so chosen names cannot pile
+ * into one (cache_buckets). */
 struct cache {
 	struct cent *ent;         /* 2 x nb places: bucket i is places 2i and 2i + 1 */
 	struct ccold *cold;       /* cap, by ring position */
@@ -175,7 +175,7 @@ struct cache {
 	uint32_t next;            /* ring position used next */
 	uint32_t count;
 	uint64_t evictions;
-	uint8_t sipkey[16];
+	uint64_t hk[2][4];        /* random keys of the two bucket hashes */
 };
 
 /* A key's two buckets. */
@@ -336,7 +336,9 @@ static int cache_init(struct cache *k, uint32_t cap, const uint8_t sipkey[16])
 	memset(k, 0, sizeof(*k));
 	k->cap = cap;
 	k->nb = (uint32_t)(((uint64_t)cap * CACHE_SPREAD_NUM / CACHE_SPREAD_DEN + 1) / 2);
-	memcpy(k->sipkey, sipkey, 16);
+	/* Random keys from the sensor's random key, through its keyed hash. */
+	for (unsigned i = 0; i < 8; i++)
+		k->hk[i / 4][i % 4] = sw_siphash(sipkey, &i, sizeof(i));
 	k->ent = sw_big_alloc(&k->ent_map, (size_t)k->nb * 2, sizeof(*k->ent));
 	k->cold = calloc(cap, sizeof(*k->cold));
 	k->ring = calloc(cap, sizeof(*k->ring));
@@ -356,12 +358,26 @@ static int cent_is(const struct cent *ce, const struct ckey *key)
 	       ce->qtype == key->qtype;
 }
 
-/* The two buckets of key, from independent halves of its keyed hash. */
+/* The two buckets of key, from two independent pair-multiply-shift
+ * hashes (M. Thorup, "High Speed Hashing for Integers and Strings", 2015)
+ * of its 32-bit words x0 = device, x1 = name hash, x2 = type, x3 = 0:
+ *     h = ((a0 + x1)(a1 + x0) + (a2 + x3)(a3' + x2) + b) mod 2^64, top 32 bits,
+ * with random 64-bit a0..a3', b; for x3 = 0 the second pair is a2 x2 plus a
+ * constant, which with b is one random a3. The family is strongly
+ * universal: two given keys share a hash with probability about 2^-32 over
+ * the random keys, the defence a keyed hash gives against names chosen to
+ * fill one bucket, for two multiplications instead of a SipHash of the
+ * key. */
+static uint32_t cache_hash(const uint64_t a[4], const struct ckey *key)
+{
+	return (uint32_t)(((a[0] + key->qname_hash) * (a[1] + key->dev_id) + a[2] * key->qtype +
+			   a[3]) >> 32);
+}
+
 static struct cbk cache_buckets(const struct cache *k, const struct ckey *key)
 {
-	uint64_t h = sw_siphash(k->sipkey, key, sizeof(*key));
-	struct cbk c = { (uint32_t)(((h & 0xffffffff) * k->nb) >> 32),
-			 (uint32_t)(((h >> 32) * k->nb) >> 32) };
+	struct cbk c = { (uint32_t)(((uint64_t)cache_hash(k->hk[0], key) * k->nb) >> 32),
+			 (uint32_t)(((uint64_t)cache_hash(k->hk[1], key) * k->nb) >> 32) };
 	if (c.b2 == c.b1)
 		c.b2 = c.b1 + 1 < k->nb ? c.b1 + 1 : 0;
 	return c;

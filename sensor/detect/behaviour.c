@@ -384,12 +384,16 @@ static struct cbk cache_buckets(const struct cache *k, const struct ckey *key)
 }
 
 /* The place + 1 of key, or 0. */
-static uint32_t cache_find(const struct cache *k, const struct ckey *key, struct cbk c)
+static inline uint32_t cache_find(const struct cache *k, const struct ckey *key, struct cbk c)
 {
-	const uint32_t pl[4] = { 2 * c.b1, 2 * c.b1 + 1, 2 * c.b2, 2 * c.b2 + 1 };
-	for (unsigned i = 0; i < 4; i++)
-		if (cent_is(&k->ent[pl[i]], key))
-			return pl[i] + 1;
+	if (cent_is(&k->ent[2 * c.b1], key))
+		return 2 * c.b1 + 1;
+	if (cent_is(&k->ent[2 * c.b1 + 1], key))
+		return 2 * c.b1 + 2;
+	if (cent_is(&k->ent[2 * c.b2], key))
+		return 2 * c.b2 + 1;
+	if (cent_is(&k->ent[2 * c.b2 + 1], key))
+		return 2 * c.b2 + 2;
 	return 0;
 }
 
@@ -481,7 +485,9 @@ static uint32_t cache_make_room(struct cache *k, struct cbk c)
 }
 
 /* Creates key, which is not there; the entry made longest ago goes first
- * once the ring is full. */
+ * once the ring is full. Out of line: once per (name, type), and the
+ * lookups that end here need no stack frame without it. */
+__attribute__((noinline))
 static uint32_t cache_insert(struct cache *k, const struct ckey *key, struct cbk c,
 			     const char *name)
 {
@@ -523,7 +529,7 @@ static uint32_t cache_get(struct cache *k, const struct ckey *key, struct cbk c,
 
 /* The place + 1 that ref (a place + 1 kept earlier; 0: none) names when it
  * still holds key, or 0: the entry may have moved or gone since. */
-static uint32_t cache_ref(const struct cache *k, uint32_t ref, const struct ckey *key)
+static inline uint32_t cache_ref(const struct cache *k, uint32_t ref, const struct ckey *key)
 {
 	return ref != 0 && ref <= 2 * k->nb && cent_is(&k->ent[ref - 1], key) ? ref : 0;
 }
@@ -1319,7 +1325,7 @@ static uint8_t atag(const uint8_t ip[16])
  * the tag matches, and (x - 0x01..) & ~x & 0x80.. has the top bit of
  * every zero lane set (and at times of a lane just above one, which the
  * full comparison then rejects). */
-static int addr_find(const struct bdev *v, const uint8_t ip[16], uint8_t tag)
+static inline int addr_find(const struct bdev *v, const uint8_t ip[16], uint8_t tag)
 {
 	const uint64_t ones = 0x0101010101010101ull, tops = 0x8080808080808080ull;
 	uint64_t w[2];

@@ -1384,6 +1384,18 @@ static void index_addresses(struct bdev *v, const struct dctx *c, const struct d
 	}
 }
 
+/* A NOERROR response with an answer of the asked type (or to ANY) is
+ * positive: dns_negative_ttl() is -1 for it, and the common case need not
+ * call it to learn so. msg->has_q holds. */
+static int answers_question(const struct dns_msg *msg)
+{
+	for (unsigned i = 0; i < msg->nrr; i++)
+		if (msg->rr[i].section == DNS_SEC_AN &&
+		    (msg->rr[i].type == msg->qtype || msg->qtype == 255 /* ANY */))
+			return 1;
+	return 0;
+}
+
 static void bh_response(void *m, struct engine *e, const struct pkt *p, struct dctx *c,
 			const struct dns_msg *msg, const struct qry_key *qk, struct qry *q)
 {
@@ -1407,7 +1419,7 @@ static void bh_response(void *m, struct engine *e, const struct pkt *p, struct d
 	}
 	if (rc != 0 && rc != 3)
 		return;
-	int64_t neg = dns_negative_ttl(msg);
+	int64_t neg = rc == 0 && answers_question(msg) ? -1 : dns_negative_ttl(msg);
 	uint32_t minttl = dns_answer_min_ttl(msg);
 	if (rc == 0 && neg < 0 && minttl == UINT32_MAX) {
 		episode_start(v, ce, cc, FK_EMPTY, q->first_ts, now);

@@ -589,6 +589,15 @@ static struct bdev *bdev_of(struct bh *b, const struct dctx *c)
 	return v;
 }
 
+/* The device's slot without bdev_of's check of its first line, for the
+ * response hook, which has no other use for that line: the engine resets
+ * a slot (bh_device_reset) whenever it takes a new device, so the check
+ * never finds another device there. */
+static struct bdev *bdev_at(struct bh *b, const struct dctx *c)
+{
+	return c->slot < b->ndev ? &b->dev[c->slot] : NULL;
+}
+
 /* --- verdicts ---------------------------------------------------------------- */
 
 static int v_requery(const struct engine *e, const struct bdev *v)
@@ -1138,7 +1147,8 @@ static void bh_prefetch_response(void *m, struct engine *e, const struct pkt *p,
 	uint32_t ref = q->mod_ref[MREF_BEHAVIOUR];
 	if (c->slot >= b->ndev)
 		return;
-	__builtin_prefetch(&b->dev[c->slot]);
+	/* A positive answer's addresses go to the ring: its tag line. */
+	__builtin_prefetch(b->dev[c->slot].addr_tag);
 	if (ref != 0 && ref <= 2 * b->cache.nb)
 		__builtin_prefetch(&b->cache.ent[ref - 1], 1);
 }
@@ -1403,7 +1413,7 @@ static void bh_response(void *m, struct engine *e, const struct pkt *p, struct d
 	(void)e;
 	if (q == NULL || !msg->has_q)
 		return;  /* unmatched: late, duplicate or forged; mod_integrity's business */
-	struct bdev *v = bdev_of(b, c);
+	struct bdev *v = bdev_at(b, c);
 	if (v == NULL)
 		return;
 	uint64_t now = p->ts_us;

@@ -138,6 +138,14 @@ struct cent {
 	uint8_t neg;              /* 1: negative answer with SOA; 2: without */
 	uint8_t aslot;            /* address ring slot + 1 of its last answer; 0: none */
 	uint16_t ri;              /* its place in the creation ring (and cold array) */
+	/* The place's, not the entry's (they stay when entries move), and in
+	 * a bucket's first place only: what a lookup reads there so that it
+	 * reads the second place, and the other bucket, only when they may
+	 * hold its key (cache_find). */
+	uint8_t fp1;              /* fingerprint of the second place's key; 0: empty */
+	uint8_t pad;
+	uint16_t spill;           /* keys of this first bucket in their second one
+				   * (UINT16_MAX: too many to count, sticks) */
 };
 _Static_assert(sizeof(struct cent) == 64, "an answer-cache entry is one cache line");
 
@@ -178,9 +186,10 @@ struct cache {
 	uint64_t hk[2][4];        /* random keys of the two bucket hashes */
 };
 
-/* A key's two buckets. */
+/* A key's two buckets and its fingerprint (1..255). */
 struct cbk {
 	uint32_t b1, b2;
+	uint8_t fp;
 };
 
 /* An address a device learnt from an answer: half a line, so a ring
@@ -376,23 +385,33 @@ static uint32_t cache_hash(const uint64_t a[4], const struct ckey *key)
 
 static struct cbk cache_buckets(const struct cache *k, const struct ckey *key)
 {
-	struct cbk c = { (uint32_t)(((uint64_t)cache_hash(k->hk[0], key) * k->nb) >> 32),
-			 (uint32_t)(((uint64_t)cache_hash(k->hk[1], key) * k->nb) >> 32) };
+	uint32_t h1 = cache_hash(k->hk[0], key), h2 = cache_hash(k->hk[1], key);
+	/* The fingerprint from the low bits, which the buckets hardly use. */
+	uint8_t fp = (uint8_t)h2;
+	struct cbk c = { (uint32_t)(((uint64_t)h1 * k->nb) >> 32),
+			 (uint32_t)(((uint64_t)h2 * k->nb) >> 32), (uint8_t)(fp + (fp == 0)) };
 	if (c.b2 == c.b1)
 		c.b2 = c.b1 + 1 < k->nb ? c.b1 + 1 : 0;
 	return c;
 }
 
-/* The place + 1 of key, or 0. */
+/* The place + 1 of key, or 0. A bucket's first place says whether its
+ * second one may hold the key (fp1) and whether keys of the bucket moved
+ * to their second bucket (spill), so a lookup reads one line for most
+ * keys and for most absent ones, rather than up to four. */
 static inline uint32_t cache_find(const struct cache *k, const struct ckey *key, struct cbk c)
 {
-	if (cent_is(&k->ent[2 * c.b1], key))
+	const struct cent *h = &k->ent[2 * c.b1];
+	if (cent_is(h, key))
 		return 2 * c.b1 + 1;
-	if (cent_is(&k->ent[2 * c.b1 + 1], key))
+	if (h->fp1 == c.fp && cent_is(h + 1, key))
 		return 2 * c.b1 + 2;
-	if (cent_is(&k->ent[2 * c.b2], key))
+	if (h->spill == 0)
+		return 0;
+	h = &k->ent[2 * c.b2];
+	if (cent_is(h, key))
 		return 2 * c.b2 + 1;
-	if (cent_is(&k->ent[2 * c.b2 + 1], key))
+	if (h->fp1 == c.fp && cent_is(h + 1, key))
 		return 2 * c.b2 + 2;
 	return 0;
 }
@@ -416,10 +435,38 @@ static struct ccold *cache_cold(const struct cache *k, uint32_t place)
 	return &k->cold[k->ent[place].ri];
 }
 
+/* The entry in place pl arrives there (in = 1) or leaves (0): its
+ * bucket's first place notes the fingerprint of a second place's key, and
+ * its first bucket counts it while it is in its second. */
+static void cache_note(struct cache *k, uint32_t pl, int in)
+{
+	const struct cent *ce = &k->ent[pl];
+	struct ckey key = { ce->dev_id, ce->qname_hash, ce->qtype, 0 };
+	struct cbk c = cache_buckets(k, &key);
+	if (pl & 1)
+		k->ent[pl - 1].fp1 = in ? c.fp : 0;
+	if (pl / 2 == c.b2) {
+		uint16_t *s = &k->ent[2 * c.b1].spill;
+		if (*s != UINT16_MAX)
+			*s = (uint16_t)(in ? *s + 1 : *s - 1);
+	}
+}
+
+/* Writes an entry into place `to`, keeping what belongs to the place. */
+static void cent_put(struct cent *to, const struct cent *from)
+{
+	uint8_t fp1 = to->fp1;
+	uint16_t spill = to->spill;
+	*to = *from;
+	to->fp1 = fp1;
+	to->spill = spill;
+}
+
 /* Frees the place of an entry and forgets it. */
 static void cache_drop(struct cache *k, uint32_t place)
 {
 	struct cent *ce = &k->ent[place];
+	cache_note(k, place, 0);
 	k->ring[ce->ri] = 0;
 	ce->dev_id = 0;
 	k->count--;
@@ -429,9 +476,11 @@ static void cache_drop(struct cache *k, uint32_t place)
 /* Moves the entry in place `from` to the free place `to`. */
 static void cache_move(struct cache *k, uint32_t from, uint32_t to)
 {
-	k->ent[to] = k->ent[from];
+	cache_note(k, from, 0);
+	cent_put(&k->ent[to], &k->ent[from]);
 	k->ring[k->ent[to].ri] = to + 1;
 	k->ent[from].dev_id = 0;
+	cache_note(k, to, 1);
 }
 
 /* A free place in bucket b, or UINT32_MAX. */
@@ -508,12 +557,10 @@ static uint32_t cache_insert(struct cache *k, const struct ckey *key, struct cbk
 	}
 	k->ring[ri] = pl + 1;
 	k->count++;
-	struct cent *ce = &k->ent[pl];
-	memset(ce, 0, sizeof(*ce));
-	ce->dev_id = key->dev_id;
-	ce->qname_hash = key->qname_hash;
-	ce->qtype = key->qtype;
-	ce->ri = (uint16_t)ri;
+	struct cent ne = { .dev_id = key->dev_id, .qname_hash = key->qname_hash,
+			   .qtype = key->qtype, .ri = (uint16_t)ri };
+	cent_put(&k->ent[pl], &ne);
+	cache_note(k, pl, 1);
 	struct ccold *cc = &k->cold[ri];
 	memset(cc, 0, sizeof(*cc));
 	copy_name(cc->name, sizeof(cc->name), name);

@@ -216,44 +216,46 @@ struct fent {
 	uint64_t last_us;
 };
 
-/* Per device slot. The first cache line is all that an ordinary query
- * reads and writes (the prefetch hook requests it); the second is what a
- * repeat query changes, its counters and the times of the last early
- * repeat, and the evidence names have a line each, so a repeat query
- * touches two lines more at most. Then what findings and failures change,
- * then the address ring, whose tags share one line with the ring's
- * bookkeeping. */
+/* Per device slot. The first cache line is all that a query reads and
+ * writes but the evidence of an early repeat: its rate buckets and the
+ * repeat counters (the prefetch hook requests it). The second holds that
+ * evidence, its name too unless the name is long; a repeat of a negative
+ * answer has a line of its own likewise. Then what findings and failures
+ * change, then the address ring, whose tags share one line with the
+ * ring's bookkeeping. */
 struct bdev {
-	_Alignas(64) uint32_t dev_id;
-	uint8_t in_burst, storm_pending;
-	uint8_t rate_started;             /* the buckets have a first query */
-	uint8_t pad;
-	uint64_t bucket_n;                /* current 5-s bucket number */
-	uint16_t bucket[BUCKETS];
-	uint32_t q60;                     /* sum of the buckets */
-	uint32_t minute_count;
+	_Alignas(64) uint64_t bucket_n;   /* current 5-s bucket number */
 	uint64_t minute;                  /* current minute number */
 	double peak_qpm;
-	/* second line: repeat queries */
+	uint16_t bucket[BUCKETS];         /* queries per 5 s */
+	uint32_t minute_count;
 	uint32_t repeat, early;           /* repeat queries, of which early */
-	uint32_t neg_samples, neg_early;  /* repeats of negative answers, of which early */
-	uint32_t early_ttl, neg_ttl;      /* last evidence, with the names below */
+	uint32_t q60 : 20;                /* sum of the buckets: 12 x 65535 at most */
+	uint32_t in_burst : 1;
+	uint32_t rate_started : 1;        /* the buckets have a first query */
+	/* second line: the last early repeat */
 	uint64_t early_at, early_answered;
-	uint64_t neg_at, neg_answered;
+	uint32_t early_ttl;
+	char early_name[NAME_LEN];
+	uint32_t dev_id;                  /* the slot's device (bh_device_reset) */
+	uint8_t storm_pending;
 	uint32_t minutes;                 /* minutes of history */
-	_Alignas(64) char early_name[NAME_LEN];
-	char neg_name[NAME_LEN];
 	uint32_t stale, checked;          /* stale uses, new connections checked */
 	uint32_t bursts, episodes, backoff_episodes, storms;
 	double baseline_qpm;
+	/* fourth line: repeats of negative answers and the last early one */
+	uint64_t neg_at, neg_answered;
+	uint32_t neg_samples, neg_early;  /* repeats of negative answers, of which early */
+	uint32_t neg_ttl;
+	char neg_name[NAME_LEN];
 	uint64_t fail_last_us;            /* last failure signal */
 	double max_rate;                  /* highest per-name rate in a storm, q/s */
-	char stale_name[COLD_NAME_LEN];   /* from the entry's cold part */
-	uint8_t stale_ip[16];
 	uint64_t stale_at, stale_answered; /* expired stale_ttl after it was answered */
+	uint8_t stale_ip[16];
 	uint32_t stale_ttl;
 	uint16_t stale_port;
 	uint8_t stale_proto;
+	char stale_name[COLD_NAME_LEN];   /* from the entry's cold part */
 	/* answer addresses, for stale use: each one's atag() in one line
 	 * with the ring's bookkeeping, so a search reads that line and the
 	 * slots whose tag matches */
@@ -263,12 +265,16 @@ struct bdev {
 	uint8_t addr_next;                /* ring slot written next */
 	_Alignas(64) struct aent addr[ADDR_RING];
 };
-_Static_assert(offsetof(struct bdev, repeat) == 64, "a query's own part of bdev is one line");
-_Static_assert(offsetof(struct bdev, early_name) == 128, "a repeat query's part is one line");
+_Static_assert(offsetof(struct bdev, early_at) == 64, "a query's own part of bdev is one line");
+_Static_assert(offsetof(struct bdev, early_name) + 44 == 128,
+	       "an early repeat's evidence is one line for names up to 43 characters");
+_Static_assert(offsetof(struct bdev, neg_at) == 192 && offsetof(struct bdev, neg_name) + 36 == 256,
+	       "a negative repeat's evidence is one line for names up to 35 characters");
 _Static_assert(offsetof(struct bdev, addr) - offsetof(struct bdev, addr_tag) == 64,
 	       "the ring's tags and bookkeeping are one line");
 _Static_assert(sizeof(struct bdev) % 128 == 64, "an odd number of lines, so that the same line "
 	       "of all device slots does not crowd into a few cache sets");
+_Static_assert(BUCKETS * 65535 < 1 << 20, "the bucket sum fits bdev.q60");
 _Static_assert(ADDR_RING == 16, "addr_used has a bit per slot and addr_find reads two words of tags");
 
 struct storm {
@@ -624,23 +630,9 @@ static void bh_device_reset(void *m, struct engine *e, uint32_t slot)
 		b->dev[slot].dev_id = d->id;
 }
 
+/* The device's slot. The engine resets a slot whenever it takes a new
+ * device (bh_device_reset), so the slot is that device's. */
 static struct bdev *bdev_of(struct bh *b, const struct dctx *c)
-{
-	if (c->slot >= b->ndev)
-		return NULL;
-	struct bdev *v = &b->dev[c->slot];
-	if (v->dev_id != c->d->id) {
-		memset(v, 0, sizeof(*v));
-		v->dev_id = c->d->id;
-	}
-	return v;
-}
-
-/* The device's slot without bdev_of's check of its first line, for the
- * response hook, which has no other use for that line: the engine resets
- * a slot (bh_device_reset) whenever it takes a new device, so the check
- * never finds another device there. */
-static struct bdev *bdev_at(struct bh *b, const struct dctx *c)
 {
 	return c->slot < b->ndev ? &b->dev[c->slot] : NULL;
 }
@@ -855,6 +847,7 @@ static void alert_burst(struct engine *e, struct dctx *c, struct bdev *v, const 
 	const struct det_rule *rl = rule(e, DET_RATE_BURST);
 	if (!alert_should_fire(&c->dd->alerts, DET_RATE_BURST, p->ts_us, rl))
 		return;
+	uint32_t q60 = v->q60;
 	char msgtext[320];
 	double win = rl->p[DP_WINDOW_S] > 60 ? 60 : rl->p[DP_WINDOW_S];
 	if (same_name)
@@ -862,15 +855,15 @@ static void alert_burst(struct engine *e, struct dctx *c, struct bdev *v, const 
 			 msg->qname, name_count, win);
 	else
 		snprintf(msgtext, sizeof(msgtext), "Device sent %u DNS queries in %.0f s, %.0f times "
-			 "its usual rate of %.1f per minute.", v->q60, win,
-			 v->baseline_qpm > 0 ? v->q60 * (60.0 / win) / v->baseline_qpm : 0,
+			 "its usual rate of %.1f per minute.", q60, win,
+			 v->baseline_qpm > 0 ? q60 * (60.0 / win) / v->baseline_qpm : 0,
 			 v->baseline_qpm);
 	struct alert_ctx a;
 	post_alert_ctx_sent(e, c, p, msg, &a);
 	a.reason = same_name ? "same_name" : "rate";
 	struct jw w;
 	alert_begin(&w, rl, &a, msgtext);
-	jw_uint(&w, "queries_in_window", v->q60);
+	jw_uint(&w, "queries_in_window", q60);
 	jw_real4(&w, "window_s", win);
 	jw_real4(&w, "baseline_qpm", v->baseline_qpm);
 	jw_uint(&w, "baseline_minutes", v->minutes);
@@ -1342,10 +1335,11 @@ static void bh_query(void *m, struct engine *e, const struct pkt *p, struct dctx
 		}
 		alert_burst(e, c, v, p, msg, 1, ce->win_count);
 	}
-	double qpm = v->q60 * (60.0 / win_s);
+	uint32_t q60 = v->q60;
+	double qpm = q60 * (60.0 / win_s);
 	if (qpm > v->peak_qpm)
 		v->peak_qpm = qpm;
-	int over = v->q60 > rb->p[DP_FLOOR_QPS] * win_s && v->minutes >= BASELINE_MIN_MINUTES &&
+	int over = q60 > rb->p[DP_FLOOR_QPS] * win_s && v->minutes >= BASELINE_MIN_MINUTES &&
 		   qpm > rb->p[DP_K] * v->baseline_qpm;
 	if (over && !failing(v, now, win)) {
 		if (!v->in_burst) {
@@ -1356,7 +1350,7 @@ static void bh_query(void *m, struct engine *e, const struct pkt *p, struct dctx
 		}
 		alert_burst(e, c, v, p, msg, 0, 0);
 	} else if (v->in_burst && !over && ce->win_count <= rb->p[DP_SAME_NAME_MAX] &&
-		   v->q60 <= rb->p[DP_FLOOR_QPS] * win_s) {
+		   q60 <= rb->p[DP_FLOOR_QPS] * win_s) {
 		v->in_burst = 0;
 	}
 
@@ -1460,7 +1454,7 @@ static void bh_response(void *m, struct engine *e, const struct pkt *p, struct d
 	(void)e;
 	if (q == NULL || !msg->has_q)
 		return;  /* unmatched: late, duplicate or forged; mod_integrity's business */
-	struct bdev *v = bdev_at(b, c);
+	struct bdev *v = bdev_of(b, c);
 	if (v == NULL)
 		return;
 	uint64_t now = p->ts_us;

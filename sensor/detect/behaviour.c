@@ -367,10 +367,17 @@ static void cache_free(struct cache *k)
 	free(k->ring);
 }
 
-static int cent_is(const struct cent *ce, const struct ckey *key)
+/* Keys go by value: 12 bytes, two registers, and no address of a local
+ * that would give the lookup functions a stack canary. */
+static int ckey_eq(struct ckey a, struct ckey b)
 {
-	return ce->dev_id == key->dev_id && ce->qname_hash == key->qname_hash &&
-	       ce->qtype == key->qtype;
+	return a.dev_id == b.dev_id && a.qname_hash == b.qname_hash && a.qtype == b.qtype;
+}
+
+static int cent_is(const struct cent *ce, struct ckey key)
+{
+	return ce->dev_id == key.dev_id && ce->qname_hash == key.qname_hash &&
+	       ce->qtype == key.qtype;
 }
 
 /* The two buckets of key, from two independent pair-multiply-shift
@@ -383,13 +390,13 @@ static int cent_is(const struct cent *ce, const struct ckey *key)
  * the random keys, the defence a keyed hash gives against names chosen to
  * fill one bucket, for two multiplications instead of a SipHash of the
  * key. */
-static uint32_t cache_hash(const uint64_t a[4], const struct ckey *key)
+static uint32_t cache_hash(const uint64_t a[4], struct ckey key)
 {
-	return (uint32_t)(((a[0] + key->qname_hash) * (a[1] + key->dev_id) + a[2] * key->qtype +
+	return (uint32_t)(((a[0] + key.qname_hash) * (a[1] + key.dev_id) + a[2] * key.qtype +
 			   a[3]) >> 32);
 }
 
-static struct cbk cache_buckets(const struct cache *k, const struct ckey *key)
+static inline struct cbk cache_buckets(const struct cache *k, struct ckey key)
 {
 	uint32_t h1 = cache_hash(k->hk[0], key), h2 = cache_hash(k->hk[1], key);
 	/* The fingerprint from the low bits, which the buckets hardly use. */
@@ -405,7 +412,7 @@ static struct cbk cache_buckets(const struct cache *k, const struct ckey *key)
  * second one may hold the key (fp1) and whether keys of the bucket moved
  * to their second bucket (spill), so a lookup reads one line for most
  * keys and for most absent ones, rather than up to four. */
-static inline uint32_t cache_find(const struct cache *k, const struct ckey *key, struct cbk c)
+static inline uint32_t cache_find(const struct cache *k, struct ckey key, struct cbk c)
 {
 	const struct cent *h = &k->ent[2 * c.b1];
 	if (cent_is(h, key))
@@ -426,7 +433,7 @@ static inline uint32_t cache_find(const struct cache *k, const struct ckey *key,
  * (a bucket is two adjacent lines). Returns the buckets, which the lookup
  * takes (and which keep GCC from deleting the call: it deletes calls of
  * functions whose only effect is a prefetch). */
-static struct cbk cache_prefetch(const struct cache *k, const struct ckey *key)
+static struct cbk cache_prefetch(const struct cache *k, struct ckey key)
 {
 	struct cbk c = cache_buckets(k, key);
 	__builtin_prefetch(&k->ent[2 * c.b1]);
@@ -448,7 +455,7 @@ static void cache_note(struct cache *k, uint32_t pl, int in)
 {
 	const struct cent *ce = &k->ent[pl];
 	struct ckey key = { ce->dev_id, ce->qname_hash, ce->qtype, 0 };
-	struct cbk c = cache_buckets(k, &key);
+	struct cbk c = cache_buckets(k, key);
 	if (pl & 1)
 		k->ent[pl - 1].fp1 = in ? c.fp : 0;
 	if (pl / 2 == c.b2) {
@@ -518,7 +525,7 @@ static uint32_t cache_make_room(struct cache *k, struct cbk c)
 	for (unsigned i = 0; i < n; i++) {
 		const struct cent *ce = &k->ent[q[i].place];
 		struct ckey key = { ce->dev_id, ce->qname_hash, ce->qtype, 0 };
-		struct cbk e = cache_buckets(k, &key);
+		struct cbk e = cache_buckets(k, key);
 		uint32_t alt = e.b1 == q[i].place / 2 ? e.b2 : e.b1;
 		uint32_t to = bucket_free(k, alt);
 		if (to != UINT32_MAX) {
@@ -543,8 +550,7 @@ static uint32_t cache_make_room(struct cache *k, struct cbk c)
  * once the ring is full. Out of line: once per (name, type), and the
  * lookups that end here need no stack frame without it. */
 __attribute__((noinline))
-static uint32_t cache_insert(struct cache *k, const struct ckey *key, struct cbk c,
-			     const char *name)
+static uint32_t cache_insert(struct cache *k, struct ckey key, struct cbk c, const char *name)
 {
 	uint32_t ri = k->next;
 	k->next = ri + 1 < k->cap ? ri + 1 : 0;
@@ -563,8 +569,8 @@ static uint32_t cache_insert(struct cache *k, const struct ckey *key, struct cbk
 	}
 	k->ring[ri] = pl + 1;
 	k->count++;
-	struct cent ne = { .dev_id = key->dev_id, .qname_hash = key->qname_hash,
-			   .qtype = key->qtype, .ri = (uint16_t)ri };
+	struct cent ne = { .dev_id = key.dev_id, .qname_hash = key.qname_hash,
+			   .qtype = key.qtype, .ri = (uint16_t)ri };
 	cent_put(&k->ent[pl], &ne);
 	cache_note(k, pl, 1);
 	struct ccold *cc = &k->cold[ri];
@@ -574,7 +580,7 @@ static uint32_t cache_insert(struct cache *k, const struct ckey *key, struct cbk
 }
 
 /* The place of key, created when new. */
-static uint32_t cache_get(struct cache *k, const struct ckey *key, struct cbk c, const char *name)
+static uint32_t cache_get(struct cache *k, struct ckey key, struct cbk c, const char *name)
 {
 	uint32_t r = cache_find(k, key, c);
 	return r ? r - 1 : cache_insert(k, key, c, name);
@@ -582,7 +588,7 @@ static uint32_t cache_get(struct cache *k, const struct ckey *key, struct cbk c,
 
 /* The place + 1 that ref (a place + 1 kept earlier; 0: none) names when it
  * still holds key, or 0: the entry may have moved or gone since. */
-static inline uint32_t cache_ref(const struct cache *k, uint32_t ref, const struct ckey *key)
+static inline uint32_t cache_ref(const struct cache *k, uint32_t ref, struct ckey key)
 {
 	return ref != 0 && ref <= 2 * k->nb && cent_is(&k->ent[ref - 1], key) ? ref : 0;
 }
@@ -1175,7 +1181,7 @@ static void bh_prefetch(void *m, struct engine *e, const struct pkt *p, struct d
 	__builtin_prefetch(&b->dev[c->slot]);
 	struct ckey key = { c->d->id, qk->qname_hash, msg->qtype, 0 };
 	b->pf_key = key;
-	b->pf_bk = cache_prefetch(&b->cache, &key);
+	b->pf_bk = cache_prefetch(&b->cache, key);
 }
 
 static void bh_prefetch_response(void *m, struct engine *e, const struct pkt *p,
@@ -1200,12 +1206,11 @@ static uint32_t entry_for(struct bh *b, uint32_t ref, uint32_t dev_id, const str
 			  uint16_t qtype, const char *name)
 {
 	struct ckey key = { dev_id, qk->qname_hash, qtype, 0 };
-	uint32_t r = cache_ref(&b->cache, ref, &key);
+	uint32_t r = cache_ref(&b->cache, ref, key);
 	if (r)
 		return r - 1;
-	struct cbk c = memcmp(&key, &b->pf_key, sizeof(key)) == 0 ? b->pf_bk
-								 : cache_buckets(&b->cache, &key);
-	return cache_get(&b->cache, &key, c, name);
+	struct cbk c = ckey_eq(key, b->pf_key) ? b->pf_bk : cache_buckets(&b->cache, key);
+	return cache_get(&b->cache, key, c, name);
 }
 
 /* A failure signal of the device within the last `win`: its retries are
@@ -1507,9 +1512,9 @@ static void bh_unanswered(void *m, struct engine *e, struct dctx *c, const struc
 	if (v == NULL)
 		return;
 	struct ckey key = { c->d->id, qk->qname_hash, q->qtype, 0 };
-	uint32_t r = cache_ref(&b->cache, q->mod_ref[MREF_BEHAVIOUR], &key);
+	uint32_t r = cache_ref(&b->cache, q->mod_ref[MREF_BEHAVIOUR], key);
 	if (r == 0)
-		r = cache_find(&b->cache, &key, cache_buckets(&b->cache, &key));
+		r = cache_find(&b->cache, key, cache_buckets(&b->cache, key));
 	if (r == 0)
 		return;
 	struct cent *ce = &b->cache.ent[r - 1];
@@ -1566,7 +1571,7 @@ static void bh_connection(struct bh *b, struct engine *e, const struct pkt *p)
 		return;
 	/* Asked again since (a CDN may have moved it elsewhere): not stale. */
 	struct ckey ck = { d->id, a->qname_hash, v->addr_qtype[j], 0 };
-	uint32_t r = cache_find(&b->cache, &ck, cache_buckets(&b->cache, &ck));
+	uint32_t r = cache_find(&b->cache, ck, cache_buckets(&b->cache, ck));
 	if (r != 0 && b->cache.ent[r - 1].last_q_us > a->answered_us)
 		return;
 	v->stale++;

@@ -313,6 +313,7 @@ struct bh {
 	struct storm storms[STORMS];
 	struct outage outages[OUTAGES];
 	unsigned nactive;         /* outages active: responses look for theirs only then */
+	unsigned nstorms;         /* storms held back: the tick looks at them only then */
 	struct alert_state net;   /* network-level alerts' rate limits */
 	uint64_t c_stale, c_early, c_neg, c_bursts, c_storms, c_outages, c_suppressed;
 	uint64_t c_storm_ring_full;
@@ -1084,6 +1085,7 @@ static void storm_decide(struct bh *b, struct engine *e, struct storm *s)
 	if (s->slot < b->ndev && b->dev[s->slot].dev_id == s->dev_id)
 		b->dev[s->slot].storm_pending = 0;
 	s->state = 0;
+	b->nstorms--;
 }
 
 static void storm_add(struct bh *b, struct engine *e, struct dctx *c, struct bdev *v,
@@ -1113,6 +1115,7 @@ static void storm_add(struct bh *b, struct engine *e, struct dctx *c, struct bde
 	}
 	memset(s, 0, sizeof(*s));
 	s->state = 1;
+	b->nstorms++;
 	s->fail_kind = cc->fail_kind;
 	s->flat_reason = (uint8_t)flat;
 	s->qtype = ce->qtype;
@@ -1611,7 +1614,7 @@ static void bh_packet(void *m, struct engine *e, const struct pkt *p)
 
 static void storms_flush(struct bh *b, struct engine *e)
 {
-	for (int i = 0; i < STORMS; i++)
+	for (int i = 0; i < STORMS && b->nstorms != 0; i++)
 		if (b->storms[i].state)
 			storm_decide(b, e, &b->storms[i]);
 }
@@ -1621,7 +1624,7 @@ static void bh_tick(void *m, struct engine *e, uint64_t now)
 	struct bh *b = m;
 	const struct det_rule *rl = rule(e, DET_NETWORK_RESOLVER_OUTAGE);
 	uint64_t win = (uint64_t)(rl->p[DP_WINDOW_S] * SEC);
-	for (int i = 0; i < STORMS; i++) {
+	for (int i = 0; i < STORMS && b->nstorms != 0; i++) {
 		struct storm *s = &b->storms[i];
 		if (s->state && now - s->at_us >= win)
 			storm_decide(b, e, s);

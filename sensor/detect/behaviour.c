@@ -1387,15 +1387,21 @@ static uint8_t atag(const uint8_t ip[16])
 static inline int addr_find(const struct bdev *v, const uint8_t ip[16], uint8_t tag)
 {
 	const uint64_t ones = 0x0101010101010101ull, tops = 0x8080808080808080ull;
-	uint64_t w[2];
-	memcpy(w, v->addr_tag, sizeof(w));
-	for (unsigned k = 0; k < 2; k++) {
-		uint64_t x = w[k] ^ (tag * ones);
-		for (uint64_t z = (x - ones) & ~x & tops; z != 0; z &= z - 1) {
-			unsigned j = 8 * k + (unsigned)__builtin_ctzll(z) / 8;
-			if ((v->addr_used >> j & 1) && memcmp(v->addr[j].ip, ip, 16) == 0)
-				return (int)j;
-		}
+	uint64_t w0, w1, t = tag * ones;
+	memcpy(&w0, v->addr_tag, 8);
+	memcpy(&w1, v->addr_tag + 8, 8);
+	w0 ^= t;
+	w1 ^= t;
+	uint64_t z0 = (w0 - ones) & ~w0 & tops, z1 = (w1 - ones) & ~w1 & tops;
+	for (; z0 != 0; z0 &= z0 - 1) {
+		unsigned j = (unsigned)__builtin_ctzll(z0) / 8;
+		if ((v->addr_used >> j & 1) && memcmp(v->addr[j].ip, ip, 16) == 0)
+			return (int)j;
+	}
+	for (; z1 != 0; z1 &= z1 - 1) {
+		unsigned j = 8 + (unsigned)__builtin_ctzll(z1) / 8;
+		if ((v->addr_used >> j & 1) && memcmp(v->addr[j].ip, ip, 16) == 0)
+			return (int)j;
 	}
 	return -1;
 }

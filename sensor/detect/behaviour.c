@@ -390,20 +390,20 @@ static int cent_is(const struct cent *ce, struct ckey key)
  * universal: two given keys share a hash with probability about 2^-32 over
  * the random keys, the defence a keyed hash gives against names chosen to
  * fill one bucket, for two multiplications instead of a SipHash of the
- * key. */
-static uint32_t cache_hash(const uint64_t a[4], struct ckey key)
-{
-	return (uint32_t)(((a[0] + key.qname_hash) * (a[1] + key.dev_id) + a[2] * key.qtype +
-			   a[3]) >> 32);
-}
-
+ * key. The first bucket leaves the type out (a2 = 0): a name's A and AAAA
+ * entries, which stubs ask for one right after the other (getaddrinfo),
+ * share it, and the second lookup finds its first line in cache; their
+ * second buckets stay apart, so that the pair does not crowd two buckets
+ * when the cache is full. */
 static inline struct cbk cache_buckets(const struct cache *k, struct ckey key)
 {
-	uint32_t h1 = cache_hash(k->hk[0], key), h2 = cache_hash(k->hk[1], key);
+	uint64_t p1 = (k->hk[0][0] + key.qname_hash) * (k->hk[0][1] + key.dev_id) + k->hk[0][3];
+	uint64_t p2 = (k->hk[1][0] + key.qname_hash) * (k->hk[1][1] + key.dev_id) +
+		      k->hk[1][2] * key.qtype + k->hk[1][3];
 	/* The fingerprint from the low bits, which the buckets hardly use. */
-	uint8_t fp = (uint8_t)h2;
-	struct cbk c = { (uint32_t)(((uint64_t)h1 * k->nb) >> 32),
-			 (uint32_t)(((uint64_t)h2 * k->nb) >> 32), (uint8_t)(fp + (fp == 0)) };
+	uint8_t fp = (uint8_t)(p2 >> 32);
+	struct cbk c = { (uint32_t)(((p1 >> 32) * k->nb) >> 32),
+			 (uint32_t)(((p2 >> 32) * k->nb) >> 32), (uint8_t)(fp + (fp == 0)) };
 	if (c.b2 == c.b1)
 		c.b2 = c.b1 + 1 < k->nb ? c.b1 + 1 : 0;
 	return c;

@@ -65,7 +65,8 @@
  * 576 B per device, 36 MiB at 65536 devices, touched only as devices
  * appear. A per-device ring replaced a shared hash table: answers carry
  * new addresses all the time, and the table's constant evictions cost
- * more than the rest of this module. An address pushed out is simply not judged (no false alert). */
+ * more than the rest of this module. An address pushed out is simply not
+ * judged (no false alert). */
 #define ADDR_RING 16
 /* Seen UDP flows to indexed addresses (24 + 40 + 8 = 72 B): 4 per device,
  * capped at 65536 (4.5 MiB at most). */
@@ -394,7 +395,8 @@ static int cent_is(const struct cent *ce, struct ckey key)
  * entries, which stubs ask for one right after the other (getaddrinfo),
  * share it, and the second lookup finds its first line in cache; their
  * second buckets stay apart, so that the pair does not crowd two buckets
- * when the cache is full. */
+ * when the cache is full (and a name asked with many types fills one
+ * bucket at most). */
 static inline struct cbk cache_buckets(const struct cache *k, struct ckey key)
 {
 	uint64_t p1 = (k->hk[0][0] + key.qname_hash) * (k->hk[0][1] + key.dev_id) + k->hk[0][3];

@@ -1204,18 +1204,26 @@ static void bh_prefetch_response(void *m, struct engine *e, const struct pkt *p,
 		__builtin_prefetch(&b->cache.ent[ref - 1], 1);
 }
 
-/* The slot of the (name, type) entry of a query or response, created when
- * new: through ref (the outstanding query's mod_ref) when it still holds
- * the key, else by the key's hash. */
-static uint32_t entry_for(struct bh *b, uint32_t ref, uint32_t dev_id, const struct qry_key *qk,
-			  uint16_t qtype, const char *name)
+/* entry_for() by the key's hash: the buckets the prefetch hook computed
+ * for it, or computed now. */
+__attribute__((noinline))
+static uint32_t entry_by_hash(struct bh *b, struct ckey key, const char *name)
 {
-	struct ckey key = { dev_id, qk->qname_hash, qtype, 0 };
-	uint32_t r = cache_ref(&b->cache, ref, key);
-	if (r)
-		return r - 1;
 	struct cbk c = ckey_eq(key, b->pf_key) ? b->pf_bk : cache_buckets(&b->cache, key);
 	return cache_get(&b->cache, key, c, name);
+}
+
+/* The slot of the (name, type) entry of a query or response, created when
+ * new: through ref (the outstanding query's mod_ref) when it still holds
+ * the key, as it does for most responses, inline; else by the key's hash,
+ * out of line. */
+static inline uint32_t entry_for(struct bh *b, uint32_t ref, uint32_t dev_id,
+				 const struct qry_key *qk, uint16_t qtype, const char *name)
+{
+	struct ckey key = { dev_id, qk->qname_hash, qtype, 0 };
+	if (cache_ref(&b->cache, ref, key))
+		return ref - 1;
+	return entry_by_hash(b, key, name);
 }
 
 /* A failure signal of the device within the last `win`: its retries are

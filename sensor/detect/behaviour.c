@@ -1137,22 +1137,24 @@ static void storm_add(struct bh *b, struct engine *e, struct dctx *c, struct bde
 }
 
 /* The episode of ce ends (a good answer, or silence). */
-static void episode_end(struct bdev *v, struct cent *ce, struct ccold *cc)
+static void episode_end(struct bdev *v, const struct cache *k, struct cent *ce)
 {
 	if (!ce->fail_start_us)
 		return;
+	struct ccold *cc = &k->cold[ce->ri];
 	if (!cc->stormed && cc->fail_queries >= 3 && cc->grew)
 		v->backoff_episodes++;
 	ce->fail_start_us = 0;
 	memset(cc, 0, offsetof(struct ccold, name));
 }
 
-static void episode_start(struct bdev *v, struct cent *ce, struct ccold *cc, int kind,
+static void episode_start(struct bdev *v, const struct cache *k, struct cent *ce, int kind,
 			  uint64_t start, uint64_t now)
 {
 	v->fail_last_us = now;
 	if (ce->fail_start_us)
 		return;
+	struct ccold *cc = &k->cold[ce->ri];
 	ce->fail_start_us = start;
 	cc->fail_kind = (uint8_t)kind;
 	cc->fail_queries = 0;
@@ -1247,7 +1249,6 @@ static void bh_query(void *m, struct engine *e, const struct pkt *p, struct dctx
 				  msg->qname);
 	q->mod_ref[MREF_BEHAVIOUR] = slot + 1;
 	struct cent *ce = &b->cache.ent[slot];
-	struct ccold *cc = cache_cold(&b->cache, slot);
 	if (ce->aslot) {
 		/* The answer will most likely give the address the last one
 		 * gave: request its ring slot and the tag line now, a round
@@ -1259,12 +1260,12 @@ static void bh_query(void *m, struct engine *e, const struct pkt *p, struct dctx
 
 	/* A long silence closes what was open. */
 	if (ce->last_q_us && now - ce->last_q_us > EPISODE_IDLE_US) {
-		episode_end(v, ce, cc);
+		episode_end(v, &b->cache, ce);
 		ce->pending_us = 0;
 	}
 	/* Still unanswered after timeout_s: the resolver failed it. */
 	if (ce->pending_us && now - ce->pending_us >= (uint64_t)(rs->p[DP_TIMEOUT_S] * SEC))
-		episode_start(v, ce, cc, FK_TIMEOUT, ce->pending_us, now);
+		episode_start(v, &b->cache, ce, FK_TIMEOUT, ce->pending_us, now);
 
 	if (is_new && !ce->pending_us && !ce->fail_start_us && ce->answered_us) {
 		uint64_t el = now - ce->answered_us;
@@ -1301,6 +1302,7 @@ static void bh_query(void *m, struct engine *e, const struct pkt *p, struct dctx
 
 	/* Failure episode: count, time the intervals, look for a storm. */
 	if (ce->fail_start_us) {
+		struct ccold *cc = cache_cold(&b->cache, slot);
 		cc->fail_queries++;
 		if (ce->last_q_us && now > ce->last_q_us) {
 			uint64_t iv = now - ce->last_q_us;
@@ -1485,11 +1487,10 @@ static void bh_response(void *m, struct engine *e, const struct pkt *p, struct d
 	uint32_t slot = entry_for(b, q->mod_ref[MREF_BEHAVIOUR], c->d->id, qk, q->qtype,
 				  msg->qname);
 	struct cent *ce = &b->cache.ent[slot];
-	struct ccold *cc = cache_cold(&b->cache, slot);
 	ce->pending_us = 0;
 	int rc = msg->rcode;
 	if (rc == 2 || rc == 5) {
-		episode_start(v, ce, cc, rc == 2 ? FK_SERVFAIL : FK_REFUSED, q->first_ts, now);
+		episode_start(v, &b->cache, ce, rc == 2 ? FK_SERVFAIL : FK_REFUSED, q->first_ts, now);
 		return;
 	}
 	if (rc != 0 && rc != 3)
@@ -1497,10 +1498,10 @@ static void bh_response(void *m, struct engine *e, const struct pkt *p, struct d
 	int64_t neg = rc == 0 && answers_question(msg) ? -1 : dns_negative_ttl(msg);
 	uint32_t minttl = dns_answer_min_ttl(msg);
 	if (rc == 0 && neg < 0 && minttl == UINT32_MAX) {
-		episode_start(v, ce, cc, FK_EMPTY, q->first_ts, now);
+		episode_start(v, &b->cache, ce, FK_EMPTY, q->first_ts, now);
 		return;
 	}
-	episode_end(v, ce, cc);
+	episode_end(v, &b->cache, ce);
 	ce->answered_us = now;
 	if (neg >= 0) {
 		/* A CNAME chain before the NODATA/NXDOMAIN expires with its
@@ -1538,7 +1539,7 @@ static void bh_unanswered(void *m, struct engine *e, struct dctx *c, const struc
 		return;
 	struct cent *ce = &b->cache.ent[r - 1];
 	if (ce->pending_us)
-		episode_start(v, ce, cache_cold(&b->cache, r - 1), FK_TIMEOUT, ce->pending_us,
+		episode_start(v, &b->cache, ce, FK_TIMEOUT, ce->pending_us,
 			      q->last_ts + e->cfg->queries_timeout_us);
 }
 

@@ -61,11 +61,12 @@
 #define CUCKOO_NODES 128
 /* Answer addresses remembered per device for stale-use checks, newest
  * first out of a ring: a device connects to what it has just resolved, and
- * IoT devices resolve a handful of names. 16 x 48 B = 768 B per device,
- * 48 MiB at 65536 devices, touched only as devices appear. A per-device
- * ring replaced a shared hash table: answers carry new addresses all the
- * time, and the table's constant evictions cost more than the rest of this
- * module. An address pushed out is simply not judged (no false alert). */
+ * IoT devices resolve a handful of names. 16 x 32 B and a tag line =
+ * 576 B per device, 36 MiB at 65536 devices, touched only as devices
+ * appear. A per-device ring replaced a shared hash table: answers carry
+ * new addresses all the time, and the table's constant evictions cost
+ * more than the rest of this module. An address pushed out is simply not
+ * judged (no false alert). */
 #define ADDR_RING 16
 /* Seen UDP flows to indexed addresses (24 + 40 + 8 = 72 B): 4 per device,
  * capped at 65536 (4.5 MiB at most). */
@@ -104,8 +105,10 @@
 /* Devices that count as active for the outage share: queried in the last
  * 5 minutes. */
 #define ACTIVE_US (300 * SEC)
-/* Name prefixes kept for evidence. */
+/* Name prefixes kept for evidence; an answer-cache entry keeps a shorter
+ * one, which is all that stale-use evidence can show. */
 #define NAME_LEN 64
+#define COLD_NAME_LEN (NAME_LEN - 24)
 
 enum fail_kind { FK_NONE = 0, FK_TIMEOUT, FK_SERVFAIL, FK_REFUSED, FK_EMPTY };
 static const char *const fail_names[] = { "none", "no_answer", "servfail", "refused",
@@ -136,6 +139,14 @@ struct cent {
 	uint8_t neg;              /* 1: negative answer with SOA; 2: without */
 	uint8_t aslot;            /* address ring slot + 1 of its last answer; 0: none */
 	uint16_t ri;              /* its place in the creation ring (and cold array) */
+	/* The place's, not the entry's (they stay when entries move), and in
+	 * a bucket's first place only: what a lookup reads there so that it
+	 * reads the second place, and the other bucket, only when they may
+	 * hold its key (cache_find). */
+	uint8_t fp1;              /* fingerprint of the second place's key; 0: empty */
+	uint8_t pad;
+	uint16_t spill;           /* keys of this first bucket in their second one
+				   * (UINT16_MAX: too many to count, sticks) */
 };
 _Static_assert(sizeof(struct cent) == 64, "an answer-cache entry is one cache line");
 
@@ -152,7 +163,7 @@ struct ccold {
 	uint8_t fail_kind;        /* enum fail_kind of the episode */
 	uint8_t grew;             /* an interval grew in the episode */
 	uint8_t stormed;          /* the episode was counted as a storm */
-	char name[NAME_LEN - 24]; /* name prefix, NUL-terminated */
+	char name[COLD_NAME_LEN]; /* name prefix, NUL-terminated */
 };
 
 /* The answer cache: a cuckoo hash table of entries, so a key's hash gives
@@ -161,8 +172,8 @@ struct ccold {
  * ring in creation order says which entry goes when the cache is full:
  * the one created longest ago whatever the hash key, so replays stay the
  * same, as with the LRU table this replaces (whose entries were never
- * moved up). Keyed SipHash picks the buckets, so chosen names cannot pile
- * into one. */
+ * moved up). Keyed hashes pick the buckets, so chosen names cannot pile
+ * into one (cache_buckets). */
 struct cache {
 	struct cent *ent;         /* 2 x nb places: bucket i is places 2i and 2i + 1 */
 	struct ccold *cold;       /* cap, by ring position */
@@ -173,25 +184,26 @@ struct cache {
 	uint32_t next;            /* ring position used next */
 	uint32_t count;
 	uint64_t evictions;
-	uint8_t sipkey[16];
+	uint64_t hk[2][4];        /* random keys of the two bucket hashes */
 };
 
-/* A key's two buckets. */
+/* A key's two buckets and its fingerprint (1..255). */
 struct cbk {
 	uint32_t b1, b2;
+	uint8_t fp;
 };
 
-/* An address a device learnt from an answer. */
+/* An address a device learnt from an answer: half a line, so a ring
+ * slot never straddles two. Its expiry is answered_us + ttl_s: both are
+ * written together whenever the expiry moves. Its (name, type) type sits
+ * in the ring's tag line (bdev.addr_qtype). */
 struct aent {
 	uint8_t ip[16];
-	uint64_t answered_us;     /* latest answer that gave the address */
-	uint64_t expiry_us;       /* latest expiry over its answers */
-	uint32_t ttl_s;
-	uint32_t qname_hash;      /* the answer's (name, type), for "asked again" */
-	uint16_t qtype;
-	uint8_t used;
-	uint8_t pad[5];
+	uint64_t answered_us;     /* the answer with the latest expiry that gave the address */
+	uint32_t ttl_s;           /* that answer's TTL */
+	uint32_t qname_hash;      /* that answer's name, for "asked again" */
 };
+_Static_assert(sizeof(struct aent) == 32, "an address ring slot is half a line");
 
 struct fkey {
 	uint8_t mac[6];
@@ -205,49 +217,66 @@ struct fent {
 	uint64_t last_us;
 };
 
-/* Per device slot. The first cache line is all that an ordinary query
- * reads and writes (the prefetch hook requests it); the counters after it
- * change on repeat queries, the rest on findings and answers. */
+/* Per device slot. The first cache line is all that a query reads and
+ * writes but the evidence of an early repeat: its rate buckets and the
+ * repeat counters (the prefetch hook requests it). The second holds that
+ * evidence, its name too unless the name is long; a repeat of a negative
+ * answer has a line of its own likewise. Then what findings and failures
+ * change, then the address ring, whose tags share one line with the
+ * ring's bookkeeping. */
 struct bdev {
-	_Alignas(64) uint32_t dev_id;
-	uint8_t in_burst, storm_pending;
-	uint8_t rate_started;             /* the buckets have a first query */
-	uint8_t pad;
-	uint64_t bucket_n;                /* current 5-s bucket number */
-	uint16_t bucket[BUCKETS];
-	uint32_t q60;                     /* sum of the buckets */
-	uint32_t minute_count;
+	_Alignas(64) uint64_t bucket_n;   /* current 5-s bucket number */
 	uint64_t minute;                  /* current minute number */
 	double peak_qpm;
-	/* second line */
+	uint16_t bucket[BUCKETS];         /* queries per 5 s */
+	uint32_t minute_count;
 	uint32_t repeat, early;           /* repeat queries, of which early */
-	uint32_t neg_samples, neg_early;  /* repeats of negative answers, of which early */
+	uint32_t q60 : 20;                /* sum of the buckets: 12 x 65535 at most */
+	uint32_t in_burst : 1;
+	uint32_t rate_started : 1;        /* the buckets have a first query */
+	/* second line: the last early repeat */
+	uint64_t early_at, early_answered;
+	uint32_t early_ttl;
+	char early_name[NAME_LEN];
+	uint32_t dev_id;                  /* the slot's device (bh_device_reset) */
+	uint8_t storm_pending;
 	uint32_t minutes;                 /* minutes of history */
 	uint32_t stale, checked;          /* stale uses, new connections checked */
 	uint32_t bursts, episodes, backoff_episodes, storms;
 	double baseline_qpm;
+	/* fourth line: repeats of negative answers and the last early one */
+	uint64_t neg_at, neg_answered;
+	uint32_t neg_samples, neg_early;  /* repeats of negative answers, of which early */
+	uint32_t neg_ttl;
+	char neg_name[NAME_LEN];
 	uint64_t fail_last_us;            /* last failure signal */
 	double max_rate;                  /* highest per-name rate in a storm, q/s */
-	/* last evidence */
-	char early_name[NAME_LEN];
-	uint64_t early_at, early_answered;
-	uint32_t early_ttl;
-	char stale_name[NAME_LEN];
+	uint64_t stale_at, stale_answered; /* expired stale_ttl after it was answered */
 	uint8_t stale_ip[16];
-	uint64_t stale_at, stale_answered, stale_expiry;
 	uint32_t stale_ttl;
 	uint16_t stale_port;
 	uint8_t stale_proto;
-	char neg_name[NAME_LEN];
-	uint64_t neg_at, neg_answered;
-	uint32_t neg_ttl;
-	/* answer addresses, for stale use: each one's atag() beside the
-	 * ring, so a search reads one line rather than all twelve */
-	uint32_t addr_next;               /* ring slot written next */
-	_Alignas(64) uint32_t addr_tag[ADDR_RING];
-	struct aent addr[ADDR_RING];
+	char stale_name[COLD_NAME_LEN];   /* from the entry's cold part */
+	/* answer addresses, for stale use: each one's atag() in one line
+	 * with the ring's bookkeeping, so a search reads that line and the
+	 * slots whose tag matches */
+	_Alignas(64) uint8_t addr_tag[ADDR_RING];
+	uint16_t addr_qtype[ADDR_RING];   /* each slot's (name, type) type */
+	uint16_t addr_used;               /* bit i: slot i holds an address */
+	uint8_t addr_next;                /* ring slot written next */
+	_Alignas(64) struct aent addr[ADDR_RING];
 };
-_Static_assert(offsetof(struct bdev, repeat) == 64, "a query's own part of bdev is one line");
+_Static_assert(offsetof(struct bdev, early_at) == 64, "a query's own part of bdev is one line");
+_Static_assert(offsetof(struct bdev, early_name) + 44 == 128,
+	       "an early repeat's evidence is one line for names up to 43 characters");
+_Static_assert(offsetof(struct bdev, neg_at) == 192 && offsetof(struct bdev, neg_name) + 36 == 256,
+	       "a negative repeat's evidence is one line for names up to 35 characters");
+_Static_assert(offsetof(struct bdev, addr) - offsetof(struct bdev, addr_tag) == 64,
+	       "the ring's tags and bookkeeping are one line");
+_Static_assert(sizeof(struct bdev) % 128 == 64, "an odd number of lines, so that the same line "
+	       "of all device slots does not crowd into a few cache sets");
+_Static_assert(BUCKETS * 65535 < 1 << 20, "the bucket sum fits bdev.q60");
+_Static_assert(ADDR_RING == 16, "addr_used has a bit per slot and addr_find reads two words of tags");
 
 struct storm {
 	uint8_t state;            /* 0 free, 1 held back */
@@ -284,6 +313,8 @@ struct bh {
 	struct cbk pf_bk;
 	struct storm storms[STORMS];
 	struct outage outages[OUTAGES];
+	unsigned nactive;         /* outages active: responses look for theirs only then */
+	unsigned nstorms;         /* storms held back: the tick looks at them only then */
 	struct alert_state net;   /* network-level alerts' rate limits */
 	uint64_t c_stale, c_early, c_neg, c_bursts, c_storms, c_outages, c_suppressed;
 	uint64_t c_storm_ring_full;
@@ -322,7 +353,9 @@ static int cache_init(struct cache *k, uint32_t cap, const uint8_t sipkey[16])
 	memset(k, 0, sizeof(*k));
 	k->cap = cap;
 	k->nb = (uint32_t)(((uint64_t)cap * CACHE_SPREAD_NUM / CACHE_SPREAD_DEN + 1) / 2);
-	memcpy(k->sipkey, sipkey, 16);
+	/* Random keys from the sensor's random key, through its keyed hash. */
+	for (unsigned i = 0; i < 8; i++)
+		k->hk[i / 4][i % 4] = sw_siphash(sipkey, &i, sizeof(i));
 	k->ent = sw_big_alloc(&k->ent_map, (size_t)k->nb * 2, sizeof(*k->ent));
 	k->cold = calloc(cap, sizeof(*k->cold));
 	k->ring = calloc(cap, sizeof(*k->ring));
@@ -336,30 +369,66 @@ static void cache_free(struct cache *k)
 	free(k->ring);
 }
 
-static int cent_is(const struct cent *ce, const struct ckey *key)
+/* Keys go by value: 12 bytes, two registers, and no address of a local
+ * that would give the lookup functions a stack canary. */
+static int ckey_eq(struct ckey a, struct ckey b)
 {
-	return ce->dev_id == key->dev_id && ce->qname_hash == key->qname_hash &&
-	       ce->qtype == key->qtype;
+	return a.dev_id == b.dev_id && a.qname_hash == b.qname_hash && a.qtype == b.qtype;
 }
 
-/* The two buckets of key, from independent halves of its keyed hash. */
-static struct cbk cache_buckets(const struct cache *k, const struct ckey *key)
+static int cent_is(const struct cent *ce, struct ckey key)
 {
-	uint64_t h = sw_siphash(k->sipkey, key, sizeof(*key));
-	struct cbk c = { (uint32_t)(((h & 0xffffffff) * k->nb) >> 32),
-			 (uint32_t)(((h >> 32) * k->nb) >> 32) };
+	return ce->dev_id == key.dev_id && ce->qname_hash == key.qname_hash &&
+	       ce->qtype == key.qtype;
+}
+
+/* The two buckets of key, from two independent pair-multiply-shift
+ * hashes (M. Thorup, "High Speed Hashing for Integers and Strings", 2015)
+ * of its 32-bit words x0 = device, x1 = name hash, x2 = type, x3 = 0:
+ *     h = ((a0 + x1)(a1 + x0) + (a2 + x3)(a3' + x2) + b) mod 2^64, top 32 bits,
+ * with random 64-bit a0..a3', b; for x3 = 0 the second pair is a2 x2 plus a
+ * constant, which with b is one random a3. The family is strongly
+ * universal: two given keys share a hash with probability about 2^-32 over
+ * the random keys, the defence a keyed hash gives against names chosen to
+ * fill one bucket, for two multiplications instead of a SipHash of the
+ * key. The first bucket leaves the type out (a2 = 0): a name's A and AAAA
+ * entries, which stubs ask for one right after the other (getaddrinfo),
+ * share it, and the second lookup finds its first line in cache; their
+ * second buckets stay apart, so that the pair does not crowd two buckets
+ * when the cache is full (and a name asked with many types fills one
+ * bucket at most). */
+static inline struct cbk cache_buckets(const struct cache *k, struct ckey key)
+{
+	uint64_t p1 = (k->hk[0][0] + key.qname_hash) * (k->hk[0][1] + key.dev_id) + k->hk[0][3];
+	uint64_t p2 = (k->hk[1][0] + key.qname_hash) * (k->hk[1][1] + key.dev_id) +
+		      k->hk[1][2] * key.qtype + k->hk[1][3];
+	/* The fingerprint from the low bits, which the buckets hardly use. */
+	uint8_t fp = (uint8_t)(p2 >> 32);
+	struct cbk c = { (uint32_t)(((p1 >> 32) * k->nb) >> 32),
+			 (uint32_t)(((p2 >> 32) * k->nb) >> 32), (uint8_t)(fp + (fp == 0)) };
 	if (c.b2 == c.b1)
 		c.b2 = c.b1 + 1 < k->nb ? c.b1 + 1 : 0;
 	return c;
 }
 
-/* The place + 1 of key, or 0. */
-static uint32_t cache_find(const struct cache *k, const struct ckey *key, struct cbk c)
+/* The place + 1 of key, or 0. A bucket's first place says whether its
+ * second one may hold the key (fp1) and whether keys of the bucket moved
+ * to their second bucket (spill), so a lookup reads one line for most
+ * keys and for most absent ones, rather than up to four. */
+static inline uint32_t cache_find(const struct cache *k, struct ckey key, struct cbk c)
 {
-	const uint32_t pl[4] = { 2 * c.b1, 2 * c.b1 + 1, 2 * c.b2, 2 * c.b2 + 1 };
-	for (unsigned i = 0; i < 4; i++)
-		if (cent_is(&k->ent[pl[i]], key))
-			return pl[i] + 1;
+	const struct cent *h = &k->ent[2 * c.b1];
+	if (cent_is(h, key))
+		return 2 * c.b1 + 1;
+	if (h->fp1 == c.fp && cent_is(h + 1, key))
+		return 2 * c.b1 + 2;
+	if (h->spill == 0)
+		return 0;
+	h = &k->ent[2 * c.b2];
+	if (cent_is(h, key))
+		return 2 * c.b2 + 1;
+	if (h->fp1 == c.fp && cent_is(h + 1, key))
+		return 2 * c.b2 + 2;
 	return 0;
 }
 
@@ -367,7 +436,7 @@ static uint32_t cache_find(const struct cache *k, const struct ckey *key, struct
  * (a bucket is two adjacent lines). Returns the buckets, which the lookup
  * takes (and which keep GCC from deleting the call: it deletes calls of
  * functions whose only effect is a prefetch). */
-static struct cbk cache_prefetch(const struct cache *k, const struct ckey *key)
+static struct cbk cache_prefetch(const struct cache *k, struct ckey key)
 {
 	struct cbk c = cache_buckets(k, key);
 	__builtin_prefetch(&k->ent[2 * c.b1]);
@@ -382,10 +451,38 @@ static struct ccold *cache_cold(const struct cache *k, uint32_t place)
 	return &k->cold[k->ent[place].ri];
 }
 
+/* The entry in place pl arrives there (in = 1) or leaves (0): its
+ * bucket's first place notes the fingerprint of a second place's key, and
+ * its first bucket counts it while it is in its second. */
+static void cache_note(struct cache *k, uint32_t pl, int in)
+{
+	const struct cent *ce = &k->ent[pl];
+	struct ckey key = { ce->dev_id, ce->qname_hash, ce->qtype, 0 };
+	struct cbk c = cache_buckets(k, key);
+	if (pl & 1)
+		k->ent[pl - 1].fp1 = in ? c.fp : 0;
+	if (pl / 2 == c.b2) {
+		uint16_t *s = &k->ent[2 * c.b1].spill;
+		if (*s != UINT16_MAX)
+			*s = (uint16_t)(in ? *s + 1 : *s - 1);
+	}
+}
+
+/* Writes an entry into place `to`, keeping what belongs to the place. */
+static void cent_put(struct cent *to, const struct cent *from)
+{
+	uint8_t fp1 = to->fp1;
+	uint16_t spill = to->spill;
+	*to = *from;
+	to->fp1 = fp1;
+	to->spill = spill;
+}
+
 /* Frees the place of an entry and forgets it. */
 static void cache_drop(struct cache *k, uint32_t place)
 {
 	struct cent *ce = &k->ent[place];
+	cache_note(k, place, 0);
 	k->ring[ce->ri] = 0;
 	ce->dev_id = 0;
 	k->count--;
@@ -395,9 +492,11 @@ static void cache_drop(struct cache *k, uint32_t place)
 /* Moves the entry in place `from` to the free place `to`. */
 static void cache_move(struct cache *k, uint32_t from, uint32_t to)
 {
-	k->ent[to] = k->ent[from];
+	cache_note(k, from, 0);
+	cent_put(&k->ent[to], &k->ent[from]);
 	k->ring[k->ent[to].ri] = to + 1;
 	k->ent[from].dev_id = 0;
+	cache_note(k, to, 1);
 }
 
 /* A free place in bucket b, or UINT32_MAX. */
@@ -429,7 +528,7 @@ static uint32_t cache_make_room(struct cache *k, struct cbk c)
 	for (unsigned i = 0; i < n; i++) {
 		const struct cent *ce = &k->ent[q[i].place];
 		struct ckey key = { ce->dev_id, ce->qname_hash, ce->qtype, 0 };
-		struct cbk e = cache_buckets(k, &key);
+		struct cbk e = cache_buckets(k, key);
 		uint32_t alt = e.b1 == q[i].place / 2 ? e.b2 : e.b1;
 		uint32_t to = bucket_free(k, alt);
 		if (to != UINT32_MAX) {
@@ -451,9 +550,10 @@ static uint32_t cache_make_room(struct cache *k, struct cbk c)
 }
 
 /* Creates key, which is not there; the entry made longest ago goes first
- * once the ring is full. */
-static uint32_t cache_insert(struct cache *k, const struct ckey *key, struct cbk c,
-			     const char *name)
+ * once the ring is full. Out of line: once per (name, type), and the
+ * lookups that end here need no stack frame without it. */
+__attribute__((noinline))
+static uint32_t cache_insert(struct cache *k, struct ckey key, struct cbk c, const char *name)
 {
 	uint32_t ri = k->next;
 	k->next = ri + 1 < k->cap ? ri + 1 : 0;
@@ -472,12 +572,10 @@ static uint32_t cache_insert(struct cache *k, const struct ckey *key, struct cbk
 	}
 	k->ring[ri] = pl + 1;
 	k->count++;
-	struct cent *ce = &k->ent[pl];
-	memset(ce, 0, sizeof(*ce));
-	ce->dev_id = key->dev_id;
-	ce->qname_hash = key->qname_hash;
-	ce->qtype = key->qtype;
-	ce->ri = (uint16_t)ri;
+	struct cent ne = { .dev_id = key.dev_id, .qname_hash = key.qname_hash,
+			   .qtype = key.qtype, .ri = (uint16_t)ri };
+	cent_put(&k->ent[pl], &ne);
+	cache_note(k, pl, 1);
 	struct ccold *cc = &k->cold[ri];
 	memset(cc, 0, sizeof(*cc));
 	copy_name(cc->name, sizeof(cc->name), name);
@@ -485,7 +583,7 @@ static uint32_t cache_insert(struct cache *k, const struct ckey *key, struct cbk
 }
 
 /* The place of key, created when new. */
-static uint32_t cache_get(struct cache *k, const struct ckey *key, struct cbk c, const char *name)
+static uint32_t cache_get(struct cache *k, struct ckey key, struct cbk c, const char *name)
 {
 	uint32_t r = cache_find(k, key, c);
 	return r ? r - 1 : cache_insert(k, key, c, name);
@@ -493,7 +591,7 @@ static uint32_t cache_get(struct cache *k, const struct ckey *key, struct cbk c,
 
 /* The place + 1 that ref (a place + 1 kept earlier; 0: none) names when it
  * still holds key, or 0: the entry may have moved or gone since. */
-static uint32_t cache_ref(const struct cache *k, uint32_t ref, const struct ckey *key)
+static inline uint32_t cache_ref(const struct cache *k, uint32_t ref, struct ckey key)
 {
 	return ref != 0 && ref <= 2 * k->nb && cent_is(&k->ent[ref - 1], key) ? ref : 0;
 }
@@ -541,16 +639,11 @@ static void bh_device_reset(void *m, struct engine *e, uint32_t slot)
 		b->dev[slot].dev_id = d->id;
 }
 
+/* The device's slot. The engine resets a slot whenever it takes a new
+ * device (bh_device_reset), so the slot is that device's. */
 static struct bdev *bdev_of(struct bh *b, const struct dctx *c)
 {
-	if (c->slot >= b->ndev)
-		return NULL;
-	struct bdev *v = &b->dev[c->slot];
-	if (v->dev_id != c->d->id) {
-		memset(v, 0, sizeof(*v));
-		v->dev_id = c->d->id;
-	}
-	return v;
+	return c->slot < b->ndev ? &b->dev[c->slot] : NULL;
 }
 
 /* --- verdicts ---------------------------------------------------------------- */
@@ -599,6 +692,7 @@ static void alert_posture(struct engine *e, struct dctx *c, const struct bdev *v
 			  enum det_id id)
 {
 	const struct det_rule *rl = rule(e, id);
+	uint64_t stale_expiry = v->stale_answered + (uint64_t)v->stale_ttl * SEC;
 	char msg[320], ip[FMT_IP_LEN];
 	struct alert_ctx a;
 	post_alert_ctx(e, c, &a);
@@ -629,7 +723,7 @@ static void alert_posture(struct engine *e, struct dctx *c, const struct bdev *v
 		snprintf(msg, sizeof(msg), "Device opened %u new connections to addresses whose DNS "
 			 "answers had expired without asking again (last: %s for %s, %.0f s after "
 			 "expiry).", v->stale, ip, v->stale_name,
-			 (double)(v->stale_at - v->stale_expiry) / SEC);
+			 (double)(v->stale_at - stale_expiry) / SEC);
 		a.dst_ip = v->stale_ip;
 		a.dst_port = v->stale_port;
 		a.qname = v->stale_name;
@@ -643,9 +737,9 @@ static void alert_posture(struct engine *e, struct dctx *c, const struct bdev *v
 		jw_str(&w, "name", v->stale_name);
 		jw_uint(&w, "ttl_s", v->stale_ttl);
 		ts_member(&w, "answered_at", v->stale_answered);
-		ts_member(&w, "expired_at", v->stale_expiry);
+		ts_member(&w, "expired_at", stale_expiry);
 		ts_member(&w, "connected_at", v->stale_at);
-		jw_real4(&w, "seconds_past_expiry", (double)(v->stale_at - v->stale_expiry) / SEC);
+		jw_real4(&w, "seconds_past_expiry", (double)(v->stale_at - stale_expiry) / SEC);
 		jw_end(&w);
 		jw_uint(&w, "grace_s", (uint64_t)rl->p[DP_GRACE_S]);
 		break;
@@ -762,6 +856,7 @@ static void alert_burst(struct engine *e, struct dctx *c, struct bdev *v, const 
 	const struct det_rule *rl = rule(e, DET_RATE_BURST);
 	if (!alert_should_fire(&c->dd->alerts, DET_RATE_BURST, p->ts_us, rl))
 		return;
+	uint32_t q60 = v->q60;
 	char msgtext[320];
 	double win = rl->p[DP_WINDOW_S] > 60 ? 60 : rl->p[DP_WINDOW_S];
 	if (same_name)
@@ -769,15 +864,15 @@ static void alert_burst(struct engine *e, struct dctx *c, struct bdev *v, const 
 			 msg->qname, name_count, win);
 	else
 		snprintf(msgtext, sizeof(msgtext), "Device sent %u DNS queries in %.0f s, %.0f times "
-			 "its usual rate of %.1f per minute.", v->q60, win,
-			 v->baseline_qpm > 0 ? v->q60 * (60.0 / win) / v->baseline_qpm : 0,
+			 "its usual rate of %.1f per minute.", q60, win,
+			 v->baseline_qpm > 0 ? q60 * (60.0 / win) / v->baseline_qpm : 0,
 			 v->baseline_qpm);
 	struct alert_ctx a;
 	post_alert_ctx_sent(e, c, p, msg, &a);
 	a.reason = same_name ? "same_name" : "rate";
 	struct jw w;
 	alert_begin(&w, rl, &a, msgtext);
-	jw_uint(&w, "queries_in_window", v->q60);
+	jw_uint(&w, "queries_in_window", q60);
 	jw_real4(&w, "window_s", win);
 	jw_real4(&w, "baseline_qpm", v->baseline_qpm);
 	jw_uint(&w, "baseline_minutes", v->minutes);
@@ -964,6 +1059,8 @@ static void outage_check(struct bh *b, struct engine *e, const struct storm *ns)
 	if (o == NULL)
 		o = &b->outages[0];
 	uint64_t alerted = memcmp(o->resolver, ns->resolver, 16) == 0 ? o->alerted_us : 0;
+	if (!o->active)
+		b->nactive++;
 	memset(o, 0, sizeof(*o));
 	o->active = 1;
 	memcpy(o->resolver, ns->resolver, 16);
@@ -990,6 +1087,7 @@ static void storm_decide(struct bh *b, struct engine *e, struct storm *s)
 	if (s->slot < b->ndev && b->dev[s->slot].dev_id == s->dev_id)
 		b->dev[s->slot].storm_pending = 0;
 	s->state = 0;
+	b->nstorms--;
 }
 
 static void storm_add(struct bh *b, struct engine *e, struct dctx *c, struct bdev *v,
@@ -1019,6 +1117,7 @@ static void storm_add(struct bh *b, struct engine *e, struct dctx *c, struct bde
 	}
 	memset(s, 0, sizeof(*s));
 	s->state = 1;
+	b->nstorms++;
 	s->fail_kind = cc->fail_kind;
 	s->flat_reason = (uint8_t)flat;
 	s->qtype = ce->qtype;
@@ -1038,22 +1137,24 @@ static void storm_add(struct bh *b, struct engine *e, struct dctx *c, struct bde
 }
 
 /* The episode of ce ends (a good answer, or silence). */
-static void episode_end(struct bdev *v, struct cent *ce, struct ccold *cc)
+static void episode_end(struct bdev *v, const struct cache *k, struct cent *ce)
 {
 	if (!ce->fail_start_us)
 		return;
+	struct ccold *cc = &k->cold[ce->ri];
 	if (!cc->stormed && cc->fail_queries >= 3 && cc->grew)
 		v->backoff_episodes++;
 	ce->fail_start_us = 0;
 	memset(cc, 0, offsetof(struct ccold, name));
 }
 
-static void episode_start(struct bdev *v, struct cent *ce, struct ccold *cc, int kind,
+static void episode_start(struct bdev *v, const struct cache *k, struct cent *ce, int kind,
 			  uint64_t start, uint64_t now)
 {
 	v->fail_last_us = now;
 	if (ce->fail_start_us)
 		return;
+	struct ccold *cc = &k->cold[ce->ri];
 	ce->fail_start_us = start;
 	cc->fail_kind = (uint8_t)kind;
 	cc->fail_queries = 0;
@@ -1087,7 +1188,7 @@ static void bh_prefetch(void *m, struct engine *e, const struct pkt *p, struct d
 	__builtin_prefetch(&b->dev[c->slot]);
 	struct ckey key = { c->d->id, qk->qname_hash, msg->qtype, 0 };
 	b->pf_key = key;
-	b->pf_bk = cache_prefetch(&b->cache, &key);
+	b->pf_bk = cache_prefetch(&b->cache, key);
 }
 
 static void bh_prefetch_response(void *m, struct engine *e, const struct pkt *p,
@@ -1099,24 +1200,32 @@ static void bh_prefetch_response(void *m, struct engine *e, const struct pkt *p,
 	uint32_t ref = q->mod_ref[MREF_BEHAVIOUR];
 	if (c->slot >= b->ndev)
 		return;
-	__builtin_prefetch(&b->dev[c->slot]);
+	/* A positive answer's addresses go to the ring: its tag line. */
+	__builtin_prefetch(b->dev[c->slot].addr_tag);
 	if (ref != 0 && ref <= 2 * b->cache.nb)
 		__builtin_prefetch(&b->cache.ent[ref - 1], 1);
 }
 
+/* entry_for() by the key's hash: the buckets the prefetch hook computed
+ * for it, or computed now. */
+__attribute__((noinline))
+static uint32_t entry_by_hash(struct bh *b, struct ckey key, const char *name)
+{
+	struct cbk c = ckey_eq(key, b->pf_key) ? b->pf_bk : cache_buckets(&b->cache, key);
+	return cache_get(&b->cache, key, c, name);
+}
+
 /* The slot of the (name, type) entry of a query or response, created when
  * new: through ref (the outstanding query's mod_ref) when it still holds
- * the key, else by the key's hash. */
-static uint32_t entry_for(struct bh *b, uint32_t ref, uint32_t dev_id, const struct qry_key *qk,
-			  uint16_t qtype, const char *name)
+ * the key, as it does for most responses, inline; else by the key's hash,
+ * out of line. */
+static inline uint32_t entry_for(struct bh *b, uint32_t ref, uint32_t dev_id,
+				 const struct qry_key *qk, uint16_t qtype, const char *name)
 {
 	struct ckey key = { dev_id, qk->qname_hash, qtype, 0 };
-	uint32_t r = cache_ref(&b->cache, ref, &key);
-	if (r)
-		return r - 1;
-	struct cbk c = memcmp(&key, &b->pf_key, sizeof(key)) == 0 ? b->pf_bk
-								 : cache_buckets(&b->cache, &key);
-	return cache_get(&b->cache, &key, c, name);
+	if (cache_ref(&b->cache, ref, key))
+		return ref - 1;
+	return entry_by_hash(b, key, name);
 }
 
 /* A failure signal of the device within the last `win`: its retries are
@@ -1140,26 +1249,23 @@ static void bh_query(void *m, struct engine *e, const struct pkt *p, struct dctx
 				  msg->qname);
 	q->mod_ref[MREF_BEHAVIOUR] = slot + 1;
 	struct cent *ce = &b->cache.ent[slot];
-	struct ccold *cc = cache_cold(&b->cache, slot);
 	if (ce->aslot) {
 		/* The answer will most likely give the address the last one
-		 * gave: request its ring entry (which may straddle two lines)
-		 * and the tag line now, a round trip before the response. */
-		const uint8_t *a = (const uint8_t *)&v->addr[ce->aslot - 1];
+		 * gave: request its ring slot and the tag line now, a round
+		 * trip before the response. */
 		__builtin_prefetch(v->addr_tag);
-		__builtin_prefetch(a);
-		__builtin_prefetch(a + sizeof(struct aent) - 1);
+		__builtin_prefetch(&v->addr[ce->aslot - 1]);
 	}
 	const struct det_rule *rs = rule(e, DET_RATE_RETRY_STORM);
 
 	/* A long silence closes what was open. */
 	if (ce->last_q_us && now - ce->last_q_us > EPISODE_IDLE_US) {
-		episode_end(v, ce, cc);
+		episode_end(v, &b->cache, ce);
 		ce->pending_us = 0;
 	}
 	/* Still unanswered after timeout_s: the resolver failed it. */
 	if (ce->pending_us && now - ce->pending_us >= (uint64_t)(rs->p[DP_TIMEOUT_S] * SEC))
-		episode_start(v, ce, cc, FK_TIMEOUT, ce->pending_us, now);
+		episode_start(v, &b->cache, ce, FK_TIMEOUT, ce->pending_us, now);
 
 	if (is_new && !ce->pending_us && !ce->fail_start_us && ce->answered_us) {
 		uint64_t el = now - ce->answered_us;
@@ -1196,6 +1302,7 @@ static void bh_query(void *m, struct engine *e, const struct pkt *p, struct dctx
 
 	/* Failure episode: count, time the intervals, look for a storm. */
 	if (ce->fail_start_us) {
+		struct ccold *cc = cache_cold(&b->cache, slot);
 		cc->fail_queries++;
 		if (ce->last_q_us && now > ce->last_q_us) {
 			uint64_t iv = now - ce->last_q_us;
@@ -1248,10 +1355,11 @@ static void bh_query(void *m, struct engine *e, const struct pkt *p, struct dctx
 		}
 		alert_burst(e, c, v, p, msg, 1, ce->win_count);
 	}
-	double qpm = v->q60 * (60.0 / win_s);
+	uint32_t q60 = v->q60;
+	double qpm = q60 * (60.0 / win_s);
 	if (qpm > v->peak_qpm)
 		v->peak_qpm = qpm;
-	int over = v->q60 > rb->p[DP_FLOOR_QPS] * win_s && v->minutes >= BASELINE_MIN_MINUTES &&
+	int over = q60 > rb->p[DP_FLOOR_QPS] * win_s && v->minutes >= BASELINE_MIN_MINUTES &&
 		   qpm > rb->p[DP_K] * v->baseline_qpm;
 	if (over && !failing(v, now, win)) {
 		if (!v->in_burst) {
@@ -1262,7 +1370,7 @@ static void bh_query(void *m, struct engine *e, const struct pkt *p, struct dctx
 		}
 		alert_burst(e, c, v, p, msg, 0, 0);
 	} else if (v->in_burst && !over && ce->win_count <= rb->p[DP_SAME_NAME_MAX] &&
-		   v->q60 <= rb->p[DP_FLOOR_QPS] * win_s) {
+		   q60 <= rb->p[DP_FLOOR_QPS] * win_s) {
 		v->in_burst = 0;
 	}
 
@@ -1271,28 +1379,43 @@ static void bh_query(void *m, struct engine *e, const struct pkt *p, struct dctx
 		ce->pending_us = now;
 }
 
-/* An address folded to 32 bits, to find it in a device's ring: an IPv4
- * address (mapped) keeps all its bits. */
-static uint32_t atag(const uint8_t ip[16])
+/* An address folded to 8 bits, to find it in a device's ring. */
+static uint8_t atag(const uint8_t ip[16])
 {
 	uint32_t w[4];
 	memcpy(w, ip, 16);
-	return w[0] ^ w[1] ^ w[2] ^ w[3];
+	uint32_t t = w[0] ^ w[1] ^ w[2] ^ w[3];
+	t ^= t >> 16;
+	return (uint8_t)(t ^ (t >> 8));
 }
 
-/* The device's ring entry for ip, or NULL: the first in ring order, as a
- * plain search would find. */
-static struct aent *addr_find(struct bdev *v, const uint8_t ip[16])
+/* The slot of the device's ring that holds ip, or -1. A ring holds an
+ * address at most once (index_addresses adds only what this does not
+ * find), so the order of the search does not matter. The tags are
+ * compared eight at a time in a 64-bit word: a lane of x is zero where
+ * the tag matches, and (x - 0x01..) & ~x & 0x80.. has the top bit of
+ * every zero lane set (and at times of a lane just above one, which the
+ * full comparison then rejects). */
+static inline int addr_find(const struct bdev *v, const uint8_t ip[16], uint8_t tag)
 {
-	uint32_t t = atag(ip), m = 0;
-	for (unsigned j = 0; j < ADDR_RING; j++)
-		m |= (uint32_t)(v->addr_tag[j] == t) << j;
-	for (; m != 0; m &= m - 1) {
-		struct aent *a = &v->addr[__builtin_ctz(m)];
-		if (a->used && memcmp(a->ip, ip, 16) == 0)
-			return a;
+	const uint64_t ones = 0x0101010101010101ull, tops = 0x8080808080808080ull;
+	uint64_t w0, w1, t = tag * ones;
+	memcpy(&w0, v->addr_tag, 8);
+	memcpy(&w1, v->addr_tag + 8, 8);
+	w0 ^= t;
+	w1 ^= t;
+	uint64_t z0 = (w0 - ones) & ~w0 & tops, z1 = (w1 - ones) & ~w1 & tops;
+	for (; z0 != 0; z0 &= z0 - 1) {
+		unsigned j = (unsigned)__builtin_ctzll(z0) / 8;
+		if ((v->addr_used >> j & 1) && memcmp(v->addr[j].ip, ip, 16) == 0)
+			return (int)j;
 	}
-	return NULL;
+	for (; z1 != 0; z1 &= z1 - 1) {
+		unsigned j = 8 + (unsigned)__builtin_ctzll(z1) / 8;
+		if ((v->addr_used >> j & 1) && memcmp(v->addr[j].ip, ip, 16) == 0)
+			return (int)j;
+	}
+	return -1;
 }
 
 static void index_addresses(struct bdev *v, const struct dctx *c, const struct dns_msg *msg,
@@ -1312,25 +1435,42 @@ static void index_addresses(struct bdev *v, const struct dctx *c, const struct d
 			ip_from_v4(ip, msg->buf + rr->rdata_off);
 		else
 			memcpy(ip, msg->buf + rr->rdata_off, 16);
-		uint64_t exp = now + (uint64_t)ce->ttl_s * SEC;
-		struct aent *a = addr_find(v, ip);
-		if (a == NULL) {
-			v->addr_tag[v->addr_next] = atag(ip);
-			a = &v->addr[v->addr_next];
-			v->addr_next = (v->addr_next + 1) % ADDR_RING;
+		uint8_t tag = atag(ip);
+		int j = addr_find(v, ip, tag);
+		struct aent *a;
+		if (j < 0) {
+			j = v->addr_next;
+			v->addr_next = (uint8_t)((j + 1) % ADDR_RING);
+			v->addr_tag[j] = tag;
+			v->addr_used |= (uint16_t)(1u << j);
+			a = &v->addr[j];
 			memcpy(a->ip, ip, 16);
-			a->used = 1;
-			a->expiry_us = 0;
+		} else {
+			a = &v->addr[j];
+			/* The expiry only moves forward. */
+			if (now + (uint64_t)ce->ttl_s * SEC < a->answered_us + (uint64_t)a->ttl_s * SEC) {
+				ce->aslot = (uint8_t)(j + 1);
+				continue;
+			}
 		}
-		ce->aslot = (uint8_t)(a - v->addr + 1);
-		if (exp >= a->expiry_us) {
-			a->answered_us = now;
-			a->expiry_us = exp;
-			a->ttl_s = ce->ttl_s;
-			a->qname_hash = qk->qname_hash;
-			a->qtype = qtype;
-		}
+		ce->aslot = (uint8_t)(j + 1);
+		a->answered_us = now;
+		a->ttl_s = ce->ttl_s;
+		a->qname_hash = qk->qname_hash;
+		v->addr_qtype[j] = qtype;
 	}
+}
+
+/* A NOERROR response with an answer of the asked type (or to ANY) is
+ * positive: dns_negative_ttl() is -1 for it, and the common case need not
+ * call it to learn so. msg->has_q holds. */
+static int answers_question(const struct dns_msg *msg)
+{
+	for (unsigned i = 0; i < msg->nrr; i++)
+		if (msg->rr[i].section == DNS_SEC_AN &&
+		    (msg->rr[i].type == msg->qtype || msg->qtype == 255 /* ANY */))
+			return 1;
+	return 0;
 }
 
 static void bh_response(void *m, struct engine *e, const struct pkt *p, struct dctx *c,
@@ -1347,22 +1487,21 @@ static void bh_response(void *m, struct engine *e, const struct pkt *p, struct d
 	uint32_t slot = entry_for(b, q->mod_ref[MREF_BEHAVIOUR], c->d->id, qk, q->qtype,
 				  msg->qname);
 	struct cent *ce = &b->cache.ent[slot];
-	struct ccold *cc = cache_cold(&b->cache, slot);
 	ce->pending_us = 0;
 	int rc = msg->rcode;
 	if (rc == 2 || rc == 5) {
-		episode_start(v, ce, cc, rc == 2 ? FK_SERVFAIL : FK_REFUSED, q->first_ts, now);
+		episode_start(v, &b->cache, ce, rc == 2 ? FK_SERVFAIL : FK_REFUSED, q->first_ts, now);
 		return;
 	}
 	if (rc != 0 && rc != 3)
 		return;
-	int64_t neg = dns_negative_ttl(msg);
+	int64_t neg = rc == 0 && answers_question(msg) ? -1 : dns_negative_ttl(msg);
 	uint32_t minttl = dns_answer_min_ttl(msg);
 	if (rc == 0 && neg < 0 && minttl == UINT32_MAX) {
-		episode_start(v, ce, cc, FK_EMPTY, q->first_ts, now);
+		episode_start(v, &b->cache, ce, FK_EMPTY, q->first_ts, now);
 		return;
 	}
-	episode_end(v, ce, cc);
+	episode_end(v, &b->cache, ce);
 	ce->answered_us = now;
 	if (neg >= 0) {
 		/* A CNAME chain before the NODATA/NXDOMAIN expires with its
@@ -1378,9 +1517,11 @@ static void bh_response(void *m, struct engine *e, const struct pkt *p, struct d
 		index_addresses(v, c, msg, ce, qk, q->qtype, now);
 	}
 	/* The resolver answers again: an outage against it is over. */
-	for (int i = 0; i < OUTAGES; i++)
-		if (b->outages[i].active && memcmp(b->outages[i].resolver, p->src_ip, 16) == 0)
+	for (int i = 0; i < OUTAGES && b->nactive != 0; i++)
+		if (b->outages[i].active && memcmp(b->outages[i].resolver, p->src_ip, 16) == 0) {
 			b->outages[i].active = 0;
+			b->nactive--;
+		}
 }
 
 static void bh_unanswered(void *m, struct engine *e, struct dctx *c, const struct qry_key *qk,
@@ -1391,36 +1532,24 @@ static void bh_unanswered(void *m, struct engine *e, struct dctx *c, const struc
 	if (v == NULL)
 		return;
 	struct ckey key = { c->d->id, qk->qname_hash, q->qtype, 0 };
-	uint32_t r = cache_ref(&b->cache, q->mod_ref[MREF_BEHAVIOUR], &key);
+	uint32_t r = cache_ref(&b->cache, q->mod_ref[MREF_BEHAVIOUR], key);
 	if (r == 0)
-		r = cache_find(&b->cache, &key, cache_buckets(&b->cache, &key));
+		r = cache_find(&b->cache, key, cache_buckets(&b->cache, key));
 	if (r == 0)
 		return;
 	struct cent *ce = &b->cache.ent[r - 1];
 	if (ce->pending_us)
-		episode_start(v, ce, cache_cold(&b->cache, r - 1), FK_TIMEOUT, ce->pending_us,
+		episode_start(v, &b->cache, ce, FK_TIMEOUT, ce->pending_us,
 			      q->last_ts + e->cfg->queries_timeout_us);
 }
 
-/* A new connection from a device to an address it learnt from DNS: the
- * packet hook. Everything but TCP SYNs and UDP to non-DNS ports leaves at
- * the first test; the rest costs one lookup in the address index. */
-static void bh_packet(void *m, struct engine *e, const struct pkt *p)
+/* A TCP SYN or UDP packet not of DNS or DHCP from a device: is it a new
+ * connection to an address its answers gave, and that answer expired? The
+ * rest of the packet hook, out of line so that the packets the hook lets
+ * pass at once (DNS, most of all) do not pay for this one's stack frame. */
+__attribute__((noinline))
+static void bh_connection(struct bh *b, struct engine *e, const struct pkt *p)
 {
-	struct bh *b = m;
-	if (!p->has_mac)
-		return;
-	if (p->l4 == IPPROTO_TCP) {
-		if ((p->tcp_flags & 0x12) != 0x02)
-			return;
-	} else if (p->l4 == IPPROTO_UDP) {
-		uint16_t dp = p->dport, sp = p->sport;
-		if (dp == PORT_DNS || sp == PORT_DNS || dp == PORT_MDNS || dp == PORT_LLMNR ||
-		    dp == 67 || dp == 68 || dp == 546 || dp == 547)
-			return;
-	} else {
-		return;
-	}
 	if (mac_is_group(p->src_mac))
 		return;
 	struct dev_key dk;
@@ -1435,9 +1564,11 @@ static void bh_packet(void *m, struct engine *e, const struct pkt *p)
 	struct bdev *v = bdev_of(b, &c);
 	if (v == NULL)
 		return;
-	const struct aent *a = addr_find(v, p->dst_ip);
-	if (a == NULL)
+	int j = addr_find(v, p->dst_ip, atag(p->dst_ip));
+	if (j < 0)
 		return;
+	const struct aent *a = &v->addr[j];
+	uint64_t expiry = a->answered_us + (uint64_t)a->ttl_s * SEC;
 	uint64_t now = p->ts_us;
 	if (p->l4 == IPPROTO_UDP) {
 		struct fkey fk;
@@ -1456,11 +1587,11 @@ static void bh_packet(void *m, struct engine *e, const struct pkt *p)
 	}
 	v->checked++;
 	const struct det_rule *rl = rule(e, DET_CACHE_STALE_USE);
-	if (now <= a->expiry_us + (uint64_t)(rl->p[DP_GRACE_S] * SEC))
+	if (now <= expiry + (uint64_t)(rl->p[DP_GRACE_S] * SEC))
 		return;
 	/* Asked again since (a CDN may have moved it elsewhere): not stale. */
-	struct ckey ck = { d->id, a->qname_hash, a->qtype, 0 };
-	uint32_t r = cache_find(&b->cache, &ck, cache_buckets(&b->cache, &ck));
+	struct ckey ck = { d->id, a->qname_hash, v->addr_qtype[j], 0 };
+	uint32_t r = cache_find(&b->cache, ck, cache_buckets(&b->cache, ck));
 	if (r != 0 && b->cache.ent[r - 1].last_q_us > a->answered_us)
 		return;
 	v->stale++;
@@ -1470,7 +1601,6 @@ static void bh_packet(void *m, struct engine *e, const struct pkt *p)
 	memcpy(v->stale_ip, p->dst_ip, 16);
 	v->stale_at = now;
 	v->stale_answered = a->answered_us;
-	v->stale_expiry = a->expiry_us;
 	v->stale_ttl = a->ttl_s;
 	v->stale_port = p->dport;
 	v->stale_proto = p->l4;
@@ -1478,9 +1608,30 @@ static void bh_packet(void *m, struct engine *e, const struct pkt *p)
 		judge_now(b, e, &c);
 }
 
+/* The packet hook: everything but TCP SYNs and UDP to non-DNS ports leaves
+ * at the first tests; the rest costs one lookup in the device's address
+ * ring. */
+static void bh_packet(void *m, struct engine *e, const struct pkt *p)
+{
+	if (!p->has_mac)
+		return;
+	if (p->l4 == IPPROTO_TCP) {
+		if ((p->tcp_flags & 0x12) != 0x02)
+			return;
+	} else if (p->l4 == IPPROTO_UDP) {
+		uint16_t dp = p->dport, sp = p->sport;
+		if (dp == PORT_DNS || sp == PORT_DNS || dp == PORT_MDNS || dp == PORT_LLMNR ||
+		    dp == 67 || dp == 68 || dp == 546 || dp == 547)
+			return;
+	} else {
+		return;
+	}
+	bh_connection(m, e, p);
+}
+
 static void storms_flush(struct bh *b, struct engine *e)
 {
-	for (int i = 0; i < STORMS; i++)
+	for (int i = 0; i < STORMS && b->nstorms != 0; i++)
 		if (b->storms[i].state)
 			storm_decide(b, e, &b->storms[i]);
 }
@@ -1490,15 +1641,17 @@ static void bh_tick(void *m, struct engine *e, uint64_t now)
 	struct bh *b = m;
 	const struct det_rule *rl = rule(e, DET_NETWORK_RESOLVER_OUTAGE);
 	uint64_t win = (uint64_t)(rl->p[DP_WINDOW_S] * SEC);
-	for (int i = 0; i < STORMS; i++) {
+	for (int i = 0; i < STORMS && b->nstorms != 0; i++) {
 		struct storm *s = &b->storms[i];
 		if (s->state && now - s->at_us >= win)
 			storm_decide(b, e, s);
 	}
 	/* An outage with no new storm for five windows is over. */
 	for (int i = 0; i < OUTAGES; i++)
-		if (b->outages[i].active && now - b->outages[i].last_us > 5 * win)
+		if (b->outages[i].active && now - b->outages[i].last_us > 5 * win) {
 			b->outages[i].active = 0;
+			b->nactive--;
+		}
 }
 
 /* --- output ------------------------------------------------------------------------ */

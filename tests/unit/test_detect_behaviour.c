@@ -4,8 +4,9 @@
  * not against alpha x TTL (RFC 2181 §8); negative answers held for the
  * SOA minimum (RFC 2308 §5); a response whose query's cache entry was
  * evicted and its place taken by another name while the query was
- * outstanding; and a flood of names that fills the cache, whose evictions
- * are counted and do not depend on the hash key.
+ * outstanding; a flood of names that fills the cache, whose evictions
+ * are counted and do not depend on the hash key; and a full cache that
+ * finds every name it keeps.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -371,6 +372,33 @@ static void test_flood(void **state)
 	assert_int_equal(r2, r1);
 }
 
+/* Every name the full cache keeps is found again, whichever of its four
+ * places it ended up in after cuckoo moves and evictions: asked again,
+ * each of the 1024 newest names is a repeat, and none is made anew. */
+static void test_full_lookup(void **state)
+{
+	(void)state;
+	static const uint8_t key[16] = "stubwatch-cuckoo";
+	struct run r;
+	run_start(&r, key);
+	uint64_t t = 1700000000 * SEC;
+	char name[64];
+	for (int i = 0; i < 3000; i++) {
+		snprintf(name, sizeof(name), "%08x.full.example", (unsigned)i * 2246822519u);
+		ask(&r, t + (uint64_t)i * 1000, MAC_B, IP_B, name, ANS_A, 3600);
+	}
+	for (int i = 3000 - 1024; i < 3000; i++) {
+		snprintf(name, sizeof(name), "%08x.full.example", (unsigned)i * 2246822519u);
+		ask(&r, t + 10 * SEC + (uint64_t)i * 1000, MAC_B, IP_B, name, ANS_A, 3600);
+	}
+	json_t *all = run_end(&r);
+	json_t *st = exit_event(all, NULL);
+	assert_int_equal(cache_stat(st, "count"), 1024);
+	assert_int_equal(cache_stat(st, "evictions"), 3000 - 1024);
+	assert_int_equal(num(exit_event(all, "02:00:00:00:00:0b"), "cache", "repeat_queries"), 1024);
+	json_decref(all);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -378,6 +406,7 @@ int main(void)
 		cmocka_unit_test(test_negative),
 		cmocka_unit_test(test_evicted_reference),
 		cmocka_unit_test(test_flood),
+		cmocka_unit_test(test_full_lookup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,25 +17,76 @@ void fmt_mac(char out[FMT_MAC_LEN], const uint8_t mac[6])
 	}
 }
 
+/* A dotted quad at o; returns the end. */
+static char *put_v4(char *o, const uint8_t *b)
+{
+	for (int i = 0; i < 4; i++) {
+		unsigned v = b[i];
+		if (v >= 100)
+			*o++ = (char)('0' + v / 100);
+		if (v >= 10)
+			*o++ = (char)('0' + v / 10 % 10);
+		*o++ = (char)('0' + v % 10);
+		if (i < 3)
+			*o++ = '.';
+	}
+	return o;
+}
+
+/* Written by hand rather than by inet_ntop(), whose glibc version goes
+ * through sprintf (about 2,000 instructions an address, several in every
+ * alert), to the same text: RFC 5952 (lower-case hex without leading zeros,
+ * the longest run of two or more zero groups as "::", the first of equal
+ * runs), IPv4-mapped addresses as dotted quads, and, as inet_ntop writes
+ * them, ::a.b.c.d for the deprecated IPv4-compatible form. */
 void fmt_ip(char out[FMT_IP_LEN], const uint8_t ip[16])
 {
-	/* Dotted quads by hand: glibc's inet_ntop goes through sprintf, about
-	 * 2,000 instructions an address, and events carry several. IPv6 keeps
-	 * inet_ntop for RFC 5952's zero compression. */
+	static const char hex[] = "0123456789abcdef";
+	char *o = out;
 	if (ip_is_v4(ip)) {
-		char *o = out;
-		for (int i = 12; i < 16; i++) {
-			unsigned v = ip[i];
-			if (v >= 100)
-				*o++ = (char)('0' + v / 100);
-			if (v >= 10)
-				*o++ = (char)('0' + v / 10 % 10);
-			*o++ = (char)('0' + v % 10);
-			*o++ = i < 15 ? '.' : '\0';
-		}
+		*put_v4(o, ip + 12) = '\0';
 		return;
 	}
-	inet_ntop(AF_INET6, ip, out, FMT_IP_LEN);
+	unsigned w[8];
+	int best = -1, best_len = 0, cur = -1, cur_len = 0;
+	for (int i = 0; i < 8; i++) {
+		w[i] = (unsigned)ip[2 * i] << 8 | ip[2 * i + 1];
+		if (w[i] == 0) {
+			if (cur < 0)
+				cur = i, cur_len = 0;
+			cur_len++;
+		} else {
+			cur = -1;
+		}
+		if (cur >= 0 && cur_len > best_len)
+			best = cur, best_len = cur_len;
+	}
+	if (best_len < 2)
+		best = -1;
+	for (int i = 0; i < 8; i++) {
+		if (best >= 0 && i >= best && i < best + best_len) {
+			if (i == best)
+				*o++ = ':';
+			continue;
+		}
+		if (i != 0)
+			*o++ = ':';
+		if (i == 6 && best == 0 && best_len == 6) {
+			o = put_v4(o, ip + 12);
+			break;
+		}
+		int started = 0;
+		for (int sh = 12; sh >= 0; sh -= 4) {
+			unsigned d = (w[i] >> sh) & 15;
+			if (d != 0 || started || sh == 0) {
+				*o++ = hex[d];
+				started = 1;
+			}
+		}
+	}
+	if (best >= 0 && best + best_len == 8)
+		*o++ = ':';
+	*o = '\0';
 }
 
 int ip_parse(const char *s, uint8_t ip[16])

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <cmocka.h>
@@ -88,6 +89,38 @@ static void test_ip_v4_all_octets(void **state)
 	}
 }
 
+/* IPv6 text is written by hand too: every pattern of zero and non-zero
+ * groups (where the "::" goes, ties, runs at either end, the IPv4-mapped
+ * and -compatible forms) with group values of every digit count must read
+ * as libc's inet_ntop writes it. */
+static void test_ip_v6_patterns(void **state)
+{
+	static const uint16_t vals[] = { 0x1, 0xa, 0xff, 0x100, 0xabc, 0x1000, 0xffff, 0xdb8 };
+	uint8_t a[16];
+	char mine[FMT_IP_LEN], libc[INET6_ADDRSTRLEN];
+	(void)state;
+	srand(5);
+	for (unsigned mask = 0; mask < 256; mask++) {
+		for (int round = 0; round < 40; round++) {
+			for (int g = 0; g < 8; g++) {
+				uint16_t v = (mask >> g & 1) ? vals[rand() % 8] : 0;
+				/* Some rounds put ffff in group 5 to meet the mapped form. */
+				if (g == 5 && round % 8 == 0 && (mask >> g & 1))
+					v = 0xffff;
+				a[2 * g] = (uint8_t)(v >> 8);
+				a[2 * g + 1] = (uint8_t)v;
+			}
+			fmt_ip(mine, a);
+			assert_non_null(inet_ntop(AF_INET6, a, libc, sizeof(libc)));
+			if (ip_is_v4(a)) {
+				/* Mapped addresses are written as the bare quad. */
+				assert_non_null(inet_ntop(AF_INET, a + 12, libc, sizeof(libc)));
+			}
+			assert_string_equal(mine, libc);
+		}
+	}
+}
+
 /* Hex digits of either case and nothing else. */
 static void test_hexval(void **state)
 {
@@ -106,6 +139,7 @@ int main(void)
 		cmocka_unit_test(test_time_sweep),
 		cmocka_unit_test(test_mac_ip),
 		cmocka_unit_test(test_ip_v4_all_octets),
+		cmocka_unit_test(test_ip_v6_patterns),
 		cmocka_unit_test(test_hexval),
 	};
 	return cmocka_run_group_tests_name("common_fmt", tests, NULL, NULL);

@@ -145,11 +145,25 @@ struct enc_ep {
 	char ja4[TLS_JA4_TEXT];
 };
 
-/* Per device slot: 112 bytes, reset when the slot takes a new device. Its
- * endpoints live in a separate array (ENC_EPS x 216 B per slot), written
- * only once a device uses encrypted DNS, so the pages of the many devices
- * that never do stay untouched. */
+/* Per device slot: 128 bytes, two cache lines, reset when the slot takes
+ * a new device. A query reads and writes the first line only; the second
+ * changes with encrypted flows and when the window moves on by an eighth.
+ * Its endpoints live in a separate array (ENC_EPS x 216 B per slot),
+ * written only once a device uses encrypted DNS, so the pages of the many
+ * devices that never do stay untouched. */
 struct enc_dev {
+	/* First line: the encryption.none window's count per eighth, a ring
+	 * (buckets[0] is the eighth at index bucket0) ... */
+	uint32_t buckets[ENC_BUCKETS];
+	/* ... the bucket the latest query went to, so the next queries of
+	 * the same eighth count without a division: buckets[cur] covers
+	 * [cur_start, cur_end), whose length is the bucket length it was
+	 * found at (cur_end == cur_start: none) ... */
+	uint64_t cur_start, cur_end;
+	uint64_t total;            /* ... and the sum of buckets[] */
+	uint8_t cur;
+	/* Second line. */
+	_Alignas(64) uint64_t bucket0; /* index (time / bucket length) of buckets[0] */
 	uint32_t flows[K_KINDS];
 	uint32_t sanctioned_flows;
 	uint32_t unsanctioned_flows;
@@ -159,15 +173,9 @@ struct enc_dev {
 	uint8_t none_alerted_escalated;
 	uint16_t pad;
 	uint64_t last_enc;         /* packet time of the last encrypted flow */
-	uint64_t bucket0;          /* index (time / bucket length) of buckets[0] */
-	uint32_t buckets[ENC_BUCKETS]; /* queries per window eighth, ring */
 	uint64_t first_enc;
-	/* The bucket the latest query went to, so the next queries of the
-	 * same eighth count without a division: buckets[cur] covers
-	 * [cur_start, cur_end) at bucket length cur_len (0: none). */
-	uint64_t cur_start, cur_end, cur_len;
-	uint8_t cur;
 };
+_Static_assert(sizeof(struct enc_dev) == 128, "two lines per device, as stated above");
 
 struct enc_stats {
 	uint64_t flows;            /* flow entries created */
@@ -199,7 +207,8 @@ struct enc_mod {
 	int32_t *free_slots;
 	uint32_t nfree;
 	uint32_t active;           /* flows being classified */
-	struct enc_dev *dev;       /* devices_max entries */
+	struct enc_dev *dev;       /* devices_max entries, aligned to a cache line */
+	void *dev_mem;             /* what holds them */
 	struct enc_ep *eps;        /* devices_max x ENC_EPS */
 	uint32_t ndev;
 	struct enc_stats st;
@@ -368,7 +377,7 @@ static void enc_destroy(void *arg)
 	tls_quic_free(m->quic);
 	free(m->slots);
 	free(m->free_slots);
-	free(m->dev);
+	free(m->dev_mem);
 	free(m->eps);
 	free(m);
 }
@@ -398,7 +407,10 @@ static void *enc_create(struct engine *e, char *err, size_t errlen)
 	/* Slots: calloc'd once; 1.25 MiB reserved, pages touched as used. */
 	m->slots = calloc(ENC_SLOTS, sizeof(*m->slots));
 	m->free_slots = calloc(ENC_SLOTS, sizeof(*m->free_slots));
-	m->dev = calloc(m->ndev ? m->ndev : 1, sizeof(*m->dev));
+	/* calloc's zeroed pages, touched as used, one line more to align. */
+	m->dev_mem = calloc((size_t)(m->ndev ? m->ndev : 1) * sizeof(*m->dev) + 64, 1);
+	if (m->dev_mem != NULL)
+		m->dev = (struct enc_dev *)(((uintptr_t)m->dev_mem + 63) & ~(uintptr_t)63);
 	m->eps = calloc((size_t)(m->ndev ? m->ndev : 1) * ENC_EPS, sizeof(*m->eps));
 	if (m->quic == NULL || m->flows == NULL || m->slots == NULL || m->free_slots == NULL ||
 	    m->dev == NULL || m->eps == NULL) {
@@ -564,7 +576,7 @@ static void buckets_advance(struct enc_dev *s, uint64_t blen, uint64_t now)
 	uint64_t idx = now / blen;
 	if (s->bucket0 == 0 && s->buckets[0] == 0) {
 		s->bucket0 = idx;
-		s->cur_len = 0;
+		s->cur_end = s->cur_start;
 		return;
 	}
 	if (idx <= s->bucket0 + ENC_BUCKETS - 1)
@@ -572,20 +584,20 @@ static void buckets_advance(struct enc_dev *s, uint64_t blen, uint64_t now)
 	uint64_t shift = idx - (s->bucket0 + ENC_BUCKETS - 1);
 	if (shift >= ENC_BUCKETS) {
 		memset(s->buckets, 0, sizeof(s->buckets));
+		s->total = 0;
 	} else {
+		for (uint64_t i = 0; i < shift; i++)
+			s->total -= s->buckets[i];
 		memmove(s->buckets, s->buckets + shift, (ENC_BUCKETS - shift) * sizeof(s->buckets[0]));
 		memset(s->buckets + (ENC_BUCKETS - shift), 0, shift * sizeof(s->buckets[0]));
 	}
 	s->bucket0 += shift;
-	s->cur_len = 0;  /* the ring moved under the remembered bucket */
+	s->cur_end = s->cur_start;  /* the ring moved under the remembered bucket */
 }
 
 static uint64_t window_queries(const struct enc_dev *s)
 {
-	uint64_t n = 0;
-	for (int i = 0; i < ENC_BUCKETS; i++)
-		n += s->buckets[i];
-	return n;
+	return s->total;
 }
 
 struct none_verdict {
@@ -675,10 +687,8 @@ static void enc_prefetch(void *arg, struct engine *e, const struct pkt *p, struc
 	(void)p;
 	(void)msg;
 	(void)qk;
-	if (c->slot < m->ndev) {
+	if (c->slot < m->ndev)
 		__builtin_prefetch(&m->dev[c->slot], 1);
-		__builtin_prefetch(&m->dev[c->slot].buckets[ENC_BUCKETS - 1], 1);
-	}
 }
 
 static void enc_query(void *arg, struct engine *e, const struct pkt *p, struct dctx *c,
@@ -694,19 +704,22 @@ static void enc_query(void *arg, struct engine *e, const struct pkt *p, struct d
 	struct enc_dev *s = &m->dev[c->slot];
 	const struct det_rule *rl = rules_det(e->rules, DET_ENCRYPTION_NONE);
 	uint64_t blen = bucket_len(rl), now = p->ts_us;
-	if (blen == s->cur_len && now >= s->cur_start && now < s->cur_end) {
-		if (s->buckets[s->cur] < UINT32_MAX)
+	if (now >= s->cur_start && now < s->cur_end && s->cur_end - s->cur_start == blen) {
+		if (s->buckets[s->cur] < UINT32_MAX) {
 			s->buckets[s->cur]++;
+			s->total++;
+		}
 	} else {
 		buckets_advance(s, blen, now);
 		uint64_t idx = now / blen, i = idx - s->bucket0;
 		if (i < ENC_BUCKETS) {
-			if (s->buckets[i] < UINT32_MAX)
+			if (s->buckets[i] < UINT32_MAX) {
 				s->buckets[i]++;
+				s->total++;
+			}
 			s->cur = (uint8_t)i;
 			s->cur_start = idx * blen;
 			s->cur_end = s->cur_start + blen;
-			s->cur_len = blen;
 		}
 	}
 	/* RFC 9462 §4: a client discovers designated resolvers by asking

@@ -656,6 +656,38 @@ static inline uint64_t rdata_hash(const struct dns_msg *m, const struct dns_rr *
 	return h64(rd, off, h);
 }
 
+/* 1 when the names that start the RDATA of a and b (of one name type)
+ * surely differ: a differing MX preference, or a label (integ_names_differ()).
+ * 0 when only comparing their texts tells (rdata_equal()). */
+static int rdata_names_differ(const struct dns_msg *m, const struct dns_rr *a,
+			      const struct dns_rr *b)
+{
+	size_t skip = a->type == 15 ? 2 : 0;
+	return a->rdlen < skip || b->rdlen < skip ||
+	       memcmp(m->buf + a->rdata_off, m->buf + b->rdata_off, skip) != 0 ||
+	       integ_names_differ(m, (size_t)a->rdata_off + skip, (size_t)b->rdata_off + skip);
+}
+
+/* 1 when duplicate_check() may report the pair x, y (one section, type and
+ * class, both RDATA within the message): it does when the RDATA are equal
+ * or the TTLs differ, and the owners are equal. Equality of names is
+ * granted here unless a label tells them apart, so this is a superset of
+ * its pairs at the cost of label comparisons; the names of a CNAME chain
+ * (two CNAMEs with unequal TTLs, different owners) differ in their first
+ * labels. */
+COLD static int pair_may_report(const struct dns_msg *m, const struct dns_rr *x,
+			   const struct dns_rr *y)
+{
+	int same = x->rdlen == y->rdlen &&
+		   bytes_equal(m->buf + x->rdata_off, m->buf + y->rdata_off, x->rdlen);
+	if (!same && name_rdata(x->type))
+		same = !rdata_names_differ(m, x, y);
+	int ttl_differs = x->ttl != y->ttl && x->type != T_RRSIG;
+	if (!same && !ttl_differs)
+		return 0;
+	return x->name_off == y->name_off || !integ_names_differ(m, x->name_off, y->name_off);
+}
+
 /* What one pass over a response's RRs tells the response hook. */
 struct rr_scan {
 	int special;                  /* an answer A/AAAA is a special-purpose address (bogon_check()) */
@@ -667,8 +699,7 @@ struct rr_scan {
  * so the order does not matter, plus the rcode, and the addresses — and
  * whether bogon_check() or duplicate_check() can find anything, which is
  * rare. For duplicates that is a pair of RRs of one section, type and
- * class with unequal TTLs, equal RDATA, or names in RDATA (whose equality
- * only the full check tells): a superset of the pairs it reports. */
+ * class that pair_may_report(): a superset of the pairs it reports. */
 static void rr_scan(const struct pkt *p, const struct dns_msg *m, struct integ_ans *a,
 		    struct rr_scan *sc)
 {
@@ -692,9 +723,12 @@ static void rr_scan(const struct pkt *p, const struct dns_msg *m, struct integ_a
 				const struct dns_rr *y = &m->rr[j];
 				if (key[j] != k)
 					continue;
-				if ((y->ttl != rr->ttl && rr->type != T_RRSIG) || name_rdata(rr->type) ||
-				    (y->rdlen == rr->rdlen &&
-				     bytes_equal(m->buf + y->rdata_off, rd, rr->rdlen))) {
+				/* Most pairs are of one RRset with equal TTLs and
+				 * different addresses: told apart inline. */
+				if (((y->ttl != rr->ttl && rr->type != T_RRSIG) || name_rdata(rr->type) ||
+				     (y->rdlen == rr->rdlen &&
+				      bytes_equal(m->buf + y->rdata_off, rd, rr->rdlen))) &&
+				    pair_may_report(m, y, rr)) {
 					pairs = 1;
 					break;
 				}
@@ -1362,11 +1396,9 @@ static int rdata_equal(const struct dns_msg *m, const struct dns_rr *a, const st
 		return 0;
 	/* Names in RDATA: compare them decompressed (a duplicate written
 	 * once plainly and once as a pointer is still a duplicate). */
-	size_t skip = a->type == 15 ? 2 : 0;
-	if (a->rdlen < skip || b->rdlen < skip ||
-	    memcmp(m->buf + a->rdata_off, m->buf + b->rdata_off, skip) != 0 ||
-	    integ_names_differ(m, (size_t)a->rdata_off + skip, (size_t)b->rdata_off + skip))
+	if (rdata_names_differ(m, a, b))
 		return 0;
+	size_t skip = a->type == 15 ? 2 : 0;
 	char x[DNS_NAME_TEXT], y[DNS_NAME_TEXT];
 	int nx = dns_name_at(m->buf, m->len, (size_t)a->rdata_off + skip, x, sizeof(x), 1, NULL);
 	int ny = dns_name_at(m->buf, m->len, (size_t)b->rdata_off + skip, y, sizeof(y), 1, NULL);

@@ -99,6 +99,11 @@
  * a DGA. Linear counting over 256 bits estimates that well (±10 %). */
 #define ZONE_UNIQUE 100
 #define ZONE_BITS 256
+/* A zone with at most this many bits set keeps their numbers in the
+ * device's first line instead of its bitmap. A device is moved to another
+ * zone only while its zone has fewer than 4 (exfil_check()): the devices
+ * that ask several zones in turn then never write the bitmap's line. */
+#define ZONE_SMALL 3
 #define NAME_SAMPLE 80      /* characters of a name kept as evidence */
 /* What the query hook derives from a name alone (local or not, registered
  * domain, label lengths, entropy), kept per name so that the names a
@@ -219,17 +224,21 @@ struct integ_dev {
 	uint64_t zone_start;
 	uint32_t zone_hash;
 	uint32_t zone_last;           /* name hash whose bit was set last (0: none) */
-	uint16_t zone_set;            /* bits set in zone_bits */
+	uint16_t zone_set;            /* bits set */
 	/* ... and the size of the domain set (policy.new-domain), with the
 	 * two domains asked last. */
-	uint16_t ndomains;
+	uint8_t ndomains;             /* < DOMAINS_MAX */
 	uint8_t domains_full;
 	uint8_t qport_next;
+	/* The zone's bits while zone_set <= ZONE_SMALL, by number; past
+	 * that they are in zone_bits, and its name in zone. */
+	uint8_t zone_small[ZONE_SMALL];
 	uint32_t last_domain;         /* hash of the registered domain asked last */
 	uint32_t known_domain;        /* another recent one, known to be in the set (0: none) */
-	/* Second line: the zone's bits, read when a name of it is new, and
-	 * its name (evidence), both written when the zone changes; a name
-	 * shorter than 32 characters stays in this line. */
+	/* Second line: the bits of a zone with more than ZONE_SMALL, read
+	 * when a name of it is new, and its name (evidence), both written
+	 * when it gets there; a name shorter than 32 characters stays in this
+	 * line. */
 	_Alignas(64) uint8_t zone_bits[ZONE_BITS / 8];
 	char zone[ZONE_TEXT];
 	/* counters for the device event */
@@ -268,6 +277,7 @@ struct integ_dev {
 	uint32_t domains[DOMAINS_MAX];
 };
 _Static_assert(offsetof(struct integ_dev, zone_bits) == 64, "a query's fields in one line");
+_Static_assert(DOMAINS_MAX <= 255, "ndomains fits its byte");
 _Static_assert(offsetof(struct integ_dev, zone) == 96, "a zone's name next to its bits");
 _Static_assert(sizeof(struct integ_dev) == 960, "memory arithmetic above");
 
@@ -1671,10 +1681,29 @@ static void integ_unanswered(void *mv, struct engine *e, struct dctx *c,
 
 /* --- exfil.suspect-names and policy.new-domain ------------------------------ */
 
+/* The registered domain of the query, its text cut to ZONE_TEXT. */
+static void zone_text(char dst[ZONE_TEXT], const struct dns_msg *msg, size_t reg)
+{
+	size_t zl = msg->qname_len - reg;
+	if (zl > ZONE_TEXT - 1)
+		zl = ZONE_TEXT - 1;
+	memcpy(dst, msg->qname + reg, zl);
+	dst[zl] = '\0';
+}
+
 COLD static void exfil_alert(struct engine *e, struct dctx *c, struct integ_dev *id,
 			const struct pkt *p, const struct dns_msg *msg, int zone_alert,
-			unsigned zone_est)
+			unsigned zone_est, size_t reg)
 {
+	/* A zone past ZONE_SMALL bits has its name; one below is the zone of
+	 * this query (a device only stays in a zone of 4 or more bits while
+	 * asking others). */
+	char zbuf[ZONE_TEXT];
+	const char *zone = id->zone;
+	if (id->zone_set <= ZONE_SMALL) {
+		zone_text(zbuf, msg, reg);
+		zone = zbuf;
+	}
 	const struct det_rule *rl = rule(e, DET_EXFIL_SUSPECT_NAMES);
 	if (!alert_should_fire(&c->dd->alerts, DET_EXFIL_SUSPECT_NAMES, e->now, rl))
 		return;
@@ -1685,7 +1714,7 @@ COLD static void exfil_alert(struct engine *e, struct dctx *c, struct integ_dev 
 	if (zone_alert)
 		snprintf(text, sizeof(text), "The device asked about %u different names under %s "
 			 "within %.0f minutes: DNS tunnelling, a DGA or C2 traffic.", zone_est,
-			 id->zone, rl->p[DP_WINDOW_S] / 60);
+			 zone, rl->p[DP_WINDOW_S] / 60);
 	else
 		snprintf(text, sizeof(text), "The device asked %u names with long or high-entropy "
 			 "labels within %.0f minutes (such as %.60s): DNS tunnelling, a DGA or C2 "
@@ -1699,7 +1728,7 @@ COLD static void exfil_alert(struct engine *e, struct dctx *c, struct integ_dev 
 	jw_real4(&w, "max_entropy", id->ex_max_entropy_c / 100.0);
 	if (id->ex_sample[0])
 		jw_str(&w, "sample", id->ex_sample);
-	jw_str(&w, "zone", id->zone);
+	jw_str(&w, "zone", zone);
 	jw_uint(&w, "zone_unique_names", zone_est);
 	if (id->ex.n)
 		jw_time_text(&w, "first_time", id->ex.first_ts);
@@ -1718,6 +1747,32 @@ static inline void zone_clear(struct integ_dev *id)
 	memcpy(id->zone_bits, zero, sizeof(id->zone_bits));
 }
 
+/* Sets bit b of the zone (or tells it was set: returns 0 then). */
+static int zone_bit_set(struct integ_dev *id, unsigned b, const struct dns_msg *msg, size_t reg)
+{
+	unsigned set = id->zone_set;
+	if (set <= ZONE_SMALL) {
+		for (unsigned i = 0; i < set; i++)
+			if (id->zone_small[i] == b)
+				return 0;
+		if (set < ZONE_SMALL) {
+			id->zone_small[set] = (uint8_t)b;
+			return 1;
+		}
+		/* One more than the first line holds: into the bitmap, and the
+		 * zone's name with it, as it may now be followed past queries
+		 * of other zones. */
+		zone_clear(id);
+		for (unsigned i = 0; i < ZONE_SMALL; i++)
+			id->zone_bits[id->zone_small[i] / 8] |= (uint8_t)(1u << (id->zone_small[i] % 8));
+		zone_text(id->zone, msg, reg);
+	} else if (id->zone_bits[b / 8] & (1u << (b % 8))) {
+		return 0;
+	}
+	id->zone_bits[b / 8] |= (uint8_t)(1u << (b % 8));
+	return 1;
+}
+
 static void exfil_check(struct engine *e, struct dctx *c, struct integ_dev *id,
 			const struct pkt *p, const struct dns_msg *msg, const struct integ_name *ni)
 {
@@ -1733,25 +1788,19 @@ static void exfil_check(struct engine *e, struct dctx *c, struct integ_dev *id,
 	 * another only while it has few names, or after its window. */
 	if (id->zone_hash != zh) {
 		int stale = p->ts_us - id->zone_start > win;
+		_Static_assert(ZONE_SMALL < 4, "a zone followed past others has its bitmap");
 		if (id->zone_hash == 0 || stale || id->zone_set < 4) {
+			/* A device that asks several zones in turn switches here
+			 * on most queries: the first line only. */
 			id->zone_hash = zh;
 			id->zone_start = p->ts_us;
 			id->zone_set = 0;
 			id->zone_last = 0;
-			zone_clear(id);
-			/* A device that asks several zones in turn switches here
-			 * on most queries: a plain copy, no formatting. */
-			size_t zl = msg->qname_len - reg;
-			if (zl > sizeof(id->zone) - 1)
-				zl = sizeof(id->zone) - 1;
-			memcpy(id->zone, n + reg, zl);
-			id->zone[zl] = '\0';
 		}
 	} else if (p->ts_us - id->zone_start > win) {
 		id->zone_start = p->ts_us;
 		id->zone_set = 0;
 		id->zone_last = 0;
-		zone_clear(id);
 	}
 	int zone_alert = 0;
 	unsigned est = 0;
@@ -1759,11 +1808,8 @@ static void exfil_check(struct engine *e, struct dctx *c, struct integ_dev *id,
 	 * second cache line) for a name asked again. */
 	uint32_t nh = ni->below_hash;
 	if (id->zone_hash == zh && below > 0 && (nh != id->zone_last || nh == 0)) {
-		uint8_t *byte = &id->zone_bits[(nh % ZONE_BITS) / 8];
-		uint8_t bit = (uint8_t)(1u << (nh % 8));
-		if (!(*byte & bit)) {
+		if (zone_bit_set(id, nh % ZONE_BITS, msg, reg)) {
 			unsigned before = zone_estimate(id->zone_set);
-			*byte |= bit;
 			id->zone_set++;
 			est = zone_estimate(id->zone_set);
 			zone_alert = before < ZONE_UNIQUE && est >= ZONE_UNIQUE;
@@ -1804,7 +1850,7 @@ static void exfil_check(struct engine *e, struct dctx *c, struct integ_dev *id,
 	}
 	if (zone_alert || name_alert)
 		exfil_alert(e, c, id, p, msg, zone_alert && !name_alert,
-			    zone_alert ? est : zone_estimate(id->zone_set));
+			    zone_alert ? est : zone_estimate(id->zone_set), reg);
 }
 
 /* Finds (or with add, inserts) a registered-domain hash in the device's set;

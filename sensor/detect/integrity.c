@@ -143,19 +143,6 @@ struct integ_ans {
 	uint8_t addr[ANS_ADDRS][16];  /* A/AAAA answers, IPv4-mapped for A */
 };
 
-/* A recently answered (or timed-out) query. The answer's addresses come
- * last, so that in a slot they fill the second cache line alone: an answer
- * without addresses (NXDOMAIN, NODATA, HTTPS) writes one line. */
-struct recent {
-	uint64_t made;                /* when the entry was made (expiry) */
-	uint64_t q_ts;                /* the query's first transmission */
-	uint32_t dev_id;              /* device it was charged to */
-	uint16_t responses;           /* responses to it so far */
-	uint8_t late;                 /* made by a time-out: no answer seen yet */
-	uint8_t raced;                /* a race was reported on it */
-	uint8_t flooded;              /* a reply flood was reported on it */
-	struct integ_ans first;       /* the answer that consumed the query */
-};
 
 /* A race waiting for the device's next connection. */
 struct watch {
@@ -176,16 +163,39 @@ struct watch {
 	struct integ_ans a[2];        /* the first answer and the first that differed */
 };
 
-/* One slot: the entry and a 64-bit hash of its query key standing for the
- * key (two keys that share a slot and all 64 bits: one in 2^51). Two cache
- * lines, aligned. */
+/* A recently answered (or timed-out) query, with a 64-bit hash of its
+ * query key standing for the key (two keys that share a slot and all 64
+ * bits: one in 2^51), and the answer that consumed it (`first`) packed:
+ * IPv4 addresses as 4 bytes in the first cache line, IPv6 ones in the
+ * second, so that most answers (A records, NXDOMAIN, NODATA, HTTPS) write
+ * one line. Two cache lines, aligned. */
 struct recent_slot {
 	uint64_t tag;
-	struct recent r;
+	uint64_t made;                /* when the entry was made (expiry) */
+	uint64_t q_ts;                /* the query's first transmission */
+	uint32_t dev_id;              /* device it was charged to */
+	uint32_t fp;                  /* first: order-free fingerprint of rcode + answer RRs */
+	uint16_t responses;           /* responses to it so far */
+	uint16_t rcode_flags;         /* first: rcode (12 bits, RECENT_RCODE) | RECENT_LATE ... */
+	uint8_t src_mac[6];           /* first: Ethernet source */
+	uint8_t ip_ttl;               /* first: IPv4 TTL / IPv6 hop limit */
+	uint8_t nan;                  /* first: answer-section RRs (<= DNS_MAX_RR) */
+	uint8_t naddr;                /* first: addresses (low 4 bits) | which are IPv6 << 4 */
+	uint8_t ts_delta[3];          /* first: its time - made, µs, 24-bit two's complement */
+	uint8_t v4[ANS_ADDRS][4];     /* first: address i when IPv4 */
+	uint8_t v6[ANS_ADDRS][16];    /* first: address i when IPv6 */
 };
 _Static_assert(sizeof(struct recent_slot) == 128, "memory arithmetic at RECENT_SLOTS");
-_Static_assert(offsetof(struct recent_slot, r.first.addr) == 64,
-	       "addresses alone in a slot's second line");
+_Static_assert(offsetof(struct recent_slot, v6) == 64, "IPv6 addresses alone in the second line");
+_Static_assert(DNS_MAX_RR <= 255 && ANS_ADDRS <= 4, "nan and naddr fit their bytes");
+#define RECENT_RCODE 0x0fffu
+#define RECENT_LATE 0x1000u           /* made by a time-out: no answer seen yet */
+#define RECENT_RACED 0x2000u          /* a race was reported on it */
+#define RECENT_FLOODED 0x4000u        /* a reply flood was reported on it */
+/* A late answer comes within the race window of the time-out that made
+ * its entry; an answer that made one comes at `made` (or 1 µs before: a
+ * packet at time 0). */
+_Static_assert(RACE_WINDOW_S * SEC < (1u << 23), "an answer's time fits ts_delta");
 
 /* A MAC that sent DNS responses (amplification.device-serves-dns). */
 struct responder {
@@ -710,12 +720,11 @@ struct rr_scan {
  * whether bogon_check() or duplicate_check() can find anything, which is
  * rare. For duplicates that is a pair of RRs of one section, type and
  * class that pair_may_report(): a superset of the pairs it reports. */
-static void rr_scan(const struct pkt *p, const struct dns_msg *m, struct integ_ans *a,
+static void rr_scan(const struct pkt *p, const struct dns_msg *m, struct recent_slot *a,
 		    struct rr_scan *sc)
 {
-	static const uint8_t v4_prefix[12] = { [10] = 0xff, [11] = 0xff };
 	uint64_t key[DNS_MAX_RR];
-	unsigned n = m->nrr, nan = 0, naddr = 0;
+	unsigned n = m->nrr, nan = 0, naddr = 0, v6 = 0;
 	uint64_t fp = (uint64_t)m->rcode * 0x9e3779b97f4a7c15ull;
 	int special = 0, pairs = 0;
 	uint32_t seen = 0;               /* a bit per key hash: which keys came before */
@@ -757,40 +766,86 @@ static void rr_scan(const struct pkt *p, const struct dns_msg *m, struct integ_a
 		int priv;
 		if (rr->type == 1 && rr->rdlen == 4) {
 			special |= special_range_v4(rd, &priv) != NULL;
-			if (a != NULL && naddr < ANS_ADDRS) {
-				memcpy(a->addr[naddr], v4_prefix, 12);   /* IPv4-mapped */
-				memcpy(a->addr[naddr++] + 12, rd, 4);
-			}
+			if (a != NULL && naddr < ANS_ADDRS)
+				memcpy(a->v4[naddr++], rd, 4);
 		} else if (rr->type == 28 && rr->rdlen == 16) {
 			special |= special_range_v6(rd, &priv) != NULL;
-			if (a != NULL && naddr < ANS_ADDRS)
-				memcpy(a->addr[naddr++], rd, 16);
+			if (a != NULL && naddr < ANS_ADDRS) {
+				memcpy(a->v6[naddr], rd, 16);
+				v6 |= 1u << naddr++;
+			}
 		}
 	}
 	sc->special = special;
 	sc->pairs = pairs;
 	if (a == NULL)
 		return;
-	a->ts = p->ts_us;
-	a->rcode = m->rcode;
+	a->rcode_flags = m->rcode & RECENT_RCODE;
 	a->ip_ttl = p->ip_ttl;
 	if (p->has_mac)
 		memcpy(a->src_mac, p->src_mac, 6);
 	else
 		memset(a->src_mac, 0, 6);
-	a->nan = (uint16_t)nan;
-	a->naddr = (uint8_t)naddr;
+	a->nan = (uint8_t)nan;
+	a->naddr = (uint8_t)(naddr | v6 << 4);
 	a->fp = (uint32_t)(fp ^ (fp >> 32));
 }
 
-/* Copies an answer, its addresses only up to naddr: into a slot of the
- * answered table this writes the second cache line only when there are
- * addresses. */
-static void ans_copy(struct integ_ans *dst, const struct integ_ans *src)
+/* The time of a slot's first answer. */
+static uint64_t first_ts(const struct recent_slot *s)
 {
-	memcpy(dst, src, offsetof(struct integ_ans, addr));
-	for (unsigned i = 0; i < src->naddr; i++)
-		memcpy(dst->addr[i], src->addr[i], 16);
+	uint32_t d = (uint32_t)s->ts_delta[0] | (uint32_t)s->ts_delta[1] << 8 |
+		     (uint32_t)s->ts_delta[2] << 16;
+	int32_t sd = (int32_t)(d ^ 0x800000u) - 0x800000;   /* sign-extended */
+	return s->made + (uint64_t)(int64_t)sd;
+}
+
+static void first_ts_set(struct recent_slot *s, uint64_t ts)
+{
+	uint32_t d = (uint32_t)(ts - s->made);
+	s->ts_delta[0] = (uint8_t)d;
+	s->ts_delta[1] = (uint8_t)(d >> 8);
+	s->ts_delta[2] = (uint8_t)(d >> 16);
+}
+
+/* Copies the answer packed in src (rr_scan()'s, at time ts) into the
+ * first answer of dst, keeping dst's marks, its addresses only up to
+ * their number. */
+static void ans_copy(struct recent_slot *dst, const struct recent_slot *src, uint64_t ts)
+{
+	dst->fp = src->fp;
+	dst->rcode_flags = (uint16_t)((dst->rcode_flags & ~RECENT_RCODE) |
+				      (src->rcode_flags & RECENT_RCODE));
+	memcpy(dst->src_mac, src->src_mac, 6);
+	dst->ip_ttl = src->ip_ttl;
+	dst->nan = src->nan;
+	dst->naddr = src->naddr;
+	for (unsigned i = 0; i < (src->naddr & 15u); i++) {
+		if (src->naddr >> 4 & 1u << i)
+			memcpy(dst->v6[i], src->v6[i], 16);
+		else
+			memcpy(dst->v4[i], src->v4[i], 4);
+	}
+	first_ts_set(dst, ts);
+}
+
+/* The answer packed in s (rr_scan()'s), at time ts, as evidence keeps it. */
+static void ans_unpack(const struct recent_slot *s, uint64_t ts, struct integ_ans *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->ts = ts;
+	a->fp = s->fp;
+	a->nan = s->nan;
+	a->rcode = s->rcode_flags & RECENT_RCODE;
+	memcpy(a->src_mac, s->src_mac, 6);
+	a->ip_ttl = s->ip_ttl;
+	a->naddr = s->naddr & 15u;
+	for (unsigned i = 0; i < a->naddr; i++) {
+		if (s->naddr >> 4 & 1u << i)
+			memcpy(a->addr[i], s->v6[i], 16);
+		else
+			ip_from_v4(a->addr[i], s->v4[i]);
+	}
 }
 
 static int ans_has(const struct integ_ans *a, const uint8_t ip[16])
@@ -935,7 +990,7 @@ static inline uint64_t recent_hash(const struct integ *m, const struct qry_key *
 
 static int recent_live(const struct recent_slot *s, uint64_t now)
 {
-	return s->r.made != 0 && now >= s->r.made && now - s->r.made <= RACE_WINDOW_S * SEC;
+	return s->made != 0 && now >= s->made && now - s->made <= RACE_WINDOW_S * SEC;
 }
 
 static unsigned hint_index(uint16_t port, uint16_t id)
@@ -950,28 +1005,27 @@ static struct recent_slot *recent_slot(const struct integ *m, uint64_t h)
 
 /* The entry of the query key hashed to h (recent_hash) when it is live,
  * else NULL. */
-static struct recent *recent_find(struct integ *m, uint64_t h, uint64_t now)
+static struct recent_slot *recent_find(struct integ *m, uint64_t h, uint64_t now)
 {
 	struct recent_slot *s = recent_slot(m, h);
 	if (s->tag != h || !recent_live(s, now))
 		return NULL;
-	return &s->r;
+	return s;
 }
 
 /* An entry for the query key hashed to h, displacing whatever the slot
- * held: its counts and marks zeroed, its answer (`first`) left for the
- * caller to write. */
-static struct recent *recent_make(struct integ *m, uint64_t h, uint64_t now)
+ * held: its count zeroed, its answer (`first`) and marks (rcode_flags)
+ * left for the caller to write. */
+static struct recent_slot *recent_make(struct integ *m, uint64_t h, uint64_t now)
 {
 	struct recent_slot *s = recent_slot(m, h);
 	if (s->tag != h && recent_live(s, now))
 		m->recent_displaced++;
 	m->recent_used++;
 	s->tag = h;
-	s->r.made = now ? now : 1;
-	s->r.responses = 0;
-	s->r.late = s->r.raced = s->r.flooded = 0;
-	return &s->r;
+	s->made = now ? now : 1;
+	s->responses = 0;
+	return s;
 }
 
 static void alert_ctx_resp(struct engine *e, struct dctx *c, const struct pkt *p,
@@ -1045,8 +1099,8 @@ static void race_emit(struct integ *m, struct engine *e, struct watch *w, const 
 }
 
 COLD static void race_found(struct integ *m, struct engine *e, struct dctx *c, const struct pkt *p,
-		       const struct dns_msg *msg, const struct qry_key *qk, const struct recent *r,
-		       const struct integ_ans *second)
+		       const struct dns_msg *msg, const struct qry_key *qk,
+		       const struct recent_slot *r, const struct recent_slot *second)
 {
 	struct integ_dev *id = dev_of(m, c);
 	if (id != NULL)
@@ -1078,8 +1132,8 @@ COLD static void race_found(struct integ *m, struct engine *e, struct dctx *c, c
 	w->qtype = msg->qtype;
 	w->q_ts = r->q_ts;
 	w->responses = r->responses;
-	w->a[0] = r->first;
-	w->a[1] = *second;
+	ans_unpack(r, first_ts(r), &w->a[0]);
+	ans_unpack(second, p->ts_us, &w->a[1]);
 }
 
 /* The device's next new connection after a race: a TCP SYN or a UDP packet
@@ -1119,7 +1173,7 @@ static void watch_expire(struct integ *m, struct engine *e, uint64_t now, int al
 /* --- response.reply-flood ------------------------------------------------- */
 
 COLD static void reply_flood(struct engine *e, struct dctx *c, struct integ_dev *id,
-			const struct pkt *p, const struct dns_msg *msg, const struct recent *r)
+			const struct pkt *p, const struct dns_msg *msg, const struct recent_slot *r)
 {
 	if (id != NULL)
 		id->reply_floods++;
@@ -1139,7 +1193,7 @@ COLD static void reply_flood(struct engine *e, struct dctx *c, struct integ_dev 
 	w_hex16(&w, "id", msg->id);
 	jw_uint(&w, "client_port", p->dport);
 	jw_time_text(&w, "query_time", r->q_ts);
-	jw_time_text(&w, "first_response_time", r->first.ts);
+	jw_time_text(&w, "first_response_time", first_ts(r));
 	jw_time_text(&w, "last_response_time", p->ts_us);
 	alert_emit(e->out, &w, &a);
 }
@@ -1598,9 +1652,9 @@ static void integ_response(void *mv, struct engine *e, const struct pkt *p, stru
 	/* The answer of a matched response goes straight into its slot (the
 	 * slot's own fields, which recent_make() reads, are not touched yet);
 	 * an unmatched one is compared with the slot's first. */
-	struct integ_ans a, *ans = NULL;
+	struct recent_slot a, *ans = NULL;
 	if (spoofable)
-		ans = q != NULL ? &recent_slot(m, rh)->r.first : &a;
+		ans = q != NULL ? recent_slot(m, rh) : &a;
 	struct rr_scan sc;
 	rr_scan(p, msg, ans, &sc);
 	if (sc.special)
@@ -1623,34 +1677,35 @@ static void integ_response(void *mv, struct engine *e, const struct pkt *p, stru
 		/* The first answer: remember it for the race window. A key
 		 * already there is an older transaction that reused port and
 		 * ID (devices with a constant ID): it starts over. */
-		struct recent *r = recent_make(m, rh, p->ts_us);
+		struct recent_slot *r = recent_make(m, rh, p->ts_us);
+		first_ts_set(r, p->ts_us);
 		r->q_ts = q->first_ts;
 		r->dev_id = c->d->id;
 		r->responses = 1;
 		return;
 	}
-	struct recent *r = recent_find(m, rh, p->ts_us);
+	struct recent_slot *r = recent_find(m, rh, p->ts_us);
 	if (r != NULL && r->dev_id == c->d->id) {
-		if (r->late && r->responses == 0) {
+		if ((r->rcode_flags & RECENT_LATE) && r->responses == 0) {
 			/* The first answer to a query that had timed out. */
-			ans_copy(&r->first, &a);
+			ans_copy(r, &a, p->ts_us);
 			r->responses = 1;
 			id->late++;
 			m->late++;
 			return;
 		}
 		r->responses++;
-		if (a.fp != r->first.fp) {
-			if (!r->raced) {
-				r->raced = 1;
+		if (a.fp != r->fp) {
+			if (!(r->rcode_flags & RECENT_RACED)) {
+				r->rcode_flags |= RECENT_RACED;
 				race_found(m, e, c, p, msg, qk, r, &a);
 			}
 		} else {
 			id->duplicates++;
 		}
 		if (r->responses > (uint32_t)rule(e, DET_RESPONSE_REPLY_FLOOD)->p[DP_MAX_RESPONSES] &&
-		    !r->flooded) {
-			r->flooded = 1;
+		    !(r->rcode_flags & RECENT_FLOODED)) {
+			r->rcode_flags |= RECENT_FLOODED;
 			reply_flood(e, c, id, p, msg, r);
 		}
 		return;
@@ -1672,9 +1727,14 @@ static void integ_unanswered(void *mv, struct engine *e, struct dctx *c,
 	if (q->transport != TRANS_UDP)
 		return;
 	/* A late answer is then a late answer, not an unsolicited one. */
-	struct recent *r = recent_make(m, recent_hash(m, qk), e->now);
-	memset(&r->first, 0, sizeof(r->first));
-	r->late = 1;
+	struct recent_slot *r = recent_make(m, recent_hash(m, qk), e->now);
+	r->fp = 0;
+	r->rcode_flags = RECENT_LATE;
+	memset(r->src_mac, 0, 6);
+	r->ip_ttl = 0;
+	r->nan = 0;
+	r->naddr = 0;
+	first_ts_set(r, r->made);
 	r->q_ts = q->first_ts;
 	r->dev_id = c->d->id;
 }
@@ -2243,9 +2303,8 @@ static void integ_packet(void *mv, struct engine *e, const struct pkt *p)
 		uint16_t dnsid = (uint16_t)(p->payload[0] << 8 | p->payload[1]);
 		uint64_t h = m->hint[hint_index(p->dport, dnsid)];
 		if (h >> 32 == ((uint64_t)p->dport << 16 | dnsid)) {
-			const struct recent_slot *s = &m->recent[h & (RECENT_SLOTS - 1)];
-			__builtin_prefetch(s, 1);
-			__builtin_prefetch((const char *)s + 64, 1);
+			/* Its first line: the second holds IPv6 addresses only. */
+			__builtin_prefetch(&m->recent[h & (RECENT_SLOTS - 1)], 1);
 		}
 		/* (dst_mac[0] & 1) is mac_is_group(): unicast only. */
 		if (p->has_mac && !(p->dst_mac[0] & 1))

@@ -2334,38 +2334,10 @@ static int integ_evaluate(void *mv, struct engine *e, struct dctx *c)
 	return 0;
 }
 
-/* The device event's integrity object is numbers under fixed keys, in
- * every device event: it is written as text here and handed to the
- * writer whole (jw_raw()), one call instead of two dozen. Keys are
- * literals and values digits, booleans and fmt_time() text, none of
- * which the writer would escape, so the bytes are the ones its members
- * would give. */
-struct jtext {
-	size_t n;
-	char buf[1024];               /* the object below takes 800 at most */
-};
-
-static void jt_put(struct jtext *t, const char *s, size_t n)
-{
-	if (n > sizeof(t->buf) - t->n)
-		n = sizeof(t->buf) - t->n;   /* cannot happen: see buf */
-	memcpy(t->buf + t->n, s, n);
-	t->n += n;
-}
-
-#define JT_LIT(t, s) jt_put((t), (s), sizeof(s) - 1)
-
-static void jt_uint(struct jtext *t, uint64_t v)
-{
-	char d[20];
-	size_t i = sizeof(d);
-	do {
-		d[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	jt_put(t, d + i, sizeof(d) - i);
-}
-
+/* The device event's integrity object is numbers and times under fixed
+ * keys, in every device event: it is written as text (struct jtext) and
+ * handed to the writer whole (jw_raw()), one call instead of two dozen.
+ * fmt_time() text needs no escaping either. */
 static void jt_time(struct jtext *t, uint64_t ts_us)
 {
 	char tb[FMT_TIME_LEN];
@@ -2382,7 +2354,7 @@ static void integ_device_json(void *mv, struct engine *e, struct dctx *c, struct
 	const struct integ_dev *id = dev_of(m, c);
 	if (id == NULL)
 		return;
-	struct jtext t;
+	struct jtext t;               /* 800 bytes at most: 400 of keys, 17 numbers, 2 times */
 	t.n = 0;
 	JT_LIT(&t, "{\"races\":");
 	jt_uint(&t, id->races);

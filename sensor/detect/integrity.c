@@ -86,6 +86,10 @@
  * against the device table once per second. Responses come from a few MACs
  * (the gateway, the resolver), so 64 slots almost never collide. */
 #define RESP_CACHE 64
+/* Responders found last, by VLAN and MAC, for the packet hook's quick
+ * test: a gateway answers on each VLAN it serves (the same MAC), so one
+ * "latest" would change hands on most answers. */
+#define RESP_RECENT 8
 /* Registered domains remembered per device for policy.new-domain: IoT
  * devices resolve 5–30 (the measurement study); a device past 64 is no
  * single-purpose device, and its set stops growing (counted). 256 B. */
@@ -309,7 +313,7 @@ struct integ {
 	struct watch watch[WATCH_MAX];
 	unsigned nwatch;
 	struct responder resp[RESP_CACHE];
-	struct responder *last_resp;  /* the latest responder: most answers come from one */
+	struct responder *resp_recent[RESP_RECENT]; /* by resp_recent_index(); checked by MAC and VLAN */
 	/* stats */
 	uint64_t watch_overflow;      /* races reported early: the watch list was full */
 	uint64_t watch_lost;          /* races whose device left before the report */
@@ -2197,12 +2201,28 @@ static int mac_equal(const uint8_t a[6], const uint8_t b[6])
 	return a4 == b4 && a2 == b2;
 }
 
+static unsigned resp_recent_index(const struct pkt *p)
+{
+	return (p->vlan ^ p->src_mac[5]) & (RESP_RECENT - 1);
+}
+
+/* 1 when serves_packet() would do nothing with p: its responder, found
+ * last, is no device the sensor follows as of this second, and it answers
+ * from its own address or is known to relay. Most answers come from the
+ * network's resolver or router, and stop here. */
+static inline int serves_quiet(const struct integ *m, const struct pkt *p)
+{
+	const struct responder *r = m->resp_recent[resp_recent_index(p)];
+	return r != NULL && r->vlan == p->vlan && mac_equal(r->mac, p->src_mac) && !r->is_dev &&
+	       r->checked_s == s_of(p->ts_us) && (r->relay || ip_local(p->src_ip));
+}
+
 __attribute__((noinline))
 static void serves_packet(struct integ *m, struct engine *e, const struct pkt *p)
 {
 	/* Two ways per set: a router's relay mark is not lost to a device
 	 * that happens to share its slot. */
-	struct responder *r = m->last_resp;
+	struct responder *r = m->resp_recent[resp_recent_index(p)];
 	if (r != NULL && r->vlan == p->vlan && mac_equal(r->mac, p->src_mac))
 		goto found;
 	uint64_t hk = h64(p->src_mac, 6, p->vlan);
@@ -2221,7 +2241,7 @@ static void serves_packet(struct integ *m, struct engine *e, const struct pkt *p
 		r->vlan = p->vlan;
 		r->checked_s = s_of(p->ts_us) - 2;
 	}
-	m->last_resp = r;
+	m->resp_recent[resp_recent_index(p)] = r;
 found:;
 	uint32_t now = s_of(p->ts_us);
 	int own = ip_local(p->src_ip);
@@ -2307,7 +2327,7 @@ static void integ_packet(void *mv, struct engine *e, const struct pkt *p)
 			__builtin_prefetch(&m->recent[h & (RECENT_SLOTS - 1)], 1);
 		}
 		/* (dst_mac[0] & 1) is mac_is_group(): unicast only. */
-		if (p->has_mac && !(p->dst_mac[0] & 1))
+		if (p->has_mac && !(p->dst_mac[0] & 1) && !serves_quiet(m, p))
 			serves_packet(m, e, p);
 	}
 	if (m->nwatch > 0)

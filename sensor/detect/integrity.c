@@ -94,6 +94,11 @@
  * devices resolve 5–30 (the measurement study); a device past 64 is no
  * single-purpose device, and its set stops growing (counted). 256 B. */
 #define DOMAINS_MAX 64
+/* Below this many the set is open-addressed within the first cache line
+ * of its array, so that a device's domains take one line rather than
+ * lines all over the array (a device's 11 domains touched all four); from
+ * it on they are spread over the array. */
+#define DOMAINS_LINE 16
 /* Distinct suspect names remembered to count each once (a periodic long
  * name, such as an AWS IoT endpoint, is one name, not twenty). */
 #define EXFIL_SEEN 16
@@ -287,9 +292,12 @@ struct integ_dev {
 	uint8_t ex_max_label;
 	uint16_t ex_max_entropy_c;    /* centibits per character */
 	char ex_sample[NAME_SAMPLE];
-	/* policy.new-domain: open-addressed set of registered-domain hashes */
-	uint32_t domains[DOMAINS_MAX];
+	/* policy.new-domain: open-addressed set of registered-domain hashes,
+	 * within the first line while ndomains < DOMAINS_LINE (domain_set()) */
+	_Alignas(64) uint32_t domains[DOMAINS_MAX];
 };
+_Static_assert(offsetof(struct integ_dev, domains) % 64 == 0 &&
+	       DOMAINS_LINE * sizeof(uint32_t) == 64, "a short domain list is one line");
 _Static_assert(offsetof(struct integ_dev, zone_bits) == 64, "a query's fields in one line");
 _Static_assert(DOMAINS_MAX <= 255, "ndomains fits its byte");
 _Static_assert(offsetof(struct integ_dev, zone) == 96, "a zone's name next to its bits");
@@ -1917,11 +1925,9 @@ static void exfil_check(struct engine *e, struct dctx *c, struct integ_dev *id,
 			    zone_alert ? est : zone_estimate(id->zone_set), reg);
 }
 
-/* Finds (or with add, inserts) a registered-domain hash in the device's set;
- * returns 1 when it was there. */
-static int domain_set(struct integ *m, struct integ_dev *id, uint32_t h, int add)
+/* domain_set() for h (odd) over the whole array. */
+static int domain_hashed(struct integ *m, struct integ_dev *id, uint32_t h, int add)
 {
-	h |= 1u;  /* 0 marks an empty slot */
 	uint32_t i = h % DOMAINS_MAX;
 	for (unsigned n = 0; n < DOMAINS_MAX; n++, i = (i + 1) % DOMAINS_MAX) {
 		if (id->domains[i] == h)
@@ -1942,6 +1948,40 @@ static int domain_set(struct integ *m, struct integ_dev *id, uint32_t h, int add
 		}
 	}
 	return 0;
+}
+
+/* Finds (or with add, inserts) a registered-domain hash in the device's set;
+ * returns 1 when it was there. While it holds fewer than DOMAINS_LINE the
+ * set is open-addressed within the array's first line, past that over the
+ * whole array: the same hashes, full at the same count. */
+static int domain_set(struct integ *m, struct integ_dev *id, uint32_t h, int add)
+{
+	h |= 1u;  /* 0 marks an empty slot */
+	unsigned n = id->ndomains;
+	if (n >= DOMAINS_LINE)
+		return domain_hashed(m, id, h, add);
+	uint32_t i = h % DOMAINS_LINE;
+	for (; id->domains[i] != 0; i = (i + 1) % DOMAINS_LINE)
+		if (id->domains[i] == h)
+			return 1;
+	if (!add)
+		return 0;
+	_Static_assert(DOMAINS_LINE < DOMAINS_MAX - 1, "the first line's set is never full");
+	if (n + 1 < DOMAINS_LINE) {
+		id->domains[i] = h;     /* one slot stays empty: probes end */
+		id->ndomains++;
+		return 0;
+	}
+	/* The line is full: spread its set over the array. */
+	uint32_t line[DOMAINS_LINE];
+	static const uint32_t empty[DOMAINS_LINE];
+	memcpy(line, id->domains, sizeof(line));
+	memcpy(id->domains, empty, sizeof(empty));
+	id->ndomains = 0;
+	for (i = 0; i < DOMAINS_LINE; i++)
+		if (line[i] != 0)
+			(void)domain_hashed(m, id, line[i], 1);
+	return domain_hashed(m, id, h, add);
 }
 
 static void new_domain(struct integ *m, struct engine *e, struct dctx *c, struct integ_dev *id,
@@ -2077,11 +2117,10 @@ void integ_name_judge(const char *name, size_t len, struct integ_name *ni)
 }
 
 /* Starts the loads of what the query hook will touch: the device's first
- * two lines (the second holds the zone, written when the device moves to
- * another zone), the name's slot, and the line of the device's domain set
- * where the name's domain would be. The name's slot is read here without
- * checking its tag (when it holds another name, a line was loaded in
- * vain); the device's lines are not read, which would wait for them. */
+ * line, the name's slot, and the first line of the device's domain set
+ * (all of it while the set is small, DOMAINS_LINE). The device's second
+ * line, its zone's bitmap, is written only for zones with more than
+ * ZONE_SMALL names. Nothing is read here, which would wait for it. */
 static void integ_prefetch(void *mv, struct engine *e, const struct pkt *p, struct dctx *c,
 			   const struct dns_msg *msg, const struct qry_key *qk)
 {
@@ -2093,9 +2132,8 @@ static void integ_prefetch(void *mv, struct engine *e, const struct pkt *p, stru
 		return;
 	struct integ_dev *id = &m->dev[c->slot];
 	__builtin_prefetch(id, 1);
-	__builtin_prefetch((const char *)id + 64, 1);
-	const struct integ_name *ni = &m->names[qk->qname_hash & (NAME_SLOTS - 1)];
-	__builtin_prefetch(&id->domains[(ni->dom_hash | 1u) % DOMAINS_MAX]);
+	__builtin_prefetch(&m->names[qk->qname_hash & (NAME_SLOTS - 1)]);
+	__builtin_prefetch(id->domains);
 }
 
 static void integ_query(void *mv, struct engine *e, const struct pkt *p, struct dctx *c,

@@ -641,18 +641,38 @@ static void alert_none(struct engine *e, struct dctx *c, struct enc_dev *s,
 		 "%.0f hours and none over DoT, DoH or DoQ%s.", (unsigned long long)v->queries,
 		 rl->p[DP_WINDOW_S] / 3600.0, a.escalated ?
 		 ", although the network offers encrypted DNS" : "");
+	/* Every device that only speaks Do53 gets this alert once: its
+	 * evidence as one piece of text. */
+	struct jtext t;               /* 350 bytes at most */
+	t.n = 0;
+	JT_LIT(&t, "\"queries\":");
+	jt_uint(&t, v->queries);
+	JT_LIT(&t, ",\"device_queries\":");
+	jt_uint(&t, c->d->c.queries);
+	JT_LIT(&t, ",\"dot_flows\":");
+	jt_uint(&t, s->flows[K_DOT]);
+	JT_LIT(&t, ",\"doh_flows\":");
+	jt_uint(&t, s->flows[K_DOH]);
+	JT_LIT(&t, ",\"doq_flows\":");
+	jt_uint(&t, s->flows[K_DOQ]);
+	if (sg->dnr)
+		JT_LIT(&t, ",\"network_offers_dnr\":true");
+	else
+		JT_LIT(&t, ",\"network_offers_dnr\":false");
+	if (sg->ddr)
+		JT_LIT(&t, ",\"network_offers_ddr\":true");
+	else
+		JT_LIT(&t, ",\"network_offers_ddr\":false");
+	if (s->ddr_queries > 0)
+		JT_LIT(&t, ",\"device_used_ddr\":true,\"window_s\":");
+	else
+		JT_LIT(&t, ",\"device_used_ddr\":false,\"window_s\":");
+	jt_uint(&t, (uint64_t)rl->p[DP_WINDOW_S]);
+	JT_LIT(&t, ",\"min_queries\":");
+	jt_uint(&t, (uint64_t)rl->p[DP_MIN_QUERIES]);
 	struct jw w;
 	alert_begin(&w, rl, &a, msg);
-	jw_uint(&w, "queries", v->queries);
-	jw_uint(&w, "device_queries", c->d->c.queries);
-	jw_uint(&w, "dot_flows", s->flows[K_DOT]);
-	jw_uint(&w, "doh_flows", s->flows[K_DOH]);
-	jw_uint(&w, "doq_flows", s->flows[K_DOQ]);
-	jw_bool(&w, "network_offers_dnr", sg->dnr);
-	jw_bool(&w, "network_offers_ddr", sg->ddr);
-	jw_bool(&w, "device_used_ddr", s->ddr_queries > 0);
-	jw_uint(&w, "window_s", (uint64_t)rl->p[DP_WINDOW_S]);
-	jw_uint(&w, "min_queries", (uint64_t)rl->p[DP_MIN_QUERIES]);
+	jw_members(&w, t.buf, t.n);
 	alert_emit(e->out, &w, &a);
 }
 

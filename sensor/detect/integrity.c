@@ -710,13 +710,13 @@ static int rdata_names_differ(const struct dns_msg *m, const struct dns_rr *a,
 COLD static int pair_may_report(const struct dns_msg *m, const struct dns_rr *x,
 			   const struct dns_rr *y)
 {
-	int same = x->rdlen == y->rdlen &&
-		   bytes_equal(m->buf + x->rdata_off, m->buf + y->rdata_off, x->rdlen);
-	if (!same && name_rdata(x->type))
-		same = !rdata_names_differ(m, x, y);
-	int ttl_differs = x->ttl != y->ttl && x->type != T_RRSIG;
-	if (!same && !ttl_differs)
-		return 0;
+	/* Unequal TTLs make the pair whatever the RDATA. */
+	if (x->ttl == y->ttl || x->type == T_RRSIG) {
+		int same = x->rdlen == y->rdlen &&
+			   bytes_equal(m->buf + x->rdata_off, m->buf + y->rdata_off, x->rdlen);
+		if (!same && (!name_rdata(x->type) || rdata_names_differ(m, x, y)))
+			return 0;
+	}
 	return x->name_off == y->name_off || !integ_names_differ(m, x->name_off, y->name_off);
 }
 
@@ -1028,7 +1028,7 @@ static struct recent_slot *recent_find(struct integ *m, uint64_t h, uint64_t now
 /* An entry for the query key hashed to h, displacing whatever the slot
  * held: its count zeroed, its answer (`first`) and marks (rcode_flags)
  * left for the caller to write. */
-static struct recent_slot *recent_make(struct integ *m, uint64_t h, uint64_t now)
+static inline struct recent_slot *recent_make(struct integ *m, uint64_t h, uint64_t now)
 {
 	struct recent_slot *s = recent_slot(m, h);
 	if (s->tag != h && recent_live(s, now))

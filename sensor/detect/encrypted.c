@@ -711,6 +711,42 @@ static void enc_prefetch(void *arg, struct engine *e, const struct pkt *p, struc
 		__builtin_prefetch(&m->dev[c->slot], 1);
 }
 
+/* Rare turns of the query hook, kept out of its way so that it stays
+ * small: the first query of a window eighth ... */
+#define COLD __attribute__((cold, noinline))
+
+COLD static void bucket_first(struct enc_dev *s, uint64_t blen, uint64_t now)
+{
+	buckets_advance(s, blen, now);
+	uint64_t idx = now / blen, i = idx - s->bucket0;
+	if (i < ENC_BUCKETS) {
+		if (s->buckets[i] < UINT32_MAX) {
+			s->buckets[i]++;
+			s->total++;
+		}
+		s->cur = (uint8_t)i;
+		s->cur_start = idx * blen;
+		s->cur_end = s->cur_start + blen;
+	}
+}
+
+/* ... a DDR query (RFC 9462 §4) ... */
+COLD static void ddr_query(struct enc_mod *m, struct engine *e, struct dctx *c, struct enc_dev *s)
+{
+	if (s->ddr_queries++ == 0)
+		c->d->dirty = 1;
+	m->st.ddr_queries++;
+	asg_segment(e, c->k->vlan)->ddr = 1;
+}
+
+/* ... and the query that makes the minimum sample: judged now, not at the
+ * next milestone. */
+COLD static void sample_reached(struct enc_mod *m, struct engine *e, struct dctx *c)
+{
+	if (evaluate_none(m, e, c))
+		c->d->dirty = 1;
+}
+
 static void enc_query(void *arg, struct engine *e, const struct pkt *p, struct dctx *c,
 		      const struct dns_msg *msg, const struct qry_key *qk,
 		      struct qry *q, int is_new)
@@ -730,30 +766,15 @@ static void enc_query(void *arg, struct engine *e, const struct pkt *p, struct d
 			s->total++;
 		}
 	} else {
-		buckets_advance(s, blen, now);
-		uint64_t idx = now / blen, i = idx - s->bucket0;
-		if (i < ENC_BUCKETS) {
-			if (s->buckets[i] < UINT32_MAX) {
-				s->buckets[i]++;
-				s->total++;
-			}
-			s->cur = (uint8_t)i;
-			s->cur_start = idx * blen;
-			s->cur_end = s->cur_start + blen;
-		}
+		bucket_first(s, blen, now);
 	}
 	/* RFC 9462 §4: a client discovers designated resolvers by asking
 	 * SVCB (type 64) for _dns.resolver.arpa. */
 	if (msg->qtype == 64 && msg->qname_len == 18 &&
-	    memcmp(msg->qname, "_dns.resolver.arpa", 18) == 0) {
-		if (s->ddr_queries++ == 0)
-			c->d->dirty = 1;
-		m->st.ddr_queries++;
-		asg_segment(e, c->k->vlan)->ddr = 1;
-	}
-	/* The minimum sample reached: judge now, not at the next milestone. */
-	if (window_queries(s) == (uint64_t)rl->p[DP_MIN_QUERIES] && evaluate_none(m, e, c))
-		c->d->dirty = 1;
+	    memcmp(msg->qname, "_dns.resolver.arpa", 18) == 0)
+		ddr_query(m, e, c, s);
+	if (window_queries(s) == (uint64_t)rl->p[DP_MIN_QUERIES])
+		sample_reached(m, e, c);
 }
 
 /* --- classification ------------------------------------------------------------------ */

@@ -1845,6 +1845,40 @@ static int zone_bit_set(struct integ_dev *id, unsigned b, const struct dns_msg *
 	return 1;
 }
 
+/* A name with a long or high-entropy label: counted once per distinct
+ * name (of the last EXFIL_SEEN) in the window; returns 1 when it makes
+ * the rule's count. Rare, so out of the query hook's way. */
+COLD static int exfil_suspect(const struct det_rule *rl, struct integ_dev *id, const struct pkt *p,
+			      const struct dns_msg *msg, uint64_t win, int is_long, int is_ent,
+			      size_t longest, double ent)
+{
+	const char *n = msg->qname;
+	uint32_t fh = (uint32_t)h64(n, msg->qname_len, 13) | 1u;
+	int seen = 0;
+	for (unsigned i = 0; i < EXFIL_SEEN; i++)
+		seen |= id->ex_seen[i] == fh;
+	if (seen)
+		return 0;
+	id->ex_seen[id->ex_seen_next] = fh;
+	id->ex_seen_next = (uint8_t)((id->ex_seen_next + 1) % EXFIL_SEEN);
+	struct win *w = win_at(&id->ex, p->ts_us, win);
+	if (w->n == 0) {
+		id->ex_long = id->ex_entropy = 0;
+		id->ex_max_label = 0;
+		id->ex_max_entropy_c = 0;
+	}
+	w->n++;
+	id->ex_long += is_long;
+	id->ex_entropy += is_ent;
+	if (longest > id->ex_max_label)
+		id->ex_max_label = (uint8_t)longest;
+	if (ent * 100 > id->ex_max_entropy_c)
+		id->ex_max_entropy_c = (uint16_t)(ent * 100);
+	copy_text(id->ex_sample, sizeof(id->ex_sample), n);
+	id->suspect_names++;
+	return w->n == (uint32_t)rl->p[DP_MIN_NAMES];
+}
+
 static void exfil_check(struct engine *e, struct dctx *c, struct integ_dev *id,
 			const struct pkt *p, const struct dns_msg *msg, const struct integ_name *ni)
 {
@@ -1852,7 +1886,6 @@ static void exfil_check(struct engine *e, struct dctx *c, struct integ_dev *id,
 	if (!rl->enabled)
 		return;
 	uint64_t win = rule_window_us(rl, 600);
-	const char *n = msg->qname;
 	size_t reg = ni->reg;
 	uint32_t zh = ni->dom_hash;
 	size_t below = reg > 0 ? reg - 1 : 0;   /* the labels left of it, no dot */
@@ -1894,32 +1927,8 @@ static void exfil_check(struct engine *e, struct dctx *c, struct integ_dev *id,
 	int is_long = longest > (size_t)rl->p[DP_MAX_LABEL_LEN];
 	int is_ent = ent > rl->p[DP_ENTROPY_BITS];
 	int name_alert = 0;
-	if (is_long || is_ent) {
-		uint32_t fh = (uint32_t)h64(n, msg->qname_len, 13) | 1u;
-		int seen = 0;
-		for (unsigned i = 0; i < EXFIL_SEEN; i++)
-			seen |= id->ex_seen[i] == fh;
-		if (!seen) {
-			id->ex_seen[id->ex_seen_next] = fh;
-			id->ex_seen_next = (uint8_t)((id->ex_seen_next + 1) % EXFIL_SEEN);
-			struct win *w = win_at(&id->ex, p->ts_us, win);
-			if (w->n == 0) {
-				id->ex_long = id->ex_entropy = 0;
-				id->ex_max_label = 0;
-				id->ex_max_entropy_c = 0;
-			}
-			w->n++;
-			id->ex_long += is_long;
-			id->ex_entropy += is_ent;
-			if (longest > id->ex_max_label)
-				id->ex_max_label = (uint8_t)longest;
-			if (ent * 100 > id->ex_max_entropy_c)
-				id->ex_max_entropy_c = (uint16_t)(ent * 100);
-			copy_text(id->ex_sample, sizeof(id->ex_sample), n);
-			id->suspect_names++;
-			name_alert = w->n == (uint32_t)rl->p[DP_MIN_NAMES];
-		}
-	}
+	if (is_long || is_ent)
+		name_alert = exfil_suspect(rl, id, p, msg, win, is_long, is_ent, longest, ent);
 	if (zone_alert || name_alert)
 		exfil_alert(e, c, id, p, msg, zone_alert && !name_alert,
 			    zone_alert ? est : zone_estimate(id->zone_set), reg);

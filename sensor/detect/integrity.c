@@ -232,8 +232,9 @@ struct win {
  * device events; they do not mark the device dirty, or a reflection victim
  * would get a device event per response. Aligned to a cache line: what
  * every query reads and writes is the first line; the zone's line follows
- * when the device moves to another zone or asks a new name of it, and a
- * line of the domain set when it asks another domain. */
+ * when a name of a zone with more than ZONE_SMALL is new, and the domain
+ * set's first line (all of it below DOMAINS_LINE domains) when the device
+ * asks another domain than its last two. */
 struct integ_dev {
 	/* First line, every query: ports of the latest queries
 	 * (response.txid-mismatch; port 0 = unused) ... */

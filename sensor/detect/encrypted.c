@@ -145,11 +145,25 @@ struct enc_ep {
 	char ja4[TLS_JA4_TEXT];
 };
 
-/* Per device slot: 112 bytes, reset when the slot takes a new device. Its
- * endpoints live in a separate array (ENC_EPS x 216 B per slot), written
- * only once a device uses encrypted DNS, so the pages of the many devices
- * that never do stay untouched. */
+/* Per device slot: 128 bytes, two cache lines, reset when the slot takes
+ * a new device. A query reads and writes the first line only; the second
+ * changes with encrypted flows and when the window moves on by an eighth.
+ * Its endpoints live in a separate array (ENC_EPS x 216 B per slot),
+ * written only once a device uses encrypted DNS, so the pages of the many
+ * devices that never do stay untouched. */
 struct enc_dev {
+	/* First line: the encryption.none window's count per eighth, a ring
+	 * (buckets[0] is the eighth at index bucket0) ... */
+	uint32_t buckets[ENC_BUCKETS];
+	/* ... the bucket the latest query went to, so the next queries of
+	 * the same eighth count without a division: buckets[cur] covers
+	 * [cur_start, cur_end), whose length is the bucket length it was
+	 * found at (cur_end == cur_start: none) ... */
+	uint64_t cur_start, cur_end;
+	uint64_t total;            /* ... and the sum of buckets[] */
+	uint8_t cur;
+	/* Second line. */
+	_Alignas(64) uint64_t bucket0; /* index (time / bucket length) of buckets[0] */
 	uint32_t flows[K_KINDS];
 	uint32_t sanctioned_flows;
 	uint32_t unsanctioned_flows;
@@ -159,15 +173,9 @@ struct enc_dev {
 	uint8_t none_alerted_escalated;
 	uint16_t pad;
 	uint64_t last_enc;         /* packet time of the last encrypted flow */
-	uint64_t bucket0;          /* index (time / bucket length) of buckets[0] */
-	uint32_t buckets[ENC_BUCKETS]; /* queries per window eighth, ring */
 	uint64_t first_enc;
-	/* The bucket the latest query went to, so the next queries of the
-	 * same eighth count without a division: buckets[cur] covers
-	 * [cur_start, cur_end) at bucket length cur_len (0: none). */
-	uint64_t cur_start, cur_end, cur_len;
-	uint8_t cur;
 };
+_Static_assert(sizeof(struct enc_dev) == 128, "two lines per device, as stated above");
 
 struct enc_stats {
 	uint64_t flows;            /* flow entries created */
@@ -199,7 +207,8 @@ struct enc_mod {
 	int32_t *free_slots;
 	uint32_t nfree;
 	uint32_t active;           /* flows being classified */
-	struct enc_dev *dev;       /* devices_max entries */
+	struct enc_dev *dev;       /* devices_max entries, aligned to a cache line */
+	void *dev_mem;             /* what holds them */
 	struct enc_ep *eps;        /* devices_max x ENC_EPS */
 	uint32_t ndev;
 	struct enc_stats st;
@@ -219,13 +228,27 @@ static int udp_port(uint16_t p)
 	return p == PORT_HTTPS || p == PORT_DOT || p == PORT_DOQ_OLD1 || p == PORT_DOQ_OLD2;
 }
 
-int enc_ports_of_interest(uint8_t l4, uint16_t sport, uint16_t dport)
+/* A first sieve for the port test, cheaper than its comparisons: one bit
+ * per value of a port's low six bits that a port of interest has (443:
+ * 59, 853 and 8853: 21, 784: 16). DNS (53) and mDNS (5353: 41) do not
+ * pass it, nor do 61 in 64 ephemeral ports. */
+#define PORT_SIEVE (1ull << (PORT_HTTPS & 63) | 1ull << (PORT_DOT & 63) | \
+		    1ull << (PORT_DOQ_OLD1 & 63) | 1ull << (PORT_DOQ_OLD2 & 63))
+
+static inline int ports_of_interest(uint8_t l4, uint16_t sport, uint16_t dport)
 {
+	if (!(((PORT_SIEVE >> (sport & 63)) | (PORT_SIEVE >> (dport & 63))) & 1))
+		return 0;
 	if (l4 == IPPROTO_TCP)
 		return tcp_port(sport) || tcp_port(dport);
 	if (l4 == IPPROTO_UDP)
 		return udp_port(sport) || udp_port(dport);
 	return 0;
+}
+
+int enc_ports_of_interest(uint8_t l4, uint16_t sport, uint16_t dport)
+{
+	return ports_of_interest(l4, sport, dport);
 }
 
 static void be16(uint8_t *p, uint32_t v)
@@ -354,7 +377,7 @@ static void enc_destroy(void *arg)
 	tls_quic_free(m->quic);
 	free(m->slots);
 	free(m->free_slots);
-	free(m->dev);
+	free(m->dev_mem);
 	free(m->eps);
 	free(m);
 }
@@ -384,7 +407,10 @@ static void *enc_create(struct engine *e, char *err, size_t errlen)
 	/* Slots: calloc'd once; 1.25 MiB reserved, pages touched as used. */
 	m->slots = calloc(ENC_SLOTS, sizeof(*m->slots));
 	m->free_slots = calloc(ENC_SLOTS, sizeof(*m->free_slots));
-	m->dev = calloc(m->ndev ? m->ndev : 1, sizeof(*m->dev));
+	/* calloc's zeroed pages, touched as used, one line more to align. */
+	m->dev_mem = calloc((size_t)(m->ndev ? m->ndev : 1) * sizeof(*m->dev) + 64, 1);
+	if (m->dev_mem != NULL)
+		m->dev = (struct enc_dev *)(((uintptr_t)m->dev_mem + 63) & ~(uintptr_t)63);
 	m->eps = calloc((size_t)(m->ndev ? m->ndev : 1) * ENC_EPS, sizeof(*m->eps));
 	if (m->quic == NULL || m->flows == NULL || m->slots == NULL || m->free_slots == NULL ||
 	    m->dev == NULL || m->eps == NULL) {
@@ -550,7 +576,7 @@ static void buckets_advance(struct enc_dev *s, uint64_t blen, uint64_t now)
 	uint64_t idx = now / blen;
 	if (s->bucket0 == 0 && s->buckets[0] == 0) {
 		s->bucket0 = idx;
-		s->cur_len = 0;
+		s->cur_end = s->cur_start;
 		return;
 	}
 	if (idx <= s->bucket0 + ENC_BUCKETS - 1)
@@ -558,20 +584,20 @@ static void buckets_advance(struct enc_dev *s, uint64_t blen, uint64_t now)
 	uint64_t shift = idx - (s->bucket0 + ENC_BUCKETS - 1);
 	if (shift >= ENC_BUCKETS) {
 		memset(s->buckets, 0, sizeof(s->buckets));
+		s->total = 0;
 	} else {
+		for (uint64_t i = 0; i < shift; i++)
+			s->total -= s->buckets[i];
 		memmove(s->buckets, s->buckets + shift, (ENC_BUCKETS - shift) * sizeof(s->buckets[0]));
 		memset(s->buckets + (ENC_BUCKETS - shift), 0, shift * sizeof(s->buckets[0]));
 	}
 	s->bucket0 += shift;
-	s->cur_len = 0;  /* the ring moved under the remembered bucket */
+	s->cur_end = s->cur_start;  /* the ring moved under the remembered bucket */
 }
 
 static uint64_t window_queries(const struct enc_dev *s)
 {
-	uint64_t n = 0;
-	for (int i = 0; i < ENC_BUCKETS; i++)
-		n += s->buckets[i];
-	return n;
+	return s->total;
 }
 
 struct none_verdict {
@@ -615,18 +641,38 @@ static void alert_none(struct engine *e, struct dctx *c, struct enc_dev *s,
 		 "%.0f hours and none over DoT, DoH or DoQ%s.", (unsigned long long)v->queries,
 		 rl->p[DP_WINDOW_S] / 3600.0, a.escalated ?
 		 ", although the network offers encrypted DNS" : "");
+	/* Every device that only speaks Do53 gets this alert once: its
+	 * evidence as one piece of text. */
+	struct jtext t;               /* 350 bytes at most */
+	t.n = 0;
+	JT_LIT(&t, "\"queries\":");
+	jt_uint(&t, v->queries);
+	JT_LIT(&t, ",\"device_queries\":");
+	jt_uint(&t, c->d->c.queries);
+	JT_LIT(&t, ",\"dot_flows\":");
+	jt_uint(&t, s->flows[K_DOT]);
+	JT_LIT(&t, ",\"doh_flows\":");
+	jt_uint(&t, s->flows[K_DOH]);
+	JT_LIT(&t, ",\"doq_flows\":");
+	jt_uint(&t, s->flows[K_DOQ]);
+	if (sg->dnr)
+		JT_LIT(&t, ",\"network_offers_dnr\":true");
+	else
+		JT_LIT(&t, ",\"network_offers_dnr\":false");
+	if (sg->ddr)
+		JT_LIT(&t, ",\"network_offers_ddr\":true");
+	else
+		JT_LIT(&t, ",\"network_offers_ddr\":false");
+	if (s->ddr_queries > 0)
+		JT_LIT(&t, ",\"device_used_ddr\":true,\"window_s\":");
+	else
+		JT_LIT(&t, ",\"device_used_ddr\":false,\"window_s\":");
+	jt_uint(&t, (uint64_t)rl->p[DP_WINDOW_S]);
+	JT_LIT(&t, ",\"min_queries\":");
+	jt_uint(&t, (uint64_t)rl->p[DP_MIN_QUERIES]);
 	struct jw w;
 	alert_begin(&w, rl, &a, msg);
-	jw_uint(&w, "queries", v->queries);
-	jw_uint(&w, "device_queries", c->d->c.queries);
-	jw_uint(&w, "dot_flows", s->flows[K_DOT]);
-	jw_uint(&w, "doh_flows", s->flows[K_DOH]);
-	jw_uint(&w, "doq_flows", s->flows[K_DOQ]);
-	jw_bool(&w, "network_offers_dnr", sg->dnr);
-	jw_bool(&w, "network_offers_ddr", sg->ddr);
-	jw_bool(&w, "device_used_ddr", s->ddr_queries > 0);
-	jw_uint(&w, "window_s", (uint64_t)rl->p[DP_WINDOW_S]);
-	jw_uint(&w, "min_queries", (uint64_t)rl->p[DP_MIN_QUERIES]);
+	jw_members(&w, t.buf, t.n);
 	alert_emit(e->out, &w, &a);
 }
 
@@ -661,10 +707,44 @@ static void enc_prefetch(void *arg, struct engine *e, const struct pkt *p, struc
 	(void)p;
 	(void)msg;
 	(void)qk;
-	if (c->slot < m->ndev) {
+	if (c->slot < m->ndev)
 		__builtin_prefetch(&m->dev[c->slot], 1);
-		__builtin_prefetch(&m->dev[c->slot].buckets[ENC_BUCKETS - 1], 1);
+}
+
+/* Rare turns of the query hook, kept out of its way so that it stays
+ * small: the first query of a window eighth ... */
+#define COLD __attribute__((cold, noinline))
+
+COLD static void bucket_first(struct enc_dev *s, uint64_t blen, uint64_t now)
+{
+	buckets_advance(s, blen, now);
+	uint64_t idx = now / blen, i = idx - s->bucket0;
+	if (i < ENC_BUCKETS) {
+		if (s->buckets[i] < UINT32_MAX) {
+			s->buckets[i]++;
+			s->total++;
+		}
+		s->cur = (uint8_t)i;
+		s->cur_start = idx * blen;
+		s->cur_end = s->cur_start + blen;
 	}
+}
+
+/* ... a DDR query (RFC 9462 §4) ... */
+COLD static void ddr_query(struct enc_mod *m, struct engine *e, struct dctx *c, struct enc_dev *s)
+{
+	if (s->ddr_queries++ == 0)
+		c->d->dirty = 1;
+	m->st.ddr_queries++;
+	asg_segment(e, c->k->vlan)->ddr = 1;
+}
+
+/* ... and the query that makes the minimum sample: judged now, not at the
+ * next milestone. */
+COLD static void sample_reached(struct enc_mod *m, struct engine *e, struct dctx *c)
+{
+	if (evaluate_none(m, e, c))
+		c->d->dirty = 1;
 }
 
 static void enc_query(void *arg, struct engine *e, const struct pkt *p, struct dctx *c,
@@ -680,33 +760,21 @@ static void enc_query(void *arg, struct engine *e, const struct pkt *p, struct d
 	struct enc_dev *s = &m->dev[c->slot];
 	const struct det_rule *rl = rules_det(e->rules, DET_ENCRYPTION_NONE);
 	uint64_t blen = bucket_len(rl), now = p->ts_us;
-	if (blen == s->cur_len && now >= s->cur_start && now < s->cur_end) {
-		if (s->buckets[s->cur] < UINT32_MAX)
+	if (now >= s->cur_start && now < s->cur_end && s->cur_end - s->cur_start == blen) {
+		if (s->buckets[s->cur] < UINT32_MAX) {
 			s->buckets[s->cur]++;
-	} else {
-		buckets_advance(s, blen, now);
-		uint64_t idx = now / blen, i = idx - s->bucket0;
-		if (i < ENC_BUCKETS) {
-			if (s->buckets[i] < UINT32_MAX)
-				s->buckets[i]++;
-			s->cur = (uint8_t)i;
-			s->cur_start = idx * blen;
-			s->cur_end = s->cur_start + blen;
-			s->cur_len = blen;
+			s->total++;
 		}
+	} else {
+		bucket_first(s, blen, now);
 	}
 	/* RFC 9462 §4: a client discovers designated resolvers by asking
 	 * SVCB (type 64) for _dns.resolver.arpa. */
 	if (msg->qtype == 64 && msg->qname_len == 18 &&
-	    memcmp(msg->qname, "_dns.resolver.arpa", 18) == 0) {
-		if (s->ddr_queries++ == 0)
-			c->d->dirty = 1;
-		m->st.ddr_queries++;
-		asg_segment(e, c->k->vlan)->ddr = 1;
-	}
-	/* The minimum sample reached: judge now, not at the next milestone. */
-	if (window_queries(s) == (uint64_t)rl->p[DP_MIN_QUERIES] && evaluate_none(m, e, c))
-		c->d->dirty = 1;
+	    memcmp(msg->qname, "_dns.resolver.arpa", 18) == 0)
+		ddr_query(m, e, c, s);
+	if (window_queries(s) == (uint64_t)rl->p[DP_MIN_QUERIES])
+		sample_reached(m, e, c);
 }
 
 /* --- classification ------------------------------------------------------------------ */
@@ -1214,12 +1282,10 @@ static void flow_end(struct enc_mod *m, struct engine *e, struct enc_flow *f)
 	flow_verdict(m, e, f, NULL, have_dr ? &dr : NULL);
 }
 
-static void enc_packet(void *arg, struct engine *e, const struct pkt *p)
+/* A packet on the ports of interest (enc_packet()). */
+__attribute__((noinline))
+static void port_packet(struct enc_mod *m, struct engine *e, const struct pkt *p)
 {
-	struct enc_mod *m = arg;
-	/* The port test first: everything else (DNS above all) leaves here. */
-	if (!enc_ports_of_interest(p->l4, p->sport, p->dport))
-		return;
 	int opens = opens_flow(p);
 	if (m->active == 0 && !opens) {
 		/* Nothing in its first packets: this one can only belong to a
@@ -1268,6 +1334,15 @@ static void enc_packet(void *arg, struct engine *e, const struct pkt *p)
 	}
 }
 
+/* Every packet passes here: the port test is inline and lets all but
+ * the few TLS/QUIC packets go before any register is saved; those are
+ * looked at out of line. */
+static void enc_packet(void *arg, struct engine *e, const struct pkt *p)
+{
+	if (ports_of_interest(p->l4, p->sport, p->dport))
+		port_packet(arg, e, p);
+}
+
 static void enc_tick(void *arg, struct engine *e, uint64_t now)
 {
 	struct enc_mod *m = arg;
@@ -1289,16 +1364,25 @@ static void enc_device_json(void *arg, struct engine *e, struct dctx *c, struct 
 		return;
 	const struct enc_dev *s = &m->dev[c->slot];
 	const struct enc_ep *eps = &m->eps[(size_t)c->slot * ENC_EPS];
+	/* The numbers every device event has, as one piece of text. */
+	struct jtext t;               /* 200 bytes at most */
+	t.n = 0;
+	JT_LIT(&t, "\"transports\":{\"do53\":");
+	jt_uint(&t, c->d->c.queries);
+	JT_LIT(&t, ",\"dot\":");
+	jt_uint(&t, s->flows[K_DOT]);
+	JT_LIT(&t, ",\"doh\":");
+	jt_uint(&t, s->flows[K_DOH]);
+	JT_LIT(&t, ",\"doq\":");
+	jt_uint(&t, s->flows[K_DOQ]);
+	if (s->ddr_queries) {
+		JT_LIT(&t, "},\"ddr\":true,\"ddr_queries\":");
+		jt_uint(&t, s->ddr_queries);
+	} else {
+		JT_LIT(&t, "},\"ddr\":false");
+	}
 	jw_obj(w, "encrypted");
-	jw_obj(w, "transports");
-	jw_uint(w, "do53", c->d->c.queries);
-	jw_uint(w, "dot", s->flows[K_DOT]);
-	jw_uint(w, "doh", s->flows[K_DOH]);
-	jw_uint(w, "doq", s->flows[K_DOQ]);
-	jw_end(w);
-	jw_bool(w, "ddr", s->ddr_queries > 0);
-	if (s->ddr_queries)
-		jw_uint(w, "ddr_queries", s->ddr_queries);
+	jw_members(w, t.buf, t.n);
 	jw_arr(w, "endpoints");
 	for (unsigned i = 0; i < s->nep; i++) {
 		const struct enc_ep *ep = &eps[i];
@@ -1346,16 +1430,33 @@ static int enc_scorecard(void *arg, struct engine *e, struct dctx *c, int line, 
 		verdict = VERDICT_PASS;
 	else
 		verdict = VERDICT_UNKNOWN;
-	jw_uint(w, "queries_in_window", v.queries);
-	jw_uint(w, "dot_flows", s->flows[K_DOT]);
-	jw_uint(w, "doh_flows", s->flows[K_DOH]);
-	jw_uint(w, "doq_flows", s->flows[K_DOQ]);
-	jw_uint(w, "sanctioned_flows", s->sanctioned_flows);
-	jw_uint(w, "unsanctioned_flows", s->unsanctioned_flows);
-	jw_bool(w, "ddr", s->ddr_queries > 0);
-	jw_bool(w, "network_offers_encrypted", segment_offers(e, c));
-	jw_uint(w, "window_s", (uint64_t)rl->p[DP_WINDOW_S]);
-	jw_uint(w, "min_queries", (uint64_t)rl->p[DP_MIN_QUERIES]);
+	/* One piece of text, as the device event's part (enc_device_json()). */
+	struct jtext t;               /* 330 bytes at most */
+	t.n = 0;
+	JT_LIT(&t, "\"queries_in_window\":");
+	jt_uint(&t, v.queries);
+	JT_LIT(&t, ",\"dot_flows\":");
+	jt_uint(&t, s->flows[K_DOT]);
+	JT_LIT(&t, ",\"doh_flows\":");
+	jt_uint(&t, s->flows[K_DOH]);
+	JT_LIT(&t, ",\"doq_flows\":");
+	jt_uint(&t, s->flows[K_DOQ]);
+	JT_LIT(&t, ",\"sanctioned_flows\":");
+	jt_uint(&t, s->sanctioned_flows);
+	JT_LIT(&t, ",\"unsanctioned_flows\":");
+	jt_uint(&t, s->unsanctioned_flows);
+	if (s->ddr_queries > 0)
+		JT_LIT(&t, ",\"ddr\":true");
+	else
+		JT_LIT(&t, ",\"ddr\":false");
+	if (segment_offers(e, c))
+		JT_LIT(&t, ",\"network_offers_encrypted\":true,\"window_s\":");
+	else
+		JT_LIT(&t, ",\"network_offers_encrypted\":false,\"window_s\":");
+	jt_uint(&t, (uint64_t)rl->p[DP_WINDOW_S]);
+	JT_LIT(&t, ",\"min_queries\":");
+	jt_uint(&t, (uint64_t)rl->p[DP_MIN_QUERIES]);
+	jw_members(w, t.buf, t.n);
 	return verdict;
 }
 

@@ -5,6 +5,7 @@
 #define SW_DETECT_ENGINE_INT_H
 
 #include <stdint.h>
+#include <string.h>
 
 #include "capture/capture.h"
 #include "detect/alert.h"
@@ -210,6 +211,37 @@ struct eng_module {
 	/* Adds this module's counters to the stats object. */
 	void (*stats_json)(void *m, struct engine *e, json_t *stats);
 };
+
+/* Fixed members of device events, as JSON text handed to the writer
+ * whole (jw_raw(), jw_members()) instead of a call per member: keys are
+ * literals and values digits or true/false, which the writer would not
+ * escape, so the bytes are the ones its members would give. The user
+ * sizes buf for what it writes; a longer text is cut, never overrun. */
+struct jtext {
+	size_t n;
+	char buf[1024];
+};
+
+static inline void jt_put(struct jtext *t, const char *s, size_t n)
+{
+	if (n > sizeof(t->buf) - t->n)
+		n = sizeof(t->buf) - t->n;
+	memcpy(t->buf + t->n, s, n);
+	t->n += n;
+}
+
+#define JT_LIT(t, s) jt_put((t), (s), sizeof(s) - 1)
+
+static inline void jt_uint(struct jtext *t, uint64_t v)
+{
+	char d[20];
+	size_t i = sizeof(d);
+	do {
+		d[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	jt_put(t, d + i, sizeof(d) - i);
+}
 
 /* Which struct qry mod_ref[] entry belongs to which module. */
 enum eng_mod_ref {

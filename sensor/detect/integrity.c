@@ -86,10 +86,19 @@
  * against the device table once per second. Responses come from a few MACs
  * (the gateway, the resolver), so 64 slots almost never collide. */
 #define RESP_CACHE 64
+/* Responders found last, by VLAN and MAC, for the packet hook's quick
+ * test: a gateway answers on each VLAN it serves (the same MAC), so one
+ * "latest" would change hands on most answers. */
+#define RESP_RECENT 8
 /* Registered domains remembered per device for policy.new-domain: IoT
  * devices resolve 5–30 (the measurement study); a device past 64 is no
  * single-purpose device, and its set stops growing (counted). 256 B. */
 #define DOMAINS_MAX 64
+/* Below this many the set is open-addressed within the first cache line
+ * of its array, so that a device's domains take one line rather than
+ * lines all over the array (a device's 11 domains touched all four); from
+ * it on they are spread over the array. */
+#define DOMAINS_LINE 16
 /* Distinct suspect names remembered to count each once (a periodic long
  * name, such as an AWS IoT endpoint, is one name, not twenty). */
 #define EXFIL_SEEN 16
@@ -99,6 +108,11 @@
  * a DGA. Linear counting over 256 bits estimates that well (±10 %). */
 #define ZONE_UNIQUE 100
 #define ZONE_BITS 256
+/* A zone with at most this many bits set keeps their numbers in the
+ * device's first line instead of its bitmap. A device is moved to another
+ * zone only while its zone has fewer than 4 (exfil_check()): the devices
+ * that ask several zones in turn then never write the bitmap's line. */
+#define ZONE_SMALL 3
 #define NAME_SAMPLE 80      /* characters of a name kept as evidence */
 /* What the query hook derives from a name alone (local or not, registered
  * domain, label lengths, entropy), kept per name so that the names a
@@ -138,19 +152,6 @@ struct integ_ans {
 	uint8_t addr[ANS_ADDRS][16];  /* A/AAAA answers, IPv4-mapped for A */
 };
 
-/* A recently answered (or timed-out) query. The answer's addresses come
- * last, so that in a slot they fill the second cache line alone: an answer
- * without addresses (NXDOMAIN, NODATA, HTTPS) writes one line. */
-struct recent {
-	uint64_t made;                /* when the entry was made (expiry) */
-	uint64_t q_ts;                /* the query's first transmission */
-	uint32_t dev_id;              /* device it was charged to */
-	uint16_t responses;           /* responses to it so far */
-	uint8_t late;                 /* made by a time-out: no answer seen yet */
-	uint8_t raced;                /* a race was reported on it */
-	uint8_t flooded;              /* a reply flood was reported on it */
-	struct integ_ans first;       /* the answer that consumed the query */
-};
 
 /* A race waiting for the device's next connection. */
 struct watch {
@@ -171,16 +172,39 @@ struct watch {
 	struct integ_ans a[2];        /* the first answer and the first that differed */
 };
 
-/* One slot: the entry and a 64-bit hash of its query key standing for the
- * key (two keys that share a slot and all 64 bits: one in 2^51). Two cache
- * lines, aligned. */
+/* A recently answered (or timed-out) query, with a 64-bit hash of its
+ * query key standing for the key (two keys that share a slot and all 64
+ * bits: one in 2^51), and the answer that consumed it (`first`) packed:
+ * IPv4 addresses as 4 bytes in the first cache line, IPv6 ones in the
+ * second, so that most answers (A records, NXDOMAIN, NODATA, HTTPS) write
+ * one line. Two cache lines, aligned. */
 struct recent_slot {
 	uint64_t tag;
-	struct recent r;
+	uint64_t made;                /* when the entry was made (expiry) */
+	uint64_t q_ts;                /* the query's first transmission */
+	uint32_t dev_id;              /* device it was charged to */
+	uint32_t fp;                  /* first: order-free fingerprint of rcode + answer RRs */
+	uint16_t responses;           /* responses to it so far */
+	uint16_t rcode_flags;         /* first: rcode (12 bits, RECENT_RCODE) | RECENT_LATE ... */
+	uint8_t src_mac[6];           /* first: Ethernet source */
+	uint8_t ip_ttl;               /* first: IPv4 TTL / IPv6 hop limit */
+	uint8_t nan;                  /* first: answer-section RRs (<= DNS_MAX_RR) */
+	uint8_t naddr;                /* first: addresses (low 4 bits) | which are IPv6 << 4 */
+	uint8_t ts_delta[3];          /* first: its time - made, µs, 24-bit two's complement */
+	uint8_t v4[ANS_ADDRS][4];     /* first: address i when IPv4 */
+	uint8_t v6[ANS_ADDRS][16];    /* first: address i when IPv6 */
 };
 _Static_assert(sizeof(struct recent_slot) == 128, "memory arithmetic at RECENT_SLOTS");
-_Static_assert(offsetof(struct recent_slot, r.first.addr) == 64,
-	       "addresses alone in a slot's second line");
+_Static_assert(offsetof(struct recent_slot, v6) == 64, "IPv6 addresses alone in the second line");
+_Static_assert(DNS_MAX_RR <= 255 && ANS_ADDRS <= 4, "nan and naddr fit their bytes");
+#define RECENT_RCODE 0x0fffu
+#define RECENT_LATE 0x1000u           /* made by a time-out: no answer seen yet */
+#define RECENT_RACED 0x2000u          /* a race was reported on it */
+#define RECENT_FLOODED 0x4000u        /* a reply flood was reported on it */
+/* A late answer comes within the race window of the time-out that made
+ * its entry; an answer that made one comes at `made` (or 1 µs before: a
+ * packet at time 0). */
+_Static_assert(RACE_WINDOW_S * SEC < (1u << 23), "an answer's time fits ts_delta");
 
 /* A MAC that sent DNS responses (amplification.device-serves-dns). */
 struct responder {
@@ -208,8 +232,9 @@ struct win {
  * device events; they do not mark the device dirty, or a reflection victim
  * would get a device event per response. Aligned to a cache line: what
  * every query reads and writes is the first line; the zone's line follows
- * when the device moves to another zone or asks a new name of it, and a
- * line of the domain set when it asks another domain. */
+ * when a name of a zone with more than ZONE_SMALL is new, and the domain
+ * set's first line (all of it below DOMAINS_LINE domains) when the device
+ * asks another domain than its last two. */
 struct integ_dev {
 	/* First line, every query: ports of the latest queries
 	 * (response.txid-mismatch; port 0 = unused) ... */
@@ -219,17 +244,21 @@ struct integ_dev {
 	uint64_t zone_start;
 	uint32_t zone_hash;
 	uint32_t zone_last;           /* name hash whose bit was set last (0: none) */
-	uint16_t zone_set;            /* bits set in zone_bits */
+	uint16_t zone_set;            /* bits set */
 	/* ... and the size of the domain set (policy.new-domain), with the
 	 * two domains asked last. */
-	uint16_t ndomains;
+	uint8_t ndomains;             /* < DOMAINS_MAX */
 	uint8_t domains_full;
 	uint8_t qport_next;
+	/* The zone's bits while zone_set <= ZONE_SMALL, by number; past
+	 * that they are in zone_bits, and its name in zone. */
+	uint8_t zone_small[ZONE_SMALL];
 	uint32_t last_domain;         /* hash of the registered domain asked last */
 	uint32_t known_domain;        /* another recent one, known to be in the set (0: none) */
-	/* Second line: the zone's bits, read when a name of it is new, and
-	 * its name (evidence), both written when the zone changes; a name
-	 * shorter than 32 characters stays in this line. */
+	/* Second line: the bits of a zone with more than ZONE_SMALL, read
+	 * when a name of it is new, and its name (evidence), both written
+	 * when it gets there; a name shorter than 32 characters stays in this
+	 * line. */
 	_Alignas(64) uint8_t zone_bits[ZONE_BITS / 8];
 	char zone[ZONE_TEXT];
 	/* counters for the device event */
@@ -264,10 +293,14 @@ struct integ_dev {
 	uint8_t ex_max_label;
 	uint16_t ex_max_entropy_c;    /* centibits per character */
 	char ex_sample[NAME_SAMPLE];
-	/* policy.new-domain: open-addressed set of registered-domain hashes */
-	uint32_t domains[DOMAINS_MAX];
+	/* policy.new-domain: open-addressed set of registered-domain hashes,
+	 * within the first line while ndomains < DOMAINS_LINE (domain_set()) */
+	_Alignas(64) uint32_t domains[DOMAINS_MAX];
 };
+_Static_assert(offsetof(struct integ_dev, domains) % 64 == 0 &&
+	       DOMAINS_LINE * sizeof(uint32_t) == 64, "a short domain list is one line");
 _Static_assert(offsetof(struct integ_dev, zone_bits) == 64, "a query's fields in one line");
+_Static_assert(DOMAINS_MAX <= 255, "ndomains fits its byte");
 _Static_assert(offsetof(struct integ_dev, zone) == 96, "a zone's name next to its bits");
 _Static_assert(sizeof(struct integ_dev) == 960, "memory arithmetic above");
 
@@ -289,7 +322,7 @@ struct integ {
 	struct watch watch[WATCH_MAX];
 	unsigned nwatch;
 	struct responder resp[RESP_CACHE];
-	struct responder *last_resp;  /* the latest responder: most answers come from one */
+	struct responder *resp_recent[RESP_RECENT]; /* by resp_recent_index(); checked by MAC and VLAN */
 	/* stats */
 	uint64_t watch_overflow;      /* races reported early: the watch list was full */
 	uint64_t watch_lost;          /* races whose device left before the report */
@@ -656,6 +689,38 @@ static inline uint64_t rdata_hash(const struct dns_msg *m, const struct dns_rr *
 	return h64(rd, off, h);
 }
 
+/* 1 when the names that start the RDATA of a and b (of one name type)
+ * surely differ: a differing MX preference, or a label (integ_names_differ()).
+ * 0 when only comparing their texts tells (rdata_equal()). */
+static int rdata_names_differ(const struct dns_msg *m, const struct dns_rr *a,
+			      const struct dns_rr *b)
+{
+	size_t skip = a->type == 15 ? 2 : 0;
+	return a->rdlen < skip || b->rdlen < skip ||
+	       memcmp(m->buf + a->rdata_off, m->buf + b->rdata_off, skip) != 0 ||
+	       integ_names_differ(m, (size_t)a->rdata_off + skip, (size_t)b->rdata_off + skip);
+}
+
+/* 1 when duplicate_check() may report the pair x, y (one section, type and
+ * class, both RDATA within the message): it does when the RDATA are equal
+ * or the TTLs differ, and the owners are equal. Equality of names is
+ * granted here unless a label tells them apart, so this is a superset of
+ * its pairs at the cost of label comparisons; the names of a CNAME chain
+ * (two CNAMEs with unequal TTLs, different owners) differ in their first
+ * labels. */
+COLD static int pair_may_report(const struct dns_msg *m, const struct dns_rr *x,
+			   const struct dns_rr *y)
+{
+	/* Unequal TTLs make the pair whatever the RDATA. */
+	if (x->ttl == y->ttl || x->type == T_RRSIG) {
+		int same = x->rdlen == y->rdlen &&
+			   bytes_equal(m->buf + x->rdata_off, m->buf + y->rdata_off, x->rdlen);
+		if (!same && (!name_rdata(x->type) || rdata_names_differ(m, x, y)))
+			return 0;
+	}
+	return x->name_off == y->name_off || !integ_names_differ(m, x->name_off, y->name_off);
+}
+
 /* What one pass over a response's RRs tells the response hook. */
 struct rr_scan {
 	int special;                  /* an answer A/AAAA is a special-purpose address (bogon_check()) */
@@ -667,14 +732,12 @@ struct rr_scan {
  * so the order does not matter, plus the rcode, and the addresses — and
  * whether bogon_check() or duplicate_check() can find anything, which is
  * rare. For duplicates that is a pair of RRs of one section, type and
- * class with unequal TTLs, equal RDATA, or names in RDATA (whose equality
- * only the full check tells): a superset of the pairs it reports. */
-static void rr_scan(const struct pkt *p, const struct dns_msg *m, struct integ_ans *a,
+ * class that pair_may_report(): a superset of the pairs it reports. */
+static void rr_scan(const struct pkt *p, const struct dns_msg *m, struct recent_slot *a,
 		    struct rr_scan *sc)
 {
-	static const uint8_t v4_prefix[12] = { [10] = 0xff, [11] = 0xff };
 	uint64_t key[DNS_MAX_RR];
-	unsigned n = m->nrr, nan = 0, naddr = 0;
+	unsigned n = m->nrr, nan = 0, naddr = 0, v6 = 0;
 	uint64_t fp = (uint64_t)m->rcode * 0x9e3779b97f4a7c15ull;
 	int special = 0, pairs = 0;
 	uint32_t seen = 0;               /* a bit per key hash: which keys came before */
@@ -692,9 +755,12 @@ static void rr_scan(const struct pkt *p, const struct dns_msg *m, struct integ_a
 				const struct dns_rr *y = &m->rr[j];
 				if (key[j] != k)
 					continue;
-				if ((y->ttl != rr->ttl && rr->type != T_RRSIG) || name_rdata(rr->type) ||
-				    (y->rdlen == rr->rdlen &&
-				     bytes_equal(m->buf + y->rdata_off, rd, rr->rdlen))) {
+				/* Most pairs are of one RRset with equal TTLs and
+				 * different addresses: told apart inline. */
+				if (((y->ttl != rr->ttl && rr->type != T_RRSIG) || name_rdata(rr->type) ||
+				     (y->rdlen == rr->rdlen &&
+				      bytes_equal(m->buf + y->rdata_off, rd, rr->rdlen))) &&
+				    pair_may_report(m, y, rr)) {
 					pairs = 1;
 					break;
 				}
@@ -713,40 +779,86 @@ static void rr_scan(const struct pkt *p, const struct dns_msg *m, struct integ_a
 		int priv;
 		if (rr->type == 1 && rr->rdlen == 4) {
 			special |= special_range_v4(rd, &priv) != NULL;
-			if (a != NULL && naddr < ANS_ADDRS) {
-				memcpy(a->addr[naddr], v4_prefix, 12);   /* IPv4-mapped */
-				memcpy(a->addr[naddr++] + 12, rd, 4);
-			}
+			if (a != NULL && naddr < ANS_ADDRS)
+				memcpy(a->v4[naddr++], rd, 4);
 		} else if (rr->type == 28 && rr->rdlen == 16) {
 			special |= special_range_v6(rd, &priv) != NULL;
-			if (a != NULL && naddr < ANS_ADDRS)
-				memcpy(a->addr[naddr++], rd, 16);
+			if (a != NULL && naddr < ANS_ADDRS) {
+				memcpy(a->v6[naddr], rd, 16);
+				v6 |= 1u << naddr++;
+			}
 		}
 	}
 	sc->special = special;
 	sc->pairs = pairs;
 	if (a == NULL)
 		return;
-	a->ts = p->ts_us;
-	a->rcode = m->rcode;
+	a->rcode_flags = m->rcode & RECENT_RCODE;
 	a->ip_ttl = p->ip_ttl;
 	if (p->has_mac)
 		memcpy(a->src_mac, p->src_mac, 6);
 	else
 		memset(a->src_mac, 0, 6);
-	a->nan = (uint16_t)nan;
-	a->naddr = (uint8_t)naddr;
+	a->nan = (uint8_t)nan;
+	a->naddr = (uint8_t)(naddr | v6 << 4);
 	a->fp = (uint32_t)(fp ^ (fp >> 32));
 }
 
-/* Copies an answer, its addresses only up to naddr: into a slot of the
- * answered table this writes the second cache line only when there are
- * addresses. */
-static void ans_copy(struct integ_ans *dst, const struct integ_ans *src)
+/* The time of a slot's first answer. */
+static uint64_t first_ts(const struct recent_slot *s)
 {
-	memcpy(dst, src, offsetof(struct integ_ans, addr));
-	for (unsigned i = 0; i < src->naddr; i++)
-		memcpy(dst->addr[i], src->addr[i], 16);
+	uint32_t d = (uint32_t)s->ts_delta[0] | (uint32_t)s->ts_delta[1] << 8 |
+		     (uint32_t)s->ts_delta[2] << 16;
+	int32_t sd = (int32_t)(d ^ 0x800000u) - 0x800000;   /* sign-extended */
+	return s->made + (uint64_t)(int64_t)sd;
+}
+
+static void first_ts_set(struct recent_slot *s, uint64_t ts)
+{
+	uint32_t d = (uint32_t)(ts - s->made);
+	s->ts_delta[0] = (uint8_t)d;
+	s->ts_delta[1] = (uint8_t)(d >> 8);
+	s->ts_delta[2] = (uint8_t)(d >> 16);
+}
+
+/* Copies the answer packed in src (rr_scan()'s, at time ts) into the
+ * first answer of dst, keeping dst's marks, its addresses only up to
+ * their number. */
+static void ans_copy(struct recent_slot *dst, const struct recent_slot *src, uint64_t ts)
+{
+	dst->fp = src->fp;
+	dst->rcode_flags = (uint16_t)((dst->rcode_flags & ~RECENT_RCODE) |
+				      (src->rcode_flags & RECENT_RCODE));
+	memcpy(dst->src_mac, src->src_mac, 6);
+	dst->ip_ttl = src->ip_ttl;
+	dst->nan = src->nan;
+	dst->naddr = src->naddr;
+	for (unsigned i = 0; i < (src->naddr & 15u); i++) {
+		if (src->naddr >> 4 & 1u << i)
+			memcpy(dst->v6[i], src->v6[i], 16);
+		else
+			memcpy(dst->v4[i], src->v4[i], 4);
+	}
+	first_ts_set(dst, ts);
+}
+
+/* The answer packed in s (rr_scan()'s), at time ts, as evidence keeps it. */
+static void ans_unpack(const struct recent_slot *s, uint64_t ts, struct integ_ans *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->ts = ts;
+	a->fp = s->fp;
+	a->nan = s->nan;
+	a->rcode = s->rcode_flags & RECENT_RCODE;
+	memcpy(a->src_mac, s->src_mac, 6);
+	a->ip_ttl = s->ip_ttl;
+	a->naddr = s->naddr & 15u;
+	for (unsigned i = 0; i < a->naddr; i++) {
+		if (s->naddr >> 4 & 1u << i)
+			memcpy(a->addr[i], s->v6[i], 16);
+		else
+			ip_from_v4(a->addr[i], s->v4[i]);
+	}
 }
 
 static int ans_has(const struct integ_ans *a, const uint8_t ip[16])
@@ -891,7 +1003,7 @@ static inline uint64_t recent_hash(const struct integ *m, const struct qry_key *
 
 static int recent_live(const struct recent_slot *s, uint64_t now)
 {
-	return s->r.made != 0 && now >= s->r.made && now - s->r.made <= RACE_WINDOW_S * SEC;
+	return s->made != 0 && now >= s->made && now - s->made <= RACE_WINDOW_S * SEC;
 }
 
 static unsigned hint_index(uint16_t port, uint16_t id)
@@ -906,28 +1018,27 @@ static struct recent_slot *recent_slot(const struct integ *m, uint64_t h)
 
 /* The entry of the query key hashed to h (recent_hash) when it is live,
  * else NULL. */
-static struct recent *recent_find(struct integ *m, uint64_t h, uint64_t now)
+static struct recent_slot *recent_find(struct integ *m, uint64_t h, uint64_t now)
 {
 	struct recent_slot *s = recent_slot(m, h);
 	if (s->tag != h || !recent_live(s, now))
 		return NULL;
-	return &s->r;
+	return s;
 }
 
 /* An entry for the query key hashed to h, displacing whatever the slot
- * held: its counts and marks zeroed, its answer (`first`) left for the
- * caller to write. */
-static struct recent *recent_make(struct integ *m, uint64_t h, uint64_t now)
+ * held: its count zeroed, its answer (`first`) and marks (rcode_flags)
+ * left for the caller to write. */
+static inline struct recent_slot *recent_make(struct integ *m, uint64_t h, uint64_t now)
 {
 	struct recent_slot *s = recent_slot(m, h);
 	if (s->tag != h && recent_live(s, now))
 		m->recent_displaced++;
 	m->recent_used++;
 	s->tag = h;
-	s->r.made = now ? now : 1;
-	s->r.responses = 0;
-	s->r.late = s->r.raced = s->r.flooded = 0;
-	return &s->r;
+	s->made = now ? now : 1;
+	s->responses = 0;
+	return s;
 }
 
 static void alert_ctx_resp(struct engine *e, struct dctx *c, const struct pkt *p,
@@ -1001,8 +1112,8 @@ static void race_emit(struct integ *m, struct engine *e, struct watch *w, const 
 }
 
 COLD static void race_found(struct integ *m, struct engine *e, struct dctx *c, const struct pkt *p,
-		       const struct dns_msg *msg, const struct qry_key *qk, const struct recent *r,
-		       const struct integ_ans *second)
+		       const struct dns_msg *msg, const struct qry_key *qk,
+		       const struct recent_slot *r, const struct recent_slot *second)
 {
 	struct integ_dev *id = dev_of(m, c);
 	if (id != NULL)
@@ -1034,8 +1145,8 @@ COLD static void race_found(struct integ *m, struct engine *e, struct dctx *c, c
 	w->qtype = msg->qtype;
 	w->q_ts = r->q_ts;
 	w->responses = r->responses;
-	w->a[0] = r->first;
-	w->a[1] = *second;
+	ans_unpack(r, first_ts(r), &w->a[0]);
+	ans_unpack(second, p->ts_us, &w->a[1]);
 }
 
 /* The device's next new connection after a race: a TCP SYN or a UDP packet
@@ -1075,7 +1186,7 @@ static void watch_expire(struct integ *m, struct engine *e, uint64_t now, int al
 /* --- response.reply-flood ------------------------------------------------- */
 
 COLD static void reply_flood(struct engine *e, struct dctx *c, struct integ_dev *id,
-			const struct pkt *p, const struct dns_msg *msg, const struct recent *r)
+			const struct pkt *p, const struct dns_msg *msg, const struct recent_slot *r)
 {
 	if (id != NULL)
 		id->reply_floods++;
@@ -1095,7 +1206,7 @@ COLD static void reply_flood(struct engine *e, struct dctx *c, struct integ_dev 
 	w_hex16(&w, "id", msg->id);
 	jw_uint(&w, "client_port", p->dport);
 	jw_time_text(&w, "query_time", r->q_ts);
-	jw_time_text(&w, "first_response_time", r->first.ts);
+	jw_time_text(&w, "first_response_time", first_ts(r));
 	jw_time_text(&w, "last_response_time", p->ts_us);
 	alert_emit(e->out, &w, &a);
 }
@@ -1362,11 +1473,9 @@ static int rdata_equal(const struct dns_msg *m, const struct dns_rr *a, const st
 		return 0;
 	/* Names in RDATA: compare them decompressed (a duplicate written
 	 * once plainly and once as a pointer is still a duplicate). */
-	size_t skip = a->type == 15 ? 2 : 0;
-	if (a->rdlen < skip || b->rdlen < skip ||
-	    memcmp(m->buf + a->rdata_off, m->buf + b->rdata_off, skip) != 0 ||
-	    integ_names_differ(m, (size_t)a->rdata_off + skip, (size_t)b->rdata_off + skip))
+	if (rdata_names_differ(m, a, b))
 		return 0;
+	size_t skip = a->type == 15 ? 2 : 0;
 	char x[DNS_NAME_TEXT], y[DNS_NAME_TEXT];
 	int nx = dns_name_at(m->buf, m->len, (size_t)a->rdata_off + skip, x, sizeof(x), 1, NULL);
 	int ny = dns_name_at(m->buf, m->len, (size_t)b->rdata_off + skip, y, sizeof(y), 1, NULL);
@@ -1556,9 +1665,9 @@ static void integ_response(void *mv, struct engine *e, const struct pkt *p, stru
 	/* The answer of a matched response goes straight into its slot (the
 	 * slot's own fields, which recent_make() reads, are not touched yet);
 	 * an unmatched one is compared with the slot's first. */
-	struct integ_ans a, *ans = NULL;
+	struct recent_slot a, *ans = NULL;
 	if (spoofable)
-		ans = q != NULL ? &recent_slot(m, rh)->r.first : &a;
+		ans = q != NULL ? recent_slot(m, rh) : &a;
 	struct rr_scan sc;
 	rr_scan(p, msg, ans, &sc);
 	if (sc.special)
@@ -1581,34 +1690,35 @@ static void integ_response(void *mv, struct engine *e, const struct pkt *p, stru
 		/* The first answer: remember it for the race window. A key
 		 * already there is an older transaction that reused port and
 		 * ID (devices with a constant ID): it starts over. */
-		struct recent *r = recent_make(m, rh, p->ts_us);
+		struct recent_slot *r = recent_make(m, rh, p->ts_us);
+		first_ts_set(r, p->ts_us);
 		r->q_ts = q->first_ts;
 		r->dev_id = c->d->id;
 		r->responses = 1;
 		return;
 	}
-	struct recent *r = recent_find(m, rh, p->ts_us);
+	struct recent_slot *r = recent_find(m, rh, p->ts_us);
 	if (r != NULL && r->dev_id == c->d->id) {
-		if (r->late && r->responses == 0) {
+		if ((r->rcode_flags & RECENT_LATE) && r->responses == 0) {
 			/* The first answer to a query that had timed out. */
-			ans_copy(&r->first, &a);
+			ans_copy(r, &a, p->ts_us);
 			r->responses = 1;
 			id->late++;
 			m->late++;
 			return;
 		}
 		r->responses++;
-		if (a.fp != r->first.fp) {
-			if (!r->raced) {
-				r->raced = 1;
+		if (a.fp != r->fp) {
+			if (!(r->rcode_flags & RECENT_RACED)) {
+				r->rcode_flags |= RECENT_RACED;
 				race_found(m, e, c, p, msg, qk, r, &a);
 			}
 		} else {
 			id->duplicates++;
 		}
 		if (r->responses > (uint32_t)rule(e, DET_RESPONSE_REPLY_FLOOD)->p[DP_MAX_RESPONSES] &&
-		    !r->flooded) {
-			r->flooded = 1;
+		    !(r->rcode_flags & RECENT_FLOODED)) {
+			r->rcode_flags |= RECENT_FLOODED;
 			reply_flood(e, c, id, p, msg, r);
 		}
 		return;
@@ -1630,19 +1740,43 @@ static void integ_unanswered(void *mv, struct engine *e, struct dctx *c,
 	if (q->transport != TRANS_UDP)
 		return;
 	/* A late answer is then a late answer, not an unsolicited one. */
-	struct recent *r = recent_make(m, recent_hash(m, qk), e->now);
-	memset(&r->first, 0, sizeof(r->first));
-	r->late = 1;
+	struct recent_slot *r = recent_make(m, recent_hash(m, qk), e->now);
+	r->fp = 0;
+	r->rcode_flags = RECENT_LATE;
+	memset(r->src_mac, 0, 6);
+	r->ip_ttl = 0;
+	r->nan = 0;
+	r->naddr = 0;
+	first_ts_set(r, r->made);
 	r->q_ts = q->first_ts;
 	r->dev_id = c->d->id;
 }
 
 /* --- exfil.suspect-names and policy.new-domain ------------------------------ */
 
+/* The registered domain of the query, its text cut to ZONE_TEXT. */
+static void zone_text(char dst[ZONE_TEXT], const struct dns_msg *msg, size_t reg)
+{
+	size_t zl = msg->qname_len - reg;
+	if (zl > ZONE_TEXT - 1)
+		zl = ZONE_TEXT - 1;
+	memcpy(dst, msg->qname + reg, zl);
+	dst[zl] = '\0';
+}
+
 COLD static void exfil_alert(struct engine *e, struct dctx *c, struct integ_dev *id,
 			const struct pkt *p, const struct dns_msg *msg, int zone_alert,
-			unsigned zone_est)
+			unsigned zone_est, size_t reg)
 {
+	/* A zone past ZONE_SMALL bits has its name; one below is the zone of
+	 * this query (a device only stays in a zone of 4 or more bits while
+	 * asking others). */
+	char zbuf[ZONE_TEXT];
+	const char *zone = id->zone;
+	if (id->zone_set <= ZONE_SMALL) {
+		zone_text(zbuf, msg, reg);
+		zone = zbuf;
+	}
 	const struct det_rule *rl = rule(e, DET_EXFIL_SUSPECT_NAMES);
 	if (!alert_should_fire(&c->dd->alerts, DET_EXFIL_SUSPECT_NAMES, e->now, rl))
 		return;
@@ -1653,7 +1787,7 @@ COLD static void exfil_alert(struct engine *e, struct dctx *c, struct integ_dev 
 	if (zone_alert)
 		snprintf(text, sizeof(text), "The device asked about %u different names under %s "
 			 "within %.0f minutes: DNS tunnelling, a DGA or C2 traffic.", zone_est,
-			 id->zone, rl->p[DP_WINDOW_S] / 60);
+			 zone, rl->p[DP_WINDOW_S] / 60);
 	else
 		snprintf(text, sizeof(text), "The device asked %u names with long or high-entropy "
 			 "labels within %.0f minutes (such as %.60s): DNS tunnelling, a DGA or C2 "
@@ -1667,7 +1801,7 @@ COLD static void exfil_alert(struct engine *e, struct dctx *c, struct integ_dev 
 	jw_real4(&w, "max_entropy", id->ex_max_entropy_c / 100.0);
 	if (id->ex_sample[0])
 		jw_str(&w, "sample", id->ex_sample);
-	jw_str(&w, "zone", id->zone);
+	jw_str(&w, "zone", zone);
 	jw_uint(&w, "zone_unique_names", zone_est);
 	if (id->ex.n)
 		jw_time_text(&w, "first_time", id->ex.first_ts);
@@ -1686,6 +1820,66 @@ static inline void zone_clear(struct integ_dev *id)
 	memcpy(id->zone_bits, zero, sizeof(id->zone_bits));
 }
 
+/* Sets bit b of the zone (or tells it was set: returns 0 then). */
+static int zone_bit_set(struct integ_dev *id, unsigned b, const struct dns_msg *msg, size_t reg)
+{
+	unsigned set = id->zone_set;
+	if (set <= ZONE_SMALL) {
+		for (unsigned i = 0; i < set; i++)
+			if (id->zone_small[i] == b)
+				return 0;
+		if (set < ZONE_SMALL) {
+			id->zone_small[set] = (uint8_t)b;
+			return 1;
+		}
+		/* One more than the first line holds: into the bitmap, and the
+		 * zone's name with it, as it may now be followed past queries
+		 * of other zones. */
+		zone_clear(id);
+		for (unsigned i = 0; i < ZONE_SMALL; i++)
+			id->zone_bits[id->zone_small[i] / 8] |= (uint8_t)(1u << (id->zone_small[i] % 8));
+		zone_text(id->zone, msg, reg);
+	} else if (id->zone_bits[b / 8] & (1u << (b % 8))) {
+		return 0;
+	}
+	id->zone_bits[b / 8] |= (uint8_t)(1u << (b % 8));
+	return 1;
+}
+
+/* A name with a long or high-entropy label: counted once per distinct
+ * name (of the last EXFIL_SEEN) in the window; returns 1 when it makes
+ * the rule's count. Rare, so out of the query hook's way. */
+COLD static int exfil_suspect(const struct det_rule *rl, struct integ_dev *id, const struct pkt *p,
+			      const struct dns_msg *msg, uint64_t win, int is_long, int is_ent,
+			      size_t longest, double ent)
+{
+	const char *n = msg->qname;
+	uint32_t fh = (uint32_t)h64(n, msg->qname_len, 13) | 1u;
+	int seen = 0;
+	for (unsigned i = 0; i < EXFIL_SEEN; i++)
+		seen |= id->ex_seen[i] == fh;
+	if (seen)
+		return 0;
+	id->ex_seen[id->ex_seen_next] = fh;
+	id->ex_seen_next = (uint8_t)((id->ex_seen_next + 1) % EXFIL_SEEN);
+	struct win *w = win_at(&id->ex, p->ts_us, win);
+	if (w->n == 0) {
+		id->ex_long = id->ex_entropy = 0;
+		id->ex_max_label = 0;
+		id->ex_max_entropy_c = 0;
+	}
+	w->n++;
+	id->ex_long += is_long;
+	id->ex_entropy += is_ent;
+	if (longest > id->ex_max_label)
+		id->ex_max_label = (uint8_t)longest;
+	if (ent * 100 > id->ex_max_entropy_c)
+		id->ex_max_entropy_c = (uint16_t)(ent * 100);
+	copy_text(id->ex_sample, sizeof(id->ex_sample), n);
+	id->suspect_names++;
+	return w->n == (uint32_t)rl->p[DP_MIN_NAMES];
+}
+
 static void exfil_check(struct engine *e, struct dctx *c, struct integ_dev *id,
 			const struct pkt *p, const struct dns_msg *msg, const struct integ_name *ni)
 {
@@ -1693,7 +1887,6 @@ static void exfil_check(struct engine *e, struct dctx *c, struct integ_dev *id,
 	if (!rl->enabled)
 		return;
 	uint64_t win = rule_window_us(rl, 600);
-	const char *n = msg->qname;
 	size_t reg = ni->reg;
 	uint32_t zh = ni->dom_hash;
 	size_t below = reg > 0 ? reg - 1 : 0;   /* the labels left of it, no dot */
@@ -1701,25 +1894,19 @@ static void exfil_check(struct engine *e, struct dctx *c, struct integ_dev *id,
 	 * another only while it has few names, or after its window. */
 	if (id->zone_hash != zh) {
 		int stale = p->ts_us - id->zone_start > win;
+		_Static_assert(ZONE_SMALL < 4, "a zone followed past others has its bitmap");
 		if (id->zone_hash == 0 || stale || id->zone_set < 4) {
+			/* A device that asks several zones in turn switches here
+			 * on most queries: the first line only. */
 			id->zone_hash = zh;
 			id->zone_start = p->ts_us;
 			id->zone_set = 0;
 			id->zone_last = 0;
-			zone_clear(id);
-			/* A device that asks several zones in turn switches here
-			 * on most queries: a plain copy, no formatting. */
-			size_t zl = msg->qname_len - reg;
-			if (zl > sizeof(id->zone) - 1)
-				zl = sizeof(id->zone) - 1;
-			memcpy(id->zone, n + reg, zl);
-			id->zone[zl] = '\0';
 		}
 	} else if (p->ts_us - id->zone_start > win) {
 		id->zone_start = p->ts_us;
 		id->zone_set = 0;
 		id->zone_last = 0;
-		zone_clear(id);
 	}
 	int zone_alert = 0;
 	unsigned est = 0;
@@ -1727,11 +1914,8 @@ static void exfil_check(struct engine *e, struct dctx *c, struct integ_dev *id,
 	 * second cache line) for a name asked again. */
 	uint32_t nh = ni->below_hash;
 	if (id->zone_hash == zh && below > 0 && (nh != id->zone_last || nh == 0)) {
-		uint8_t *byte = &id->zone_bits[(nh % ZONE_BITS) / 8];
-		uint8_t bit = (uint8_t)(1u << (nh % 8));
-		if (!(*byte & bit)) {
+		if (zone_bit_set(id, nh % ZONE_BITS, msg, reg)) {
 			unsigned before = zone_estimate(id->zone_set);
-			*byte |= bit;
 			id->zone_set++;
 			est = zone_estimate(id->zone_set);
 			zone_alert = before < ZONE_UNIQUE && est >= ZONE_UNIQUE;
@@ -1744,42 +1928,16 @@ static void exfil_check(struct engine *e, struct dctx *c, struct integ_dev *id,
 	int is_long = longest > (size_t)rl->p[DP_MAX_LABEL_LEN];
 	int is_ent = ent > rl->p[DP_ENTROPY_BITS];
 	int name_alert = 0;
-	if (is_long || is_ent) {
-		uint32_t fh = (uint32_t)h64(n, msg->qname_len, 13) | 1u;
-		int seen = 0;
-		for (unsigned i = 0; i < EXFIL_SEEN; i++)
-			seen |= id->ex_seen[i] == fh;
-		if (!seen) {
-			id->ex_seen[id->ex_seen_next] = fh;
-			id->ex_seen_next = (uint8_t)((id->ex_seen_next + 1) % EXFIL_SEEN);
-			struct win *w = win_at(&id->ex, p->ts_us, win);
-			if (w->n == 0) {
-				id->ex_long = id->ex_entropy = 0;
-				id->ex_max_label = 0;
-				id->ex_max_entropy_c = 0;
-			}
-			w->n++;
-			id->ex_long += is_long;
-			id->ex_entropy += is_ent;
-			if (longest > id->ex_max_label)
-				id->ex_max_label = (uint8_t)longest;
-			if (ent * 100 > id->ex_max_entropy_c)
-				id->ex_max_entropy_c = (uint16_t)(ent * 100);
-			copy_text(id->ex_sample, sizeof(id->ex_sample), n);
-			id->suspect_names++;
-			name_alert = w->n == (uint32_t)rl->p[DP_MIN_NAMES];
-		}
-	}
+	if (is_long || is_ent)
+		name_alert = exfil_suspect(rl, id, p, msg, win, is_long, is_ent, longest, ent);
 	if (zone_alert || name_alert)
 		exfil_alert(e, c, id, p, msg, zone_alert && !name_alert,
-			    zone_alert ? est : zone_estimate(id->zone_set));
+			    zone_alert ? est : zone_estimate(id->zone_set), reg);
 }
 
-/* Finds (or with add, inserts) a registered-domain hash in the device's set;
- * returns 1 when it was there. */
-static int domain_set(struct integ *m, struct integ_dev *id, uint32_t h, int add)
+/* domain_set() for h (odd) over the whole array. */
+static int domain_hashed(struct integ *m, struct integ_dev *id, uint32_t h, int add)
 {
-	h |= 1u;  /* 0 marks an empty slot */
 	uint32_t i = h % DOMAINS_MAX;
 	for (unsigned n = 0; n < DOMAINS_MAX; n++, i = (i + 1) % DOMAINS_MAX) {
 		if (id->domains[i] == h)
@@ -1800,6 +1958,40 @@ static int domain_set(struct integ *m, struct integ_dev *id, uint32_t h, int add
 		}
 	}
 	return 0;
+}
+
+/* Finds (or with add, inserts) a registered-domain hash in the device's set;
+ * returns 1 when it was there. While it holds fewer than DOMAINS_LINE the
+ * set is open-addressed within the array's first line, past that over the
+ * whole array: the same hashes, full at the same count. */
+static int domain_set(struct integ *m, struct integ_dev *id, uint32_t h, int add)
+{
+	h |= 1u;  /* 0 marks an empty slot */
+	unsigned n = id->ndomains;
+	if (n >= DOMAINS_LINE)
+		return domain_hashed(m, id, h, add);
+	uint32_t i = h % DOMAINS_LINE;
+	for (; id->domains[i] != 0; i = (i + 1) % DOMAINS_LINE)
+		if (id->domains[i] == h)
+			return 1;
+	if (!add)
+		return 0;
+	_Static_assert(DOMAINS_LINE < DOMAINS_MAX - 1, "the first line's set is never full");
+	if (n + 1 < DOMAINS_LINE) {
+		id->domains[i] = h;     /* one slot stays empty: probes end */
+		id->ndomains++;
+		return 0;
+	}
+	/* The line is full: spread its set over the array. */
+	uint32_t line[DOMAINS_LINE];
+	static const uint32_t empty[DOMAINS_LINE];
+	memcpy(line, id->domains, sizeof(line));
+	memcpy(id->domains, empty, sizeof(empty));
+	id->ndomains = 0;
+	for (i = 0; i < DOMAINS_LINE; i++)
+		if (line[i] != 0)
+			(void)domain_hashed(m, id, line[i], 1);
+	return domain_hashed(m, id, h, add);
 }
 
 static void new_domain(struct integ *m, struct engine *e, struct dctx *c, struct integ_dev *id,
@@ -1935,11 +2127,10 @@ void integ_name_judge(const char *name, size_t len, struct integ_name *ni)
 }
 
 /* Starts the loads of what the query hook will touch: the device's first
- * two lines (the second holds the zone, written when the device moves to
- * another zone), the name's slot, and the line of the device's domain set
- * where the name's domain would be. The name's slot is read here without
- * checking its tag (when it holds another name, a line was loaded in
- * vain); the device's lines are not read, which would wait for them. */
+ * line, the name's slot, and the first line of the device's domain set
+ * (all of it while the set is small, DOMAINS_LINE). The device's second
+ * line, its zone's bitmap, is written only for zones with more than
+ * ZONE_SMALL names. Nothing is read here, which would wait for it. */
 static void integ_prefetch(void *mv, struct engine *e, const struct pkt *p, struct dctx *c,
 			   const struct dns_msg *msg, const struct qry_key *qk)
 {
@@ -1951,9 +2142,8 @@ static void integ_prefetch(void *mv, struct engine *e, const struct pkt *p, stru
 		return;
 	struct integ_dev *id = &m->dev[c->slot];
 	__builtin_prefetch(id, 1);
-	__builtin_prefetch((const char *)id + 64, 1);
-	const struct integ_name *ni = &m->names[qk->qname_hash & (NAME_SLOTS - 1)];
-	__builtin_prefetch(&id->domains[(ni->dom_hash | 1u) % DOMAINS_MAX]);
+	__builtin_prefetch(&m->names[qk->qname_hash & (NAME_SLOTS - 1)]);
+	__builtin_prefetch(id->domains);
 }
 
 static void integ_query(void *mv, struct engine *e, const struct pkt *p, struct dctx *c,
@@ -2059,12 +2249,28 @@ static int mac_equal(const uint8_t a[6], const uint8_t b[6])
 	return a4 == b4 && a2 == b2;
 }
 
+static unsigned resp_recent_index(const struct pkt *p)
+{
+	return (p->vlan ^ p->src_mac[5]) & (RESP_RECENT - 1);
+}
+
+/* 1 when serves_packet() would do nothing with p: its responder, found
+ * last, is no device the sensor follows as of this second, and it answers
+ * from its own address or is known to relay. Most answers come from the
+ * network's resolver or router, and stop here. */
+static inline int serves_quiet(const struct integ *m, const struct pkt *p)
+{
+	const struct responder *r = m->resp_recent[resp_recent_index(p)];
+	return r != NULL && r->vlan == p->vlan && mac_equal(r->mac, p->src_mac) && !r->is_dev &&
+	       r->checked_s == s_of(p->ts_us) && (r->relay || ip_local(p->src_ip));
+}
+
 __attribute__((noinline))
 static void serves_packet(struct integ *m, struct engine *e, const struct pkt *p)
 {
 	/* Two ways per set: a router's relay mark is not lost to a device
 	 * that happens to share its slot. */
-	struct responder *r = m->last_resp;
+	struct responder *r = m->resp_recent[resp_recent_index(p)];
 	if (r != NULL && r->vlan == p->vlan && mac_equal(r->mac, p->src_mac))
 		goto found;
 	uint64_t hk = h64(p->src_mac, 6, p->vlan);
@@ -2083,7 +2289,7 @@ static void serves_packet(struct integ *m, struct engine *e, const struct pkt *p
 		r->vlan = p->vlan;
 		r->checked_s = s_of(p->ts_us) - 2;
 	}
-	m->last_resp = r;
+	m->resp_recent[resp_recent_index(p)] = r;
 found:;
 	uint32_t now = s_of(p->ts_us);
 	int own = ip_local(p->src_ip);
@@ -2165,12 +2371,11 @@ static void integ_packet(void *mv, struct engine *e, const struct pkt *p)
 		uint16_t dnsid = (uint16_t)(p->payload[0] << 8 | p->payload[1]);
 		uint64_t h = m->hint[hint_index(p->dport, dnsid)];
 		if (h >> 32 == ((uint64_t)p->dport << 16 | dnsid)) {
-			const struct recent_slot *s = &m->recent[h & (RECENT_SLOTS - 1)];
-			__builtin_prefetch(s, 1);
-			__builtin_prefetch((const char *)s + 64, 1);
+			/* Its first line: the second holds IPv6 addresses only. */
+			__builtin_prefetch(&m->recent[h & (RECENT_SLOTS - 1)], 1);
 		}
 		/* (dst_mac[0] & 1) is mac_is_group(): unicast only. */
-		if (p->has_mac && !(p->dst_mac[0] & 1))
+		if (p->has_mac && !(p->dst_mac[0] & 1) && !serves_quiet(m, p))
 			serves_packet(m, e, p);
 	}
 	if (m->nwatch > 0)
@@ -2197,6 +2402,19 @@ static int integ_evaluate(void *mv, struct engine *e, struct dctx *c)
 	return 0;
 }
 
+/* The device event's integrity object is numbers and times under fixed
+ * keys, in every device event: it is written as text (struct jtext) and
+ * handed to the writer whole (jw_raw()), one call instead of two dozen.
+ * fmt_time() text needs no escaping either. */
+static void jt_time(struct jtext *t, uint64_t ts_us)
+{
+	char tb[FMT_TIME_LEN];
+	fmt_time(tb, ts_us);
+	JT_LIT(t, "\"");
+	jt_put(t, tb, strlen(tb));
+	JT_LIT(t, "\"");
+}
+
 static void integ_device_json(void *mv, struct engine *e, struct dctx *c, struct jw *w)
 {
 	struct integ *m = mv;
@@ -2204,34 +2422,53 @@ static void integ_device_json(void *mv, struct engine *e, struct dctx *c, struct
 	const struct integ_dev *id = dev_of(m, c);
 	if (id == NULL)
 		return;
-	jw_obj(w, "integrity");
-	jw_uint(w, "races", id->races);
-	jw_uint(w, "duplicate_responses", id->duplicates);
-	jw_uint(w, "late_responses", id->late);
-	jw_uint(w, "unsolicited", id->unsolicited);
-	jw_uint(w, "txid_mismatch", id->txid_mismatch);
-	jw_uint(w, "duplicate_rr", id->duplicate_rr);
-	jw_uint(w, "bogon_answers", id->bogon_answers);
-	jw_uint(w, "reply_floods", id->reply_floods);
-	jw_obj(w, "serves_dns");
-	jw_uint(w, "responses_local", id->sv_local);
-	jw_uint(w, "responses_outside", id->sv_public);
+	struct jtext t;               /* 800 bytes at most: 400 of keys, 17 numbers, 2 times */
+	t.n = 0;
+	JT_LIT(&t, "{\"races\":");
+	jt_uint(&t, id->races);
+	JT_LIT(&t, ",\"duplicate_responses\":");
+	jt_uint(&t, id->duplicates);
+	JT_LIT(&t, ",\"late_responses\":");
+	jt_uint(&t, id->late);
+	JT_LIT(&t, ",\"unsolicited\":");
+	jt_uint(&t, id->unsolicited);
+	JT_LIT(&t, ",\"txid_mismatch\":");
+	jt_uint(&t, id->txid_mismatch);
+	JT_LIT(&t, ",\"duplicate_rr\":");
+	jt_uint(&t, id->duplicate_rr);
+	JT_LIT(&t, ",\"bogon_answers\":");
+	jt_uint(&t, id->bogon_answers);
+	JT_LIT(&t, ",\"reply_floods\":");
+	jt_uint(&t, id->reply_floods);
+	JT_LIT(&t, ",\"serves_dns\":{\"responses_local\":");
+	jt_uint(&t, id->sv_local);
+	JT_LIT(&t, ",\"responses_outside\":");
+	jt_uint(&t, id->sv_public);
 	if (id->sv_first) {
-		jw_time_text(w, "first_time", id->sv_first);
-		jw_time_text(w, "last_time", id->sv_last);
+		JT_LIT(&t, ",\"first_time\":");
+		jt_time(&t, id->sv_first);
+		JT_LIT(&t, ",\"last_time\":");
+		jt_time(&t, id->sv_last);
 	}
-	jw_end(w);
-	jw_obj(w, "amplification");
-	jw_uint(w, "heavy_responses_in", id->amp_in.n);
-	jw_uint(w, "heavy_response_bytes_in", id->amp_in.bytes);
-	jw_uint(w, "heavy_responses_out", id->amp_out.n);
-	jw_uint(w, "heavy_response_bytes_out", id->amp_out.bytes);
-	jw_end(w);
-	jw_uint(w, "suspect_names", id->suspect_names);
-	jw_uint(w, "domains_known", id->ndomains);
-	jw_bool(w, "domains_full", id->domains_full);
-	jw_uint(w, "new_domains", id->new_domains);
-	jw_end(w);
+	JT_LIT(&t, "},\"amplification\":{\"heavy_responses_in\":");
+	jt_uint(&t, id->amp_in.n);
+	JT_LIT(&t, ",\"heavy_response_bytes_in\":");
+	jt_uint(&t, id->amp_in.bytes);
+	JT_LIT(&t, ",\"heavy_responses_out\":");
+	jt_uint(&t, id->amp_out.n);
+	JT_LIT(&t, ",\"heavy_response_bytes_out\":");
+	jt_uint(&t, id->amp_out.bytes);
+	JT_LIT(&t, "},\"suspect_names\":");
+	jt_uint(&t, id->suspect_names);
+	JT_LIT(&t, ",\"domains_known\":");
+	jt_uint(&t, id->ndomains);
+	if (id->domains_full)
+		JT_LIT(&t, ",\"domains_full\":true,\"new_domains\":");
+	else
+		JT_LIT(&t, ",\"domains_full\":false,\"new_domains\":");
+	jt_uint(&t, id->new_domains);
+	JT_LIT(&t, "}");
+	jw_raw(w, "integrity", t.buf, t.n);
 }
 
 static void integ_stats_json(void *mv, struct engine *e, json_t *stats)

@@ -644,7 +644,7 @@ static void alert_none(struct engine *e, struct dctx *c, struct enc_dev *s,
 	/* Every device that only speaks Do53 gets this alert once: its
 	 * evidence as one piece of text. */
 	struct jtext t;               /* 350 bytes at most */
-	t.n = 0;
+	jt_init(&t);
 	JT_LIT(&t, "\"queries\":");
 	jt_uint(&t, v->queries);
 	JT_LIT(&t, ",\"device_queries\":");
@@ -672,7 +672,7 @@ static void alert_none(struct engine *e, struct dctx *c, struct enc_dev *s,
 	jt_uint(&t, (uint64_t)rl->p[DP_MIN_QUERIES]);
 	struct jw w;
 	alert_begin(&w, rl, &a, msg);
-	jw_members(&w, t.buf, t.n);
+	jt_members(&w, &t);
 	alert_emit(e->out, &w, &a);
 }
 
@@ -1366,7 +1366,7 @@ static void enc_device_json(void *arg, struct engine *e, struct dctx *c, struct 
 	const struct enc_ep *eps = &m->eps[(size_t)c->slot * ENC_EPS];
 	/* The numbers every device event has, as one piece of text. */
 	struct jtext t;               /* 200 bytes at most */
-	t.n = 0;
+	jt_init(&t);
 	JT_LIT(&t, "\"transports\":{\"do53\":");
 	jt_uint(&t, c->d->c.queries);
 	JT_LIT(&t, ",\"dot\":");
@@ -1382,7 +1382,7 @@ static void enc_device_json(void *arg, struct engine *e, struct dctx *c, struct 
 		JT_LIT(&t, "},\"ddr\":false");
 	}
 	jw_obj(w, "encrypted");
-	jw_members(w, t.buf, t.n);
+	jt_members(w, &t);
 	jw_arr(w, "endpoints");
 	for (unsigned i = 0; i < s->nep; i++) {
 		const struct enc_ep *ep = &eps[i];
@@ -1432,7 +1432,7 @@ static int enc_scorecard(void *arg, struct engine *e, struct dctx *c, int line, 
 		verdict = VERDICT_UNKNOWN;
 	/* One piece of text, as the device event's part (enc_device_json()). */
 	struct jtext t;               /* 330 bytes at most */
-	t.n = 0;
+	jt_init(&t);
 	JT_LIT(&t, "\"queries_in_window\":");
 	jt_uint(&t, v.queries);
 	JT_LIT(&t, ",\"dot_flows\":");
@@ -1456,7 +1456,7 @@ static int enc_scorecard(void *arg, struct engine *e, struct dctx *c, int line, 
 	jt_uint(&t, (uint64_t)rl->p[DP_WINDOW_S]);
 	JT_LIT(&t, ",\"min_queries\":");
 	jt_uint(&t, (uint64_t)rl->p[DP_MIN_QUERIES]);
-	jw_members(w, t.buf, t.n);
+	jt_members(w, &t);
 	return verdict;
 }
 

@@ -2423,7 +2423,7 @@ static void integ_device_json(void *mv, struct engine *e, struct dctx *c, struct
 	if (id == NULL)
 		return;
 	struct jtext t;               /* 800 bytes at most: 400 of keys, 17 numbers, 2 times */
-	t.n = 0;
+	jt_init(&t);
 	JT_LIT(&t, "{\"races\":");
 	jt_uint(&t, id->races);
 	JT_LIT(&t, ",\"duplicate_responses\":");
@@ -2468,7 +2468,7 @@ static void integ_device_json(void *mv, struct engine *e, struct dctx *c, struct
 		JT_LIT(&t, ",\"domains_full\":false,\"new_domains\":");
 	jt_uint(&t, id->new_domains);
 	JT_LIT(&t, "}");
-	jw_raw(w, "integrity", t.buf, t.n);
+	jt_raw(w, "integrity", &t);
 }
 
 static void integ_stats_json(void *mv, struct engine *e, json_t *stats)

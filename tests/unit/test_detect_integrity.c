@@ -466,7 +466,7 @@ static void test_jtext(void **state)
 			size_t wl;
 			const char *wt = jw_text(&w, &wl);
 			struct jtext t;
-			t.n = 0;
+			jt_init(&t);
 			JT_LIT(&t, "{\"n\":");
 			jt_uint(&t, values[i]);
 			if (b)
@@ -480,12 +480,34 @@ static void test_jtext(void **state)
 		}
 	}
 	struct jtext t;
-	t.n = 0;
+	jt_init(&t);
 	for (int i = 0; i < 100; i++)
 		JT_LIT(&t, "0123456789abcdef,");
 	assert_int_equal(t.n, sizeof(t.buf));
 	jt_uint(&t, 12345);
 	assert_int_equal(t.n, sizeof(t.buf));
+	assert_true(t.cut);
+	/* A cut text is not handed on: the member reads null, and an
+	 * object's members are left out, so the event stays JSON. */
+	struct jw w;
+	jw_init(&w, 64);
+	jw_obj(&w, NULL);
+	jt_raw(&w, "part", &t);
+	jt_members(&w, &t);
+	jw_end(&w);
+	size_t wl;
+	assert_string_equal(jw_text(&w, &wl), "{\"part\":null}");
+	jw_free(&w);
+	/* A whole text is. */
+	jt_init(&t);
+	JT_LIT(&t, "\"a\":1");
+	assert_false(t.cut);
+	jw_init(&w, 64);
+	jw_obj(&w, NULL);
+	jt_members(&w, &t);
+	jw_end(&w);
+	assert_string_equal(jw_text(&w, &wl), "{\"a\":1}");
+	jw_free(&w);
 }
 
 int main(void)

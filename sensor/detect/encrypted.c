@@ -641,38 +641,18 @@ static void alert_none(struct engine *e, struct dctx *c, struct enc_dev *s,
 		 "%.0f hours and none over DoT, DoH or DoQ%s.", (unsigned long long)v->queries,
 		 rl->p[DP_WINDOW_S] / 3600.0, a.escalated ?
 		 ", although the network offers encrypted DNS" : "");
-	/* Every device that only speaks Do53 gets this alert once: its
-	 * evidence as one piece of text. */
-	struct jtext t;               /* 350 bytes at most */
-	jt_init(&t);
-	JT_LIT(&t, "\"queries\":");
-	jt_uint(&t, v->queries);
-	JT_LIT(&t, ",\"device_queries\":");
-	jt_uint(&t, c->d->c.queries);
-	JT_LIT(&t, ",\"dot_flows\":");
-	jt_uint(&t, s->flows[K_DOT]);
-	JT_LIT(&t, ",\"doh_flows\":");
-	jt_uint(&t, s->flows[K_DOH]);
-	JT_LIT(&t, ",\"doq_flows\":");
-	jt_uint(&t, s->flows[K_DOQ]);
-	if (sg->dnr)
-		JT_LIT(&t, ",\"network_offers_dnr\":true");
-	else
-		JT_LIT(&t, ",\"network_offers_dnr\":false");
-	if (sg->ddr)
-		JT_LIT(&t, ",\"network_offers_ddr\":true");
-	else
-		JT_LIT(&t, ",\"network_offers_ddr\":false");
-	if (s->ddr_queries > 0)
-		JT_LIT(&t, ",\"device_used_ddr\":true,\"window_s\":");
-	else
-		JT_LIT(&t, ",\"device_used_ddr\":false,\"window_s\":");
-	jt_uint(&t, (uint64_t)rl->p[DP_WINDOW_S]);
-	JT_LIT(&t, ",\"min_queries\":");
-	jt_uint(&t, (uint64_t)rl->p[DP_MIN_QUERIES]);
 	struct jw w;
 	alert_begin(&w, rl, &a, msg);
-	jt_members(&w, &t);
+	jw_uint(&w, "queries", v->queries);
+	jw_uint(&w, "device_queries", c->d->c.queries);
+	jw_uint(&w, "dot_flows", s->flows[K_DOT]);
+	jw_uint(&w, "doh_flows", s->flows[K_DOH]);
+	jw_uint(&w, "doq_flows", s->flows[K_DOQ]);
+	jw_bool(&w, "network_offers_dnr", sg->dnr);
+	jw_bool(&w, "network_offers_ddr", sg->ddr);
+	jw_bool(&w, "device_used_ddr", s->ddr_queries > 0);
+	jw_uint(&w, "window_s", (uint64_t)rl->p[DP_WINDOW_S]);
+	jw_uint(&w, "min_queries", (uint64_t)rl->p[DP_MIN_QUERIES]);
 	alert_emit(e->out, &w, &a);
 }
 
@@ -1364,25 +1344,16 @@ static void enc_device_json(void *arg, struct engine *e, struct dctx *c, struct 
 		return;
 	const struct enc_dev *s = &m->dev[c->slot];
 	const struct enc_ep *eps = &m->eps[(size_t)c->slot * ENC_EPS];
-	/* The numbers every device event has, as one piece of text. */
-	struct jtext t;               /* 200 bytes at most */
-	jt_init(&t);
-	JT_LIT(&t, "\"transports\":{\"do53\":");
-	jt_uint(&t, c->d->c.queries);
-	JT_LIT(&t, ",\"dot\":");
-	jt_uint(&t, s->flows[K_DOT]);
-	JT_LIT(&t, ",\"doh\":");
-	jt_uint(&t, s->flows[K_DOH]);
-	JT_LIT(&t, ",\"doq\":");
-	jt_uint(&t, s->flows[K_DOQ]);
-	if (s->ddr_queries) {
-		JT_LIT(&t, "},\"ddr\":true,\"ddr_queries\":");
-		jt_uint(&t, s->ddr_queries);
-	} else {
-		JT_LIT(&t, "},\"ddr\":false");
-	}
 	jw_obj(w, "encrypted");
-	jt_members(w, &t);
+	jw_obj(w, "transports");
+	jw_uint(w, "do53", c->d->c.queries);
+	jw_uint(w, "dot", s->flows[K_DOT]);
+	jw_uint(w, "doh", s->flows[K_DOH]);
+	jw_uint(w, "doq", s->flows[K_DOQ]);
+	jw_end(w);
+	jw_bool(w, "ddr", s->ddr_queries > 0);
+	if (s->ddr_queries)
+		jw_uint(w, "ddr_queries", s->ddr_queries);
 	jw_arr(w, "endpoints");
 	for (unsigned i = 0; i < s->nep; i++) {
 		const struct enc_ep *ep = &eps[i];
@@ -1430,33 +1401,16 @@ static int enc_scorecard(void *arg, struct engine *e, struct dctx *c, int line, 
 		verdict = VERDICT_PASS;
 	else
 		verdict = VERDICT_UNKNOWN;
-	/* One piece of text, as the device event's part (enc_device_json()). */
-	struct jtext t;               /* 330 bytes at most */
-	jt_init(&t);
-	JT_LIT(&t, "\"queries_in_window\":");
-	jt_uint(&t, v.queries);
-	JT_LIT(&t, ",\"dot_flows\":");
-	jt_uint(&t, s->flows[K_DOT]);
-	JT_LIT(&t, ",\"doh_flows\":");
-	jt_uint(&t, s->flows[K_DOH]);
-	JT_LIT(&t, ",\"doq_flows\":");
-	jt_uint(&t, s->flows[K_DOQ]);
-	JT_LIT(&t, ",\"sanctioned_flows\":");
-	jt_uint(&t, s->sanctioned_flows);
-	JT_LIT(&t, ",\"unsanctioned_flows\":");
-	jt_uint(&t, s->unsanctioned_flows);
-	if (s->ddr_queries > 0)
-		JT_LIT(&t, ",\"ddr\":true");
-	else
-		JT_LIT(&t, ",\"ddr\":false");
-	if (segment_offers(e, c))
-		JT_LIT(&t, ",\"network_offers_encrypted\":true,\"window_s\":");
-	else
-		JT_LIT(&t, ",\"network_offers_encrypted\":false,\"window_s\":");
-	jt_uint(&t, (uint64_t)rl->p[DP_WINDOW_S]);
-	JT_LIT(&t, ",\"min_queries\":");
-	jt_uint(&t, (uint64_t)rl->p[DP_MIN_QUERIES]);
-	jt_members(w, &t);
+	jw_uint(w, "queries_in_window", v.queries);
+	jw_uint(w, "dot_flows", s->flows[K_DOT]);
+	jw_uint(w, "doh_flows", s->flows[K_DOH]);
+	jw_uint(w, "doq_flows", s->flows[K_DOQ]);
+	jw_uint(w, "sanctioned_flows", s->sanctioned_flows);
+	jw_uint(w, "unsanctioned_flows", s->unsanctioned_flows);
+	jw_bool(w, "ddr", s->ddr_queries > 0);
+	jw_bool(w, "network_offers_encrypted", segment_offers(e, c));
+	jw_uint(w, "window_s", (uint64_t)rl->p[DP_WINDOW_S]);
+	jw_uint(w, "min_queries", (uint64_t)rl->p[DP_MIN_QUERIES]);
 	return verdict;
 }
 

@@ -5,7 +5,6 @@
 #define SW_DETECT_ENGINE_INT_H
 
 #include <stdint.h>
-#include <string.h>
 
 #include "capture/capture.h"
 #include "detect/alert.h"
@@ -17,7 +16,6 @@
 #include "common/table.h"
 #include "decode/decode.h"
 #include "dns/dns.h"
-#include "output/jw.h"
 #include "output/out.h"
 #include "state/state.h"
 
@@ -212,63 +210,6 @@ struct eng_module {
 	/* Adds this module's counters to the stats object. */
 	void (*stats_json)(void *m, struct engine *e, json_t *stats);
 };
-
-/* Fixed members of device events, as JSON text handed to the writer
- * whole (jt_raw(), jt_members()) instead of a call per member: keys are
- * literals and values digits or true/false, which the writer would not
- * escape, so the bytes are the ones its members would give. The user
- * sizes buf for what it writes; a longer text is cut, never overrun, and a
- * cut text is never handed on (it would be broken JSON). */
-struct jtext {
-	size_t n;
-	int cut;
-	char buf[1024];
-};
-
-static inline void jt_init(struct jtext *t)
-{
-	t->n = 0;
-	t->cut = 0;
-}
-
-static inline void jt_put(struct jtext *t, const char *s, size_t n)
-{
-	if (n > sizeof(t->buf) - t->n) {
-		n = sizeof(t->buf) - t->n;
-		t->cut = 1;
-	}
-	memcpy(t->buf + t->n, s, n);
-	t->n += n;
-}
-
-/* t as the value of member `key`; null when it was cut. */
-static inline void jt_raw(struct jw *w, const char *key, const struct jtext *t)
-{
-	if (t->cut)
-		jw_null(w, key);
-	else
-		jw_raw(w, key, t->buf, t->n);
-}
-
-/* t's members added to the open object; none when it was cut. */
-static inline void jt_members(struct jw *w, const struct jtext *t)
-{
-	if (!t->cut)
-		jw_members(w, t->buf, t->n);
-}
-
-#define JT_LIT(t, s) jt_put((t), (s), sizeof(s) - 1)
-
-static inline void jt_uint(struct jtext *t, uint64_t v)
-{
-	char d[20];
-	size_t i = sizeof(d);
-	do {
-		d[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	jt_put(t, d + i, sizeof(d) - i);
-}
 
 /* Which struct qry mod_ref[] entry belongs to which module. */
 enum eng_mod_ref {

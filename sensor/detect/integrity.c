@@ -2402,19 +2402,6 @@ static int integ_evaluate(void *mv, struct engine *e, struct dctx *c)
 	return 0;
 }
 
-/* The device event's integrity object is numbers and times under fixed
- * keys, in every device event: it is written as text (struct jtext) and
- * handed to the writer whole (jw_raw()), one call instead of two dozen.
- * fmt_time() text needs no escaping either. */
-static void jt_time(struct jtext *t, uint64_t ts_us)
-{
-	char tb[FMT_TIME_LEN];
-	fmt_time(tb, ts_us);
-	JT_LIT(t, "\"");
-	jt_put(t, tb, strlen(tb));
-	JT_LIT(t, "\"");
-}
-
 static void integ_device_json(void *mv, struct engine *e, struct dctx *c, struct jw *w)
 {
 	struct integ *m = mv;
@@ -2422,53 +2409,34 @@ static void integ_device_json(void *mv, struct engine *e, struct dctx *c, struct
 	const struct integ_dev *id = dev_of(m, c);
 	if (id == NULL)
 		return;
-	struct jtext t;               /* 800 bytes at most: 400 of keys, 17 numbers, 2 times */
-	jt_init(&t);
-	JT_LIT(&t, "{\"races\":");
-	jt_uint(&t, id->races);
-	JT_LIT(&t, ",\"duplicate_responses\":");
-	jt_uint(&t, id->duplicates);
-	JT_LIT(&t, ",\"late_responses\":");
-	jt_uint(&t, id->late);
-	JT_LIT(&t, ",\"unsolicited\":");
-	jt_uint(&t, id->unsolicited);
-	JT_LIT(&t, ",\"txid_mismatch\":");
-	jt_uint(&t, id->txid_mismatch);
-	JT_LIT(&t, ",\"duplicate_rr\":");
-	jt_uint(&t, id->duplicate_rr);
-	JT_LIT(&t, ",\"bogon_answers\":");
-	jt_uint(&t, id->bogon_answers);
-	JT_LIT(&t, ",\"reply_floods\":");
-	jt_uint(&t, id->reply_floods);
-	JT_LIT(&t, ",\"serves_dns\":{\"responses_local\":");
-	jt_uint(&t, id->sv_local);
-	JT_LIT(&t, ",\"responses_outside\":");
-	jt_uint(&t, id->sv_public);
+	jw_obj(w, "integrity");
+	jw_uint(w, "races", id->races);
+	jw_uint(w, "duplicate_responses", id->duplicates);
+	jw_uint(w, "late_responses", id->late);
+	jw_uint(w, "unsolicited", id->unsolicited);
+	jw_uint(w, "txid_mismatch", id->txid_mismatch);
+	jw_uint(w, "duplicate_rr", id->duplicate_rr);
+	jw_uint(w, "bogon_answers", id->bogon_answers);
+	jw_uint(w, "reply_floods", id->reply_floods);
+	jw_obj(w, "serves_dns");
+	jw_uint(w, "responses_local", id->sv_local);
+	jw_uint(w, "responses_outside", id->sv_public);
 	if (id->sv_first) {
-		JT_LIT(&t, ",\"first_time\":");
-		jt_time(&t, id->sv_first);
-		JT_LIT(&t, ",\"last_time\":");
-		jt_time(&t, id->sv_last);
+		jw_time_text(w, "first_time", id->sv_first);
+		jw_time_text(w, "last_time", id->sv_last);
 	}
-	JT_LIT(&t, "},\"amplification\":{\"heavy_responses_in\":");
-	jt_uint(&t, id->amp_in.n);
-	JT_LIT(&t, ",\"heavy_response_bytes_in\":");
-	jt_uint(&t, id->amp_in.bytes);
-	JT_LIT(&t, ",\"heavy_responses_out\":");
-	jt_uint(&t, id->amp_out.n);
-	JT_LIT(&t, ",\"heavy_response_bytes_out\":");
-	jt_uint(&t, id->amp_out.bytes);
-	JT_LIT(&t, "},\"suspect_names\":");
-	jt_uint(&t, id->suspect_names);
-	JT_LIT(&t, ",\"domains_known\":");
-	jt_uint(&t, id->ndomains);
-	if (id->domains_full)
-		JT_LIT(&t, ",\"domains_full\":true,\"new_domains\":");
-	else
-		JT_LIT(&t, ",\"domains_full\":false,\"new_domains\":");
-	jt_uint(&t, id->new_domains);
-	JT_LIT(&t, "}");
-	jt_raw(w, "integrity", &t);
+	jw_end(w);
+	jw_obj(w, "amplification");
+	jw_uint(w, "heavy_responses_in", id->amp_in.n);
+	jw_uint(w, "heavy_response_bytes_in", id->amp_in.bytes);
+	jw_uint(w, "heavy_responses_out", id->amp_out.n);
+	jw_uint(w, "heavy_response_bytes_out", id->amp_out.bytes);
+	jw_end(w);
+	jw_uint(w, "suspect_names", id->suspect_names);
+	jw_uint(w, "domains_known", id->ndomains);
+	jw_bool(w, "domains_full", id->domains_full);
+	jw_uint(w, "new_domains", id->new_domains);
+	jw_end(w);
 }
 
 static void integ_stats_json(void *mv, struct engine *e, json_t *stats)

@@ -1,10 +1,8 @@
 /* test_detect_integrity.c — the integrity module's judges of addresses and
  * names: special-purpose ranges (RFC 6890), local names (RFC 6761, RFC
  * 8375), registered domains, label entropy and length (exfil.suspect-names),
- * the cache of judged names, the quick test that two names of a message
- * differ (duplicate RRs, RFC 1035 §4.1.4 compression), and the text
- * builder of device events' fixed members (struct jtext), which must give
- * the JSON writer's bytes.
+ * the cache of judged names, and the quick test that two names of a
+ * message differ (duplicate RRs, RFC 1035 §4.1.4 compression).
  * Table-driven, one named case per edge.
  */
 #include <math.h>
@@ -16,10 +14,8 @@
 #include <cmocka.h>
 
 #include "common/fmt.h"
-#include "detect/engine_int.h"
 #include "detect/integrity.h"
 #include "dns/dns.h"
-#include "output/jw.h"
 
 static void test_special_ranges(void **state)
 {
@@ -447,69 +443,6 @@ static void test_names_differ(void **state)
 	}
 }
 
-/* struct jtext gives the bytes jw_uint and jw_bool give, and cuts a text
- * longer than its buffer instead of running past it. */
-static void test_jtext(void **state)
-{
-	(void)state;
-	static const uint64_t values[] = {
-		0, 1, 9, 10, 99, 100, 4294967295u, 4294967296u, 18446744073709551615u,
-	};
-	for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
-		for (int b = 0; b < 2; b++) {
-			struct jw w;
-			jw_init(&w, 64);
-			jw_obj(&w, NULL);
-			jw_uint(&w, "n", values[i]);
-			jw_bool(&w, "b", b);
-			jw_end(&w);
-			size_t wl;
-			const char *wt = jw_text(&w, &wl);
-			struct jtext t;
-			jt_init(&t);
-			JT_LIT(&t, "{\"n\":");
-			jt_uint(&t, values[i]);
-			if (b)
-				JT_LIT(&t, ",\"b\":true}");
-			else
-				JT_LIT(&t, ",\"b\":false}");
-			if (t.n != wl || memcmp(t.buf, wt, wl) != 0)
-				fail_msg("value %zu, bool %d: jtext \"%.*s\", jw \"%s\"", i, b,
-					 (int)t.n, t.buf, wt);
-			jw_free(&w);
-		}
-	}
-	struct jtext t;
-	jt_init(&t);
-	for (int i = 0; i < 100; i++)
-		JT_LIT(&t, "0123456789abcdef,");
-	assert_int_equal(t.n, sizeof(t.buf));
-	jt_uint(&t, 12345);
-	assert_int_equal(t.n, sizeof(t.buf));
-	assert_true(t.cut);
-	/* A cut text is not handed on: the member reads null, and an
-	 * object's members are left out, so the event stays JSON. */
-	struct jw w;
-	jw_init(&w, 64);
-	jw_obj(&w, NULL);
-	jt_raw(&w, "part", &t);
-	jt_members(&w, &t);
-	jw_end(&w);
-	size_t wl;
-	assert_string_equal(jw_text(&w, &wl), "{\"part\":null}");
-	jw_free(&w);
-	/* A whole text is. */
-	jt_init(&t);
-	JT_LIT(&t, "\"a\":1");
-	assert_false(t.cut);
-	jw_init(&w, 64);
-	jw_obj(&w, NULL);
-	jt_members(&w, &t);
-	jw_end(&w);
-	assert_string_equal(jw_text(&w, &wl), "{\"a\":1}");
-	jw_free(&w);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -522,7 +455,6 @@ int main(void)
 		cmocka_unit_test(test_name_judge),
 		cmocka_unit_test(test_name_cache),
 		cmocka_unit_test(test_names_differ),
-		cmocka_unit_test(test_jtext),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

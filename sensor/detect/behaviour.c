@@ -391,17 +391,31 @@ static int cent_is(const struct cent *ce, struct ckey key)
  * universal: two given keys share a hash with probability about 2^-32 over
  * the random keys, the defence a keyed hash gives against names chosen to
  * fill one bucket, for two multiplications instead of a SipHash of the
- * key. The first bucket leaves the type out (a2 = 0): a name's A and AAAA
- * entries, which stubs ask for one right after the other (getaddrinfo),
- * share it, and the second lookup finds its first line in cache; their
- * second buckets stay apart, so that the pair does not crowd two buckets
- * when the cache is full (and a name asked with many types fills one
- * bucket at most). */
+ * key. The first bucket counts A and AAAA as one type: a name's A and
+ * AAAA entries, which stubs ask for one right after the other
+ * (getaddrinfo), share it, and the second lookup finds its first line in
+ * cache; their second buckets stay apart, so that the pair does not crowd
+ * two buckets when the cache is full. Every other type keeps its own first
+ * bucket: a device asking one name with thousands of types would otherwise
+ * pile them all on one bucket of two places, leave each key a single
+ * choice and drive the move search into its out-of-order fallback. */
 static inline struct cbk cache_buckets(const struct cache *k, struct ckey key)
 {
-	uint64_t p1 = (k->hk[0][0] + key.qname_hash) * (k->hk[0][1] + key.dev_id) + k->hk[0][3];
+	uint32_t t1 = key.qtype == 1 || key.qtype == 28 ? 0 : key.qtype;
+	uint64_t p1 = (k->hk[0][0] + key.qname_hash) * (k->hk[0][1] + key.dev_id) +
+		      k->hk[0][2] * t1 + k->hk[0][3];
 	uint64_t p2 = (k->hk[1][0] + key.qname_hash) * (k->hk[1][1] + key.dev_id) +
 		      k->hk[1][2] * key.qtype + k->hk[1][3];
+	/* Keys that differ in one word (one name asked with type after type)
+	 * give hashes in arithmetic progression, and bucket pairs on a lattice
+	 * that the move search cannot always resolve: a finaliser (MurmurHash3's
+	 * multiply and shifts) breaks the progression. */
+	p1 ^= p1 >> 29;
+	p1 *= 0xbf58476d1ce4e5b9ull;
+	p1 ^= p1 >> 32;
+	p2 ^= p2 >> 29;
+	p2 *= 0xbf58476d1ce4e5b9ull;
+	p2 ^= p2 >> 32;
 	/* The fingerprint from the low bits, which the buckets hardly use. */
 	uint8_t fp = (uint8_t)(p2 >> 32);
 	struct cbk c = { (uint32_t)(((p1 >> 32) * k->nb) >> 32),

@@ -1416,6 +1416,11 @@ static inline int addr_find(const struct bdev *v, const uint8_t ip[16], uint8_t 
 	uint64_t w0, w1, t = tag * ones;
 	memcpy(&w0, v->addr_tag, 8);
 	memcpy(&w1, v->addr_tag + 8, 8);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	/* Byte lane k of the word must be addr_tag[k] for ctz / 8 below. */
+	w0 = __builtin_bswap64(w0);
+	w1 = __builtin_bswap64(w1);
+#endif
 	w0 ^= t;
 	w1 ^= t;
 	uint64_t z0 = (w0 - ones) & ~w0 & tops, z1 = (w1 - ones) & ~w1 & tops;

@@ -38,6 +38,11 @@ static __attribute__((noinline)) int grow(struct jw *w, size_t n)
 {
 	if (w->err)
 		return 0;
+	/* No size an event could reach, but the doubling below must not wrap. */
+	if (n > SIZE_MAX / 4 - w->len) {
+		w->err = 1;
+		return 0;
+	}
 	size_t cap = w->cap * 2;
 	while (cap < w->len + n + 1)
 		cap *= 2;
@@ -51,8 +56,8 @@ static __attribute__((noinline)) int grow(struct jw *w, size_t n)
 	return 1;
 }
 
-/* Makes room for n more bytes (and a NUL). After an error cap is 0 or the
- * buffer is gone, so the compare alone cannot pass: grow() says no. */
+/* Makes room for n more bytes (and a NUL); 0 once the writer has failed,
+ * which sticks (grow() says no). */
 static inline int reserve(struct jw *w, size_t n)
 {
 	if (__builtin_expect(w->len + n + 1 <= w->cap && !w->err, 1))

@@ -198,6 +198,31 @@ static void test_too_deep(void **state)
 	assert_null(jw_take(&w, &len));
 }
 
+/* Lengths no event reaches fail the writer instead of wrapping its size
+ * arithmetic; nothing is read from the (too short) text, and the error
+ * sticks. */
+static void test_absurd_length(void **state)
+{
+	(void)state;
+	static const char text[] = "\"x\"";
+	const size_t huge[] = { SIZE_MAX / 3, SIZE_MAX / 2, SIZE_MAX - 8 };
+	for (size_t i = 0; i < sizeof(huge) / sizeof(huge[0]); i++) {
+		struct jw w;
+		jw_init(&w, 16);
+		jw_obj(&w, NULL);
+		jw_raw(&w, "a", text, huge[i]);
+		jw_uint(&w, "b", 1);
+		jw_end(&w);
+		size_t len;
+		assert_null(jw_take(&w, &len));
+		jw_init(&w, 16);
+		jw_arr(&w, NULL);
+		jw_strn(&w, NULL, text, huge[i]);
+		jw_end(&w);
+		assert_null(jw_take(&w, &len));
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -206,6 +231,7 @@ int main(void)
 		cmocka_unit_test(test_escapes_every_position),
 		cmocka_unit_test(test_real4),
 		cmocka_unit_test(test_too_deep),
+		cmocka_unit_test(test_absurd_length),
 	};
 	return cmocka_run_group_tests_name("output_jw", tests, NULL, NULL);
 }

@@ -573,6 +573,7 @@ static void on_response(struct engine *e, const struct pkt *p, const struct dns_
 				tbl_remove(e->queries, q);
 			return;
 		}
+		eng_dctx(e, d, &dc);
 	}
 	struct dev_counts *c = &d->c;
 	c->responses++;
@@ -590,7 +591,6 @@ static void on_response(struct engine *e, const struct pkt *p, const struct dns_
 			d->res[i].last_seen = p->ts_us;
 			break;
 		}
-	eng_dctx(e, d, &dc);
 	post_response(e, p, &dc, m, q, transport);
 	EACH_MODULE(e, response, p, &dc, m, &qk, q);
 	if (q != NULL) {

@@ -95,6 +95,17 @@ size_t tbl_bytes(const struct tbl *t);
 /* SipHash-1-3 of buf with a 16-byte key. */
 uint64_t sw_siphash(const uint8_t key[16], const void *buf, size_t len);
 
+/* MurmurHash3's 64-bit finaliser: every output bit depends on every input
+ * bit, so low bits (slot and bit indexes) and top bits (multiply-shift
+ * ranges) of a weakly mixed hash can be used. A bijection, not a hash. */
+static inline uint64_t sw_mix64(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	return h;
+}
+
 /* An unkeyed multiply-xorshift over 8-byte words: fast, for telling apart
  * inputs whose table placement is keyed elsewhere (names inside a SipHashed
  * key) or that come from trusted files. Not for attacker-chosen placement. */
@@ -133,13 +144,7 @@ static inline uint64_t sw_hash_words(const void *buf, size_t n, uint64_t seed)
 	memcpy(&w, p, n);
 #endif
 	h = (h ^ w) * 0x94d049bb133111ebull;
-	/* MurmurHash3's finaliser: low bits (slot and bit indexes) depend on
-	 * every input bit. */
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdull;
-	h ^= h >> 33;
-	return h;
+	return sw_mix64(h);
 }
-
 
 #endif

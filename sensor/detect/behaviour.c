@@ -408,14 +408,10 @@ static inline struct cbk cache_buckets(const struct cache *k, struct ckey key)
 		      k->hk[1][2] * key.qtype + k->hk[1][3];
 	/* Keys that differ in one word (one name asked with type after type)
 	 * give hashes in arithmetic progression, and bucket pairs on a lattice
-	 * that the move search cannot always resolve: a finaliser (MurmurHash3's
-	 * multiply and shifts) breaks the progression. */
-	p1 ^= p1 >> 29;
-	p1 *= 0xbf58476d1ce4e5b9ull;
-	p1 ^= p1 >> 32;
-	p2 ^= p2 >> 29;
-	p2 *= 0xbf58476d1ce4e5b9ull;
-	p2 ^= p2 >> 32;
+	 * that the move search cannot always resolve: the finaliser breaks the
+	 * progression. */
+	p1 = sw_mix64(p1);
+	p2 = sw_mix64(p2);
 	/* The fingerprint from the low bits, which the buckets hardly use. */
 	uint8_t fp = (uint8_t)(p2 >> 32);
 	struct cbk c = { (uint32_t)(((p1 >> 32) * k->nb) >> 32),

@@ -105,6 +105,27 @@ void alert_geo_json(struct jw *w, const struct enr_geo_info *gi, const char *ope
 	}
 }
 
+static void w_rule(struct jw *w, const char *key, const struct det_rule *r)
+{
+	jw_obj(w, key);
+	jw_str(w, "id", r->id_text);
+	w_text(w, "name", r->name);
+	jw_str(w, "category", r->category);
+	jw_arr(w, "reference");
+	for (unsigned i = 0; i < r->nrefs; i++)
+		w_text(w, NULL, r->refs[i]);
+	jw_end(w);
+	jw_end(w);
+}
+
+char *alert_rule_json(const struct det_rule *r, size_t *len)
+{
+	struct jw w;
+	jw_init(&w, 256);
+	w_rule(&w, NULL, r);
+	return jw_take(&w, len);
+}
+
 void alert_begin(struct jw *w, const struct det_rule *r, const struct alert_ctx *c,
 		 const char *message)
 {
@@ -129,15 +150,10 @@ void alert_begin(struct jw *w, const struct det_rule *r, const struct alert_ctx 
 	jw_str(w, "version", SW_VERSION);
 	jw_end(w);
 
-	jw_obj(w, "rule");
-	jw_str(w, "id", r->id_text);
-	w_text(w, "name", r->name);
-	jw_str(w, "category", r->category);
-	jw_arr(w, "reference");
-	for (unsigned i = 0; i < r->nrefs; i++)
-		w_text(w, NULL, r->refs[i]);
-	jw_end(w);
-	jw_end(w);
+	if (r->json != NULL)
+		jw_raw(w, "rule", r->json, r->json_len);
+	else
+		w_rule(w, "rule", r);
 
 	jw_str(w, "message", message != NULL ? message : "");
 

@@ -76,6 +76,10 @@ int alert_emit(struct out *o, struct jw *w, const struct alert_ctx *c);
 /* The severity an alert of r carries (1-4). */
 int alert_severity(const struct det_rule *r, int escalated);
 
+/* The "rule" object alerts carry for r, as JSON text (malloc'd; NULL when
+ * out of memory): the rules loader keeps it in the rule (det_rule.json). */
+char *alert_rule_json(const struct det_rule *r, size_t *len);
+
 /* Posture verdicts, as the scorecard shows them. */
 enum alert_verdict { VERDICT_UNKNOWN = 0, VERDICT_PASS = 1, VERDICT_FAIL = 2 };
 

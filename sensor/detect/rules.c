@@ -17,6 +17,7 @@
 
 #include "common/err.h"
 #include "common/fmt.h"
+#include "detect/alert.h"
 
 /* ------------------------------------------------------------------ */
 /* Names of detections, parameters and severities                      */
@@ -1294,6 +1295,30 @@ static json_t *parse(struct ld *c)
 	return root;
 }
 
+/* Each rule's alert "rule" object, written once here instead of in every
+ * alert (its name and references go through the Latin-1 conversion and
+ * the escaping each time otherwise). */
+static int render_rules(struct ld *c, struct rules *r)
+{
+	for (unsigned i = 0; i < DET_MAX; i++) {
+		struct det_rule *d = &r->det[i];
+		if (d->id_text == NULL)
+			continue;
+		size_t n;
+		char *text = alert_rule_json(d, &n);
+		char *kept = text != NULL ? ar_alloc(c, n + 1) : NULL;
+		if (kept == NULL) {
+			free(text);
+			return oom(c);
+		}
+		memcpy(kept, text, n + 1);
+		free(text);
+		d->json = kept;
+		d->json_len = n;
+	}
+	return 0;
+}
+
 struct rules *rules_load_buffers(const char *det_name, const char *det, size_t det_len,
 				 const char *res_name, const char *res, size_t res_len,
 				 char *err, size_t errlen)
@@ -1313,6 +1338,8 @@ struct rules *rules_load_buffers(const char *det_name, const char *det, size_t d
 	json_t *root = parse(&c);
 	int rc = root == NULL ? -1 : load_detections(&c, root, r);
 	json_decref(root);
+	if (rc == 0)
+		rc = render_rules(&c, r);
 	if (rc == 0) {
 		c.file = res_name;
 		c.text = res;

@@ -133,6 +133,11 @@ struct det_rule {
 	uint32_t rate_limit_s;      /* least time between two alerts per device; 0 = none */
 	uint64_t params;            /* bit (1 << DP_x) for each parameter this detection takes */
 	double p[DP_MAX];           /* parameter values; 0 for those it does not take */
+	/* The alert's "rule" object (id, name, category, references) as JSON,
+	 * rendered once at load (alert_rule_json) rather than per alert;
+	 * NULL for a rule built by hand, which alerts then write live. */
+	const char *json;
+	size_t json_len;
 };
 
 /* A public resolver operator of resolvers.json. */

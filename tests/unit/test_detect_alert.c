@@ -170,6 +170,46 @@ static void test_alert_fields(void **state)
 	rules_free(r);
 }
 
+/* The "rule" object the loader renders once per rule is byte for byte the
+ * one an alert writes live (a rule built by hand has none): for every
+ * shipped rule, and for a name and references outside ASCII. */
+static void test_rule_rendered_once(void **state)
+{
+	(void)state;
+	struct rules *r = load_shipped();
+	struct alert_ctx c = { .ts_us = 1700000000000000ull, .observer = "s", .dns_id = -1 };
+	static const char *const refs[] = { "https://example.org/caf\xc3\xa9", "RFC \"5452\"" };
+	struct det_rule odd = *rules_det(r, DET_EDNS_MISSING);
+	odd.name = "Na\xc3\xafve \\ stub";
+	odd.refs = refs;
+	odd.nrefs = 2;
+	size_t n;
+	char *text = alert_rule_json(&odd, &n);
+	assert_non_null(text);
+	odd.json = text;
+	odd.json_len = n;
+	for (unsigned i = 0; i <= DET_MAX; i++) {
+		const struct det_rule *kept = i < DET_MAX ? &r->det[i] : &odd;
+		if (kept->id_text == NULL)
+			continue;
+		assert_non_null(kept->json);
+		struct det_rule live = *kept;
+		live.json = NULL;
+		struct jw a, b;
+		alert_begin(&a, kept, &c, "m");
+		alert_begin(&b, &live, &c, "m");
+		size_t la, lb;
+		char *ta = alert_finish(&a, &la), *tb = alert_finish(&b, &lb);
+		assert_non_null(ta);
+		assert_non_null(tb);
+		assert_string_equal(ta, tb);
+		free(ta);
+		free(tb);
+	}
+	free(text);
+	rules_free(r);
+}
+
 static void test_alert_optional_parts(void **state)
 {
 	(void)state;
@@ -408,6 +448,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_alert_fields),
 		cmocka_unit_test(test_alert_optional_parts),
+		cmocka_unit_test(test_rule_rendered_once),
 		cmocka_unit_test(test_alert_emit),
 		cmocka_unit_test(test_rate_limit),
 		cmocka_unit_test(test_posture),

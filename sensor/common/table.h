@@ -1,11 +1,11 @@
-/* table.h — bounded hash table with LRU eviction, keyed SipHash.
+/* table.h — bounded hash table with LRU eviction, keyed hashing.
  *
  * Every state table of the sensor (devices, outstanding queries, TCP flows,
  * IP bindings) is one of these: a fixed capacity set from config and
  * allocated once, fixed-size zero-padded keys, chaining through 32-bit
- * indexes, a doubly linked LRU list through the same entries, and a SipHash
- * key drawn at start-up so attacker-chosen MACs, ports or IDs cannot pile
- * into one bucket. When full, an insert evicts the least recently used entry
+ * indexes, a doubly linked LRU list through the same entries, and a hash
+ * key drawn at start-up (NH keyed from 16 random bytes, see table.c) so
+ * attacker-chosen MACs, ports or IDs cannot pile into one bucket. When full, an insert evicts the least recently used entry
  * (after calling the owner's eviction hook) and counts it. Pages of the entry
  * array are touched only as entries are first used, so the resident size
  * grows with what is stored, up to the stated bound.
@@ -94,6 +94,16 @@ size_t tbl_bytes(const struct tbl *t);
 
 /* SipHash-1-3 of buf with a 16-byte key. */
 uint64_t sw_siphash(const uint8_t key[16], const void *buf, size_t len);
+
+/* Words of key a table's hash needs: two per 16 bytes of its longest key
+ * (128 bytes). */
+#define TBL_NH_WORDS 16
+
+/* Fills the key of sw_nh() from a 16-byte random key. */
+void sw_nh_key(uint64_t nh[TBL_NH_WORDS], const uint8_t sipkey[16]);
+
+/* The keyed hash of the tables (NH, see table.c) of len <= 128 bytes. */
+uint64_t sw_nh(const uint64_t nh[TBL_NH_WORDS], const void *buf, size_t len);
 
 /* MurmurHash3's 64-bit finaliser: every output bit depends on every input
  * bit, so low bits (slot and bit indexes) and top bits (multiply-shift

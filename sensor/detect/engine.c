@@ -389,7 +389,7 @@ static void bind_ip(struct engine *e, const uint8_t ip[16], uint16_t vlan,
 }
 
 /* The name enters the query key as a 32-bit hash. Bucket placement still
- * goes through the table's keyed SipHash over the whole key, so this one
+ * goes through the table's keyed hash (NH) over the whole key, so this one
  * only has to tell names apart. */
 static uint32_t qname_hash(const struct dns_msg *m)
 {

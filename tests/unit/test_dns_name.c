@@ -248,8 +248,56 @@ static void test_plain_agrees(void **state)
 	assert_int_equal(dns_name_plain(n_simple, sizeof(n_simple), 0, a, 64, NULL), -1);
 }
 
+/* The fast path against every byte value at every place of labels of 1 to
+ * 20 bytes, with the name ending the message or followed by more bytes (a
+ * reader of the label by words would take different paths for each). A
+ * byte other than a letter, digit, '-' or '_' must send the name to the
+ * walker (-1); any other must be answered, the way the walker answers it. */
+static void test_plain_every_byte(void **state)
+{
+	uint8_t msg[64];
+	char a[DNS_NAME_TEXT], b[DNS_NAME_TEXT];
+	(void)state;
+	for (size_t c = 1; c <= 20; c++) {
+		for (size_t at = 0; at < c; at++) {
+			for (int v = 0; v < 256; v++) {
+				for (int tail = 0; tail < 2; tail++) {
+					size_t n = 0;
+					msg[n++] = (uint8_t)c;
+					for (size_t k = 0; k < c; k++)
+						msg[n++] = (uint8_t)"aZ9-_qM"[k % 7];
+					msg[1 + at] = (uint8_t)v;
+					msg[n++] = 2;
+					msg[n++] = 'C';
+					msg[n++] = 'o';
+					msg[n++] = 0;
+					size_t len = n;
+					if (tail) {
+						memset(msg + n, 0xff, sizeof(msg) - n);
+						len = sizeof(msg);
+					}
+					size_t na = 0, nb = 0;
+					int ra = dns_name_plain(msg, len, 0, a, sizeof(a), &na);
+					int plain = (v >= 'a' && v <= 'z') || (v >= 'A' && v <= 'Z') ||
+						    (v >= '0' && v <= '9') || v == '-' || v == '_';
+					if (!plain) {
+						if (ra != -1)
+							fail_msg("label %zu, byte 0x%02x at %zu taken as plain",
+								 c, v, at);
+						continue;
+					}
+					int rb = dns_name_at(msg, len, 0, b, sizeof(b), 1, &nb);
+					if (ra != rb || strcmp(a, b) != 0 || na != nb)
+						fail_msg("label %zu, byte 0x%02x at %zu: \"%s\" vs \"%s\"",
+							 c, v, at, a, b);
+				}
+			}
+		}
+	}
+}
+
 #define NCASES (sizeof(name_cases) / sizeof(name_cases[0]))
-#define NOTHER 6
+#define NOTHER 7
 
 int main(void)
 {
@@ -266,6 +314,7 @@ int main(void)
 		cmocka_unit_test(test_output_bounds),
 		cmocka_unit_test(test_lower_table),
 		cmocka_unit_test(test_plain_agrees),
+		cmocka_unit_test(test_plain_every_byte),
 	};
 	memcpy(tests + NCASES, other, sizeof(other));
 	return cmocka_run_group_tests_name("dns_name", tests, NULL, NULL);

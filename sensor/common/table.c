@@ -100,29 +100,6 @@ void sw_nh_key(uint64_t nh[TBL_NH_WORDS], const uint8_t sipkey[16])
 		nh[i] = sw_siphash(sipkey, &i, sizeof(i));
 }
 
-/* The first n < 8 bytes at p as a little-endian word, in at most three
- * loads rather than a call to memcpy for a length known only now. */
-static inline uint64_t load_part(const uint8_t *p, size_t n)
-{
-	uint64_t w = 0;
-	size_t o = 0;
-	if (n >= 4) {
-		uint32_t v;
-		memcpy(&v, p, 4);
-		w = v;
-		o = 4;
-	}
-	if (n - o >= 2) {
-		uint16_t v;
-		memcpy(&v, p + o, 2);
-		w |= (uint64_t)v << (8 * o);
-		o += 2;
-	}
-	if (n > o)
-		w |= (uint64_t)p[o] << (8 * o);
-	return w;
-}
-
 #ifdef __SIZEOF_INT128__
 /* NH (Black et al., UMAC, 1999) over 64-bit words: the sum mod 2^128 of
  * (m[2i] + k[2i]) * (m[2i+1] + k[2i+1]), one multiply per 16 bytes. For a
@@ -143,8 +120,8 @@ uint64_t sw_nh(const uint64_t nh[TBL_NH_WORDS], const void *buf, size_t len)
 		acc += (unsigned __int128)(load64le(p + i) + nh[0]) * (load64le(p + i + 8) + nh[1]);
 	size_t rest = len - i;
 	if (rest != 0) {
-		uint64_t w0 = rest >= 8 ? load64le(p + i) : load_part(p + i, rest);
-		uint64_t w1 = rest > 8 ? load_part(p + i + 8, rest - 8) : 0;
+		uint64_t w0 = rest >= 8 ? load64le(p + i) : sw_load_part(p + i, rest);
+		uint64_t w1 = rest > 8 ? sw_load_part(p + i + 8, rest - 8) : 0;
 		acc += (unsigned __int128)(w0 + nh[0]) * (w1 + nh[1]);
 	}
 	return sw_mix64((uint64_t)(acc >> 64) ^ sw_mix64((uint64_t)acc));

@@ -116,25 +116,13 @@ static inline uint64_t sw_mix64(uint64_t h)
 	return h;
 }
 
-/* An unkeyed multiply-xorshift over 8-byte words: fast, for telling apart
- * inputs whose table placement is keyed elsewhere (names inside a SipHashed
- * key) or that come from trusted files. Not for attacker-chosen placement. */
-static inline uint64_t sw_hash_words(const void *buf, size_t n, uint64_t seed)
+/* The last 0 to 7 bytes of a buffer as one word, as memcpy(&w, p, n) would
+ * load them, in at most three fixed-size loads rather than a call for a
+ * length known only now. */
+static inline uint64_t sw_load_part(const uint8_t *p, size_t n)
 {
-	const uint8_t *p = buf;
-	uint64_t h = 0x9e3779b97f4a7c15ull ^ seed ^ n;
-	while (n >= 8) {
-		uint64_t w;
-		memcpy(&w, p, 8);
-		h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
-		h ^= h >> 29;
-		p += 8;
-		n -= 8;
-	}
 	uint64_t w = 0;
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	/* The last 0-7 bytes as memcpy(&w, p, n) loads them, in at most three
-	 * fixed-size loads rather than a call for a length known only now. */
 	size_t o = 0;
 	if (n >= 4) {
 		uint32_t v;
@@ -153,7 +141,26 @@ static inline uint64_t sw_hash_words(const void *buf, size_t n, uint64_t seed)
 #else
 	memcpy(&w, p, n);
 #endif
-	h = (h ^ w) * 0x94d049bb133111ebull;
+	return w;
+}
+
+/* An unkeyed multiply-xorshift over 8-byte words: fast, for telling apart
+ * inputs whose table placement is keyed elsewhere (names inside a key the
+ * table hashes with its key) or that come from trusted files. Not for
+ * attacker-chosen placement. */
+static inline uint64_t sw_hash_words(const void *buf, size_t n, uint64_t seed)
+{
+	const uint8_t *p = buf;
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ seed ^ n;
+	while (n >= 8) {
+		uint64_t w;
+		memcpy(&w, p, 8);
+		h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
+		h ^= h >> 29;
+		p += 8;
+		n -= 8;
+	}
+	h = (h ^ sw_load_part(p, n)) * 0x94d049bb133111ebull;
 	return sw_mix64(h);
 }
 

@@ -5,10 +5,11 @@
  * allocated once, fixed-size zero-padded keys, chaining through 32-bit
  * indexes, a doubly linked LRU list through the same entries, and a hash
  * key drawn at start-up (NH keyed from 16 random bytes, see table.c) so
- * attacker-chosen MACs, ports or IDs cannot pile into one bucket. When full, an insert evicts the least recently used entry
- * (after calling the owner's eviction hook) and counts it. Pages of the entry
- * array are touched only as entries are first used, so the resident size
- * grows with what is stored, up to the stated bound.
+ * attacker-chosen MACs, ports or IDs cannot pile into one bucket. When
+ * full, an insert evicts the least recently used entry (after calling the
+ * owner's eviction hook) and counts it. Pages of the entry array are
+ * touched only as entries are first used, so the resident size grows with
+ * what is stored, up to the stated bound.
  *
  * Iteration order (tbl_next) is slot order, which depends only on the order
  * of inserts and removals: a replay gives the same order every time, whatever

@@ -9,6 +9,10 @@ detect.modules empty (resolver assignment and stub hygiene only). It reports
 medians of packets/s, the ratios to the floor and between the two, and
 stubwatch's peak RSS. A second capture of half the length shows whether
 memory grows with the file's length.
+
+BENCH_FAMILIES=1 also runs each detection family alone (detect.modules=
+one name), alternating with the others, and reports what each adds to
+hygiene only: the way to see which family a change should go after.
 """
 import os
 import statistics
@@ -19,6 +23,9 @@ import time
 B = os.environ.get("B", "build")
 RUNS = int(os.environ.get("BENCH_RUNS", "5"))
 PACKETS = int(os.environ.get("BENCH_PACKETS", "2000000"))
+FAMILIES = os.environ.get("BENCH_FAMILIES", "") not in ("", "0")
+# The detection families (detect/modules.c), each run alone with BENCH_FAMILIES.
+FAMILY_NAMES = ("behaviour", "integrity", "encrypted")
 
 
 def gen(path, packets):
@@ -52,11 +59,15 @@ def main():
     hygiene = sensor + ["-s", "detect.modules="]
     floor = [os.path.join(B, "pcapfloor"), pcap]
 
+    families = [(name, sensor + ["-s", "detect.modules=" + name], [])
+                for name in (FAMILY_NAMES if FAMILIES else ())]
+
     # Warm the page cache so every run reads from memory.
     run_rss(floor)
     fl, sw, hy, rss = [], [], [], []
     for _ in range(RUNS):
-        for cmd, out in ((floor, fl), (hygiene, hy), (sensor, sw)):
+        runs = [(floor, fl), (hygiene, hy), (sensor, sw)] + [(c, o) for _, c, o in families]
+        for cmd, out in runs:
             if os.path.exists(events):
                 os.unlink(events)
             # The previous run's events (tens of MB) are written back
@@ -80,6 +91,10 @@ def main():
     print("every detection:    %.2f Mpkt/s  (min %.2f, max %.2f)  ratio to floor %.2f" %
           (sm / 1e6, min(sw) / 1e6, max(sw) / 1e6, sm / fm))
     print("families' cost:     every detection runs at %.2f of hygiene only" % (sm / hm))
+    for name, _, out in families:
+        fm_ = statistics.median(out)
+        print("  %-17s %.2f Mpkt/s alone, adds %.3f s to hygiene only's %.3f s" %
+              (name + ":", fm_ / 1e6, PACKETS / fm_ - PACKETS / hm, PACKETS / hm))
     print("peak RSS:           %.1f MiB (%d packets), %.1f MiB (%d packets)" %
           (statistics.median(rss) / 1024, PACKETS, rss_half / 1024, PACKETS // 2))
 

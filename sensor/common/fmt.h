@@ -28,6 +28,15 @@ static inline int ip_is_v4(const uint8_t ip[16])
 	return memcmp(ip, ip_v4_prefix, 12) == 0;
 }
 
+/* 1 for IPv4 addresses that do not leave the site: RFC 1918, CGNAT
+ * (RFC 6598), link local (RFC 3927), loopback. b is the 4 address bytes. */
+static inline int ip_v4_site_local(const uint8_t b[4])
+{
+	return b[0] == 10 || b[0] == 127 || (b[0] == 172 && (b[1] & 0xf0) == 16) ||
+	       (b[0] == 192 && b[1] == 168) || (b[0] == 169 && b[1] == 254) ||
+	       (b[0] == 100 && (b[1] & 0xc0) == 64);
+}
+
 /* Stores an IPv4 address IPv4-mapped. */
 static inline void ip_from_v4(uint8_t ip[16], const uint8_t v4[4])
 {

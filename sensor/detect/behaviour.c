@@ -1180,10 +1180,8 @@ static int outside_v4(const uint8_t ip[16])
 {
 	if (!ip_is_v4(ip))
 		return 0;
-	const uint8_t *a = ip + 12;
-	return !(a[0] == 10 || (a[0] == 172 && (a[1] & 0xf0) == 16) ||
-		 (a[0] == 192 && a[1] == 168) || (a[0] == 100 && (a[1] & 0xc0) == 64) ||
-		 (a[0] == 169 && a[1] == 254) || a[0] == 127 || a[0] == 0);
+	/* 0.0.0.0/8 too: "this network" (RFC 1122), a host before DHCP. */
+	return !(ip_v4_site_local(ip + 12) || ip[12] == 0);
 }
 
 /* The query's device is known: hash its (name, type) key and request the

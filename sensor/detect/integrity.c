@@ -599,12 +599,8 @@ size_t integ_longest_label(const char *s, size_t n)
  * link local, loopback, ULA. */
 static int ip_local(const uint8_t ip[16])
 {
-	if (ip_is_v4(ip)) {
-		const uint8_t *b = ip + 12;
-		return b[0] == 10 || b[0] == 127 || (b[0] == 172 && (b[1] & 0xf0) == 16) ||
-		       (b[0] == 192 && b[1] == 168) || (b[0] == 169 && b[1] == 254) ||
-		       (b[0] == 100 && (b[1] & 0xc0) == 64);
-	}
+	if (ip_is_v4(ip))
+		return ip_v4_site_local(ip + 12);
 	static const uint8_t lo[16] = { [15] = 1 };
 	return (ip[0] & 0xfe) == 0xfc || (ip[0] == 0xfe && (ip[1] & 0xc0) == 0x80) ||
 	       memcmp(ip, lo, 16) == 0;

@@ -27,6 +27,7 @@
 #include <maxminddb.h>
 
 #include "common/err.h"
+#include "common/fmt.h"
 #include "common/table.h"
 #include "enrich/text.h"
 
@@ -134,13 +135,12 @@ static int get_str(MMDB_entry_s *e, char *out, size_t cap, const char *const *pa
  * their IPv4 subtree, wherever the database put it. */
 static int db_lookup(const MMDB_s *db, const uint8_t ip[16], MMDB_lookup_result_s *res)
 {
-	static const uint8_t v4map[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
 	struct sockaddr_in sin;
 	struct sockaddr_in6 sin6;
 	const struct sockaddr *sa;
 	int err = 0;
 
-	if (memcmp(ip, v4map, 12) == 0) {
+	if (ip_is_v4(ip)) {
 		memset(&sin, 0, sizeof(sin));
 		sin.sin_family = AF_INET;
 		memcpy(&sin.sin_addr, ip + 12, 4);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "common/err.h"
+#include "common/fmt.h"
 
 int tcp_pool_init(struct tcp_pool *p, uint32_t count, uint32_t size)
 {
@@ -56,8 +57,7 @@ uint8_t *tcp_pool_buf(struct tcp_pool *p, int32_t i)
 
 int dev_add_ip(struct device *d, const uint8_t ip[16])
 {
-	static const uint8_t v4_prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-	if (memcmp(ip, v4_prefix, 12) == 0) {
+	if (ip_is_v4(ip)) {
 		for (unsigned i = 0; i < d->nv4; i++)
 			if (memcmp(d->v4[i], ip + 12, 4) == 0)
 				return 0;

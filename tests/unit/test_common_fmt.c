@@ -122,6 +122,28 @@ static void test_ip_v6_patterns(void **state)
 }
 
 /* Hex digits of either case and nothing else. */
+/* The site-local IPv4 ranges, at both edges of each. */
+static void test_v4_site_local(void **state)
+{
+	(void)state;
+	static const struct {
+		uint8_t b[4];
+		int local;
+	} cases[] = {
+		{ { 10, 0, 0, 0 }, 1 },       { { 10, 255, 255, 255 }, 1 },  { { 11, 0, 0, 0 }, 0 },
+		{ { 9, 255, 255, 255 }, 0 },  { { 172, 15, 255, 255 }, 0 },  { { 172, 16, 0, 0 }, 1 },
+		{ { 172, 31, 255, 255 }, 1 }, { { 172, 32, 0, 0 }, 0 },      { { 192, 167, 0, 1 }, 0 },
+		{ { 192, 168, 0, 1 }, 1 },    { { 192, 169, 0, 1 }, 0 },     { { 100, 63, 255, 255 }, 0 },
+		{ { 100, 64, 0, 0 }, 1 },     { { 100, 127, 255, 255 }, 1 }, { { 100, 128, 0, 0 }, 0 },
+		{ { 169, 253, 0, 1 }, 0 },    { { 169, 254, 0, 1 }, 1 },     { { 169, 255, 0, 1 }, 0 },
+		{ { 127, 0, 0, 1 }, 1 },      { { 8, 8, 8, 8 }, 0 },         { { 0, 0, 0, 0 }, 0 },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		if (ip_v4_site_local(cases[i].b) != cases[i].local)
+			fail_msg("%u.%u.%u.%u: expected %d", cases[i].b[0], cases[i].b[1],
+				 cases[i].b[2], cases[i].b[3], cases[i].local);
+}
+
 static void test_hexval(void **state)
 {
 	(void)state;
@@ -141,6 +163,7 @@ int main(void)
 		cmocka_unit_test(test_ip_v4_all_octets),
 		cmocka_unit_test(test_ip_v6_patterns),
 		cmocka_unit_test(test_hexval),
+		cmocka_unit_test(test_v4_site_local),
 	};
 	return cmocka_run_group_tests_name("common_fmt", tests, NULL, NULL);
 }

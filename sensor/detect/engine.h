@@ -16,7 +16,7 @@
 struct engine;
 
 /* Checks the engine's own settings (detect.modules, dhcp.allowed_servers)
- * without allocating anything: 0, or -1 and the reason in err. */
+ * without building its tables or modules: 0, or -1 and the reason in err. */
 int eng_check_config(const struct sw_config *cfg, char *err, size_t errlen);
 
 /* Builds the tables the configuration sizes. `sipkey` is 16 random bytes

@@ -89,6 +89,27 @@ static void test_ip_v4_all_octets(void **state)
 	}
 }
 
+/* ip_from_v4() against libc's reading of "::ffff:a.b.c.d", with every
+ * value at every octet, writing over a buffer that held other bytes. */
+static void test_ip_from_v4(void **state)
+{
+	(void)state;
+	for (int pos = 0; pos < 4; pos++) {
+		for (int v = 0; v < 256; v++) {
+			uint8_t v4[4], mine[16], ref[16];
+			char text[64];
+			for (int i = 0; i < 4; i++)
+				v4[i] = (uint8_t)(i == pos ? v : 255 - v);
+			memset(mine, 0xa5, sizeof(mine));
+			ip_from_v4(mine, v4);
+			snprintf(text, sizeof(text), "::ffff:%u.%u.%u.%u", v4[0], v4[1], v4[2], v4[3]);
+			assert_int_equal(inet_pton(AF_INET6, text, ref), 1);
+			assert_memory_equal(mine, ref, 16);
+			assert_true(ip_is_v4(mine));
+		}
+	}
+}
+
 /* IPv6 text is written by hand too: every pattern of zero and non-zero
  * groups (where the "::" goes, ties, runs at either end, the IPv4-mapped
  * and -compatible forms) with group values of every digit count must read
@@ -161,6 +182,7 @@ int main(void)
 		cmocka_unit_test(test_time_sweep),
 		cmocka_unit_test(test_mac_ip),
 		cmocka_unit_test(test_ip_v4_all_octets),
+		cmocka_unit_test(test_ip_from_v4),
 		cmocka_unit_test(test_ip_v6_patterns),
 		cmocka_unit_test(test_hexval),
 		cmocka_unit_test(test_v4_site_local),

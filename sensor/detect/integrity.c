@@ -273,7 +273,8 @@ struct integ_dev {
 	uint32_t un_sources;          /* distinct sources (of the last few) */
 	uint8_t un_src[16];
 	uint16_t un_sport, un_dport, un_id, un_qtype;
-	uint8_t un_escalated;         /* the high alert went out in this window */
+	uint8_t un_escalated;         /* a high alert went out, at un_escalated_s */
+	uint32_t un_escalated_s;      /* packet second of the last high alert */
 	/* amplification.ratio towards the device */
 	struct win amp_in;
 	uint64_t amp_in_q;            /* query bytes (header + question of each response) */
@@ -1260,6 +1261,22 @@ COLD static void txid_guess(struct engine *e, struct dctx *c, struct integ_dev *
 	alert_emit(e->out, &jw, &a);
 }
 
+/* 1 when the high response.unsolicited alert may go out at `now`: none
+ * went out yet, or the last one is the rule's rate_limit_s old (as
+ * alert_should_fire() judges the medium one; a clock that stepped back
+ * starts the interval again). */
+static int unsolicited_may_escalate(struct integ_dev *id, uint64_t now, const struct det_rule *rl)
+{
+	if (!id->un_escalated)
+		return 1;
+	uint32_t now_s = s_of(now);
+	if (now_s < id->un_escalated_s) {
+		id->un_escalated_s = now_s;
+		return 0;
+	}
+	return now_s - id->un_escalated_s >= rl->rate_limit_s;
+}
+
 COLD static void unsolicited(struct engine *e, struct dctx *c, struct integ_dev *id,
 			const struct pkt *p, const struct dns_msg *msg)
 {
@@ -1267,7 +1284,6 @@ COLD static void unsolicited(struct engine *e, struct dctx *c, struct integ_dev 
 	struct win *w = win_at(&id->un, p->ts_us, rule_window_us(rl, 60));
 	if (w->n == 0) {
 		id->un_sources = 0;
-		id->un_escalated = 0;
 		memset(id->un_src, 0, 16);
 	}
 	if (w->n == 0 || memcmp(id->un_src, p->src_ip, 16) != 0)
@@ -1286,10 +1302,14 @@ COLD static void unsolicited(struct engine *e, struct dctx *c, struct integ_dev 
 	int fire = 0;
 	if (w->n == min)
 		fire = alert_should_fire(&c->dd->alerts, DET_RESPONSE_UNSOLICITED, e->now, rl);
-	if (high && !id->un_escalated) {
-		/* Crossing into reflection-victim volume escalates once per
-		 * window, even inside the rate limit of the medium alert. */
+	if (high && unsolicited_may_escalate(id, e->now, rl)) {
+		/* Crossing into reflection-victim volume escalates even inside
+		 * the rate limit of the medium alert, but once per rate-limit
+		 * interval and not once per window: a reflection that goes on
+		 * for hours restarts the window every minute, and a high alert
+		 * a minute is what the rate limit is there to prevent. */
 		id->un_escalated = 1;
+		id->un_escalated_s = s_of(e->now);
 		if (!fire)
 			(void)alert_should_fire(&c->dd->alerts, DET_RESPONSE_UNSOLICITED, e->now, rl);
 		fire = rl->enabled;

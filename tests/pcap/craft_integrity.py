@@ -119,6 +119,20 @@ def craft_integ_unsolicited():
     return ETH, pk
 
 
+def craft_integ_unsolicited_sustained():
+    """A reflection that goes on: 800 ANY answers of ~1.4 KB reach DEV over
+    4 minutes (four 60 s windows, each past the volume threshold). One
+    medium alert and one high escalation, then quiet for the rule's rate
+    limit (3600 s), not a high alert per window."""
+    pk = []
+    servers = [bytes([198, 41, 0, 4]), bytes([199, 9, 14, 201]), bytes([192, 33, 4, 12])]
+    for i in range(800):
+        r = dns((0x8000 + i) & 0xffff, 0x8180, "isc.org", 255,
+                answers=[rr(b"\xc0\x0c", 16, 300, big_txt(1400))])
+        pk.append((T0 + i * 300000, u4(ROUTER, DEV, servers[i % 3], DEV_IP, 53, 80, r)))
+    return ETH, pk
+
+
 def craft_integ_bogon():
     """A public name answered 127.0.0.1 (DEV) and one answered 10.0.0.5
     (DEV4); near-misses on DEV2: home.arpa and fritz.box names answered with

@@ -181,7 +181,9 @@ struct watch {
 struct recent_slot {
 	uint64_t tag;
 	uint64_t made;                /* when the entry was made (expiry) */
-	uint64_t q_ts;                /* the query's first transmission */
+	uint32_t q_age;               /* made - the query's first transmission, µs (q_ts_of()) */
+	uint16_t retries;             /* the query's retransmissions before it was answered */
+	uint16_t unused;              /* keeps the addresses' offsets */
 	uint32_t dev_id;              /* device it was charged to */
 	uint32_t fp;                  /* first: order-free fingerprint of rcode + answer RRs */
 	uint16_t responses;           /* responses to it so far */
@@ -801,6 +803,21 @@ static void rr_scan(const struct pkt *p, const struct dns_msg *m, struct recent_
 	a->fp = (uint32_t)(fp ^ (fp >> 32));
 }
 
+/* The query's age, made - q_ts, as the slot keeps it: answers come within
+ * the engine's query time-out, seconds, far below the 71 minutes that 32
+ * bits of microseconds hold (an older one is cut to that). */
+static inline uint32_t q_age_of(uint64_t made, uint64_t q_ts)
+{
+	uint64_t d = made > q_ts ? made - q_ts : 0;
+	return d > UINT32_MAX ? UINT32_MAX : (uint32_t)d;
+}
+
+/* The query's first transmission, from the slot. */
+static uint64_t q_ts_of(const struct recent_slot *s)
+{
+	return s->made - s->q_age;
+}
+
 /* The time of a slot's first answer. */
 static uint64_t first_ts(const struct recent_slot *s)
 {
@@ -1140,7 +1157,7 @@ COLD static void race_found(struct integ *m, struct engine *e, struct dctx *c, c
 	w->qk = *qk;
 	copy_text(w->qname, sizeof(w->qname), msg->has_q ? msg->qname : "");
 	w->qtype = msg->qtype;
-	w->q_ts = r->q_ts;
+	w->q_ts = q_ts_of(r);
 	w->responses = r->responses;
 	ans_unpack(r, first_ts(r), &w->a[0]);
 	ans_unpack(second, p->ts_us, &w->a[1]);
@@ -1193,16 +1210,19 @@ COLD static void reply_flood(struct engine *e, struct dctx *c, struct integ_dev 
 	struct alert_ctx a;
 	alert_ctx_resp(e, c, p, msg, &a);
 	char text[256];
-	snprintf(text, sizeof(text), "%u DNS responses answered one query for %.150s, more than "
-		 "the %u a query can explain.", r->responses, msg->has_q ? msg->qname : "?",
-		 (unsigned)rl->p[DP_MAX_RESPONSES]);
+	unsigned limit = (unsigned)rl->p[DP_MAX_RESPONSES] + r->retries;
+	snprintf(text, sizeof(text), "%u DNS responses answered one query for %.150s, sent %u "
+		 "times: more than the %u it can explain.", r->responses,
+		 msg->has_q ? msg->qname : "?", 1u + r->retries, limit);
 	struct jw w;
 	alert_begin(&w, rl, &a, text);
 	jw_uint(&w, "responses", r->responses);
 	jw_uint(&w, "max_responses", (uint64_t)rl->p[DP_MAX_RESPONSES]);
+	jw_uint(&w, "query_retransmissions", r->retries);
+	jw_uint(&w, "responses_allowed", limit);
 	w_hex16(&w, "id", msg->id);
 	jw_uint(&w, "client_port", p->dport);
-	jw_time_text(&w, "query_time", r->q_ts);
+	jw_time_text(&w, "query_time", q_ts_of(r));
 	jw_time_text(&w, "first_response_time", first_ts(r));
 	jw_time_text(&w, "last_response_time", p->ts_us);
 	alert_emit(e->out, &w, &a);
@@ -1708,7 +1728,8 @@ static void integ_response(void *mv, struct engine *e, const struct pkt *p, stru
 		 * ID (devices with a constant ID): it starts over. */
 		struct recent_slot *r = recent_make(m, rh, p->ts_us);
 		first_ts_set(r, p->ts_us);
-		r->q_ts = q->first_ts;
+		r->q_age = q_age_of(r->made, q->first_ts);
+		r->retries = q->retries;
 		r->dev_id = c->d->id;
 		r->responses = 1;
 		return;
@@ -1732,7 +1753,11 @@ static void integ_response(void *mv, struct engine *e, const struct pkt *p, stru
 		} else {
 			id->duplicates++;
 		}
-		if (r->responses > (uint32_t)rule(e, DET_RESPONSE_REPLY_FLOOD)->p[DP_MAX_RESPONSES] &&
+		/* Each retransmission of the query may draw its own answer
+		 * (RFC 1035 §4.2.1): a query sent four times and answered
+		 * four times is no flood. */
+		if (r->responses > (uint32_t)rule(e, DET_RESPONSE_REPLY_FLOOD)->p[DP_MAX_RESPONSES] +
+				   r->retries &&
 		    !(r->rcode_flags & RECENT_FLOODED)) {
 			r->rcode_flags |= RECENT_FLOODED;
 			reply_flood(e, c, id, p, msg, r);
@@ -1764,7 +1789,8 @@ static void integ_unanswered(void *mv, struct engine *e, struct dctx *c,
 	r->nan = 0;
 	r->naddr = 0;
 	first_ts_set(r, r->made);
-	r->q_ts = q->first_ts;
+	r->q_age = q_age_of(r->made, q->first_ts);
+	r->retries = q->retries;
 	r->dev_id = c->d->id;
 }
 

@@ -184,13 +184,25 @@ def name_of(n):
 
 def craft_integ_reply_flood():
     """DEV's query is answered five times (the same answer): a reply flood
-    at the fourth. DEV2's is answered three times: not more than 3."""
+    at the fourth. DEV2's is answered three times: not more than 3. DEV3
+    sends its query four times (three retransmissions, no answer yet) and
+    each copy is answered: four answers to four copies, no flood. DEV4
+    sends its query twice and gets six answers: a flood at the fifth (3
+    answers and one more for the retransmission are allowed)."""
     pk = [query(T0, DEV, DEV_IP, 0x0f01, "flood.vendor.com", 40001),
           query(T0, DEV2, DEV2_IP, 0x0f02, "flood.vendor.com", 40002)]
     for i in range(5):
         pk.append(answer(T0 + 10000 + i * 1000, DEV, DEV_IP, 0x0f01, "flood.vendor.com", 40001, [A_1]))
     for i in range(3):
         pk.append(answer(T0 + 10000 + i * 1000 + 1, DEV2, DEV2_IP, 0x0f02, "flood.vendor.com", 40002, [A_1]))
+    for i in range(4):
+        pk.append(query(T0 + S + i * 500000, DEV3, DEV3_IP, 0x0f03, "slow.vendor.com", 40003))
+    for i in range(4):
+        pk.append(answer(T0 + 3 * S + i * 1000, DEV3, DEV3_IP, 0x0f03, "slow.vendor.com", 40003, [A_1]))
+    for i in range(2):
+        pk.append(query(T0 + S + i * 1000000 + 2, DEV4, DEV4_IP, 0x0f04, "slow.vendor.com", 40004))
+    for i in range(6):
+        pk.append(answer(T0 + 3 * S + i * 1000 + 2, DEV4, DEV4_IP, 0x0f04, "slow.vendor.com", 40004, [A_1]))
     pk.sort(key=lambda x: x[0])
     return ETH, pk
 

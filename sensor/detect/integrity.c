@@ -331,6 +331,7 @@ struct integ {
 	uint64_t watch_lost;          /* races whose device left before the report */
 	uint64_t domain_sets_full;
 	uint64_t races, unsolicited, txid_mismatch, late;
+	uint64_t races_retransmit;    /* different answers to copies of one query, one path: no race */
 };
 
 /* --- small helpers -------------------------------------------------------- */
@@ -1197,6 +1198,19 @@ static void watch_expire(struct integ *m, struct engine *e, uint64_t now, int al
 			race_emit(m, e, &m->watch[i], "race");
 }
 
+/* 1 when a different answer `a` to the query of slot r is explained by a
+ * retransmission: the query went out more than once, each copy may get
+ * its own answer (a CDN gives different addresses to different queries,
+ * DETECTIONS.md), and this one came the same way as the first — the same
+ * Ethernet source and the same IP TTL, which a spoofer elsewhere in the
+ * path does not match. Beyond one answer per copy it is no longer
+ * explained. Rare: only answers that differ come here. */
+COLD static int retransmit_answer(const struct recent_slot *r, const struct recent_slot *a)
+{
+	return r->retries > 0 && r->responses <= 1u + r->retries &&
+	       memcmp(r->src_mac, a->src_mac, 6) == 0 && r->ip_ttl == a->ip_ttl;
+}
+
 /* --- response.reply-flood ------------------------------------------------- */
 
 COLD static void reply_flood(struct engine *e, struct dctx *c, struct integ_dev *id,
@@ -1746,7 +1760,9 @@ static void integ_response(void *mv, struct engine *e, const struct pkt *p, stru
 		}
 		r->responses++;
 		if (a.fp != r->fp) {
-			if (!(r->rcode_flags & RECENT_RACED)) {
+			if (retransmit_answer(r, &a)) {
+				m->races_retransmit++;
+			} else if (!(r->rcode_flags & RECENT_RACED)) {
 				r->rcode_flags |= RECENT_RACED;
 				race_found(m, e, c, p, msg, qk, r, &a);
 			}
@@ -2485,12 +2501,13 @@ static void integ_stats_json(void *mv, struct engine *e, json_t *stats)
 {
 	struct integ *m = mv;
 	(void)e;
-	json_t *o = json_pack("{s:{s:I,s:i,s:I},s:{s:I,s:i,s:I},s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
+	json_t *o = json_pack("{s:{s:I,s:i,s:I},s:{s:I,s:i,s:I},s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
 		"answered", "recorded", (json_int_t)m->recent_used, "capacity", (int)RECENT_SLOTS,
 		"evictions", (json_int_t)m->recent_displaced,
 		"names", "lookups", (json_int_t)m->name_lookups, "capacity", (int)NAME_SLOTS,
 		"judged", (json_int_t)m->name_misses,
 		"races", (json_int_t)m->races,
+		"race_retransmit_answers", (json_int_t)m->races_retransmit,
 		"race_watch_full", (json_int_t)m->watch_overflow,
 		"race_device_gone", (json_int_t)m->watch_lost,
 		"txid_mismatch", (json_int_t)m->txid_mismatch,

@@ -75,6 +75,30 @@ def craft_integ_race():
     return ETH, pk
 
 
+def craft_integ_race_retransmit():
+    """Queries sent twice (the same ID and port: a retransmission), each
+    copy answered by a CDN with another address. DEV: both answers from
+    the router's MAC with IP TTL 64, each copy its own answer (near-miss,
+    counted in the stats). DEV2: the second answer has IP TTL 128, DEV3's
+    another source MAC, DEV4 gets three different answers to its two
+    copies: races."""
+    pk = []
+    cdn = [bytes([151, 101, 1, 1]), bytes([151, 101, 65, 1]), bytes([151, 101, 129, 1])]
+    devs = [(DEV, DEV_IP), (DEV2, DEV2_IP), (DEV3, DEV3_IP), (DEV4, DEV4_IP)]
+    for k, (mac, ip) in enumerate(devs):
+        t = T0 + k * 20 * S
+        id_, port = 0x5001 + k, 40011 + k
+        pk.append(query(t, mac, ip, id_, "cdn.vendor.com", port))
+        pk.append(query(t + S, mac, ip, id_, "cdn.vendor.com", port))
+        pk.append(answer(t + S + 20000, mac, ip, id_, "cdn.vendor.com", port, [cdn[0]]))
+        src, ttl = (SPOOF, 64) if k == 2 else (ROUTER, 128 if k == 1 else 64)
+        pk.append(answer(t + S + 30000, mac, ip, id_, "cdn.vendor.com", port, [cdn[1]],
+                         src_mac=src, ttl=ttl))
+        if k == 3:
+            pk.append(answer(t + S + 40000, mac, ip, id_, "cdn.vendor.com", port, [cdn[2]]))
+    return ETH, pk
+
+
 def craft_integ_txid():
     """DEV has a query open on port 40000; 12 responses with wrong IDs reach
     that port within 1.1 s (Kaminsky). DEV2 gets 9 (below 10)."""

@@ -13,15 +13,17 @@
  *     of an unanswered or failed query is never a repeat query, and a
  *     pre-fetch after alpha x TTL is not early;
  *   - a *failure* of a (name, type) is a query still unanswered after
- *     timeout_s, a SERVFAIL or REFUSED, or an empty answer (NOERROR, no
- *     answer RR, no SOA). From the first failure until a good answer (or
+ *     timeout_s, a SERVFAIL, REFUSED, FORMERR or NOTIMP, an empty answer
+ *     (NOERROR, no answer RR, no SOA) or an unexpected one (NOERROR with
+ *     answer RRs, none of the asked type at the end of the chain, no SOA). From the first failure until a good answer (or
  *     EPISODE_IDLE without queries) the name is in a *failure episode*;
  *   - a *storm* is an episode in which the per-name rate stays at or above
  *     per_name_qps for min_duration_s, or in which FLAT_MIN consecutive
  *     retry intervals shorter than FLAT_MAX_US did not grow (a growth is
  *     an interval at least GROWTH x the one before);
- *   - *stale use* is a new connection (TCP SYN, or the first UDP packet of
- *     a flow idle for UDP_IDLE_US) to an address whose latest answer
+ *   - *stale use* is a new connection (a TCP SYN, or the first UDP packet
+ *     of a flow; either one not seen for CONN_IDLE_US, so that SYN
+ *     retransmissions are one attempt) to an address whose latest answer
  *     expired more than grace_s ago, when the name was not asked again.
  */
 #include "detect/behaviour.h"
@@ -68,14 +70,17 @@
  * more than the rest of this module. An address pushed out is simply not
  * judged (no false alert). */
 #define ADDR_RING 16
-/* Seen UDP flows to indexed addresses (24 + 40 + 8 = 72 B): 4 per device,
- * capped at 65536 (4.5 MiB at most). */
-#define UFLOW_PER_DEV 4u
-#define UFLOW_MAX 65536u
+/* Seen connections (UDP flows, TCP SYNs) to indexed addresses
+ * (24 + 40 + 8 = 72 B): 4 per device, capped at 65536 (4.5 MiB at most). */
+#define CONN_PER_DEV 4u
+#define CONN_MAX 65536u
 /* A UDP flow silent this long starts again as a new connection: longer
  * than QUIC's usual 30 s idle time-out and NAT UDP bindings (RFC 4787
- * §4.3: at least 2 min). */
-#define UDP_IDLE_US (180 * SEC)
+ * §4.3: at least 2 min). A SYN of the same addresses and ports within it
+ * is a retransmission of one attempt: Linux gives up on a SYN after 127 s
+ * (tcp_syn_retries 6), and a stale address that no longer answers is
+ * exactly what draws retransmissions. */
+#define CONN_IDLE_US (180 * SEC)
 /* Without any query of a (name, type) for this long, its failure episode
  * and outstanding query are over (RFC 9520 §3.2 caps failure caching at
  * 5 minutes). */
@@ -109,10 +114,18 @@
  * one, which is all that stale-use evidence can show. */
 #define NAME_LEN 64
 #define COLD_NAME_LEN (NAME_LEN - 24)
+/* A held-back storm keeps its query's whole name (253 characters at most
+ * but for \DDD escapes): storms are few, and the name is what an analyst
+ * filters the capture on. */
+#define STORM_NAME_LEN 256
 
-enum fail_kind { FK_NONE = 0, FK_TIMEOUT, FK_SERVFAIL, FK_REFUSED, FK_EMPTY };
+enum fail_kind {
+	FK_NONE = 0, FK_TIMEOUT, FK_SERVFAIL, FK_REFUSED, FK_EMPTY, FK_UNEXPECTED, FK_FORMERR,
+	FK_NOTIMP
+};
 static const char *const fail_names[] = { "none", "no_answer", "servfail", "refused",
-					  "empty_answer" };
+					  "empty_answer", "unexpected_answer", "formerr",
+					  "notimp" };
 
 struct ckey {
 	uint32_t dev_id;
@@ -144,7 +157,7 @@ struct cent {
 	 * reads the second place, and the other bucket, only when they may
 	 * hold its key (cache_find). */
 	uint8_t fp1;              /* fingerprint of the second place's key; 0: empty */
-	uint8_t pad;
+	uint8_t retries;          /* repeats of the pending query before an episode opened */
 	uint16_t spill;           /* keys of this first bucket in their second one
 				   * (UINT16_MAX: too many to count, sticks) */
 };
@@ -210,7 +223,8 @@ struct fkey {
 	uint16_t vlan;
 	uint8_t ip[16];
 	uint16_t sport, dport;
-	uint8_t pad[12];
+	uint8_t proto;            /* IPPROTO_UDP or IPPROTO_TCP */
+	uint8_t pad[11];
 };
 
 struct fent {
@@ -234,12 +248,14 @@ struct bdev {
 	uint32_t q60 : 20;                /* sum of the buckets: 12 x 65535 at most */
 	uint32_t in_burst : 1;
 	uint32_t rate_started : 1;        /* the buckets have a first query */
+	uint32_t storm_pending : 1;       /* a storm of the device is held back */
+	uint32_t stale_tcp : 1;           /* the last stale use was a TCP SYN (else UDP) */
 	/* second line: the last early repeat */
 	uint64_t early_at, early_answered;
 	uint32_t early_ttl;
+	uint16_t early_qtype;
 	char early_name[NAME_LEN];
 	uint32_t dev_id;                  /* the slot's device (bh_device_reset) */
-	uint8_t storm_pending;
 	uint32_t minutes;                 /* minutes of history */
 	uint32_t stale, checked;          /* stale uses, new connections checked */
 	uint32_t bursts, episodes, backoff_episodes, storms;
@@ -248,6 +264,7 @@ struct bdev {
 	uint64_t neg_at, neg_answered;
 	uint32_t neg_samples, neg_early;  /* repeats of negative answers, of which early */
 	uint32_t neg_ttl;
+	uint16_t neg_qtype;
 	char neg_name[NAME_LEN];
 	uint64_t fail_last_us;            /* last failure signal */
 	double max_rate;                  /* highest per-name rate in a storm, q/s */
@@ -255,7 +272,7 @@ struct bdev {
 	uint8_t stale_ip[16];
 	uint32_t stale_ttl;
 	uint16_t stale_port;
-	uint8_t stale_proto;
+	uint16_t stale_qtype;
 	char stale_name[COLD_NAME_LEN];   /* from the entry's cold part */
 	/* answer addresses, for stale use: each one's atag() in one line
 	 * with the ring's bookkeeping, so a search reads that line and the
@@ -267,10 +284,10 @@ struct bdev {
 	_Alignas(64) struct aent addr[ADDR_RING];
 };
 _Static_assert(offsetof(struct bdev, early_at) == 64, "a query's own part of bdev is one line");
-_Static_assert(offsetof(struct bdev, early_name) + 44 == 128,
-	       "an early repeat's evidence is one line for names up to 43 characters");
-_Static_assert(offsetof(struct bdev, neg_at) == 192 && offsetof(struct bdev, neg_name) + 36 == 256,
-	       "a negative repeat's evidence is one line for names up to 35 characters");
+_Static_assert(offsetof(struct bdev, early_name) + 42 == 128,
+	       "an early repeat's evidence is one line for names up to 41 characters");
+_Static_assert(offsetof(struct bdev, neg_at) == 192 && offsetof(struct bdev, neg_name) + 34 == 256,
+	       "a negative repeat's evidence is one line for names up to 33 characters");
 _Static_assert(offsetof(struct bdev, addr) - offsetof(struct bdev, addr_tag) == 64,
 	       "the ring's tags and bookkeeping are one line");
 _Static_assert(sizeof(struct bdev) % 128 == 64, "an odd number of lines, so that the same line "
@@ -289,7 +306,8 @@ struct storm {
 	uint32_t queries, min_iv_ms, max_iv_ms;
 	double rate;
 	uint8_t resolver[16];
-	char name[NAME_LEN];
+	uint16_t resolver_port;
+	char name[STORM_NAME_LEN];
 };
 
 struct outage {
@@ -297,6 +315,7 @@ struct outage {
 	uint8_t resolver[16];
 	uint64_t start_us;        /* earliest episode start of its storms */
 	uint64_t last_us;         /* latest storm */
+	uint64_t ended_us;        /* the resolver answered again, or the storms stopped; 0: active */
 	uint64_t alerted_us;
 	uint32_t devices;         /* distinct storming devices */
 	uint32_t suppressed;      /* per-device storm alerts it explains */
@@ -304,7 +323,7 @@ struct outage {
 
 struct bh {
 	struct cache cache;
-	struct tbl *uflows;
+	struct tbl *conns;          /* connections seen, by fkey */
 	struct bdev *dev;
 	struct sw_big dev_map;
 	uint32_t ndev;
@@ -612,7 +631,7 @@ static void bh_destroy(void *m)
 	if (b == NULL)
 		return;
 	cache_free(&b->cache);
-	tbl_free(b->uflows);
+	tbl_free(b->conns);
 	sw_big_free(&b->dev_map);
 	free(b);
 }
@@ -626,9 +645,9 @@ static void *bh_create(struct engine *e, char *err, size_t errlen)
 	b->ndev = n;
 	b->dev = sw_big_alloc(&b->dev_map, n, sizeof(*b->dev));
 	int crc = cache_init(&b->cache, clamp_cap(CACHE_PER_DEV, n, CACHE_MAX), e->sipkey);
-	b->uflows = tbl_new("udp_flows_seen", clamp_cap(UFLOW_PER_DEV, n, UFLOW_MAX),
+	b->conns = tbl_new("connections_seen", clamp_cap(CONN_PER_DEV, n, CONN_MAX),
 			    sizeof(struct fkey), sizeof(struct fent), e->sipkey);
-	if (b->dev == NULL || crc != 0 || b->uflows == NULL)
+	if (b->dev == NULL || crc != 0 || b->conns == NULL)
 		goto fail;
 	return b;
 fail:
@@ -698,6 +717,26 @@ static void ts_member(struct jw *w, const char *key, uint64_t us)
 	jw_str(w, key, ts);
 }
 
+/* A kept name that fills its buffer may have been cut short (copy_len):
+ * alerts give it as evidence, flagged, and never as dns.question.name,
+ * on which an analyst's filter would then find nothing. */
+static int name_cut(const char *name, size_t size)
+{
+	return strnlen(name, size) + 1 >= size;
+}
+
+static const char *whole_name(const char *name, size_t size)
+{
+	return name[0] != '\0' && !name_cut(name, size) ? name : NULL;
+}
+
+static void name_member(struct jw *w, const char *name, size_t size)
+{
+	jw_str(w, "name", name);
+	if (name_cut(name, size))
+		jw_bool(w, "name_truncated", 1);
+}
+
 static void alert_posture(struct engine *e, struct dctx *c, const struct bdev *v,
 			  enum det_id id)
 {
@@ -712,13 +751,14 @@ static void alert_posture(struct engine *e, struct dctx *c, const struct bdev *v
 		snprintf(msg, sizeof(msg), "Device asked again for names whose answers were still "
 			 "valid in %u of its %u repeat queries (%.0f%%), ignoring their TTLs.",
 			 v->early, v->repeat, 100.0 * v->early / (v->repeat ? v->repeat : 1));
-		a.qname = v->early_name[0] ? v->early_name : NULL;
+		a.qname = whole_name(v->early_name, sizeof(v->early_name));
+		a.qtype = v->early_qtype;
 		alert_begin(&w, rl, &a, msg);
 		jw_uint(&w, "repeat_queries", v->repeat);
 		jw_uint(&w, "early_requeries", v->early);
 		jw_real4(&w, "early_share", v->repeat ? (double)v->early / v->repeat : 0);
 		jw_obj(&w, "last_early");
-		jw_str(&w, "name", v->early_name);
+		name_member(&w, v->early_name, sizeof(v->early_name));
 		ts_member(&w, "answered_at", v->early_answered);
 		ts_member(&w, "asked_again_at", v->early_at);
 		jw_uint(&w, "ttl_s", v->early_ttl);
@@ -736,15 +776,16 @@ static void alert_posture(struct engine *e, struct dctx *c, const struct bdev *v
 			 (double)(v->stale_at - stale_expiry) / SEC);
 		a.dst_ip = v->stale_ip;
 		a.dst_port = v->stale_port;
-		a.qname = v->stale_name;
+		a.qname = whole_name(v->stale_name, sizeof(v->stale_name));
+		a.qtype = v->stale_qtype;
 		alert_begin(&w, rl, &a, msg);
 		jw_uint(&w, "stale_uses", v->stale);
 		jw_uint(&w, "connections_checked", v->checked);
 		jw_obj(&w, "last");
 		jw_str(&w, "address", ip);
 		jw_uint(&w, "port", v->stale_port);
-		jw_str(&w, "transport", v->stale_proto == IPPROTO_TCP ? "tcp" : "udp");
-		jw_str(&w, "name", v->stale_name);
+		jw_str(&w, "transport", v->stale_tcp ? "tcp" : "udp");
+		name_member(&w, v->stale_name, sizeof(v->stale_name));
 		jw_uint(&w, "ttl_s", v->stale_ttl);
 		ts_member(&w, "answered_at", v->stale_answered);
 		ts_member(&w, "expired_at", stale_expiry);
@@ -756,12 +797,13 @@ static void alert_posture(struct engine *e, struct dctx *c, const struct bdev *v
 	case DET_CACHE_NEGATIVE_IGNORED:
 		snprintf(msg, sizeof(msg), "Device repeated %u queries answered NXDOMAIN/NODATA "
 			 "before their negative TTL ran out (last: %s).", v->neg_early, v->neg_name);
-		a.qname = v->neg_name;
+		a.qname = whole_name(v->neg_name, sizeof(v->neg_name));
+		a.qtype = v->neg_qtype;
 		alert_begin(&w, rl, &a, msg);
 		jw_uint(&w, "negative_repeats", v->neg_early);
 		jw_uint(&w, "repeats_of_negative_answers", v->neg_samples);
 		jw_obj(&w, "last");
-		jw_str(&w, "name", v->neg_name);
+		name_member(&w, v->neg_name, sizeof(v->neg_name));
 		jw_uint(&w, "negative_ttl_s", v->neg_ttl);
 		ts_member(&w, "answered_at", v->neg_answered);
 		ts_member(&w, "asked_again_at", v->neg_at);
@@ -860,8 +902,11 @@ static void rate_add(struct bdev *v, uint64_t now)
 	v->minute_count++;
 }
 
+/* win_start: where the counted window begins, the name's own window or
+ * the oldest of the device's rate buckets. */
 static void alert_burst(struct engine *e, struct dctx *c, struct bdev *v, const struct pkt *p,
-			const struct dns_msg *msg, int same_name, uint32_t name_count)
+			const struct dns_msg *msg, int same_name, uint32_t name_count,
+			uint64_t win_start)
 {
 	const struct det_rule *rl = rule(e, DET_RATE_BURST);
 	if (!alert_should_fire(&c->dd->alerts, DET_RATE_BURST, p->ts_us, rl))
@@ -890,7 +935,7 @@ static void alert_burst(struct engine *e, struct dctx *c, struct bdev *v, const 
 		jw_str(&w, "name", msg->qname);
 		jw_uint(&w, "name_queries_in_window", name_count);
 	}
-	ts_member(&w, "window_start", p->ts_us > (uint64_t)(win * SEC) ? p->ts_us - (uint64_t)(win * SEC) : 0);
+	ts_member(&w, "window_start", win_start);
 	ts_member(&w, "window_end", p->ts_us);
 	jw_real4(&w, "k", rl->p[DP_K]);
 	jw_real4(&w, "floor_qps", rl->p[DP_FLOOR_QPS]);
@@ -918,22 +963,22 @@ static void alert_storm(struct bh *b, struct engine *e, const struct storm *s)
 	const struct det_rule *rl = rule(e, DET_RATE_RETRY_STORM);
 	if (!alert_should_fire(&c.dd->alerts, DET_RATE_RETRY_STORM, e->now, rl))
 		return;
-	char msg[320], ip[FMT_IP_LEN];
+	char msg[480], ip[FMT_IP_LEN];
 	fmt_ip(ip, s->resolver);
 	double dur = (double)(s->at_us - s->start_us) / SEC;
 	if (s->flat_reason)
 		snprintf(msg, sizeof(msg), "During a DNS failure (%s from %s) the device kept asking "
-			 "for %s every %.1f-%.1f s without backing off (%u queries in %.0f s).",
+			 "for %.200s every %.1f-%.1f s without backing off (%u queries in %.0f s).",
 			 fail_names[s->fail_kind], ip, s->name, s->min_iv_ms / 1000.0,
 			 s->max_iv_ms / 1000.0, s->queries, dur);
 	else
-		snprintf(msg, sizeof(msg), "During a DNS failure (%s from %s) the device asked for %s "
+		snprintf(msg, sizeof(msg), "During a DNS failure (%s from %s) the device asked for %.200s "
 			 "%u times in %.0f s (%.1f per second) without backing off.",
 			 fail_names[s->fail_kind], ip, s->name, s->queries, dur, s->rate);
 	struct alert_ctx a;
 	post_alert_ctx(e, &c, &a);
 	a.dst_ip = s->resolver;
-	a.dst_port = PORT_DNS;
+	a.dst_port = s->resolver_port;
 	a.qname = s->name;
 	a.qtype = s->qtype;
 	a.reason = s->flat_reason ? "intervals_flat" : "rate";
@@ -1028,6 +1073,21 @@ static void alert_outage(struct bh *b, struct engine *e, struct outage *o, uint3
 	alert_emit(e->out, &w, &a);
 }
 
+/* The outage of s's resolver that s belongs to: one still active, or one
+ * that ended (the resolver answered again) after s was seen. Storms are
+ * held back for a window, and a resolver back within it still explains
+ * them: the network-level alert stands in for all of them. */
+static struct outage *outage_explaining(struct bh *b, const struct storm *s)
+{
+	for (int i = 0; i < OUTAGES; i++) {
+		struct outage *o = &b->outages[i];
+		if ((o->active || o->ended_us) && memcmp(o->resolver, s->resolver, 16) == 0 &&
+		    (o->active || (s->at_us >= o->start_us && s->at_us <= o->ended_us)))
+			return o;
+	}
+	return NULL;
+}
+
 /* A new storm against resolver r: do the storms held back against it make
  * an outage? Only storms of unanswered queries to a designated resolver
  * count (the resolver went silent; SERVFAIL is the resolver answering). */
@@ -1047,8 +1107,10 @@ static void outage_check(struct bh *b, struct engine *e, const struct storm *ns)
 	uint64_t start = ns->start_us;
 	for (int i = 0; i < STORMS; i++) {
 		const struct storm *s = &b->storms[i];
+		/* Storms an outage already ended has explained are not a new one. */
 		if (s->state && s->fail_kind == FK_TIMEOUT && s->designated &&
-		    memcmp(s->resolver, ns->resolver, 16) == 0 && ns->at_us - s->at_us <= win) {
+		    memcmp(s->resolver, ns->resolver, 16) == 0 && ns->at_us - s->at_us <= win &&
+		    (s == ns || outage_explaining(b, s) == NULL)) {
 			n++;
 			if (s->start_us < start)
 				start = s->start_us;
@@ -1087,7 +1149,7 @@ static void outage_check(struct bh *b, struct engine *e, const struct storm *ns)
  * device alert. */
 static void storm_decide(struct bh *b, struct engine *e, struct storm *s)
 {
-	struct outage *o = outage_for(b, s->resolver);
+	struct outage *o = outage_explaining(b, s);
 	if (o != NULL && s->fail_kind == FK_TIMEOUT) {
 		o->suppressed++;
 		b->c_suppressed++;
@@ -1101,8 +1163,8 @@ static void storm_decide(struct bh *b, struct engine *e, struct storm *s)
 }
 
 static void storm_add(struct bh *b, struct engine *e, struct dctx *c, struct bdev *v,
-		      const struct cent *ce, const struct ccold *cc, const uint8_t server[16],
-		      int flat, uint64_t now)
+		      const struct cent *ce, const struct ccold *cc, const struct dns_msg *msg,
+		      const struct qry_key *qk, int flat, uint64_t now)
 {
 	v->storms++;
 	b->c_storms++;
@@ -1139,9 +1201,10 @@ static void storm_add(struct bh *b, struct engine *e, struct dctx *c, struct bde
 	s->min_iv_ms = cc->min_iv_ms;
 	s->max_iv_ms = cc->max_iv_ms;
 	s->rate = rate;
-	memcpy(s->resolver, server, 16);
-	s->designated = (uint8_t)designated(c, server);
-	copy_name(s->name, sizeof(s->name), cc->name);
+	memcpy(s->resolver, qk->server, 16);
+	s->resolver_port = qk->server_port;
+	s->designated = (uint8_t)designated(c, qk->server);
+	copy_len(s->name, sizeof(s->name), msg->qname, msg->qname_len);
 	v->storm_pending = 1;
 	outage_check(b, e, s);
 }
@@ -1155,6 +1218,7 @@ static void episode_end(struct bdev *v, const struct cache *k, struct cent *ce)
 	if (!cc->stormed && cc->fail_queries >= 3 && cc->grew)
 		v->backoff_episodes++;
 	ce->fail_start_us = 0;
+	ce->win_count = 0;
 	memset(cc, 0, offsetof(struct ccold, name));
 }
 
@@ -1167,7 +1231,10 @@ static void episode_start(struct bdev *v, const struct cache *k, struct cent *ce
 	struct ccold *cc = &k->cold[ce->ri];
 	ce->fail_start_us = start;
 	cc->fail_kind = (uint8_t)kind;
-	cc->fail_queries = 0;
+	/* The episode runs from the first unanswered query: it and the
+	 * retries sent before the failure showed count in its rate. */
+	cc->fail_queries = 1u + ce->retries;
+	ce->retries = 0;
 	v->episodes++;
 }
 
@@ -1257,6 +1324,10 @@ static void bh_query(void *m, struct engine *e, const struct pkt *p, struct dctx
 				  msg->qname);
 	q->mod_ref[MREF_BEHAVIOUR] = slot + 1;
 	struct cent *ce = &b->cache.ent[slot];
+	/* Packet time can step back (captures merged from several taps); an
+	 * entry's clock does not, or the intervals below would wrap. */
+	if (now < ce->last_q_us)
+		now = ce->last_q_us;
 	if (ce->aslot) {
 		/* The answer will most likely give the address the last one
 		 * gave: request its ring slot and the tag line now, a round
@@ -1270,12 +1341,14 @@ static void bh_query(void *m, struct engine *e, const struct pkt *p, struct dctx
 	if (ce->last_q_us && now - ce->last_q_us > EPISODE_IDLE_US) {
 		episode_end(v, &b->cache, ce);
 		ce->pending_us = 0;
+		ce->retries = 0;
 	}
 	/* Still unanswered after timeout_s: the resolver failed it. */
 	if (ce->pending_us && now - ce->pending_us >= (uint64_t)(rs->p[DP_TIMEOUT_S] * SEC))
 		episode_start(v, &b->cache, ce, FK_TIMEOUT, ce->pending_us, now);
 
-	if (is_new && !ce->pending_us && !ce->fail_start_us && ce->answered_us) {
+	if (is_new && !ce->pending_us && !ce->fail_start_us && ce->answered_us &&
+	    now >= ce->answered_us) {
 		uint64_t el = now - ce->answered_us;
 		if (ce->neg == 1) {
 			v->neg_samples++;
@@ -1286,6 +1359,7 @@ static void bh_query(void *m, struct engine *e, const struct pkt *p, struct dctx
 				v->neg_at = now;
 				v->neg_answered = ce->answered_us;
 				v->neg_ttl = ce->ttl_s;
+				v->neg_qtype = msg->qtype;
 				if (v->neg_early == (uint32_t)rule(e, DET_CACHE_NEGATIVE_IGNORED)->p[DP_MIN_REPEATS])
 					judge_now(b, e, c);
 			}
@@ -1301,6 +1375,7 @@ static void bh_query(void *m, struct engine *e, const struct pkt *p, struct dctx
 					v->early_at = now;
 					v->early_answered = ce->answered_us;
 					v->early_ttl = ce->ttl_s;
+					v->early_qtype = msg->qtype;
 				}
 				if (v->repeat == (uint32_t)rq->p[DP_MIN_SAMPLES])
 					judge_now(b, e, c);
@@ -1314,7 +1389,10 @@ static void bh_query(void *m, struct engine *e, const struct pkt *p, struct dctx
 		cc->fail_queries++;
 		if (ce->last_q_us && now > ce->last_q_us) {
 			uint64_t iv = now - ce->last_q_us;
-			uint32_t ivms = (uint32_t)(iv / MS > UINT32_MAX ? UINT32_MAX : iv / MS);
+			/* Rounded up: 0 means "none yet" below, and a retry
+			 * within a millisecond is still an interval. */
+			uint64_t ivr = (iv + MS - 1) / MS;
+			uint32_t ivms = (uint32_t)(ivr > UINT32_MAX ? UINT32_MAX : ivr);
 			if (cc->last_iv_ms && ivms >= GROWTH * cc->last_iv_ms) {
 				cc->grew = 1;
 				cc->flat = 0;
@@ -1337,7 +1415,7 @@ static void bh_query(void *m, struct engine *e, const struct pkt *p, struct dctx
 			if (by_rate || by_flat) {
 				cc->stormed = 1;
 				/* The storm is against the resolver this query went to. */
-				storm_add(b, e, c, v, ce, cc, qk->server, !by_rate, now);
+				storm_add(b, e, c, v, ce, cc, msg, qk, !by_rate, now);
 			}
 		}
 	}
@@ -1352,16 +1430,18 @@ static void bh_query(void *m, struct engine *e, const struct pkt *p, struct dctx
 	}
 	if (ce->win_count < UINT16_MAX)
 		ce->win_count++;
-	/* Failures explain bursts: read (on the second line) only when a
-	 * burst needs explaining. */
-	if (ce->win_count > rb->p[DP_SAME_NAME_MAX] && !failing(v, now, win)) {
+	/* Retries of this name while it fails are the storm detection's
+	 * business, not a burst; only its own failure explains them (a
+	 * failure of another name does not), and episode_end() leaves them
+	 * out of the window. */
+	if (ce->win_count > rb->p[DP_SAME_NAME_MAX] && !ce->fail_start_us) {
 		if (!v->in_burst) {
 			v->in_burst = 1;
 			v->bursts++;
 			b->c_bursts++;
 			c->d->dirty = 1;
 		}
-		alert_burst(e, c, v, p, msg, 1, ce->win_count);
+		alert_burst(e, c, v, p, msg, 1, ce->win_count, ce->win_start_us);
 	}
 	uint32_t q60 = v->q60;
 	double qpm = q60 * (60.0 / win_s);
@@ -1376,7 +1456,8 @@ static void bh_query(void *m, struct engine *e, const struct pkt *p, struct dctx
 			b->c_bursts++;
 			c->d->dirty = 1;
 		}
-		alert_burst(e, c, v, p, msg, 0, 0);
+		uint64_t first = v->bucket_n >= BUCKETS - 1 ? v->bucket_n - (BUCKETS - 1) : 0;
+		alert_burst(e, c, v, p, msg, 0, 0, first * BUCKET_US);
 	} else if (v->in_burst && !over && ce->win_count <= rb->p[DP_SAME_NAME_MAX] &&
 		   q60 <= rb->p[DP_FLOOR_QPS] * win_s) {
 		v->in_burst = 0;
@@ -1385,6 +1466,8 @@ static void bh_query(void *m, struct engine *e, const struct pkt *p, struct dctx
 	ce->last_q_us = now;
 	if (!ce->pending_us)
 		ce->pending_us = now;
+	else if (!ce->fail_start_us && ce->retries < UINT8_MAX)
+		ce->retries++;
 }
 
 /* An address folded to 8 bits, to find it in a device's ring. */
@@ -1501,17 +1584,23 @@ static void bh_response(void *m, struct engine *e, const struct pkt *p, struct d
 				  msg->qname);
 	struct cent *ce = &b->cache.ent[slot];
 	ce->pending_us = 0;
+	ce->retries = 0;
 	int rc = msg->rcode;
-	if (rc == 2 || rc == 5) {
-		episode_start(v, &b->cache, ce, rc == 2 ? FK_SERVFAIL : FK_REFUSED, q->first_ts, now);
+	if (rc == 1 || rc == 2 || rc == 4 || rc == 5) {
+		static const uint8_t kind[] = { 0, FK_FORMERR, FK_SERVFAIL, 0, FK_NOTIMP, FK_REFUSED };
+		episode_start(v, &b->cache, ce, kind[rc], q->first_ts, now);
 		return;
 	}
 	if (rc != 0 && rc != 3)
 		return;
-	int64_t neg = rc == 0 && answers_question(msg) ? -1 : dns_negative_ttl(msg);
+	int answered = rc == 0 && answers_question(msg);
+	int64_t neg = answered ? -1 : dns_negative_ttl(msg);
 	uint32_t minttl = dns_answer_min_ttl(msg);
-	if (rc == 0 && neg < 0 && minttl == UINT32_MAX) {
-		episode_start(v, &b->cache, ce, FK_EMPTY, q->first_ts, now);
+	if (rc == 0 && neg < 0 && !answered) {
+		/* Nothing a stub can cache: no records, or records of another
+		 * type (a TXT to an A query, a chain that ends nowhere). */
+		episode_start(v, &b->cache, ce, minttl == UINT32_MAX ? FK_EMPTY : FK_UNEXPECTED,
+			      q->first_ts, now);
 		return;
 	}
 	episode_end(v, &b->cache, ce);
@@ -1533,6 +1622,7 @@ static void bh_response(void *m, struct engine *e, const struct pkt *p, struct d
 	for (int i = 0; i < OUTAGES && b->nactive != 0; i++)
 		if (b->outages[i].active && memcmp(b->outages[i].resolver, p->src_ip, 16) == 0) {
 			b->outages[i].active = 0;
+			b->outages[i].ended_us = now;
 			b->nactive--;
 		}
 }
@@ -1583,21 +1673,20 @@ static void bh_connection(struct bh *b, struct engine *e, const struct pkt *p)
 	const struct aent *a = &v->addr[j];
 	uint64_t expiry = a->answered_us + (uint64_t)a->ttl_s * SEC;
 	uint64_t now = p->ts_us;
-	if (p->l4 == IPPROTO_UDP) {
-		struct fkey fk;
-		memset(&fk, 0, sizeof(fk));
-		memcpy(fk.mac, p->src_mac, 6);
-		fk.vlan = p->vlan;
-		memcpy(fk.ip, p->dst_ip, 16);
-		fk.sport = p->sport;
-		fk.dport = p->dport;
-		int created;
-		struct fent *f = tbl_get(b->uflows, &fk, &created);
-		uint64_t last = f->last_us;
-		f->last_us = now;
-		if (!created && now - last < UDP_IDLE_US)
-			return;
-	}
+	struct fkey fk;
+	memset(&fk, 0, sizeof(fk));
+	memcpy(fk.mac, p->src_mac, 6);
+	fk.vlan = p->vlan;
+	memcpy(fk.ip, p->dst_ip, 16);
+	fk.sport = p->sport;
+	fk.dport = p->dport;
+	fk.proto = p->l4;
+	int created;
+	struct fent *f = tbl_get(b->conns, &fk, &created);
+	uint64_t last = f->last_us;
+	f->last_us = now;
+	if (!created && now >= last && now - last < CONN_IDLE_US)
+		return;
 	v->checked++;
 	const struct det_rule *rl = rule(e, DET_CACHE_STALE_USE);
 	if (now <= expiry + (uint64_t)(rl->p[DP_GRACE_S] * SEC))
@@ -1616,7 +1705,8 @@ static void bh_connection(struct bh *b, struct engine *e, const struct pkt *p)
 	v->stale_answered = a->answered_us;
 	v->stale_ttl = a->ttl_s;
 	v->stale_port = p->dport;
-	v->stale_proto = p->l4;
+	v->stale_qtype = v->addr_qtype[j];
+	v->stale_tcp = p->l4 == IPPROTO_TCP;
 	if (v->stale >= (uint32_t)rl->p[DP_MIN_OCCURRENCES])
 		judge_now(b, e, &c);
 }
@@ -1663,6 +1753,7 @@ static void bh_tick(void *m, struct engine *e, uint64_t now)
 	for (int i = 0; i < OUTAGES; i++)
 		if (b->outages[i].active && now - b->outages[i].last_us > 5 * win) {
 			b->outages[i].active = 0;
+			b->outages[i].ended_us = now;
 			b->nactive--;
 		}
 }
@@ -1748,7 +1839,7 @@ static void bh_stats_json(void *m, struct engine *e, json_t *stats)
 	struct bh *b = m;
 	json_t *o = json_object();
 	json_object_set_new(o, "answer_cache", cache_json(&b->cache));
-	json_object_set_new(o, "udp_flows_seen", tjson(b->uflows));
+	json_object_set_new(o, "connections_seen", tjson(b->conns));
 	json_object_set_new(o, "early_requeries", json_integer((json_int_t)b->c_early));
 	json_object_set_new(o, "stale_uses", json_integer((json_int_t)b->c_stale));
 	json_object_set_new(o, "negative_repeats", json_integer((json_int_t)b->c_neg));

@@ -53,8 +53,10 @@
  * (50,000 IoT devices at their 0.015 queries/s) a live window holds 4,000
  * entries and about a third of them are displaced early; at a few hundred
  * devices almost none are. A flood only loses races, never memory. The
- * hash key is drawn with the engine's SipHash key, so an attacker cannot
- * aim answers at one slot. */
+ * slot hash is a multiply-xorshift mix, not SipHash, keyed by a value
+ * drawn from the engine's SipHash key: an attacker who does not know it
+ * cannot compute which queries share a slot, which is all it protects.
+ * A replay uses a fixed key (recent_hash()), and so can be aimed at. */
 #define RECENT_SLOTS 4096u
 /* How long after the first answer a different one still makes a race (and
  * further answers count towards a reply flood): spoofed answers arrive
@@ -143,7 +145,7 @@
 /* One answer as it arrived. */
 struct integ_ans {
 	uint64_t ts;
-	uint32_t fp;                  /* order-free fingerprint of rcode + answer RRs */
+	uint32_t fp;                  /* order-free keyed fingerprint of rcode + answer RRs */
 	uint16_t nan;                 /* answer-section RRs */
 	uint16_t rcode;
 	uint8_t src_mac[6];           /* Ethernet source: the spoofer's or the gateway's */
@@ -185,7 +187,7 @@ struct recent_slot {
 	uint16_t retries;             /* the query's retransmissions before it was answered */
 	uint16_t unused;              /* keeps the addresses' offsets */
 	uint32_t dev_id;              /* device it was charged to */
-	uint32_t fp;                  /* first: order-free fingerprint of rcode + answer RRs */
+	uint32_t fp;                  /* first: order-free keyed fingerprint (ans_differ()) */
 	uint16_t responses;           /* responses to it so far */
 	uint16_t rcode_flags;         /* first: rcode (12 bits, RECENT_RCODE) | RECENT_LATE ... */
 	uint8_t src_mac[6];           /* first: Ethernet source */
@@ -309,6 +311,20 @@ _Static_assert(sizeof(struct integ_dev) == 960, "memory arithmetic above");
 
 _Static_assert(sizeof(struct integ_name) == 32, "memory arithmetic at NAME_SLOTS");
 
+/* The key of the answer fingerprint (rdata_hash()): h64 of a type (class
+ * IN) keyed by `key`, as rdata_hash() starts, for the types below 64, and
+ * the key itself for the others. An unkeyed fingerprint of 32 bits lets a
+ * spoofer search offline for a padding RR that makes its answer sum to
+ * the resolver's (about 2^32 tries for a known answer). Keyed by a value
+ * drawn at start, the sums cannot be computed outside the sensor: h64 is
+ * a fast mix and no MAC, but the spoofer sees no fingerprint to learn the
+ * key from (only race alerts show them). Replays use a fixed key, as the
+ * slot hash does, so that their output is the same every time. */
+struct fp_key {
+	uint64_t key;
+	uint64_t type_in[64];
+};
+
 struct integ {
 	struct integ_dev *dev;        /* e->cfg->devices_max entries, by device slot */
 	uint32_t ndev;
@@ -319,6 +335,7 @@ struct integ {
 	uint64_t name_misses;         /* names judged anew */
 	struct recent_slot *recent;   /* RECENT_SLOTS */
 	uint64_t seed;                /* keys the slot hash */
+	struct fp_key fp_key[2];      /* keys the answers' fingerprints: drawn, and a replay's fixed one */
 	int deterministic;            /* replay: a fixed hash key instead */
 	uint64_t recent_displaced;    /* live entries overwritten by another query */
 	uint64_t recent_used;         /* answers recorded */
@@ -649,14 +666,11 @@ static inline int name_rdata(uint16_t type)
 	return type < 64 && ((NAME_TYPES >> type) & 1);
 }
 
-/* h64 of a type (class IN) as rdata_hash() starts, for the types below 64,
- * filled once. */
-static uint64_t type_hash_in[64];
-
-static void type_hash_init(void)
+static void fp_key_init(struct fp_key *k, uint64_t key)
 {
+	k->key = key;
 	for (uint16_t t = 0; t < 64; t++)
-		type_hash_in[t] = h64(&t, sizeof(t), 1);
+		k->type_in[t] = h64(&t, sizeof(t), key);
 }
 
 /* A hash of an RR's type and RDATA. A leading domain name (CNAME, NS,
@@ -666,10 +680,11 @@ static void type_hash_init(void)
  * as the uncompressed part is the same (the pointed-to suffix is the
  * question name or a name before it, which both answers repeat). This
  * keeps decompression off the path of every answer. */
-static inline uint64_t rdata_hash(const struct dns_msg *m, const struct dns_rr *rr)
+static inline uint64_t rdata_hash(const struct fp_key *k, const struct dns_msg *m,
+				  const struct dns_rr *rr)
 {
-	uint64_t h = rr->rclass == 1 && rr->type < 64 ? type_hash_in[rr->type] :
-		     h64(&rr->type, sizeof(rr->type), rr->rclass);
+	uint64_t h = rr->rclass == 1 && rr->type < 64 ? k->type_in[rr->type] :
+		     h64(&rr->type, sizeof(rr->type), k->key ^ rr->rclass);
 	if ((size_t)rr->rdata_off + rr->rdlen > m->len)
 		return h;
 	const uint8_t *rd = m->buf + rr->rdata_off;
@@ -733,8 +748,8 @@ struct rr_scan {
  * whether bogon_check() or duplicate_check() can find anything, which is
  * rare. For duplicates that is a pair of RRs of one section, type and
  * class that pair_may_report(): a superset of the pairs it reports. */
-static void rr_scan(const struct pkt *p, const struct dns_msg *m, struct recent_slot *a,
-		    struct rr_scan *sc)
+static void rr_scan(const struct fp_key *fk, const struct pkt *p, const struct dns_msg *m,
+		    struct recent_slot *a, struct rr_scan *sc)
 {
 	uint64_t key[DNS_MAX_RR];
 	unsigned n = m->nrr, nan = 0, naddr = 0, v6 = 0;
@@ -772,7 +787,7 @@ static void rr_scan(const struct pkt *p, const struct dns_msg *m, struct recent_
 			continue;
 		if (a != NULL) {
 			nan++;
-			fp += rdata_hash(m, rr);
+			fp += rdata_hash(fk, m, rr);
 		}
 		if (!valid)
 			continue;
@@ -817,6 +832,15 @@ static inline uint32_t q_age_of(uint64_t made, uint64_t q_ts)
 static uint64_t q_ts_of(const struct recent_slot *s)
 {
 	return s->made - s->q_age;
+}
+
+/* 1 when the answers packed in x and y (rr_scan()'s) are different ones:
+ * their fingerprints or their numbers of answer RRs differ. The number is
+ * compared as well because a fingerprint is only 32 bits: an answer that
+ * a spoofer padded with an RR to match the sum still has one RR more. */
+static inline int ans_differ(const struct recent_slot *x, const struct recent_slot *y)
+{
+	return x->fp != y->fp || x->nan != y->nan;
 }
 
 /* The time of a slot's first answer. */
@@ -906,6 +930,42 @@ static void w_answer(struct jw *w, const char *key, const struct integ_ans *a)
 	jw_end(w);
 }
 
+/* The answer fingerprint and comparison of response.race as the packet
+ * path computes them, exported for the unit tests: the fingerprint of m's
+ * answer under `key` (integ_answer_fp()), and 1 when the answers of x and
+ * y are different ones under `key` (integ_answers_differ()). Declared
+ * here as well as in the tests, which is where their contracts live. */
+uint32_t integ_answer_fp(const struct dns_msg *m, uint64_t key);
+int integ_answers_differ(const struct dns_msg *x, const struct dns_msg *y, uint64_t key);
+
+uint32_t integ_answer_fp(const struct dns_msg *m, uint64_t key)
+{
+	struct fp_key k;
+	fp_key_init(&k, key);
+	struct pkt p;
+	memset(&p, 0, sizeof(p));
+	struct recent_slot a;
+	memset(&a, 0, sizeof(a));
+	struct rr_scan sc;
+	rr_scan(&k, &p, m, &a, &sc);
+	return a.fp;
+}
+
+int integ_answers_differ(const struct dns_msg *x, const struct dns_msg *y, uint64_t key)
+{
+	struct fp_key k;
+	fp_key_init(&k, key);
+	struct pkt p;
+	memset(&p, 0, sizeof(p));
+	struct recent_slot a, b;
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	struct rr_scan sc;
+	rr_scan(&k, &p, x, &a, &sc);
+	rr_scan(&k, &p, y, &b, &sc);
+	return ans_differ(&a, &b);
+}
+
 /* --- module state -------------------------------------------------------- */
 
 /* The tables the packet path reads: the answered queries and the judged
@@ -954,7 +1014,8 @@ static void *integ_create(struct engine *e, char *err, size_t errlen)
 	m->seed = sw_siphash(e->sipkey, "integrity", 9) | 1u;
 	m->name_seed = sw_siphash(e->sipkey, "integrity names", 15);
 	zone_est_init();
-	type_hash_init();
+	fp_key_init(&m->fp_key[0], sw_siphash(e->sipkey, "integrity answers", 17));
+	fp_key_init(&m->fp_key[1], 0x5eed);
 	if ((m->dev == NULL && m->ndev > 0) || m->recent == NULL)
 		goto fail;
 	return m;
@@ -1719,7 +1780,7 @@ static void integ_response(void *mv, struct engine *e, const struct pkt *p, stru
 	if (spoofable)
 		ans = q != NULL ? recent_slot(m, rh) : &a;
 	struct rr_scan sc;
-	rr_scan(p, msg, ans, &sc);
+	rr_scan(&m->fp_key[m->deterministic != 0], p, msg, ans, &sc);
 	if (sc.special)
 		bogon_check(e, c, id, p, msg);
 	if (sc.pairs)
@@ -1759,7 +1820,7 @@ static void integ_response(void *mv, struct engine *e, const struct pkt *p, stru
 			return;
 		}
 		r->responses++;
-		if (a.fp != r->fp) {
+		if (ans_differ(r, &a)) {
 			if (retransmit_answer(r, &a)) {
 				m->races_retransmit++;
 			} else if (!(r->rcode_flags & RECENT_RACED)) {

@@ -2,7 +2,8 @@
  * names: special-purpose ranges (RFC 6890), local names (RFC 6761, RFC
  * 8375), registered domains, label entropy and length (exfil.suspect-names),
  * the cache of judged names, and the quick test that two names of a
- * message differ (duplicate RRs, RFC 1035 §4.1.4 compression).
+ * message differ (duplicate RRs, RFC 1035 §4.1.4 compression), and the
+ * answer fingerprint response.race compares answers by.
  * Table-driven, one named case per edge.
  */
 #include <math.h>
@@ -10,6 +11,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -443,6 +445,112 @@ static void test_names_differ(void **state)
 	}
 }
 
+/* The fingerprint and comparison response.race uses, exported by
+ * integrity.c for these tests. */
+uint32_t integ_answer_fp(const struct dns_msg *m, uint64_t key);
+int integ_answers_differ(const struct dns_msg *x, const struct dns_msg *y, uint64_t key);
+
+/* A response for a.vendor.com A with an A record per address, parsed
+ * into *m (over buf, which must outlive it). */
+static void answer_msg(uint8_t *buf, size_t cap, const uint32_t *addrs, unsigned n,
+		       struct dns_msg *m)
+{
+	static const uint8_t head[] = {
+		0x12, 0x34, 0x81, 0x80, 0, 1, 0, 0, 0, 0, 0, 0,
+		1, 'a', 6, 'v', 'e', 'n', 'd', 'o', 'r', 3, 'c', 'o', 'm', 0, 0, 1, 0, 1,
+	};
+	assert_true(sizeof(head) + 16u * n <= cap);
+	memcpy(buf, head, sizeof(head));
+	buf[7] = (uint8_t)n;
+	size_t off = sizeof(head);
+	for (unsigned i = 0; i < n; i++) {
+		static const uint8_t rr[] = { 0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 1, 0x2c, 0, 4 };
+		memcpy(buf + off, rr, sizeof(rr));
+		off += sizeof(rr);
+		buf[off++] = (uint8_t)(addrs[i] >> 24);
+		buf[off++] = (uint8_t)(addrs[i] >> 16);
+		buf[off++] = (uint8_t)(addrs[i] >> 8);
+		buf[off++] = (uint8_t)addrs[i];
+	}
+	assert_int_equal(dns_parse(buf, off, m), 0);
+	assert_int_equal(m->nrr, n);
+}
+
+/* The address bytes of the last A record of a message answer_msg() made. */
+static void set_last_addr(uint8_t *buf, const struct dns_msg *m, uint32_t addr)
+{
+	uint8_t *rd = buf + m->rr[m->nrr - 1].rdata_off;
+	rd[0] = (uint8_t)(addr >> 24);
+	rd[1] = (uint8_t)(addr >> 16);
+	rd[2] = (uint8_t)(addr >> 8);
+	rd[3] = (uint8_t)addr;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static void test_answer_fingerprint(void **state)
+{
+	(void)state;
+	static struct dns_msg ma, mb;
+	static uint8_t ba[512], bb[512];
+	const uint64_t key = 0x0123456789abcdefull;
+	/* The order of the RRs does not matter. */
+	const uint32_t ab[] = { 0x5db8d822, 0x5db8d823 }, ba_[] = { 0x5db8d823, 0x5db8d822 };
+	answer_msg(ba, sizeof(ba), ab, 2, &ma);
+	answer_msg(bb, sizeof(bb), ba_, 2, &mb);
+	assert_false(integ_answers_differ(&ma, &mb, key));
+	/* Another address, or one more record, is another answer. */
+	const uint32_t other[] = { 0x5db8d822, 0x06060606 }, more[] = { 0x5db8d822, 0x5db8d823,
+									0x06060606 };
+	answer_msg(bb, sizeof(bb), other, 2, &mb);
+	assert_true(integ_answers_differ(&ma, &mb, key));
+	answer_msg(bb, sizeof(bb), more, 3, &mb);
+	assert_true(integ_answers_differ(&ma, &mb, key));
+	/* The fingerprint depends on the key: an answer's sum cannot be
+	 * worked out without it. */
+	assert_int_not_equal(integ_answer_fp(&ma, key), integ_answer_fp(&ma, key ^ 1));
+	assert_int_not_equal(integ_answer_fp(&ma, key), integ_answer_fp(&ma, 0x5eed));
+
+	/* A padded answer whose 32-bit fingerprint equals another's, found by
+	 * a birthday search (2^17 answers of one record against 2^17 of two:
+	 * about four pairs expected): still a different answer, by the
+	 * number of its records. */
+	enum { N = 1 << 17 };
+	static uint64_t one[N];
+	const uint32_t a1[] = { 0 }, a2[] = { 0x5db8d822, 0 };
+	answer_msg(ba, sizeof(ba), a1, 1, &ma);
+	answer_msg(bb, sizeof(bb), a2, 2, &mb);
+	for (uint32_t i = 0; i < N; i++) {
+		set_last_addr(ba, &ma, 0x0a000000u + i);
+		one[i] = (uint64_t)integ_answer_fp(&ma, key) << 32 | i;
+	}
+	qsort(one, N, sizeof(one[0]), cmp_u64);
+	int found = 0;
+	for (uint32_t j = 0; j < N && !found; j++) {
+		set_last_addr(bb, &mb, 0x0b000000u + j);
+		uint64_t fp = integ_answer_fp(&mb, key);
+		size_t lo = 0, hi = N;
+		while (lo < hi) {
+			size_t mid = (lo + hi) / 2;
+			if (one[mid] >> 32 < fp)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo < N && one[lo] >> 32 == fp) {
+			set_last_addr(ba, &ma, 0x0a000000u + (uint32_t)one[lo]);
+			found = 1;
+		}
+	}
+	assert_true(found);
+	assert_int_equal(integ_answer_fp(&ma, key), integ_answer_fp(&mb, key));
+	assert_true(integ_answers_differ(&ma, &mb, key));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -455,6 +563,7 @@ int main(void)
 		cmocka_unit_test(test_name_judge),
 		cmocka_unit_test(test_name_cache),
 		cmocka_unit_test(test_names_differ),
+		cmocka_unit_test(test_answer_fingerprint),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -167,11 +167,14 @@ struct watch {
 	uint32_t slot, dev_id;
 	uint64_t deadline;
 	struct qry_key qk;
-	char qname[QRY_NAME];
 	uint16_t qtype;
 	uint64_t q_ts;
 	uint16_t responses;
 	struct integ_ans a[2];        /* the first answer and the first that differed */
+	/* The question name whole, from the response that raced, for the
+	 * alert's dns.question.name (a prefix would match no filter on it):
+	 * 16 watches × 1 KiB. Last, away from what watch_packet() reads. */
+	char qname[DNS_NAME_TEXT];
 };
 
 /* A recently answered (or timed-out) query, with a 64-bit hash of its
@@ -1158,12 +1161,12 @@ static void race_emit(struct integ *m, struct engine *e, struct watch *w, const 
 	a.qtype = w->qtype;
 	a.dns_id = w->qk.id;
 	a.reason = why;
-	char msg[256];
+	char msg[400];
 	const char *used = w->conn == 1 ? "then connected to an address of the first answer" :
 			   w->conn == 2 ? "then connected to an address of the second answer" :
 			   w->conn == 3 ? "then connected to an address both answers hold" :
 			   "was not seen connecting to either";
-	snprintf(msg, sizeof(msg), "Two different answers to one DNS query for %.64s reached the "
+	snprintf(msg, sizeof(msg), "Two different answers to one DNS query for %.200s reached the "
 		 "device (a spoofing race); the device %s.", w->qname, used);
 	struct jw jw;
 	alert_begin(&jw, rl, &a, msg);

@@ -75,6 +75,20 @@ def craft_integ_race():
     return ETH, pk
 
 
+LONG_NAME = "firmware-downloads-eu-central-1.device-update-service.cdn.vendor-cloud.com"
+
+
+def craft_integ_race_long_name():
+    """A race on a name of 74 characters, longer than the engine keeps of
+    a query's name (63): the alert must name it whole."""
+    assert len(LONG_NAME) > 63
+    pk = [query(T0, DEV, DEV_IP, 0x1235, LONG_NAME, 40001),
+          answer(T0 + 20000, DEV, DEV_IP, 0x1235, LONG_NAME, 40001, [A_1]),
+          answer(T0 + 20800, DEV, DEV_IP, 0x1235, LONG_NAME, 40001, [EVIL],
+                 src_mac=SPOOF, ttl=128)]
+    return ETH, pk
+
+
 def craft_integ_race_retransmit():
     """Queries sent twice (the same ID and port: a retransmission), each
     copy answered by a CDN with another address. DEV: both answers from

@@ -20,7 +20,8 @@
  *   - a *storm* is an episode in which the per-name rate stays at or above
  *     per_name_qps for min_duration_s, or in which FLAT_MIN consecutive
  *     retry intervals shorter than FLAT_MAX_US did not grow (a growth is
- *     an interval at least GROWTH x the one before);
+ *     an interval at least GROWTH x the one before; queries closer than
+ *     ROUND_US are one round, with no interval between them);
  *   - *stale use* is a new connection (a TCP SYN, or the first UDP packet
  *     of a flow; either one not seen for CONN_IDLE_US, so that SYN
  *     retransmissions are one attempt) to an address whose latest answer
@@ -92,6 +93,10 @@
 #define GROWTH 1.5
 #define FLAT_MIN 10
 #define FLAT_MAX_US (10 * SEC)
+/* Queries of one name closer than this are one retry round (a stub that
+ * asks all its resolvers at once): no interval between them, or a round
+ * to two resolvers 1 ms apart would look like a back-off every time. */
+#define ROUND_US (100 * MS)
 /* rate.burst: a device's own baseline needs this many minutes of history
  * before k x baseline means anything; the EWMA weighs one minute 1/16
  * (a time constant of about a quarter of an hour). */
@@ -1387,12 +1392,9 @@ static void bh_query(void *m, struct engine *e, const struct pkt *p, struct dctx
 	if (ce->fail_start_us) {
 		struct ccold *cc = cache_cold(&b->cache, slot);
 		cc->fail_queries++;
-		if (ce->last_q_us && now > ce->last_q_us) {
+		if (ce->last_q_us && now >= ce->last_q_us + ROUND_US) {
 			uint64_t iv = now - ce->last_q_us;
-			/* Rounded up: 0 means "none yet" below, and a retry
-			 * within a millisecond is still an interval. */
-			uint64_t ivr = (iv + MS - 1) / MS;
-			uint32_t ivms = (uint32_t)(ivr > UINT32_MAX ? UINT32_MAX : ivr);
+			uint32_t ivms = (uint32_t)(iv / MS > UINT32_MAX ? UINT32_MAX : iv / MS);
 			if (cc->last_iv_ms && ivms >= GROWTH * cc->last_iv_ms) {
 				cc->grew = 1;
 				cc->flat = 0;

@@ -154,3 +154,19 @@ def craft_beh_early_aaaa():
                    a(ts + 1000, k + 1, qname, 10000 + k, qtype=28, ttl=300, dev=dev, devip=devip)]
     pk.sort(key=lambda x: x[0])
     return ETH, pk
+
+
+RES2_IP = bytes([192, 168, 1, 2])
+
+
+def craft_beh_storm_two_resolvers():
+    """Every 3 s the device asks both its resolvers at once (1 ms apart)
+    and neither answers: 0.67 queries a second, under the rate threshold,
+    but the rounds never back off. The 1 ms between the two copies of a
+    round is no interval, or every round would look like a back-off."""
+    pk = []
+    for k in range(20):
+        ts = T0 + k * 3 * S
+        pk.append(q(ts, 2 * k + 1, "iot.example.com", 40000 + k))
+        pk.append(q(ts + 1000, 2 * k + 2, "iot.example.com", 40000 + k, server=RES2_IP))
+    return ETH, pk

@@ -2044,7 +2044,8 @@ static void exfil_check(struct engine *e, struct dctx *c, struct integ_dev *id,
 		}
 		id->zone_last = nh;
 	}
-	/* Long or high-entropy labels below the registered domain. */
+	/* Long or high-entropy labels: below the registered domain, or its
+	 * own first label (integ_name_judge()). */
 	size_t longest = ni->longest;
 	double ent = ni->entropy;
 	int is_long = longest > (size_t)rl->p[DP_MAX_LABEL_LEN];
@@ -2243,9 +2244,27 @@ void integ_name_judge(const char *name, size_t len, struct integ_name *ni)
 	if (below > 0) {
 		ni->below_hash = (uint32_t)h64(name, below, 11);
 		ni->longest = (uint8_t)integ_longest_label(name, below);
-	}
-	if (below > 16)
 		ni->entropy = integ_entropy(name, below);
+	}
+	/* The registered domain's own first label is judged too: a DGA
+	 * registers its random names (<random>.com), with nothing below
+	 * them. It does not count towards the zone's unique subdomains: it
+	 * is the zone. Its length and entropy are taken with those of the
+	 * labels below, whichever is larger. */
+	const char *dom = name + reg;
+	const char *dot = memchr(dom, '.', len - (size_t)reg);
+	size_t dlen = dot != NULL ? (size_t)(dot - dom) : len - (size_t)reg;
+	size_t dlong = integ_longest_label(dom, dlen);
+	if (dlong > ni->longest)
+		ni->longest = (uint8_t)(dlong < UINT8_MAX ? dlong : UINT8_MAX);
+	double dent = integ_entropy(dom, dlen);
+	if (dent > ni->entropy)
+		ni->entropy = dent;
+	/* No length gate on the entropy: n characters carry at most
+	 * log2(n) bits each, so a gate of 16 characters (what there was) is
+	 * right only for entropy_bits 4 and misses higher-entropy short
+	 * labels under a lower setting. A name is judged once (the cache of
+	 * judged names), so measuring short texts too costs little. */
 }
 
 /* Starts the loads of what the query hook will touch: the device's first

@@ -329,6 +329,53 @@ def craft_integ_exfil():
     return ETH, pk
 
 
+BRANDS = """thisisaverylongbutordinarybrandname smarthomeappliancesandsolutions
+thebestconnectedkitchengadgets yourfriendlyneighbourhoodthermostat
+internetofthingsdevicecloudservices homesecuritycameraandalarmcompany
+wirelesslightingandpowercontrols connectedfitnessandwellnessdevices
+petfeederandwatercamerasupport automaticgardenirrigationsystems
+robotvacuumcleanerfirmwareupdates smartdoorbellandintercomsolutions
+babymonitorandnurserycameras electricvehiclechargerservices
+solarinverterandbatterystorage thermostatandheatingcontrolcloud
+televisionandstreamingmediaplayers wirelessspeakerandsoundbarsupport
+kitchenrobotandrecipeservices airpurifierandhumiditysensors
+windowblindsandshuttercontrols garagedooropenerandgatecontrols
+watersensorandleakdetectionalerts smartlockanddoorbellsecurityhub
+lawnmowerrobotandgardentools""".split()
+
+
+def entropy(s):
+    """Bits per character, as integ_entropy() counts them."""
+    import math
+    n = len(s)
+    return -sum(s.count(c) / n * math.log2(s.count(c) / n) for c in set(s))
+
+
+def craft_integ_exfil_dga():
+    """Random registered domains with nothing below them (a DGA), 25 each
+    within 2 minutes. DEV: 55-character labels (long and high-entropy).
+    DEV3: 30-character labels above 4 bits per character (high entropy
+    only). DEV2 (near-miss): 25 long but ordinary brand domains, 28-35
+    characters below 4 bits per character."""
+    rnd = random.Random(21)
+    alpha = "abcdefghijklmnopqrstuvwxyz0123456789"
+
+    def lab(n, min_bits=0.0):
+        while True:
+            s = "".join(rnd.choice(alpha) for _ in range(n))
+            if entropy(s) > min_bits:
+                return s
+    pk = []
+    for i in range(25):
+        pk.append(query(T0 + i * 4 * S, DEV, DEV_IP, 0x3500 + i, lab(55) + ".com", 43000 + i))
+        pk.append(query(T0 + i * 4 * S + 1, DEV3, DEV3_IP, 0x3600 + i, lab(30, 4.1) + ".net",
+                        44000 + i))
+        assert len(BRANDS[i]) < 50 and entropy(BRANDS[i]) < 4
+        pk.append(query(T0 + i * 4 * S + 2, DEV2, DEV2_IP, 0x3700 + i, BRANDS[i] + ".com",
+                        45000 + i))
+    return ETH, pk
+
+
 def craft_integ_new_domain():
     """DEV resolves two domains on day 0 and day 1; on day 8 it asks one of
     them again (known) and then a new one (fires, low). DEV2 meets a new

@@ -267,9 +267,18 @@ static void check_judged(const char *name, const struct integ_name *ni)
 	size_t below = reg > 0 ? (size_t)reg - 1 : 0;
 	if (ni->reg != reg)
 		fail_msg("%s: registered domain at %u, expected %ld", name, ni->reg, reg);
-	if (ni->longest != (below ? integ_longest_label(name, below) : 0))
-		fail_msg("%s: longest label %u", name, ni->longest);
-	double ent = below > 16 ? integ_entropy(name, below) : 0;
+	/* The labels below the registered domain and its own first label,
+	 * whichever is longer, or has more entropy. */
+	const char *dom = name + reg;
+	size_t dlen = strcspn(dom, ".");
+	size_t longest = below ? integ_longest_label(name, below) : 0;
+	if (integ_longest_label(dom, dlen) > longest)
+		longest = integ_longest_label(dom, dlen);
+	if (ni->longest != longest)
+		fail_msg("%s: longest label %u, expected %zu", name, ni->longest, longest);
+	double ent = below ? integ_entropy(name, below) : 0;
+	if (integ_entropy(dom, dlen) > ent)
+		ent = integ_entropy(dom, dlen);
 	if (ni->entropy != ent)
 		fail_msg("%s: entropy %g, expected %g", name, ni->entropy, ent);
 }
@@ -292,6 +301,27 @@ static void test_name_judge(void **state)
 		memset(&ni, 0xa5, sizeof(ni));
 		integ_name_judge(names[i], strlen(names[i]), &ni);
 		check_judged(names[i], &ni);
+	}
+	/* A registered domain is judged by its own label too: a DGA's random
+	 * domain is long and high in entropy with nothing below it, a long
+	 * brand name is long but low in entropy. */
+	static const struct {
+		const char *name;
+		unsigned longest;
+		double min_ent, max_ent;
+	} doms[] = {
+		{ "x7k2qz9w4m1p8r5t3v6y0b2n4c8d1f5g7h9j3k6l2m4n8p1q5r7s9t0.com", 55, 4.2, 6 },
+		{ "q8z3k1x9v7m2w5r4t6y0p3n8c1.net", 26, 4.0, 6 },
+		{ "thisisaverylongbutordinarybrandname.com", 35, 3.5, 4.0 },
+		{ "eu.thisisaverylongbutordinarybrandname.co.uk", 35, 3.5, 4.0 },
+	};
+	for (size_t i = 0; i < sizeof(doms) / sizeof(doms[0]); i++) {
+		struct integ_name ni;
+		integ_name_judge(doms[i].name, strlen(doms[i].name), &ni);
+		check_judged(doms[i].name, &ni);
+		if (ni.longest != doms[i].longest || ni.entropy <= doms[i].min_ent ||
+		    ni.entropy >= doms[i].max_ent)
+			fail_msg("%s: longest %u, entropy %g", doms[i].name, ni.longest, ni.entropy);
 	}
 	/* The zone's hash is the registered domain's: two names of one zone
 	 * share it, and differ in the hash of what is below it. */

@@ -59,15 +59,14 @@
  * A replay uses a fixed key (recent_hash()), and so can be aimed at. */
 #define RECENT_SLOTS 4096u
 /* How long after the first answer a different one still makes a race (and
- * further answers count towards a reply flood): spoofed answers arrive
- * within the resolver's round trip, a resolver's retransmitted answer
- * within the stub's retry interval (1-5 s, RFC 1536). A rule parameter
- * (response.race window_s) would be the place for it. */
-#define RACE_WINDOW_S 5
-/* amplification.ratio sums bytes over this window: a reflection run lasts
+ * further answers count towards a reply flood) is response.race window_s
+ * (default 5 s: spoofed answers arrive within the resolver's round trip, a
+ * resolver's retransmitted answer within the stub's retry interval, 1-5 s,
+ * RFC 1536), at most RULES_RACE_WINDOW_MAX_S (ts_delta below); the
+ * module keeps it in microseconds (race_window()). amplification.ratio
+ * sums bytes over its window_s (default 300 s: a reflection run lasts
  * minutes, 100 KB of answers within 5 minutes is a flood and not an IoT
- * device's TXT lookup now and then (amplification.ratio window_s wanted). */
-#define AMP_WINDOW_S 300
+ * device's TXT lookup now and then). */
 /* Addresses kept per answer: enough to name the connection target of a race
  * (IoT answers hold one to four A records). */
 #define ANS_ADDRS 4
@@ -104,11 +103,12 @@
 /* Distinct suspect names remembered to count each once (a periodic long
  * name, such as an AWS IoT endpoint, is one name, not twenty). */
 #define EXFIL_SEEN 16
-/* Unique subdomains of one zone in the exfil window that make a tunnel:
- * IoT devices ask a few names per zone (pool.ntp.org has four); 100
- * distinct names below one registered domain in 10 minutes is a tunnel or
- * a DGA. Linear counting over 256 bits estimates that well (±10 %). */
-#define ZONE_UNIQUE 100
+/* Unique subdomains of one zone in the exfil window that make a tunnel are
+ * exfil.suspect-names min_subdomains (default 100: IoT devices ask a few
+ * names per zone, pool.ntp.org has four; 100 distinct names below one
+ * registered domain in 10 minutes is a tunnel or a DGA). Linear counting
+ * over these bits estimates that well (±10 %), and up to the loader's
+ * limit of 1,000 within about 11 %. */
 #define ZONE_BITS 256
 /* A zone with at most this many bits set keeps their numbers in the
  * device's first line instead of its bitmap. A device is moved to another
@@ -211,7 +211,7 @@ _Static_assert(DNS_MAX_RR <= 255 && ANS_ADDRS <= 4, "nan and naddr fit their byt
 /* A late answer comes within the race window of the time-out that made
  * its entry; an answer that made one comes at `made` (or 1 µs before: a
  * packet at time 0). */
-_Static_assert(RACE_WINDOW_S * SEC < (1u << 23), "an answer's time fits ts_delta");
+_Static_assert(RULES_RACE_WINDOW_MAX_S * SEC < (1u << 23), "an answer's time fits ts_delta");
 
 /* A MAC that sent DNS responses (amplification.device-serves-dns). */
 struct responder {
@@ -340,6 +340,8 @@ struct integ {
 	uint64_t seed;                /* keys the slot hash */
 	struct fp_key fp_key[2];      /* keys the answers' fingerprints: drawn, and a replay's fixed one */
 	int deterministic;            /* replay: a fixed hash key instead */
+	const struct rules *rules;    /* the rules race_us was taken from */
+	uint64_t race_us;             /* response.race window_s, µs */
 	uint64_t recent_displaced;    /* live entries overwritten by another query */
 	uint64_t recent_used;         /* answers recorded */
 	struct watch watch[WATCH_MAX];
@@ -1080,9 +1082,24 @@ static inline uint64_t recent_hash(const struct integ *m, const struct qry_key *
 	return h | 1u;
 }
 
-static int recent_live(const struct recent_slot *s, uint64_t now)
+/* Takes response.race window_s from the rules in force when they are not
+ * the ones it was taken from (at the first answer, and after a reload):
+ * a pointer compare per answer, not a conversion. A window past what
+ * ts_delta holds (the loader refuses one) is cut to it. */
+static inline void race_window(struct integ *m, const struct engine *e)
 {
-	return s->made != 0 && now >= s->made && now - s->made <= RACE_WINDOW_S * SEC;
+	if (__builtin_expect(e->rules == m->rules, 1))
+		return;
+	m->rules = e->rules;
+	double s = e->rules != NULL ? rule(e, DET_RESPONSE_RACE)->p[DP_WINDOW_S] : 5;
+	if (!(s <= RULES_RACE_WINDOW_MAX_S))
+		s = RULES_RACE_WINDOW_MAX_S;
+	m->race_us = (uint64_t)(s * (double)SEC);
+}
+
+static int recent_live(const struct integ *m, const struct recent_slot *s, uint64_t now)
+{
+	return s->made != 0 && now >= s->made && now - s->made <= m->race_us;
 }
 
 static unsigned hint_index(uint16_t port, uint16_t id)
@@ -1100,7 +1117,7 @@ static struct recent_slot *recent_slot(const struct integ *m, uint64_t h)
 static struct recent_slot *recent_find(struct integ *m, uint64_t h, uint64_t now)
 {
 	struct recent_slot *s = recent_slot(m, h);
-	if (s->tag != h || !recent_live(s, now))
+	if (s->tag != h || !recent_live(m, s, now))
 		return NULL;
 	return s;
 }
@@ -1111,7 +1128,7 @@ static struct recent_slot *recent_find(struct integ *m, uint64_t h, uint64_t now
 static inline struct recent_slot *recent_make(struct integ *m, uint64_t h, uint64_t now)
 {
 	struct recent_slot *s = recent_slot(m, h);
-	if (s->tag != h && recent_live(s, now))
+	if (s->tag != h && recent_live(m, s, now))
 		m->recent_displaced++;
 	m->recent_used++;
 	s->tag = h;
@@ -1713,7 +1730,7 @@ COLD static void amp_add(struct engine *e, struct dctx *c, struct win *w, uint64
 		    int from, const struct pkt *p, const struct dns_msg *msg)
 {
 	const struct det_rule *rl = rule(e, DET_AMPLIFICATION_RATIO);
-	win_at(w, ts, rule_window_us(rl, AMP_WINDOW_S));
+	win_at(w, ts, rule_window_us(rl, 300));
 	if (w->n == 0) {
 		*qbytes = 0;
 		memset(types, 0, 4 * sizeof(*types));
@@ -1755,6 +1772,7 @@ COLD static void amp_add(struct engine *e, struct dctx *c, struct win *w, uint64
 	jw_time_text(&jw, "last_time", w->last_ts);
 	jw_real4(&jw, "min_ratio", rl->p[DP_RATIO]);
 	jw_uint(&jw, "min_bytes", (uint64_t)rl->p[DP_MIN_BYTES]);
+	jw_real4(&jw, "window_s", (double)rule_window_us(rl, 300) / (double)SEC);
 	alert_emit(e->out, &jw, &a);
 }
 
@@ -1766,6 +1784,7 @@ static void integ_response(void *mv, struct engine *e, const struct pkt *p, stru
 {
 	struct integ *m = mv;
 	m->deterministic = e->deterministic;
+	race_window(m, e);
 	struct integ_dev *id = dev_of(m, c);
 	int udp = p->l4 == IPPROTO_UDP;
 	/* Every UDP answer reads and writes its slot of the answered table:
@@ -1858,6 +1877,7 @@ static void integ_unanswered(void *mv, struct engine *e, struct dctx *c,
 {
 	struct integ *m = mv;
 	m->deterministic = e->deterministic;
+	race_window(m, e);
 	if (q->transport != TRANS_UDP)
 		return;
 	/* A late answer is then a late answer, not an unsolicited one. */
@@ -1930,7 +1950,7 @@ COLD static void exfil_alert(struct engine *e, struct dctx *c, struct integ_dev 
 	jw_uint(&w, "max_label_len", (uint64_t)rl->p[DP_MAX_LABEL_LEN]);
 	jw_real4(&w, "entropy_bits", rl->p[DP_ENTROPY_BITS]);
 	jw_uint(&w, "min_names", (uint64_t)rl->p[DP_MIN_NAMES]);
-	jw_uint(&w, "zone_unique_min", ZONE_UNIQUE);
+	jw_uint(&w, "zone_unique_min", (uint64_t)rl->p[DP_MIN_SUBDOMAINS]);
 	alert_emit(e->out, &w, &a);
 }
 
@@ -2040,7 +2060,8 @@ static void exfil_check(struct engine *e, struct dctx *c, struct integ_dev *id,
 			unsigned before = zone_estimate(id->zone_set);
 			id->zone_set++;
 			est = zone_estimate(id->zone_set);
-			zone_alert = before < ZONE_UNIQUE && est >= ZONE_UNIQUE;
+			unsigned min = (unsigned)rl->p[DP_MIN_SUBDOMAINS];
+			zone_alert = before < min && est >= min;
 		}
 		id->zone_last = nh;
 	}

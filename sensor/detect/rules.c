@@ -84,6 +84,7 @@ static const uint64_t det_takes[DET_MAX] = {
 	[DET_RESPONSE_TXID_MISMATCH] = B(MIN_RESPONSES) | B(WINDOW_S),
 	[DET_RESPONSE_UNSOLICITED] = B(MIN_RESPONSES) | B(WINDOW_S) | B(ESCALATE_RESPONSES) |
 				     B(ESCALATE_BYTES),
+	[DET_RESPONSE_RACE] = B(WINDOW_S),
 	[DET_RESPONSE_REPLY_FLOOD] = B(MAX_RESPONSES),
 	[DET_CACHE_REQUERY_WITHIN_TTL] = B(ALPHA) | B(MIN_TTL_S) | B(MIN_SAMPLES) | B(SHARE),
 	[DET_CACHE_STALE_USE] = B(GRACE_S) | B(MIN_OCCURRENCES),
@@ -97,9 +98,10 @@ static const uint64_t det_takes[DET_MAX] = {
 	[DET_IPV6_NO_AAAA] = B(MIN_QUERIES),
 	[DET_IPV6_NO_V6_TRANSPORT] = B(MIN_QUERIES),
 	[DET_DNSSEC_UNAWARE] = B(MIN_QUERIES),
-	[DET_AMPLIFICATION_RATIO] = B(RATIO) | B(MIN_BYTES),
+	[DET_AMPLIFICATION_RATIO] = B(RATIO) | B(MIN_BYTES) | B(WINDOW_S),
 	[DET_POLICY_NEW_DOMAIN] = B(LEARNING_S),
-	[DET_EXFIL_SUSPECT_NAMES] = B(MAX_LABEL_LEN) | B(ENTROPY_BITS) | B(MIN_NAMES) | B(WINDOW_S),
+	[DET_EXFIL_SUSPECT_NAMES] = B(MAX_LABEL_LEN) | B(ENTROPY_BITS) | B(MIN_NAMES) | B(WINDOW_S) |
+				    B(MIN_SUBDOMAINS),
 };
 #undef B
 
@@ -153,6 +155,9 @@ static const struct param_range ranges[DP_MAX] = {
 	/* Shannon entropy of bytes is at most 8 bits per character. */
 	[DP_ENTROPY_BITS] = { 0, 8, 0 },
 	[DP_MIN_NAMES] = { 1, 1e6, 1 },
+	/* exfil.suspect-names counts a zone's names by linear counting over
+	 * 256 bits: within about 11 % up to 1,000, saturated a little past. */
+	[DP_MIN_SUBDOMAINS] = { 2, 1000, 1 },
 };
 /* rate_limit_s: 30 days at most, like the windows. */
 #define RATE_LIMIT_MAX (30 * 86400)
@@ -557,6 +562,10 @@ static int load_params(struct ld *c, json_t *obj, struct det_rule *r)
 	} else if ((takes & (UINT64_C(1) << DP_ESCALATE_RESPONSES)) &&
 		   r->p[DP_ESCALATE_RESPONSES] < r->p[DP_MIN_RESPONSES]) {
 		rc = fail(c, 0, "%s: params.escalate_responses cannot be below params.min_responses", id);
+	} else if (r->id == DET_RESPONSE_RACE && r->p[DP_WINDOW_S] > RULES_RACE_WINDOW_MAX_S) {
+		/* The answered-query table keeps an answer's time within its
+		 * entry in 23 bits of microseconds (integrity.c). */
+		rc = fail(c, 0, "%s: params.window_s cannot exceed %d", id, RULES_RACE_WINDOW_MAX_S);
 	} else if ((takes & (UINT64_C(1) << DP_CONSTANT_AFTER)) &&
 		   r->p[DP_CONSTANT_AFTER] > r->p[DP_RING]) {
 		rc = fail(c, 0, "%s: params.constant_after cannot exceed params.ring", id);

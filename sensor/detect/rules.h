@@ -101,11 +101,17 @@ int det_id_from_name(const char *name);
 	X(LEARNING_S, "learning_s") \
 	X(MAX_LABEL_LEN, "max_label_len") \
 	X(ENTROPY_BITS, "entropy_bits") \
-	X(MIN_NAMES, "min_names")
+	X(MIN_NAMES, "min_names") \
+	X(MIN_SUBDOMAINS, "min_subdomains")
 
 #define DP_ENUM_(e, s) DP_##e,
 enum det_param { DP_LIST(DP_ENUM_) DP_MAX };
 #undef DP_ENUM_
+
+/* The longest response.race window_s the loader accepts: the
+ * integrity module keeps an answer's time in its answered-query entry
+ * as 23 bits of microseconds (8.4 s). */
+#define RULES_RACE_WINDOW_MAX_S 8
 
 /* The JSON name of a parameter; "?" for a bad value. */
 const char *det_param_name(enum det_param p);

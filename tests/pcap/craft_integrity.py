@@ -376,6 +376,32 @@ def craft_integ_exfil_dga():
     return ETH, pk
 
 
+def craft_integ_params():
+    """Traffic near the thresholds that rules/detections.json sets (case
+    integ-params with the shipped rules, integ-params-rules with changed
+    ones). DEV: a spoofed answer 2 s after the resolver's (a race within
+    response.race window_s 5, none within 1). DEV2: 30 TXT answers of
+    4 KB, one every 4 s (120 KB within amplification.ratio window_s 300;
+    never 100 KB within 60). DEV3: 60 distinct names under one zone
+    within a minute (below exfil.suspect-names min_subdomains 100, above
+    40)."""
+    pk = [query(T0, DEV, DEV_IP, 0x6101, "api.vendor.com", 40001),
+          answer(T0 + 20000, DEV, DEV_IP, 0x6101, "api.vendor.com", 40001, [A_1]),
+          answer(T0 + 2 * S + 20000, DEV, DEV_IP, 0x6101, "api.vendor.com", 40001, [EVIL],
+                 src_mac=SPOOF, ttl=128)]
+    for i in range(30):
+        ts = T0 + i * 4 * S + 1
+        qn = "k%d.vendor.com" % i
+        pk.append(query(ts, DEV2, DEV2_IP, 0x6200 + i, qn, 41000 + i, 16))
+        r = dns(0x6200 + i, 0x8180, qn, 16, answers=[rr(b"\xc0\x0c", 16, 300, big_txt(4000))])
+        pk.append((ts + 5000, u4(ROUTER, DEV2, RES_IP, DEV2_IP, 53, 41000 + i, r)))
+    for i in range(60):
+        pk.append(query(T0 + i * S + 2, DEV3, DEV3_IP, 0x6300 + i, "h%d.many-names.com" % i,
+                        42000 + i))
+    pk.sort(key=lambda x: x[0])
+    return ETH, pk
+
+
 def craft_integ_new_domain():
     """DEV resolves two domains on day 0 and day 1; on day 8 it asks one of
     them again (known) and then a new one (fires, low). DEV2 meets a new

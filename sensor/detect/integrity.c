@@ -145,7 +145,6 @@
 /* One answer as it arrived. */
 struct integ_ans {
 	uint64_t ts;
-	uint32_t fp;                  /* order-free keyed fingerprint of rcode + answer RRs */
 	uint16_t nan;                 /* answer-section RRs */
 	uint16_t rcode;
 	uint8_t src_mac[6];           /* Ethernet source: the spoofer's or the gateway's */
@@ -891,7 +890,6 @@ static void ans_unpack(const struct recent_slot *s, uint64_t ts, struct integ_an
 {
 	memset(a, 0, sizeof(*a));
 	a->ts = ts;
-	a->fp = s->fp;
 	a->nan = s->nan;
 	a->rcode = s->rcode_flags & RECENT_RCODE;
 	memcpy(a->src_mac, s->src_mac, 6);
@@ -928,10 +926,10 @@ static void w_answer(struct jw *w, const char *key, const struct integ_ans *a)
 		jw_ip_text(w, NULL, a->addr[i]);
 	jw_end(w);
 	jw_uint(w, "ip_ttl", a->ip_ttl);
+	/* Not the fingerprint: it is keyed so that a spoofer cannot pad an
+	 * answer to match, and the key's fast mix is no MAC; its values stay
+	 * inside the sensor. */
 	jw_mac_text(w, "source_mac", a->src_mac);
-	char fp[12];
-	snprintf(fp, sizeof(fp), "%08x", a->fp);
-	jw_str(w, "fingerprint", fp);
 	jw_end(w);
 }
 

@@ -933,14 +933,8 @@ static void w_answer(struct jw *w, const char *key, const struct integ_ans *a)
 	jw_end(w);
 }
 
-/* The answer fingerprint and comparison of response.race as the packet
- * path computes them, exported for the unit tests: the fingerprint of m's
- * answer under `key` (integ_answer_fp()), and 1 when the answers of x and
- * y are different ones under `key` (integ_answers_differ()). Declared
- * here as well as in the tests, which is where their contracts live. */
-uint32_t integ_answer_fp(const struct dns_msg *m, uint64_t key);
-int integ_answers_differ(const struct dns_msg *x, const struct dns_msg *y, uint64_t key);
-
+/* For the unit tests (integrity.h): rr_scan() and ans_differ() on whole
+ * messages. */
 uint32_t integ_answer_fp(const struct dns_msg *m, uint64_t key)
 {
 	struct fp_key k;

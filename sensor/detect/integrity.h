@@ -53,12 +53,13 @@ unsigned integ_port_find(const uint16_t ports[8], uint16_t port);
 struct integ_name {
 	uint64_t tag;         /* keyed hash of the name; 0: an empty slot */
 	double entropy;       /* integ_entropy() of the labels below the registered
-	                       * domain when they are longer than 16 characters, else 0 */
+	                       * domain or of its own first label, the larger */
 	uint32_t dom_hash;    /* hash of the registered domain */
 	uint32_t below_hash;  /* hash of the labels below it (0 when none) */
 	uint16_t reg;         /* integ_registered_domain() */
 	uint8_t skip;         /* 1: a local name, or no registered domain: not judged */
-	uint8_t longest;      /* integ_longest_label() of the labels below it */
+	uint8_t longest;      /* integ_longest_label() of the labels below it and of
+	                       * its own first label, the larger */
 };
 
 /* Judges name[0..len) (lower case) into *ni; leaves ni->tag as it is. */
@@ -79,5 +80,13 @@ const struct integ_name *integ_name_lookup(struct integ_name *slots, uint32_t ns
  * both by dns_name_at()'s rules without writing text. 0 when they may be
  * equal (or either cannot be read): only comparing their texts decides. */
 int integ_names_differ(const struct dns_msg *m, size_t a, size_t b);
+
+/* response.race's answer fingerprint and comparison as the packet path
+ * computes them, for the unit tests: the fingerprint of m's answer under
+ * `key`, and 1 when the answers of x and y are different ones under `key`
+ * (their answer RR counts or fingerprints differ). */
+struct dns_msg;
+uint32_t integ_answer_fp(const struct dns_msg *m, uint64_t key);
+int integ_answers_differ(const struct dns_msg *x, const struct dns_msg *y, uint64_t key);
 
 #endif

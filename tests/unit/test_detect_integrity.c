@@ -475,11 +475,6 @@ static void test_names_differ(void **state)
 	}
 }
 
-/* The fingerprint and comparison response.race uses, exported by
- * integrity.c for these tests. */
-uint32_t integ_answer_fp(const struct dns_msg *m, uint64_t key);
-int integ_answers_differ(const struct dns_msg *x, const struct dns_msg *y, uint64_t key);
-
 /* A response for a.vendor.com A with an A record per address, parsed
  * into *m (over buf, which must outlive it). */
 static void answer_msg(uint8_t *buf, size_t cap, const uint32_t *addrs, unsigned n,

@@ -232,4 +232,6 @@ uninstall:
 clean:
 	rm -rf build build-san build-fuzz
 
--include $(shell find build build-san -name '*.d' 2>/dev/null)
+# The header dependencies of the tree being built, wherever B puts it: a
+# build elsewhere (make B=/tmp/x) must rebuild too when a header changes.
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -169,6 +169,7 @@ struct watch {
 	uint16_t qtype;
 	uint64_t q_ts;
 	uint16_t responses;
+	uint16_t retries;             /* retransmissions of the query */
 	struct integ_ans a[2];        /* the first answer and the first that differed */
 	/* The question name whole, from the response that raced, for the
 	 * alert's dns.question.name (a prefix would match no filter on it):
@@ -352,7 +353,6 @@ struct integ {
 	uint64_t watch_lost;          /* races whose device left before the report */
 	uint64_t domain_sets_full;
 	uint64_t races, unsolicited, txid_mismatch, late;
-	uint64_t races_retransmit;    /* different answers to copies of one query, one path: no race */
 };
 
 /* --- small helpers -------------------------------------------------------- */
@@ -1186,6 +1186,11 @@ static void race_emit(struct integ *m, struct engine *e, struct watch *w, const 
 	w_answer(&jw, "second", &w->a[1]);
 	jw_int(&jw, "gap_us", (int64_t)(w->a[1].ts - w->a[0].ts));
 	jw_uint(&jw, "responses", w->responses);
+	/* A resolver may answer each copy of a retransmitted query, a CDN
+	 * each with other addresses; so may a spoofer that matched the path.
+	 * Still a race (two answers to one outstanding query), with what the
+	 * analyst needs to tell which. */
+	jw_uint(&jw, "query_retransmissions", w->retries);
 	jw_bool(&jw, "same_source_mac", memcmp(w->a[0].src_mac, w->a[1].src_mac, 6) == 0);
 	jw_bool(&jw, "same_ip_ttl", w->a[0].ip_ttl == w->a[1].ip_ttl);
 	static const char *const used_names[] = { "none", "first", "second", "both" };
@@ -1233,6 +1238,7 @@ COLD static void race_found(struct integ *m, struct engine *e, struct dctx *c, c
 	w->qtype = msg->qtype;
 	w->q_ts = q_ts_of(r);
 	w->responses = r->responses;
+	w->retries = r->retries;
 	ans_unpack(r, first_ts(r), &w->a[0]);
 	ans_unpack(second, p->ts_us, &w->a[1]);
 }
@@ -1269,19 +1275,6 @@ static void watch_expire(struct integ *m, struct engine *e, uint64_t now, int al
 	for (unsigned i = 0; i < WATCH_MAX && m->nwatch > 0; i++)
 		if (m->watch[i].used && (all || now >= m->watch[i].deadline))
 			race_emit(m, e, &m->watch[i], "race");
-}
-
-/* 1 when a different answer `a` to the query of slot r is explained by a
- * retransmission: the query went out more than once, each copy may get
- * its own answer (a CDN gives different addresses to different queries,
- * DETECTIONS.md), and this one came the same way as the first — the same
- * Ethernet source and the same IP TTL, which a spoofer elsewhere in the
- * path does not match. Beyond one answer per copy it is no longer
- * explained. Rare: only answers that differ come here. */
-COLD static int retransmit_answer(const struct recent_slot *r, const struct recent_slot *a)
-{
-	return r->retries > 0 && r->responses <= 1u + r->retries &&
-	       memcmp(r->src_mac, a->src_mac, 6) == 0 && r->ip_ttl == a->ip_ttl;
 }
 
 /* --- response.reply-flood ------------------------------------------------- */
@@ -1835,9 +1828,7 @@ static void integ_response(void *mv, struct engine *e, const struct pkt *p, stru
 		}
 		r->responses++;
 		if (ans_differ(r, &a)) {
-			if (retransmit_answer(r, &a)) {
-				m->races_retransmit++;
-			} else if (!(r->rcode_flags & RECENT_RACED)) {
+			if (!(r->rcode_flags & RECENT_RACED)) {
 				r->rcode_flags |= RECENT_RACED;
 				race_found(m, e, c, p, msg, qk, r, &a);
 			}
@@ -2597,13 +2588,12 @@ static void integ_stats_json(void *mv, struct engine *e, json_t *stats)
 {
 	struct integ *m = mv;
 	(void)e;
-	json_t *o = json_pack("{s:{s:I,s:i,s:I},s:{s:I,s:i,s:I},s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
+	json_t *o = json_pack("{s:{s:I,s:i,s:I},s:{s:I,s:i,s:I},s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
 		"answered", "recorded", (json_int_t)m->recent_used, "capacity", (int)RECENT_SLOTS,
 		"evictions", (json_int_t)m->recent_displaced,
 		"names", "lookups", (json_int_t)m->name_lookups, "capacity", (int)NAME_SLOTS,
 		"judged", (json_int_t)m->name_misses,
 		"races", (json_int_t)m->races,
-		"race_retransmit_answers", (json_int_t)m->races_retransmit,
 		"race_watch_full", (json_int_t)m->watch_overflow,
 		"race_device_gone", (json_int_t)m->watch_lost,
 		"txid_mismatch", (json_int_t)m->txid_mismatch,

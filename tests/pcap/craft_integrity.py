@@ -91,11 +91,11 @@ def craft_integ_race_long_name():
 
 def craft_integ_race_retransmit():
     """Queries sent twice (the same ID and port: a retransmission), each
-    copy answered by a CDN with another address. DEV: both answers from
-    the router's MAC with IP TTL 64, each copy its own answer (near-miss,
-    counted in the stats). DEV2: the second answer has IP TTL 128, DEV3's
-    another source MAC, DEV4 gets three different answers to its two
-    copies: races."""
+    copy answered with another address. Two answers to one outstanding
+    query are a race whatever the path (a spoofer can match the router's
+    MAC and the IP TTL): DEV's come the same way, DEV2's second has IP TTL
+    128, DEV3's another source MAC, DEV4 gets three different answers to
+    its two copies. Every alert says the query was retransmitted."""
     pk = []
     cdn = [bytes([151, 101, 1, 1]), bytes([151, 101, 65, 1]), bytes([151, 101, 129, 1])]
     devs = [(DEV, DEV_IP), (DEV2, DEV2_IP), (DEV3, DEV3_IP), (DEV4, DEV4_IP)]

@@ -321,7 +321,7 @@ _Static_assert(sizeof(struct integ_name) == 32, "memory arithmetic at NAME_SLOTS
  * the resolver's (about 2^32 tries for a known answer). Keyed by a value
  * drawn at start, the sums cannot be computed outside the sensor: h64 is
  * a fast mix and no MAC, but the spoofer sees no fingerprint to learn the
- * key from (only race alerts show them). Replays use a fixed key, as the
+ * key from (no event shows one). Replays use a fixed key, as the
  * slot hash does, so that their output is the same every time. */
 struct fp_key {
 	uint64_t key;
@@ -1364,7 +1364,8 @@ COLD static void txid_guess(struct engine *e, struct dctx *c, struct integ_dev *
 /* 1 when the high response.unsolicited alert may go out at `now`: none
  * went out yet, or the last one is the rule's rate_limit_s old (as
  * alert_should_fire() judges the medium one; a clock that stepped back
- * starts the interval again). */
+ * starts the interval again), and at least a window old: with no rate
+ * limit (0) that is one a window, not one a response of the flood. */
 static int unsolicited_may_escalate(struct integ_dev *id, uint64_t now, const struct det_rule *rl)
 {
 	if (!id->un_escalated)
@@ -1374,7 +1375,8 @@ static int unsolicited_may_escalate(struct integ_dev *id, uint64_t now, const st
 		id->un_escalated_s = now_s;
 		return 0;
 	}
-	return now_s - id->un_escalated_s >= rl->rate_limit_s;
+	double win = rl->p[DP_WINDOW_S];
+	return now_s - id->un_escalated_s >= rl->rate_limit_s && now_s - id->un_escalated_s >= win;
 }
 
 COLD static void unsolicited(struct engine *e, struct dctx *c, struct integ_dev *id,

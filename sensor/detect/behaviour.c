@@ -1585,12 +1585,16 @@ static void bh_response(void *m, struct engine *e, const struct pkt *p, struct d
 	uint32_t slot = entry_for(b, q->mod_ref[MREF_BEHAVIOUR], c->d->id, qk, q->qtype,
 				  msg->qname);
 	struct cent *ce = &b->cache.ent[slot];
+	/* A failure runs from the name's first unanswered query, which may be
+	 * older than the one this answers (a retry with another ID), and
+	 * counts the retries since (episode_start()). */
+	uint64_t first = ce->pending_us && ce->pending_us < q->first_ts ? ce->pending_us
+									 : q->first_ts;
 	ce->pending_us = 0;
-	ce->retries = 0;
 	int rc = msg->rcode;
 	if (rc == 1 || rc == 2 || rc == 4 || rc == 5) {
 		static const uint8_t kind[] = { 0, FK_FORMERR, FK_SERVFAIL, 0, FK_NOTIMP, FK_REFUSED };
-		episode_start(v, &b->cache, ce, kind[rc], q->first_ts, now);
+		episode_start(v, &b->cache, ce, kind[rc], first, now);
 		return;
 	}
 	if (rc != 0 && rc != 3)
@@ -1602,10 +1606,11 @@ static void bh_response(void *m, struct engine *e, const struct pkt *p, struct d
 		/* Nothing a stub can cache: no records, or records of another
 		 * type (a TXT to an A query, a chain that ends nowhere). */
 		episode_start(v, &b->cache, ce, minttl == UINT32_MAX ? FK_EMPTY : FK_UNEXPECTED,
-			      q->first_ts, now);
+			      first, now);
 		return;
 	}
 	episode_end(v, &b->cache, ce);
+	ce->retries = 0;
 	ce->answered_us = now;
 	if (neg >= 0) {
 		/* A CNAME chain before the NODATA/NXDOMAIN expires with its

@@ -15,7 +15,7 @@
  *   - a *failure* of a (name, type) is a query still unanswered after
  *     timeout_s, a SERVFAIL, REFUSED, FORMERR or NOTIMP, an empty answer
  *     (NOERROR, no answer RR, no SOA) or an unexpected one (NOERROR with
- *     answer RRs, none of the asked type at the end of the chain, no SOA). From the first failure until a good answer (or
+ *     answer RRs, none of them of the asked type, no SOA). From the first failure until a good answer (or
  *     EPISODE_IDLE without queries) the name is in a *failure episode*;
  *   - a *storm* is an episode in which the per-name rate stays at or above
  *     per_name_qps for min_duration_s, or in which FLAT_MIN consecutive
@@ -72,8 +72,10 @@
  * judged (no false alert). */
 #define ADDR_RING 16
 /* Seen connections (UDP flows, TCP SYNs) to indexed addresses
- * (24 + 40 + 8 = 72 B): 4 per device, capped at 65536 (4.5 MiB at most). */
-#define CONN_PER_DEV 4u
+ * (24 + 40 + 8 = 72 B): 8 per device, so that a device's new TCP
+ * connections do not push its long-lived UDP flows out (one would then
+ * count as new again), capped at 65536 (4.5 MiB at most). */
+#define CONN_PER_DEV 8u
 #define CONN_MAX 65536u
 /* A UDP flow silent this long starts again as a new connection: longer
  * than QUIC's usual 30 s idle time-out and NAT UDP bindings (RFC 4787
@@ -984,13 +986,13 @@ static void alert_storm(struct bh *b, struct engine *e, const struct storm *s)
 	post_alert_ctx(e, &c, &a);
 	a.dst_ip = s->resolver;
 	a.dst_port = s->resolver_port;
-	a.qname = s->name;
+	a.qname = whole_name(s->name, sizeof(s->name));
 	a.qtype = s->qtype;
 	a.reason = s->flat_reason ? "intervals_flat" : "rate";
 	struct jw w;
 	alert_begin(&w, rl, &a, msg);
 	jw_str(&w, "failure", fail_names[s->fail_kind]);
-	jw_str(&w, "name", s->name);
+	name_member(&w, s->name, sizeof(s->name));
 	jw_ip_text(&w, "resolver", s->resolver);
 	jw_bool(&w, "designated_resolver", s->designated);
 	ts_member(&w, "episode_start", s->start_us);

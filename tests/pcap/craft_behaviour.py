@@ -170,3 +170,25 @@ def craft_beh_storm_two_resolvers():
         pk.append(q(ts, 2 * k + 1, "iot.example.com", 40000 + k))
         pk.append(q(ts + 1000, 2 * k + 2, "iot.example.com", 40000 + k, server=RES2_IP))
     return ETH, pk
+
+
+def craft_beh_storm_servfail_retry():
+    """A query, its retry 0.5 s later with another ID, SERVFAIL to the
+    retry; then the name asked once a second, each SERVFAIL. The failure
+    runs from the first query and counts the retry: at 30 s it is a storm
+    of 32 queries (the first, its retry and 30 more)."""
+    pk = [q(T0, 1, "iot.example.com", 40001), q(T0 + 500000, 2, "iot.example.com", 40002),
+          a(T0 + 600000, 2, "iot.example.com", 40002, rcode=2, answers=[])]
+    for k in range(1, 41):
+        ts = T0 + k * S
+        pk += [q(ts, k + 2, "iot.example.com", 40002 + k),
+               a(ts + 1000, k + 2, "iot.example.com", 40002 + k, rcode=2, answers=[])]
+    return ETH, pk
+
+
+def craft_beh_storm_escaped_name():
+    """A storm on a name whose presentation form (\\DDD escapes) is longer
+    than the storm keeps: the alert flags it cut and leaves it out of
+    dns.question.name."""
+    name = "\x01" * 63 + ".example.com"
+    return ETH, [q(T0 + k * S, k + 1, name, 40000 + k) for k in range(40)]

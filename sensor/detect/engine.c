@@ -966,6 +966,7 @@ static void rnd_from_rule(const struct det_rule *r, struct rnd_params *p)
 void eng_set_rules(struct engine *e, const struct rules *r)
 {
 	e->rules = r;
+	e->rules_gen++;
 	rnd_from_rule(rules_det(r, DET_STUB_PORT_PREDICTABLE), &e->port_params);
 	rnd_from_rule(rules_det(r, DET_STUB_TXID_PREDICTABLE), &e->txid_params);
 	/* Ports wait for the minimum sample (DETECTIONS.md): only IDs have

@@ -83,6 +83,9 @@ struct engine {
 	struct eng_counts c;
 
 	const struct rules *rules;    /* detection settings and resolver lists; not owned */
+	uint32_t rules_gen;           /* eng_set_rules() calls: what modules that derive values
+				       * from the rules compare (a reloaded set may reuse the
+				       * old one's address) */
 	struct enr_oui *oui;          /* device vendors; NULL when the registry is missing */
 	struct enr_geo *geo;          /* GeoIP/ASN of resolvers and endpoints; NULL without databases */
 	struct segment *segs;         /* SEG_COUNT segments, by VLAN */

@@ -340,7 +340,7 @@ struct integ {
 	uint64_t seed;                /* keys the slot hash */
 	struct fp_key fp_key[2];      /* keys the answers' fingerprints: drawn, and a replay's fixed one */
 	int deterministic;            /* replay: a fixed hash key instead */
-	const struct rules *rules;    /* the rules race_us was taken from */
+	uint32_t rules_gen;           /* the engine's rules_gen race_us was taken at */
 	uint64_t race_us;             /* response.race window_s, µs */
 	uint64_t recent_displaced;    /* live entries overwritten by another query */
 	uint64_t recent_used;         /* answers recorded */
@@ -1004,6 +1004,7 @@ static void *integ_create(struct engine *e, char *err, size_t errlen)
 	if (m == NULL)
 		goto fail;
 	m->ndev = e->cfg->devices_max;
+	m->rules_gen = UINT32_MAX;   /* race_window() takes the window at the first answer */
 	m->dev = dev_bytes(m) > 0 ? table_alloc(dev_bytes(m)) : NULL;
 	m->recent = table_alloc(shared_bytes());
 	if (m->recent != NULL)
@@ -1076,13 +1077,14 @@ static inline uint64_t recent_hash(const struct integ *m, const struct qry_key *
 
 /* Takes response.race window_s from the rules in force when they are not
  * the ones it was taken from (at the first answer, and after a reload):
- * a pointer compare per answer, not a conversion. A window past what
- * ts_delta holds (the loader refuses one) is cut to it. */
+ * a compare per answer, not a conversion. By generation, not address: a
+ * reloaded set can be allocated where a freed one was. A window past
+ * what ts_delta holds (the loader refuses one) is cut to it. */
 static inline void race_window(struct integ *m, const struct engine *e)
 {
-	if (__builtin_expect(e->rules == m->rules, 1))
+	if (__builtin_expect(e->rules_gen == m->rules_gen, 1))
 		return;
-	m->rules = e->rules;
+	m->rules_gen = e->rules_gen;
 	double s = e->rules != NULL ? rule(e, DET_RESPONSE_RACE)->p[DP_WINDOW_S] : 5;
 	if (!(s <= RULES_RACE_WINDOW_MAX_S))
 		s = RULES_RACE_WINDOW_MAX_S;

@@ -5,8 +5,9 @@
  * SOA minimum (RFC 2308 §5); a response whose query's cache entry was
  * evicted and its place taken by another name while the query was
  * outstanding; a flood of names that fills the cache, whose evictions
- * are counted and do not depend on the hash key; and a full cache that
- * finds every name it keeps.
+ * are counted and do not depend on the hash key; a full cache that
+ * finds every name it keeps; and rules reloaded into the same memory reach
+ * the modules (response.race's window here).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -43,6 +44,7 @@ struct run {
 	char path[64];
 	uint16_t next_id;
 	uint16_t qtype;           /* the question's type; 0: A */
+	uint8_t bump;             /* added to the answer address's last byte */
 };
 
 static void run_start(struct run *r, const uint8_t *sipkey)
@@ -142,7 +144,7 @@ static void send_dns(struct run *r, uint64_t ts, const uint8_t mac[6], const uin
 		n += put16(d + n, 1);
 		n += put32(d + n, ttl);
 		n += put16(d + n, 4);
-		const uint8_t addr[4] = { 198, 51, 100, (uint8_t)(id & 0xff) };
+		const uint8_t addr[4] = { 198, 51, 100, (uint8_t)((id & 0xff) + r->bump) };
 		memcpy(d + n, addr, 4);
 		n += 4;
 	} else if (response && ans == ANS_NXDOMAIN_SOA) {
@@ -418,6 +420,40 @@ static void test_many_types(void **state)
 	assert_int_equal(r3, r1);
 }
 
+/* Rules reloaded into the same memory (a freed set's address reused by
+ * the next): modules that derive values from the rules must see the new
+ * ones. Two different answers 3 s apart are a race under response.race's
+ * window_s of 5 s, and not after it is set to 1 s in place. */
+static void test_rules_reloaded_in_place(void **state)
+{
+	(void)state;
+	struct run r;
+	run_start(&r, NULL);
+	uint64_t t = 1700000000 * SEC;
+	for (int round = 0; round < 2; round++) {
+		if (round == 1) {
+			const struct det_rule *c = rules_det(r.rules, DET_RESPONSE_RACE);
+			struct det_rule *w;
+			memcpy(&w, &c, sizeof(w));
+			w->p[DP_WINDOW_S] = 1;
+			eng_set_rules(r.e, r.rules);
+		}
+		uint64_t at = t + (uint64_t)round * 60 * SEC;
+		uint16_t id = ++r.next_id;
+		send_dns(&r, at, MAC_A, IP_A, 30000, id, "cdn.vendor.example", ANS_NONE, 0, 0);
+		send_dns(&r, at + 10000, MAC_A, IP_A, 30000, id, "cdn.vendor.example", ANS_A, 1, 60);
+		r.bump = 1;
+		send_dns(&r, at + 3 * SEC, MAC_A, IP_A, 30000, id, "cdn.vendor.example", ANS_A, 1, 60);
+		r.bump = 0;
+	}
+	json_t *all = run_end(&r);
+	json_t *o = json_object_get(json_object_get(json_object_get(exit_event(all, NULL),
+								    "stubwatch"), "stats"),
+				    "integrity");
+	assert_int_equal(json_integer_value(json_object_get(o, "races")), 1);
+	json_decref(all);
+}
+
 /* Every name the full cache keeps is found again, whichever of its four
  * places it ended up in after cuckoo moves and evictions: asked again,
  * each of the 1024 newest names is a repeat, and none is made anew. */
@@ -454,6 +490,7 @@ int main(void)
 		cmocka_unit_test(test_flood),
 		cmocka_unit_test(test_full_lookup),
 		cmocka_unit_test(test_many_types),
+		cmocka_unit_test(test_rules_reloaded_in_place),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

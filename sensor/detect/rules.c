@@ -501,6 +501,31 @@ static int check_version(struct ld *c, json_t *root)
 /* ------------------------------------------------------------------ */
 /* detections.json                                                      */
 
+/* Parameters added after rules files were first written: a file that
+ * lacks them (a copy kept from an earlier version) gets these, the
+ * shipped values, rather than a sensor that will not start. Every other
+ * parameter must be given. */
+static const struct {
+	enum det_id id;
+	enum det_param p;
+	double value;
+} later_params[] = {
+	{ DET_RESPONSE_RACE, DP_WINDOW_S, 5 },
+	{ DET_AMPLIFICATION_RATIO, DP_WINDOW_S, 300 },
+	{ DET_EXFIL_SUSPECT_NAMES, DP_MIN_SUBDOMAINS, 100 },
+};
+
+/* 1 when parameter p of r is one of later_params, then set to its value. */
+static int later_param(struct det_rule *r, int p)
+{
+	for (size_t i = 0; i < sizeof(later_params) / sizeof(later_params[0]); i++)
+		if (later_params[i].id == r->id && (int)later_params[i].p == p) {
+			r->p[p] = later_params[i].value;
+			return 1;
+		}
+	return 0;
+}
+
 static int load_params(struct ld *c, json_t *obj, struct det_rule *r)
 {
 	const char *id = r->id_text;
@@ -545,7 +570,8 @@ static int load_params(struct ld *c, json_t *obj, struct det_rule *r)
 		pop(c);
 	}
 	for (int p = 0; p < DP_MAX; p++) {
-		if ((takes & (UINT64_C(1) << p)) && !(seen & (UINT64_C(1) << p))) {
+		if ((takes & (UINT64_C(1) << p)) && !(seen & (UINT64_C(1) << p)) &&
+		    !later_param(r, p)) {
 			rc = fail(c, 0, "%s: params.%s is missing", id, dp_names[p]);
 			goto out;
 		}

@@ -444,6 +444,46 @@ static void test_broken_files(void **state)
 	free(res);
 }
 
+/* A file kept from before a parameter was added loads, with the shipped
+ * value of each such parameter; a parameter that was always there is
+ * still required (the "missing param" case above). */
+static void test_later_params(void **state)
+{
+	(void)state;
+	char *det = slurp("rules/detections.json", NULL);
+	char *res = slurp("rules/resolvers.json", NULL);
+	static const struct {
+		const char *find, *repl;
+	} cut[] = {
+		{ "\"params\": { \"window_s\": 5 }", "\"params\": { }" },
+		{ ", \"window_s\": 300", "" },
+		{ ", \"min_subdomains\": 100", "" },
+	};
+	char *old = strdup(det);
+	assert_non_null(old);
+	for (size_t i = 0; i < sizeof(cut) / sizeof(cut[0]); i++) {
+		char *next = replace1(old, cut[i].find, cut[i].repl);
+		free(old);
+		old = next;
+	}
+	struct tmpdir t;
+	tmpdir_make(&t);
+	spit(t.det, old);
+	spit(t.res, res);
+	char err[512] = "";
+	struct rules *r = rules_load(t.dir, err, sizeof(err));
+	if (r == NULL)
+		fail_msg("a file without the later parameters: %s", err);
+	assert_true(rules_det(r, DET_RESPONSE_RACE)->p[DP_WINDOW_S] == 5);
+	assert_true(rules_det(r, DET_AMPLIFICATION_RATIO)->p[DP_WINDOW_S] == 300);
+	assert_true(rules_det(r, DET_EXFIL_SUSPECT_NAMES)->p[DP_MIN_SUBDOMAINS] == 100);
+	rules_free(r);
+	tmpdir_remove(&t);
+	free(old);
+	free(det);
+	free(res);
+}
+
 static void test_missing_files(void **state)
 {
 	(void)state;
@@ -686,6 +726,7 @@ int main(void)
 		cmocka_unit_test(test_shipped_defaults),
 		cmocka_unit_test(test_broken_files),
 		cmocka_unit_test(test_missing_files),
+		cmocka_unit_test(test_later_params),
 		cmocka_unit_test(test_buffers),
 		cmocka_unit_test(test_public_addresses),
 		cmocka_unit_test(test_names),

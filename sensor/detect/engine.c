@@ -966,7 +966,9 @@ static void rnd_from_rule(const struct det_rule *r, struct rnd_params *p)
 void eng_set_rules(struct engine *e, const struct rules *r)
 {
 	e->rules = r;
-	e->rules_gen++;
+	for (unsigned i = 0; i < e->nmod; i++)
+		if (e->mods[i]->rules_changed != NULL)
+			e->mods[i]->rules_changed(e->mod[i], e);
 	rnd_from_rule(rules_det(r, DET_STUB_PORT_PREDICTABLE), &e->port_params);
 	rnd_from_rule(rules_det(r, DET_STUB_TXID_PREDICTABLE), &e->txid_params);
 	/* Ports wait for the minimum sample (DETECTIONS.md): only IDs have

@@ -83,9 +83,6 @@ struct engine {
 	struct eng_counts c;
 
 	const struct rules *rules;    /* detection settings and resolver lists; not owned */
-	uint32_t rules_gen;           /* eng_set_rules() calls: what modules that derive values
-				       * from the rules compare (a reloaded set may reuse the
-				       * old one's address) */
 	struct enr_oui *oui;          /* device vendors; NULL when the registry is missing */
 	struct enr_geo *geo;          /* GeoIP/ASN of resolvers and endpoints; NULL without databases */
 	struct segment *segs;         /* SEG_COUNT segments, by VLAN */
@@ -199,6 +196,9 @@ struct eng_module {
 			   const struct qry_key *qk, const struct qry *q);
 	/* Once per second of packet time. */
 	void (*tick)(void *m, struct engine *e, uint64_t now);
+	/* e->rules was set (at start and at each reload): the moment to derive
+	 * what the module keeps from them, once rather than per packet. */
+	void (*rules_changed)(void *m, struct engine *e);
 	/* Re-judges the device's posture findings of this module (alerting per
 	 * alert.h); returns 2 when a verdict became fail, 1 when one changed
 	 * otherwise, 0 when none changed. */

@@ -63,7 +63,7 @@
  * (default 5 s: spoofed answers arrive within the resolver's round trip, a
  * resolver's retransmitted answer within the stub's retry interval, 1-5 s,
  * RFC 1536), at most RULES_RACE_WINDOW_MAX_S (ts_delta below); the
- * module keeps it in microseconds (race_window()). amplification.ratio
+ * module keeps it in microseconds (integ_rules_changed()). amplification.ratio
  * sums bytes over its window_s (default 300 s: a reflection run lasts
  * minutes, 100 KB of answers within 5 minutes is a flood and not an IoT
  * device's TXT lookup now and then). */
@@ -340,7 +340,6 @@ struct integ {
 	uint64_t seed;                /* keys the slot hash */
 	struct fp_key fp_key[2];      /* keys the answers' fingerprints: drawn, and a replay's fixed one */
 	int deterministic;            /* replay: a fixed hash key instead */
-	uint32_t rules_gen;           /* the engine's rules_gen race_us was taken at */
 	uint64_t race_us;             /* response.race window_s, µs */
 	uint64_t recent_displaced;    /* live entries overwritten by another query */
 	uint64_t recent_used;         /* answers recorded */
@@ -1004,7 +1003,7 @@ static void *integ_create(struct engine *e, char *err, size_t errlen)
 	if (m == NULL)
 		goto fail;
 	m->ndev = e->cfg->devices_max;
-	m->rules_gen = UINT32_MAX;   /* race_window() takes the window at the first answer */
+	m->race_us = 5 * SEC;   /* the shipped window until rules are set */
 	m->dev = dev_bytes(m) > 0 ? table_alloc(dev_bytes(m)) : NULL;
 	m->recent = table_alloc(shared_bytes());
 	if (m->recent != NULL)
@@ -1075,16 +1074,12 @@ static inline uint64_t recent_hash(const struct integ *m, const struct qry_key *
 	return h | 1u;
 }
 
-/* Takes response.race window_s from the rules in force when they are not
- * the ones it was taken from (at the first answer, and after a reload):
- * a compare per answer, not a conversion. By generation, not address: a
- * reloaded set can be allocated where a freed one was. A window past
- * what ts_delta holds (the loader refuses one) is cut to it. */
-static inline void race_window(struct integ *m, const struct engine *e)
+/* Takes response.race window_s from the rules just set, so that answers
+ * compare with a number rather than convert one. A window past what
+ * ts_delta holds (the loader refuses one) is cut to it. */
+static void integ_rules_changed(void *mv, struct engine *e)
 {
-	if (__builtin_expect(e->rules_gen == m->rules_gen, 1))
-		return;
-	m->rules_gen = e->rules_gen;
+	struct integ *m = mv;
 	double s = e->rules != NULL ? rule(e, DET_RESPONSE_RACE)->p[DP_WINDOW_S] : 5;
 	if (!(s <= RULES_RACE_WINDOW_MAX_S))
 		s = RULES_RACE_WINDOW_MAX_S;
@@ -1773,7 +1768,6 @@ static void integ_response(void *mv, struct engine *e, const struct pkt *p, stru
 {
 	struct integ *m = mv;
 	m->deterministic = e->deterministic;
-	race_window(m, e);
 	struct integ_dev *id = dev_of(m, c);
 	int udp = p->l4 == IPPROTO_UDP;
 	/* Every UDP answer reads and writes its slot of the answered table:
@@ -1864,7 +1858,6 @@ static void integ_unanswered(void *mv, struct engine *e, struct dctx *c,
 {
 	struct integ *m = mv;
 	m->deterministic = e->deterministic;
-	race_window(m, e);
 	if (q->transport != TRANS_UDP)
 		return;
 	/* A late answer is then a late answer, not an unsolicited one. */
@@ -2619,6 +2612,7 @@ const struct eng_module mod_integrity = {
 	.response = integ_response,
 	.unanswered = integ_unanswered,
 	.tick = integ_tick,
+	.rules_changed = integ_rules_changed,
 	.evaluate = integ_evaluate,
 	.device_json = integ_device_json,
 	.stats_json = integ_stats_json,

@@ -48,6 +48,16 @@ static inline void ip_from_v4(uint8_t ip[16], const uint8_t v4[4])
 	memcpy(ip, m, 16);
 }
 
+/* Copies src[0..len) into dst[n] (n >= 1) as NUL-terminated text, cut to
+ * fit: the bounded text fields that evidence keeps. */
+static inline void text_copy(char *dst, size_t n, const char *src, size_t len)
+{
+	if (len >= n)
+		len = n - 1;
+	memcpy(dst, src, len);
+	dst[len] = '\0';
+}
+
 /* Parses dotted-quad or IPv6 text into 16 bytes; 0 or SW_EINVAL. */
 int ip_parse(const char *s, uint8_t ip[16]);
 

@@ -351,19 +351,6 @@ static const struct det_rule *rule(const struct engine *e, enum det_id id)
 	return rules_det(e->rules, id);
 }
 
-static void copy_len(char *dst, size_t n, const char *src, size_t l)
-{
-	if (l >= n)
-		l = n - 1;
-	memcpy(dst, src, l);
-	dst[l] = '\0';
-}
-
-static void copy_name(char *dst, size_t n, const char *src)
-{
-	copy_len(dst, n, src, strlen(src));
-}
-
 static uint32_t clamp_cap(uint32_t per, uint32_t devs, uint32_t max)
 {
 	uint64_t c = (uint64_t)per * devs;
@@ -614,7 +601,7 @@ static uint32_t cache_insert(struct cache *k, struct ckey key, struct cbk c, con
 	cache_note(k, pl, 1);
 	struct ccold *cc = &k->cold[ri];
 	memset(cc, 0, sizeof(*cc));
-	copy_name(cc->name, sizeof(cc->name), name);
+	text_copy(cc->name, sizeof(cc->name), name, strlen(name));
 	return pl;
 }
 
@@ -724,7 +711,7 @@ static void ts_member(struct jw *w, const char *key, uint64_t us)
 	jw_str(w, key, ts);
 }
 
-/* A kept name that fills its buffer may have been cut short (copy_len):
+/* A kept name that fills its buffer may have been cut short (text_copy()):
  * alerts give it as evidence, flagged, and never as dns.question.name,
  * on which an analyst's filter would then find nothing. */
 static int name_cut(const char *name, size_t size)
@@ -1211,7 +1198,7 @@ static void storm_add(struct bh *b, struct engine *e, struct dctx *c, struct bde
 	memcpy(s->resolver, qk->server, 16);
 	s->resolver_port = qk->server_port;
 	s->designated = (uint8_t)designated(c, qk->server);
-	copy_len(s->name, sizeof(s->name), msg->qname, msg->qname_len);
+	text_copy(s->name, sizeof(s->name), msg->qname, msg->qname_len);
 	v->storm_pending = 1;
 	outage_check(b, e, s);
 }
@@ -1362,7 +1349,7 @@ static void bh_query(void *m, struct engine *e, const struct pkt *p, struct dctx
 			if (el < (uint64_t)ce->ttl_s * SEC) {
 				v->neg_early++;
 				b->c_neg++;
-				copy_len(v->neg_name, sizeof(v->neg_name), msg->qname, msg->qname_len);
+				text_copy(v->neg_name, sizeof(v->neg_name), msg->qname, msg->qname_len);
 				v->neg_at = now;
 				v->neg_answered = ce->answered_us;
 				v->neg_ttl = ce->ttl_s;
@@ -1377,8 +1364,8 @@ static void bh_query(void *m, struct engine *e, const struct pkt *p, struct dctx
 				if ((double)el < rq->p[DP_ALPHA] * ce->ttl_s * SEC) {
 					v->early++;
 					b->c_early++;
-					copy_len(v->early_name, sizeof(v->early_name), msg->qname,
-						 msg->qname_len);
+					text_copy(v->early_name, sizeof(v->early_name), msg->qname,
+						  msg->qname_len);
 					v->early_at = now;
 					v->early_answered = ce->answered_us;
 					v->early_ttl = ce->ttl_s;
@@ -1707,8 +1694,8 @@ static void bh_connection(struct bh *b, struct engine *e, const struct pkt *p)
 		return;
 	v->stale++;
 	b->c_stale++;
-	copy_name(v->stale_name, sizeof(v->stale_name),
-		  r != 0 ? cache_cold(&b->cache, r - 1)->name : "");
+	const char *sn = r != 0 ? cache_cold(&b->cache, r - 1)->name : "";
+	text_copy(v->stale_name, sizeof(v->stale_name), sn, strlen(sn));
 	memcpy(v->stale_ip, p->dst_ip, 16);
 	v->stale_at = now;
 	v->stale_answered = a->answered_us;

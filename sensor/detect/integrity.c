@@ -363,16 +363,6 @@ static inline uint64_t h64(const void *buf, size_t n, uint64_t seed)
 	return sw_hash_words(buf, n, seed);
 }
 
-/* Copies a NUL-terminated text into dst[n], cut to fit. */
-static void copy_text(char *dst, size_t n, const char *src)
-{
-	size_t l = strlen(src);
-	if (l >= n)
-		l = n - 1;
-	memcpy(dst, src, l);
-	dst[l] = '\0';
-}
-
 static uint32_t s_of(uint64_t us)
 {
 	return (uint32_t)(us / SEC);
@@ -1231,7 +1221,7 @@ COLD static void race_found(struct integ *m, struct engine *e, struct dctx *c, c
 	w->dev_id = c->d->id;
 	w->deadline = p->ts_us + WATCH_US;
 	w->qk = *qk;
-	copy_text(w->qname, sizeof(w->qname), msg->has_q ? msg->qname : "");
+	text_copy(w->qname, sizeof(w->qname), msg->qname, msg->has_q ? msg->qname_len : 0);
 	w->qtype = msg->qtype;
 	w->q_ts = q_ts_of(r);
 	w->responses = r->responses;
@@ -1997,7 +1987,7 @@ COLD static int exfil_suspect(const struct det_rule *rl, struct integ_dev *id, c
 		id->ex_max_label = (uint8_t)longest;
 	if (ent * 100 > id->ex_max_entropy_c)
 		id->ex_max_entropy_c = (uint16_t)(ent * 100);
-	copy_text(id->ex_sample, sizeof(id->ex_sample), n);
+	text_copy(id->ex_sample, sizeof(id->ex_sample), n, strlen(n));
 	id->suspect_names++;
 	return w->n == (uint32_t)rl->p[DP_MIN_NAMES];
 }

@@ -1067,6 +1067,15 @@ static void alert_outage(struct bh *b, struct engine *e, struct outage *o, uint3
 	alert_emit(e->out, &w, &a);
 }
 
+/* Outage o is over at `now` (its resolver answered again, or the storms
+ * stopped): kept, as ended, for the storms it still explains. */
+static void outage_end(struct bh *b, struct outage *o, uint64_t now)
+{
+	o->active = 0;
+	o->ended_us = now;
+	b->nactive--;
+}
+
 /* The outage of s's resolver that s belongs to: one still active, or one
  * that ended (the resolver answered again) after s was seen. Storms are
  * held back for a window, and a resolver back within it still explains
@@ -1075,8 +1084,9 @@ static struct outage *outage_explaining(struct bh *b, const struct storm *s)
 {
 	for (int i = 0; i < OUTAGES; i++) {
 		struct outage *o = &b->outages[i];
-		if ((o->active || o->ended_us) && memcmp(o->resolver, s->resolver, 16) == 0 &&
-		    (o->active || (s->at_us >= o->start_us && s->at_us <= o->ended_us)))
+		int held = o->active || (o->ended_us && s->at_us >= o->start_us &&
+					 s->at_us <= o->ended_us);
+		if (held && memcmp(o->resolver, s->resolver, 16) == 0)
 			return o;
 	}
 	return NULL;
@@ -1616,11 +1626,8 @@ static void bh_response(void *m, struct engine *e, const struct pkt *p, struct d
 	}
 	/* The resolver answers again: an outage against it is over. */
 	for (int i = 0; i < OUTAGES && b->nactive != 0; i++)
-		if (b->outages[i].active && memcmp(b->outages[i].resolver, p->src_ip, 16) == 0) {
-			b->outages[i].active = 0;
-			b->outages[i].ended_us = now;
-			b->nactive--;
-		}
+		if (b->outages[i].active && memcmp(b->outages[i].resolver, p->src_ip, 16) == 0)
+			outage_end(b, &b->outages[i], now);
 }
 
 static void bh_unanswered(void *m, struct engine *e, struct dctx *c, const struct qry_key *qk,
@@ -1747,11 +1754,8 @@ static void bh_tick(void *m, struct engine *e, uint64_t now)
 	}
 	/* An outage with no new storm for five windows is over. */
 	for (int i = 0; i < OUTAGES; i++)
-		if (b->outages[i].active && now - b->outages[i].last_us > 5 * win) {
-			b->outages[i].active = 0;
-			b->outages[i].ended_us = now;
-			b->nactive--;
-		}
+		if (b->outages[i].active && now - b->outages[i].last_us > 5 * win)
+			outage_end(b, &b->outages[i], now);
 }
 
 /* --- output ------------------------------------------------------------------------ */

@@ -328,8 +328,26 @@ struct outage {
 	uint32_t suppressed;      /* per-device storm alerts it explains */
 };
 
+/* The rule parameters the query hook reads, converted once when the rules
+ * are set (bh_rules_changed()) rather than on every query. */
+struct bh_params {
+	uint64_t timeout_us;      /* rate.retry-storm timeout_s */
+	uint64_t min_duration_us; /* rate.retry-storm min_duration_s */
+	double per_name_qps;      /* rate.retry-storm */
+	double min_ttl_s;         /* cache.requery-within-ttl */
+	double alpha;
+	uint32_t min_samples;
+	uint32_t neg_min_repeats; /* cache.negative-ignored min_repeats */
+	double win_s;             /* rate.burst window_s, 60 at most (BUCKETS) */
+	uint64_t win_us;
+	double same_name_max;
+	double floor_in_win;      /* floor_qps x win_s */
+	double k;
+};
+
 struct bh {
 	struct cache cache;
+	struct bh_params pr;
 	struct tbl *conns;          /* connections seen, by fkey */
 	struct bdev *dev;
 	struct sw_big dev_map;
@@ -1339,7 +1357,7 @@ static void bh_query(void *m, struct engine *e, const struct pkt *p, struct dctx
 		__builtin_prefetch(v->addr_tag);
 		__builtin_prefetch(&v->addr[ce->aslot - 1]);
 	}
-	const struct det_rule *rs = rule(e, DET_RATE_RETRY_STORM);
+	const struct bh_params *pr = &b->pr;
 
 	/* A long silence closes what was open. */
 	if (ce->last_q_us && now - ce->last_q_us > EPISODE_IDLE_US) {
@@ -1348,7 +1366,7 @@ static void bh_query(void *m, struct engine *e, const struct pkt *p, struct dctx
 		ce->retries = 0;
 	}
 	/* Still unanswered after timeout_s: the resolver failed it. */
-	if (ce->pending_us && now - ce->pending_us >= (uint64_t)(rs->p[DP_TIMEOUT_S] * SEC))
+	if (ce->pending_us && now - ce->pending_us >= pr->timeout_us)
 		episode_start(v, &b->cache, ce, FK_TIMEOUT, ce->pending_us, now);
 
 	if (is_new && !ce->pending_us && !ce->fail_start_us && ce->answered_us &&
@@ -1364,14 +1382,13 @@ static void bh_query(void *m, struct engine *e, const struct pkt *p, struct dctx
 				v->neg_answered = ce->answered_us;
 				v->neg_ttl = ce->ttl_s;
 				v->neg_qtype = msg->qtype;
-				if (v->neg_early == (uint32_t)rule(e, DET_CACHE_NEGATIVE_IGNORED)->p[DP_MIN_REPEATS])
+				if (v->neg_early == pr->neg_min_repeats)
 					judge_now(b, e, c);
 			}
 		} else if (ce->neg == 0) {
-			const struct det_rule *rq = rule(e, DET_CACHE_REQUERY_WITHIN_TTL);
-			if (ce->ttl_s >= rq->p[DP_MIN_TTL_S]) {
+			if (ce->ttl_s >= pr->min_ttl_s) {
 				v->repeat++;
-				if ((double)el < rq->p[DP_ALPHA] * ce->ttl_s * SEC) {
+				if ((double)el < pr->alpha * ce->ttl_s * SEC) {
 					v->early++;
 					b->c_early++;
 					text_copy(v->early_name, sizeof(v->early_name), msg->qname,
@@ -1381,7 +1398,7 @@ static void bh_query(void *m, struct engine *e, const struct pkt *p, struct dctx
 					v->early_ttl = ce->ttl_s;
 					v->early_qtype = msg->qtype;
 				}
-				if (v->repeat == (uint32_t)rq->p[DP_MIN_SAMPLES])
+				if (v->repeat == pr->min_samples)
 					judge_now(b, e, c);
 			}
 		}
@@ -1410,8 +1427,8 @@ static void bh_query(void *m, struct engine *e, const struct pkt *p, struct dctx
 				cc->max_iv_ms = ivms;
 		}
 		uint64_t dur = now - ce->fail_start_us;
-		if (!cc->stormed && dur >= (uint64_t)(rs->p[DP_MIN_DURATION_S] * SEC)) {
-			int by_rate = cc->fail_queries >= rs->p[DP_PER_NAME_QPS] * ((double)dur / SEC);
+		if (!cc->stormed && dur >= pr->min_duration_us) {
+			int by_rate = cc->fail_queries >= pr->per_name_qps * ((double)dur / SEC);
 			int by_flat = cc->flat >= FLAT_MIN;
 			if (by_rate || by_flat) {
 				cc->stormed = 1;
@@ -1422,9 +1439,8 @@ static void bh_query(void *m, struct engine *e, const struct pkt *p, struct dctx
 	}
 
 	/* Same name asked over and over outside failures. */
-	const struct det_rule *rb = rule(e, DET_RATE_BURST);
-	double win_s = rb->p[DP_WINDOW_S] > 60 ? 60 : rb->p[DP_WINDOW_S];
-	uint64_t win = (uint64_t)(win_s * SEC);
+	double win_s = pr->win_s;
+	uint64_t win = pr->win_us;
 	if (now - ce->win_start_us > win) {
 		ce->win_start_us = now;
 		ce->win_count = 0;
@@ -1435,7 +1451,7 @@ static void bh_query(void *m, struct engine *e, const struct pkt *p, struct dctx
 	 * business, not a burst; only its own failure explains them (a
 	 * failure of another name does not), and episode_end() leaves them
 	 * out of the window. */
-	if (ce->win_count > rb->p[DP_SAME_NAME_MAX] && !ce->fail_start_us) {
+	if (ce->win_count > pr->same_name_max && !ce->fail_start_us) {
 		if (!v->in_burst) {
 			v->in_burst = 1;
 			v->bursts++;
@@ -1448,8 +1464,8 @@ static void bh_query(void *m, struct engine *e, const struct pkt *p, struct dctx
 	double qpm = q60 * (60.0 / win_s);
 	if (qpm > v->peak_qpm)
 		v->peak_qpm = qpm;
-	int over = q60 > rb->p[DP_FLOOR_QPS] * win_s && v->minutes >= BASELINE_MIN_MINUTES &&
-		   qpm > rb->p[DP_K] * v->baseline_qpm;
+	int over = q60 > pr->floor_in_win && v->minutes >= BASELINE_MIN_MINUTES &&
+		   qpm > pr->k * v->baseline_qpm;
 	if (over && !failing(v, now, win)) {
 		if (!v->in_burst) {
 			v->in_burst = 1;
@@ -1459,8 +1475,8 @@ static void bh_query(void *m, struct engine *e, const struct pkt *p, struct dctx
 		}
 		uint64_t first = v->bucket_n >= BUCKETS - 1 ? v->bucket_n - (BUCKETS - 1) : 0;
 		alert_burst(e, c, v, p, msg, 0, 0, first * BUCKET_US);
-	} else if (v->in_burst && !over && ce->win_count <= rb->p[DP_SAME_NAME_MAX] &&
-		   q60 <= rb->p[DP_FLOOR_QPS] * win_s) {
+	} else if (v->in_burst && !over && ce->win_count <= pr->same_name_max &&
+		   q60 <= pr->floor_in_win) {
 		v->in_burst = 0;
 	}
 
@@ -1735,6 +1751,29 @@ static void bh_packet(void *m, struct engine *e, const struct pkt *p)
 	bh_connection(m, e, p);
 }
 
+static void bh_rules_changed(void *m, struct engine *e)
+{
+	struct bh *b = m;
+	if (e->rules == NULL)
+		return;
+	const struct det_rule *rs = rule(e, DET_RATE_RETRY_STORM);
+	const struct det_rule *rq = rule(e, DET_CACHE_REQUERY_WITHIN_TTL);
+	const struct det_rule *rb = rule(e, DET_RATE_BURST);
+	struct bh_params *pr = &b->pr;
+	pr->timeout_us = (uint64_t)(rs->p[DP_TIMEOUT_S] * SEC);
+	pr->min_duration_us = (uint64_t)(rs->p[DP_MIN_DURATION_S] * SEC);
+	pr->per_name_qps = rs->p[DP_PER_NAME_QPS];
+	pr->min_ttl_s = rq->p[DP_MIN_TTL_S];
+	pr->alpha = rq->p[DP_ALPHA];
+	pr->min_samples = (uint32_t)rq->p[DP_MIN_SAMPLES];
+	pr->neg_min_repeats = (uint32_t)rule(e, DET_CACHE_NEGATIVE_IGNORED)->p[DP_MIN_REPEATS];
+	pr->win_s = rb->p[DP_WINDOW_S] > 60 ? 60 : rb->p[DP_WINDOW_S];
+	pr->win_us = (uint64_t)(pr->win_s * SEC);
+	pr->same_name_max = rb->p[DP_SAME_NAME_MAX];
+	pr->floor_in_win = rb->p[DP_FLOOR_QPS] * pr->win_s;
+	pr->k = rb->p[DP_K];
+}
+
 static void storms_flush(struct bh *b, struct engine *e)
 {
 	for (int i = 0; i < STORMS && b->nstorms != 0; i++)
@@ -1863,6 +1902,7 @@ const struct eng_module mod_behaviour = {
 	.response = bh_response,
 	.unanswered = bh_unanswered,
 	.tick = bh_tick,
+	.rules_changed = bh_rules_changed,
 	.evaluate = bh_evaluate,
 	.device_json = bh_device_json,
 	.scorecard = bh_scorecard,

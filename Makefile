@@ -36,13 +36,14 @@ HARDEN_LD := -fsanitize=$(SANITIZE)
 endif
 
 # Dependencies by pkg-config name, and the Debian package that provides each.
-PKGS := libpcap libndpi libmaxminddb hiredis rdkafka jansson
+PKGS := libpcap libndpi libmaxminddb hiredis rdkafka jansson libmicrohttpd
 PKG_libpcap := libpcap-dev
 PKG_libndpi := libndpi-dev
 PKG_libmaxminddb := libmaxminddb-dev
 PKG_hiredis := libhiredis-dev
 PKG_rdkafka := librdkafka-dev
 PKG_jansson := libjansson-dev
+PKG_libmicrohttpd := libmicrohttpd-dev
 PKG_cmocka := libcmocka-dev
 
 # Targets that need no libraries (clean, deps, help) skip the check.
@@ -73,7 +74,7 @@ ALL_LDFLAGS := $(HARDEN_LD) $(LDFLAGS)
 LIBS := $(PKG_LIBS) -lpthread -lm
 
 # Sensor sources: every .c under a layer folder; main.c is the program.
-LAYERS := common capture decode dns state detect tls dhcp enrich output
+LAYERS := common capture decode dns state detect tls dhcp enrich output web
 LIB_SRCS := $(foreach l,$(LAYERS),$(wildcard sensor/$(l)/*.c))
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/obj/%.o)
 MAIN_OBJ := $(B)/obj/sensor/main.o
@@ -94,6 +95,7 @@ DEPS_dhcp := common dhcp
 DEPS_tls := common tls
 DEPS_enrich := common enrich
 DEPS_detect := common decode dns state dhcp tls enrich detect output
+DEPS_web := common dns state output web
 layer_of = $(word 2,$(subst _, ,$(basename $(notdir $(1)))))
 objs_for = $(filter $(foreach l,$(DEPS_$(call layer_of,$(1))),$(B)/obj/sensor/$(l)/%),$(LIB_OBJS))
 

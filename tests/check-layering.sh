@@ -11,7 +11,8 @@ tls:common
 enrich:common
 state:common dns
 output:common dns state
-detect:common capture decode dns dhcp tls enrich state output"
+detect:common capture decode dns dhcp tls enrich state output
+web:common output"
 bad=0
 echo "$rules" | while IFS=: read -r layer allowed; do
 	for f in sensor/"$layer"/*.[ch]; do

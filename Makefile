@@ -220,11 +220,13 @@ deps:
 
 install: $(SENSOR)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/etc/stubwatch \
-		$(DESTDIR)$(PREFIX)/share/stubwatch/rules $(DESTDIR)$(PREFIX)/share/stubwatch/web
+		$(DESTDIR)$(PREFIX)/share/stubwatch/rules $(DESTDIR)$(PREFIX)/share/stubwatch/web \
+		$(DESTDIR)$(PREFIX)/share/stubwatch/grafana
 	install -m 0755 $(SENSOR) $(DESTDIR)$(PREFIX)/bin/stubwatch
 	install -m 0644 contrib/stubwatch.conf $(DESTDIR)$(PREFIX)/etc/stubwatch/stubwatch.conf
 	for f in rules/*; do [ -f "$$f" ] && install -m 0644 "$$f" $(DESTDIR)$(PREFIX)/share/stubwatch/rules/; done; true
 	install -m 0644 dashboards/web/* $(DESTDIR)$(PREFIX)/share/stubwatch/web/
+	install -m 0644 dashboards/grafana/* $(DESTDIR)$(PREFIX)/share/stubwatch/grafana/
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/stubwatch

@@ -2,7 +2,7 @@
 #
 #   make               build build/stubwatch and the tools (generator, floor)
 #   make check         unit tests, fuzz-corpus replay under ASan+UBSan,
-#                      pcap regression cases, corpus conformance (when ../shared/corpus exists)
+#                      pcap regression cases, web (browser, Prometheus), corpus conformance (when ../shared/corpus exists)
 #   make bench         throughput and memory on a generated capture vs a libpcap floor
 #   make demo          generate the demo capture and replay it
 #   make deps          install the Debian packages (apt-get; sudo when not root)
@@ -118,7 +118,7 @@ CTOOL_BINS := $(CTOOL_SRCS:tests/corpus/%.c=$(B)/ctool/%)
 SWGEN := $(B)/swgen
 FLOOR := $(B)/pcapfloor
 
-.PHONY: all check check-unit check-fuzz check-pcap check-corpus check-layering check-integration \
+.PHONY: all check check-unit check-fuzz check-pcap check-corpus check-layering check-integration check-web \
 	bench demo deps install uninstall clean fuzz help
 
 all: $(SENSOR) $(SWGEN) $(FLOOR)
@@ -177,7 +177,7 @@ fuzz:
 		-fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) $$f $(LIB_SRCS) \
 		-o build-fuzz/$$n $(LIBS) || exit 1; done
 
-check: check-layering check-unit check-fuzz check-pcap check-integration check-corpus
+check: check-layering check-unit check-fuzz check-pcap check-integration check-web check-corpus
 	@echo "make check: all suites passed"
 
 check-unit: $(UNIT_BINS)
@@ -197,6 +197,10 @@ check-pcap: $(SENSOR) $(SWGEN)
 check-integration: $(SENSOR) $(SWGEN) $(ITEST_BINS)
 	$(Q)if [ -x tests/integration/run.sh ]; then B=$(B) tests/integration/run.sh; \
 	else echo "integration: no tests yet"; fi
+
+# The HTTP endpoint, dashboards and report: chromium, Prometheus, bad input.
+check-web: $(SENSOR) $(SWGEN)
+	$(Q)B=$(B) tests/web/run.sh
 
 check-corpus: $(SENSOR) $(CTOOL_BINS)
 	$(Q)B=$(B) tests/corpus/run.sh

@@ -5,9 +5,12 @@ set -eu
 
 PKGS="build-essential pkg-config clang libpcap-dev libndpi-dev libmaxminddb-dev
 libhiredis-dev librdkafka-dev libjansson-dev libmicrohttpd-dev libcmocka-dev redis-server
-ieee-data
-libmaxmind-db-writer-perl python3
-tshark"
+ieee-data libmaxmind-db-writer-perl python3
+tshark prometheus chromium"
+# The browser tests run on Node.js; a node and npm already on the PATH (from
+# another packaging) are kept rather than replaced by Debian's.
+command -v node >/dev/null 2>&1 || PKGS="$PKGS nodejs"
+command -v npm >/dev/null 2>&1 || PKGS="$PKGS npm"
 
 missing=""
 for p in $PKGS; do
@@ -15,8 +18,16 @@ for p in $PKGS; do
 		missing="$missing $p"
 	fi
 done
+# The browser tests' npm package, pinned in tests/web/package-lock.json.
+npm_deps() {
+	web="$(dirname "$0")/../tests/web"
+	[ -d "$web/node_modules/playwright-core" ] && return 0
+	echo "deps: npm ci in tests/web"
+	npm ci --prefix "$web" --no-audit --no-fund
+}
 if [ -z "$missing" ]; then
 	echo "deps: all packages present"
+	npm_deps
 	exit 0
 fi
 
@@ -35,3 +46,4 @@ echo "wireshark-common wireshark-common/install-setuid boolean false" | $SUDO de
 $SUDO apt-get update -q
 # shellcheck disable=SC2086
 $SUDO apt-get install -y -q --no-install-recommends $missing
+npm_deps

@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 
 #include "common/err.h"
+#include "common/fmt.h"
 #include "common/log.h"
 #include "web/guide.h"
 
@@ -344,6 +345,28 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	return send_error(c, MHD_HTTP_NOT_FOUND, "not found");
 }
 
+/* Percent-decoding of the path and query in place, as libmicrohttpd's own,
+ * except that %00 stays as written: decoded, a NUL would cut the path short
+ * ("/index.html%00.png" would name index.html). Returns the new length. */
+static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+	(void)cls;
+	(void)c;
+	char *w = s;
+	for (const char *r = s; *r != '\0'; r++) {
+		int hi = r[0] == '%' ? fmt_hexval(r[1]) : -1;
+		int lo = hi >= 0 ? fmt_hexval(r[2]) : -1;
+		if (lo >= 0 && (hi | lo) != 0) {
+			*w++ = (char)(hi * 16 + lo);
+			r += 2;
+		} else {
+			*w++ = *r;
+		}
+	}
+	*w = '\0';
+	return (size_t)(w - s);
+}
+
 static void on_log(void *cls, const char *fmt, va_list ap)
 {
 	char msg[256];
@@ -391,6 +414,7 @@ struct web_http *web_http_start(struct web_view *v, const struct web_http_conf *
 	h->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h,
 				MHD_OPTION_EXTERNAL_LOGGER, on_log, (void *)NULL,
 				MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+				MHD_OPTION_UNESCAPE_CALLBACK, unescape, (void *)NULL,
 				MHD_OPTION_CONNECTION_LIMIT, (unsigned int)c->max_connections,
 				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)HTTP_IDLE_S,
 				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_POOL,

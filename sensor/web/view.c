@@ -73,9 +73,34 @@ fail:
 	return NULL;
 }
 
+struct view_text *view_text_new(const char *s, size_t len)
+{
+	struct view_text *t = malloc(sizeof(*t) + len + 1);
+	if (t == NULL)
+		return NULL;
+	atomic_init(&t->ref, 1);
+	t->len = len;
+	memcpy(t->s, s, len);
+	t->s[len] = '\0';
+	return t;
+}
+
+struct view_text *view_text_ref(struct view_text *t)
+{
+	if (t != NULL)
+		atomic_fetch_add(&t->ref, 1);
+	return t;
+}
+
+void view_text_unref(struct view_text *t)
+{
+	if (t != NULL && atomic_fetch_sub(&t->ref, 1) == 1)
+		free(t);
+}
+
 static void dev_clear(struct view_dev *d)
 {
-	free(d->json);
+	view_text_unref(d->json);
 	for (unsigned i = 0; i < d->nrules; i++)
 		free(d->rules[i].text);
 	memset(d, 0, sizeof(*d));
@@ -90,14 +115,14 @@ void view_free(struct web_view *v)
 			dev_clear(&v->devs[i]);
 	if (v->alerts != NULL)
 		for (uint32_t i = 0; i < v->max_alerts; i++)
-			free(v->alerts[i].json);
+			view_text_unref(v->alerts[i].json);
 	for (unsigned i = 0; i < v->nvlans; i++)
 		free(v->vlans[i].offer);
 	json_decref(v->index);
 	free(v->devs);
 	free(v->free_slots);
 	free(v->alerts);
-	free(v->stats);
+	view_text_unref(v->stats);
 	pthread_mutex_destroy(&v->mu);
 	free(v);
 }
@@ -224,20 +249,19 @@ static void take_device(struct web_view *v, const json_t *ev, const char *json, 
 	}
 	struct dev_facts f;
 	read_facts(ev, &f);
-	char *text = dup_text(json, len);
+	struct view_text *text = view_text_new(json, len);
 	char *offer = segment_offer(ev);
 	pthread_mutex_lock(&v->mu);
 	long s = text != NULL ? dev_find(v, id, 1) : -1;
 	if (s < 0) {
 		pthread_mutex_unlock(&v->mu);
-		free(text);
+		view_text_unref(text);
 		free(offer);
 		return;
 	}
 	struct view_dev *d = &v->devs[s];
-	free(d->json);
+	view_text_unref(d->json);
 	d->json = text;
-	d->len = len;
 	d->score = f.score;
 	d->pass = f.pass;
 	d->fail = f.fail;
@@ -276,19 +300,20 @@ static void take_alert(struct web_view *v, const json_t *ev, const char *json, s
 	}
 	if (sev < 1 || sev > 4)
 		sev = 0;
-	char *text = dup_text(json, len);
+	struct view_text *text = view_text_new(json, len);
 	char *keep = v->keep_alert_text ? dup_text(json, len) : NULL;
-	if (text == NULL)
+	if (text == NULL) {
+		free(keep);
 		return;
+	}
 	pthread_mutex_lock(&v->mu);
 	unsigned r = rule_index(v, rule);
 	v->rule_counts[r][sev]++;
 	v->c.alerts++;
 	struct view_alert *a = &v->alerts[v->alert_seq % v->max_alerts];
-	free(a->json);
+	view_text_unref(a->json);
 	a->seq = ++v->alert_seq;
 	a->json = text;
-	a->len = len;
 	snprintf(a->ts, sizeof(a->ts), "%s", ts);
 	snprintf(a->dev, sizeof(a->dev), "%s", dev);
 	/* An alert can come before its device's first event reaches the view. */
@@ -340,12 +365,11 @@ void view_ingest(struct web_view *v, int dataset, const char *json, size_t len)
 	} else if (dataset == OUT_DS_ALERT) {
 		take_alert(v, ev, json, len);
 	} else {
-		char *text = dup_text(json, len);
+		struct view_text *text = view_text_new(json, len);
 		if (text != NULL) {
 			pthread_mutex_lock(&v->mu);
-			free(v->stats);
+			view_text_unref(v->stats);
 			v->stats = text;
-			v->stats_len = len;
 			pthread_mutex_unlock(&v->mu);
 		}
 	}
@@ -467,111 +491,142 @@ static char *finish(FILE *f, char **buf, size_t *len, const size_t *blen)
 	return *buf;
 }
 
-char *view_devices_json(struct web_view *v, size_t offset, size_t limit, size_t *len)
+/* Writes texts joined by commas, and drops the references. */
+static void put_texts(FILE *f, struct view_text **t, size_t n)
 {
-	char *buf = NULL;
-	size_t blen = 0, n;
-	FILE *f = open_memstream(&buf, &blen);
-	if (f == NULL)
-		return NULL;
-	pthread_mutex_lock(&v->mu);
-	uint32_t *ix = sorted_devs(v, &n);
-	size_t end = offset < n ? (limit < n - offset ? offset + limit : n) : n;
-	fprintf(f, "{\"total\":%zu,\"offset\":%zu,\"limit\":%zu,\"items\":[", n, offset, limit);
-	for (size_t i = offset; i < end; i++) {
-		if (i > offset)
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0)
 			fputc(',', f);
-		fwrite(v->devs[ix[i]].json, 1, v->devs[ix[i]].len, f);
+		fwrite(t[i]->s, 1, t[i]->len, f);
+		view_text_unref(t[i]);
 	}
-	fputs("],\"alerts\":{", f);
-	for (size_t i = offset; i < end; i++) {
-		if (i > offset)
-			fputc(',', f);
-		put_str(f, v->devs[ix[i]].id);
-		fputc(':', f);
-		put_dev_alerts(v, &v->devs[ix[i]], f, 0);
-	}
-	fputs("}}", f);
-	pthread_mutex_unlock(&v->mu);
-	free(ix);
-	return finish(f, &buf, len, &blen);
 }
 
-/* The ring's alerts newest first: calls put for each that matches. */
-static void put_alerts(struct web_view *v, FILE *f, const char *since, const char *dev,
-		       size_t offset, size_t limit, size_t *total)
+char *view_devices_json(struct web_view *v, size_t offset, size_t limit, size_t *len)
+{
+	char *buf = NULL, *al = NULL;
+	size_t blen = 0, alen = 0, n, k = 0;
+	FILE *f = open_memstream(&buf, &blen);
+	FILE *fa = open_memstream(&al, &alen);
+	struct view_text **page = calloc(limit > 0 ? limit : 1, sizeof(*page));
+	if (f == NULL || fa == NULL || page == NULL)
+		goto fail;
+	pthread_mutex_lock(&v->mu);
+	uint32_t *ix = sorted_devs(v, &n);
+	size_t end = ix == NULL ? 0 : offset < n ? (limit < n - offset ? offset + limit : n) : n;
+	for (size_t i = offset; i < end; i++) {
+		page[k++] = view_text_ref(v->devs[ix[i]].json);
+		if (i > offset)
+			fputc(',', fa);
+		put_str(fa, v->devs[ix[i]].id);
+		fputc(':', fa);
+		put_dev_alerts(v, &v->devs[ix[i]], fa, 0);
+	}
+	pthread_mutex_unlock(&v->mu);
+	free(ix);
+	fclose(fa);
+	fa = NULL;
+	fprintf(f, "{\"total\":%zu,\"offset\":%zu,\"limit\":%zu,\"items\":[", n, offset, limit);
+	put_texts(f, page, k);
+	fprintf(f, "],\"alerts\":{%s}}", al != NULL ? al : "");
+	free(page);
+	free(al);
+	return finish(f, &buf, len, &blen);
+fail:
+	if (f != NULL)
+		fclose(f);
+	if (fa != NULL)
+		fclose(fa);
+	free(buf);
+	free(al);
+	free(page);
+	return NULL;
+}
+
+/* References to the ring's alerts, newest first, that match; the page
+ * [offset, offset + limit) of them into out (room for limit). Under the
+ * lock. Returns how many went into out; *total counts every match. */
+static size_t ref_alerts(struct web_view *v, const char *since, const char *dev, size_t offset,
+			 size_t limit, struct view_text **out, size_t *total)
 {
 	uint64_t have = v->alert_seq < v->max_alerts ? v->alert_seq : v->max_alerts;
-	size_t shown = 0;
+	size_t k = 0;
 	*total = 0;
-	for (uint64_t k = 0; k < have; k++) {
-		const struct view_alert *a = &v->alerts[(v->alert_seq - 1 - k) % v->max_alerts];
+	for (uint64_t i = 0; i < have; i++) {
+		const struct view_alert *a = &v->alerts[(v->alert_seq - 1 - i) % v->max_alerts];
 		if (since != NULL && since[0] != '\0' && strcmp(a->ts, since) < 0)
 			continue;
 		if (dev != NULL && strcmp(a->dev, dev) != 0)
 			continue;
-		if (*total >= offset && shown < limit) {
-			if (shown++ > 0)
-				fputc(',', f);
-			fwrite(a->json, 1, a->len, f);
-		}
+		if (*total >= offset && k < limit)
+			out[k++] = view_text_ref(a->json);
 		(*total)++;
 	}
+	return k;
 }
 
 char *view_device_json(struct web_view *v, const char *id, size_t *len)
 {
-	char *buf = NULL;
-	size_t blen = 0, total;
+	char *buf = NULL, *al = NULL;
+	size_t blen = 0, alen = 0, total, k = 0;
 	FILE *f = open_memstream(&buf, &blen);
-	if (f == NULL)
-		return NULL;
+	FILE *fa = open_memstream(&al, &alen);
+	struct view_text **recent = calloc(v->max_alerts, sizeof(*recent));
+	struct view_text *dev = NULL;
+	if (f == NULL || fa == NULL || recent == NULL)
+		goto fail;
 	pthread_mutex_lock(&v->mu);
 	long s = dev_find(v, id, 0);
-	if (s < 0 || v->devs[s].json == NULL) {
-		pthread_mutex_unlock(&v->mu);
-		fclose(f);
-		free(buf);
-		return NULL;
+	if (s >= 0 && v->devs[s].json != NULL) {
+		dev = view_text_ref(v->devs[s].json);
+		put_dev_alerts(v, &v->devs[s], fa, 1);
+		k = ref_alerts(v, NULL, id, 0, v->max_alerts, recent, &total);
 	}
-	fputs("{\"device\":", f);
-	fwrite(v->devs[s].json, 1, v->devs[s].len, f);
-	fputs(",\"alerts\":", f);
-	put_dev_alerts(v, &v->devs[s], f, 1);
-	fputs(",\"recent_alerts\":[", f);
-	put_alerts(v, f, NULL, id, 0, v->max_alerts, &total);
-	fputs("]}", f);
 	pthread_mutex_unlock(&v->mu);
+	if (dev == NULL)
+		goto fail;
+	fclose(fa);
+	fa = NULL;
+	fputs("{\"device\":", f);
+	put_texts(f, &dev, 1);
+	fprintf(f, ",\"alerts\":%s,\"recent_alerts\":[", al != NULL ? al : "{}");
+	put_texts(f, recent, k);
+	fputs("]}", f);
+	free(recent);
+	free(al);
 	return finish(f, &buf, len, &blen);
+fail:
+	if (f != NULL)
+		fclose(f);
+	if (fa != NULL)
+		fclose(fa);
+	free(buf);
+	free(al);
+	free(recent);
+	return NULL;
 }
 
 char *view_alerts_json(struct web_view *v, const char *since, const char *device,
 		       size_t offset, size_t limit, size_t *len)
 {
-	char *buf = NULL, *items = NULL;
-	size_t blen = 0, ilen = 0, total;
-	FILE *f = open_memstream(&buf, &blen);
-	FILE *fi = open_memstream(&items, &ilen);
-	if (f == NULL || fi == NULL) {
-		if (f != NULL)
-			fclose(f);
-		if (fi != NULL)
-			fclose(fi);
-		free(buf);
-		free(items);
+	char *buf = NULL;
+	size_t blen = 0, total, k;
+	size_t room = limit < v->max_alerts ? limit : v->max_alerts;
+	struct view_text **page = calloc(room > 0 ? room : 1, sizeof(*page));
+	FILE *f = page != NULL ? open_memstream(&buf, &blen) : NULL;
+	if (f == NULL) {
+		free(page);
 		return NULL;
 	}
 	pthread_mutex_lock(&v->mu);
-	put_alerts(v, fi, since, device, offset, limit, &total);
+	k = ref_alerts(v, since, device, offset, room, page, &total);
 	uint64_t seq = v->alert_seq;
 	pthread_mutex_unlock(&v->mu);
-	fclose(fi);
 	fprintf(f, "{\"total\":%zu,\"offset\":%zu,\"limit\":%zu,\"alerts_seen\":%llu,\"items\":[",
 		total, offset, limit, (unsigned long long)seq);
-	if (items != NULL)
-		fwrite(items, 1, ilen, f);
+	put_texts(f, page, k);
 	fputs("]}", f);
-	free(items);
+	free(page);
 	return finish(f, &buf, len, &blen);
 }
 
@@ -598,13 +653,13 @@ char *view_network_json(struct web_view *v, size_t *len)
 
 char *view_stats_json(struct web_view *v, size_t *len)
 {
-	char *s = NULL;
 	pthread_mutex_lock(&v->mu);
-	if (v->stats != NULL) {
-		s = dup_text(v->stats, v->stats_len);
-		*len = v->stats_len;
-	}
+	struct view_text *t = view_text_ref(v->stats);
 	pthread_mutex_unlock(&v->mu);
+	char *s = t != NULL ? dup_text(t->s, t->len) : NULL;
+	if (s != NULL)
+		*len = t->len;
+	view_text_unref(t);
 	return s;
 }
 
@@ -620,7 +675,7 @@ void view_each_device(struct web_view *v, view_device_fn fn, void *ctx)
 	size_t n;
 	pthread_mutex_lock(&v->mu);
 	uint32_t *ix = sorted_devs(v, &n);
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; ix != NULL && i < n; i++) {
 		char *al = NULL;
 		size_t alen = 0;
 		FILE *f = open_memstream(&al, &alen);
@@ -628,7 +683,7 @@ void view_each_device(struct web_view *v, view_device_fn fn, void *ctx)
 			break;
 		put_dev_alerts(v, &v->devs[ix[i]], f, 1);
 		if (fclose(f) == 0)
-			fn(ctx, v->devs[ix[i]].json, v->devs[ix[i]].len, al);
+			fn(ctx, v->devs[ix[i]].json->s, v->devs[ix[i]].json->len, al);
 		free(al);
 	}
 	pthread_mutex_unlock(&v->mu);

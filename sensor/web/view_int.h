@@ -6,6 +6,7 @@
 
 #include <jansson.h>
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "web/view.h"
 
@@ -25,6 +26,19 @@ extern const char *const view_rcode_names[VIEW_RCODES];
 /* RFC 3339 with microseconds, "2026-01-15T10:59:59.995530Z", and a NUL. */
 #define VIEW_TS 32
 
+/* An event's text, shared by reference: a reader takes a reference under
+ * the lock and writes the text out after releasing it, so the lock is held
+ * for pointer copies only, whatever the size of the answer. Immutable once
+ * made; freed by the last view_text_unref. */
+struct view_text {
+	atomic_uint ref;
+	size_t len;
+	char s[];                 /* len bytes and a NUL */
+};
+struct view_text *view_text_new(const char *s, size_t len);
+struct view_text *view_text_ref(struct view_text *t);
+void view_text_unref(struct view_text *t);
+
 struct view_dev_rule {
 	uint16_t rule;            /* index in web_view.rule_ids */
 	uint8_t severity;         /* highest seen, 1-4 */
@@ -36,8 +50,7 @@ struct view_dev_rule {
 struct view_dev {
 	int used;
 	char id[40];              /* device.id: MAC, or IP on links without MACs */
-	char *json;               /* latest stubwatch.device event */
-	size_t len;
+	struct view_text *json;   /* latest stubwatch.device event */
 	uint32_t vlan;
 	double score;             /* < 0: no score yet (no pass or fail) */
 	uint16_t pass, fail;      /* bit n-1: scorecard line n */
@@ -51,8 +64,7 @@ struct view_alert {
 	uint64_t seq;             /* 0: slot empty */
 	char ts[VIEW_TS];
 	char dev[40];
-	char *json;
-	size_t len;
+	struct view_text *json;
 };
 
 struct view_vlan {
@@ -76,8 +88,7 @@ struct web_view {
 	char line_names[VIEW_LINES][96]; /* guideline text, from the scorecards */
 	struct view_vlan vlans[VIEW_VLANS];
 	unsigned nvlans;
-	char *stats;              /* latest stubwatch.stats event */
-	size_t stats_len;
+	struct view_text *stats;  /* latest stubwatch.stats event */
 	struct view_counters c;
 };
 

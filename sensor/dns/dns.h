@@ -190,6 +190,8 @@ const char *dns_anomaly_name(int a);         /* "dns_name_loop", ... */
  * a segment can hold several messages and a message can span segments. The
  * state is small and fixed; the buffer for a message that spans segments is
  * given by the caller (bounded). */
+#define DNS_TCP_CARRY 14  /* a length prefix and a DNS header (RFC 1035 §4.1.1) */
+
 struct dns_tcp {
 	uint32_t next_seq;   /* sequence number expected next */
 	uint16_t need;       /* length of the message being assembled (0: reading the prefix) */
@@ -198,7 +200,13 @@ struct dns_tcp {
 	uint8_t prefix_have; /* bytes of the 2-byte prefix seen (0..2) */
 	uint8_t prefix[2];
 	uint8_t skipping;    /* discarding a message larger than the buffer */
+	uint8_t hunting;     /* after a gap or a mid-stream start: looking for a
+	                      * plausible message before framing again */
 	uint16_t skip_left;
+	/* While hunting, the last bytes of a segment too few to judge (a lone
+	 * length prefix, a header cut short): judged with the next segment. */
+	uint8_t carry_len;
+	uint8_t carry[DNS_TCP_CARRY];
 };
 
 /* Called once per complete message, with a pointer valid only for the call. */
@@ -207,14 +215,17 @@ typedef void (*dns_tcp_cb)(void *arg, const uint8_t *msg, size_t len);
 /* Counters a stream reports back to the caller. */
 enum dns_tcp_event {
 	DNS_TCP_OK = 0,
-	DNS_TCP_GAP = 1,      /* data missing before this segment: resynchronised at
-	                       * this segment's start, partial message dropped */
+	DNS_TCP_GAP = 1,      /* data missing before this segment: partial message
+	                       * dropped, framing resumes at the next plausible message */
 	DNS_TCP_OVERSIZE = 2, /* a message longer than the buffer was skipped */
-	DNS_TCP_RETRANS = 4   /* bytes already seen were ignored */
+	DNS_TCP_RETRANS = 4,  /* bytes already seen were ignored */
+	DNS_TCP_SKIPPED = 8   /* bytes after a gap or a mid-stream start that begin no
+	                       * plausible message were skipped */
 };
 
 /* Resets the stream; `seq` is the sequence number of the first data byte
- * (ISN + 1 after a SYN), or pass synced = 0 to start at the first segment. */
+ * (ISN + 1 after a SYN), or pass synced = 0 to start at the first segment
+ * (which is then searched for a plausible message, as after a gap). */
 void dns_tcp_init(struct dns_tcp *t, uint32_t seq, int synced);
 
 /* Feeds one segment's payload at sequence number `seq`. Complete messages go
@@ -226,9 +237,21 @@ void dns_tcp_init(struct dns_tcp *t, uint32_t seq, int synced);
  * (DNS_TCP_OVERSIZE). cap = 65535 never skips. Here the prefix is kept in
  * t->prefix and `have` counts message bytes only. A segment that starts
  * before next_seq has its already-seen bytes cut (DNS_TCP_RETRANS) and the
- * rest used; sequence numbers compare modulo 2^32 (RFC 1982 style). */
+ * rest used; sequence numbers compare modulo 2^32 (RFC 1982 style).
+ * After a gap, or on a stream joined mid-way, framing resumes only where a
+ * length prefix is followed by a plausible DNS message (dns_tcp_plausible);
+ * the bytes before it are skipped (DNS_TCP_SKIPPED), so the rest of a lost
+ * message is never read as messages of its own. */
 int dns_tcp_feed(struct dns_tcp *t, uint32_t seq, const uint8_t *data,
 		 size_t len, uint8_t *buf, size_t cap, dns_tcp_cb cb, void *arg);
+
+/* 1 when the `n` bytes at `p` start with a 2-byte length prefix and the
+ * start of a DNS message that could be real: a known opcode, Z clear, at
+ * most one question, section counts that fit the length, and the first name
+ * (the question's, or an answer's owner in a zone transfer's later message)
+ * with its type and class whole within the message. 0 when they cannot be;
+ * -1 when the n bytes end before that can be decided. */
+int dns_tcp_plausible(const uint8_t *p, size_t n);
 
 /* 1 while the caller's buffer holds part of a message (it must pass the
  * same buffer next time); 0 when it may lend the buffer to another stream. */

@@ -749,6 +749,8 @@ static void on_tcp(struct engine *e, const struct pkt *p)
 			e->c.tcp_oversize++;
 		if (rc & DNS_TCP_RETRANS)
 			e->c.tcp_retrans++;
+		if (rc & DNS_TCP_SKIPPED)
+			e->c.tcp_skipped++;
 		/* Keep the buffer only while it holds part of a message. */
 		if (bi >= 0 && !dns_tcp_pending(&f->dir[dir])) {
 			tcp_pool_give(&e->pool, bi);
@@ -1024,6 +1026,8 @@ void eng_emit_stats(struct engine *e, const char *reason)
 		json_object_set_new(anom, "dns_header_trunc", json_integer((json_int_t)e->c.dns_short));
 	if (e->c.tcp_gap)
 		json_object_set_new(anom, "dns_tcp_gap", json_integer((json_int_t)e->c.tcp_gap));
+	if (e->c.tcp_skipped)
+		json_object_set_new(anom, "dns_tcp_resync_skip", json_integer((json_int_t)e->c.tcp_skipped));
 	if (e->c.tcp_oversize)
 		json_object_set_new(anom, "dns_tcp_oversize", json_integer((json_int_t)e->c.tcp_oversize));
 	if (e->pool.exhausted)

@@ -55,6 +55,7 @@ struct eng_counts {
 	uint64_t dns_short;       /* payload shorter than a DNS header */
 	uint64_t dns_anom[DNS_A_MAX];
 	uint64_t tcp_gap;
+	uint64_t tcp_skipped;     /* segments with bytes skipped to find a plausible message */
 	uint64_t tcp_oversize;
 	uint64_t tcp_retrans;
 	uint64_t queries_evicted; /* outstanding queries pushed out of a full table */

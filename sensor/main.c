@@ -87,7 +87,9 @@ static void usage(FILE *f)
 "                         repeatable (files are read in the order given)\n"
 "  -i, --interface IFACE  capture live on IFACE (TPACKET_V3 ring); repeatable\n"
 "  -f, --filter BPF       BPF filter (live default: DNS, mDNS, LLMNR, DHCP, ICMPv6,\n"
-"                         ARP, TLS/QUIC on 443/853 and IP fragments; files: none)\n"
+"                         ARP, LLDP, TCP SYN/FIN/RST, TLS/QUIC handshakes on\n"
+"                         443/853, IP fragments, up to two VLAN tags; files: none);\n"
+"                         'live' applies the live default to files too\n"
 "Output:\n"
 "  -o, --output SINK      where events go; repeatable, every sink gets every event:\n"
 "                         'file:PATH', 'PATH', '-' (standard output),\n"
@@ -196,11 +198,18 @@ static int parse_args(int argc, char **argv, struct opts *o, struct sw_config *c
 	}
 	if (log_dns)
 		cfg->log_dns = 1;
-	if (rules != NULL)
-		snprintf(cfg->rules_dir, sizeof(cfg->rules_dir), "%s", rules);
+	/* Through the schema, as -s would: a value too long for its key is an
+	 * error naming the option, never a cut (and different) one. */
+	if (rules != NULL && conf_set(cfg, "rules.dir", rules, "--rules", err, sizeof(err)) != 0) {
+		log_err("%s", err);
+		return -1;
+	}
 	o->rules_explicit = rules != NULL || strcmp(cfg->rules_dir, "rules") != 0;
-	if (o->filter != NULL)
-		snprintf(cfg->capture_filter, sizeof(cfg->capture_filter), "%s", o->filter);
+	if (o->filter != NULL &&
+	    conf_set(cfg, "capture.filter", o->filter, "-f", err, sizeof(err)) != 0) {
+		log_err("%s", err);
+		return -1;
+	}
 	return 0;
 }
 

@@ -41,7 +41,7 @@ enum conf_type {
 	CONF_UINT,      /* uint32_t or uint64_t, a plain decimal count */
 	CONF_SIZE,      /* uint32_t or uint64_t bytes, with binary/decimal units */
 	CONF_DURATION,  /* uint64_t, microseconds (or `scale` of them) */
-	CONF_STRING,    /* char[CONF_STR] */
+	CONF_STRING,    /* char[width]: CONF_STR, or CONF_FILTER for BPF text */
 	CONF_ENUM       /* int: index into `names` */
 };
 
@@ -502,9 +502,12 @@ static int conf_apply(struct sw_config *c, const struct conf_def *d,
 		}
 		return SW_EINVAL;
 	case CONF_STRING:
-		if (strlen(value) >= CONF_STR) {
-			conf_err(err, errlen, "%s: key '%s': value longer than "
-				 "%d bytes", where, d->key, CONF_STR - 1);
+		/* Never cut: a shortened filter or path is a different,
+		 * often valid, one. */
+		if (strlen(value) >= d->width) {
+			conf_err(err, errlen, "%s: key '%s': value of %zu bytes "
+				 "is longer than %zu bytes", where, d->key,
+				 strlen(value), d->width - 1);
 			return SW_ERANGE;
 		}
 		memcpy((char *)c + d->off, value, strlen(value) + 1);
@@ -638,7 +641,7 @@ void conf_defaults(struct sw_config *c)
 			assert(d->width == sizeof(int));
 			break;
 		case CONF_STRING:
-			assert(d->width == CONF_STR);
+			assert(d->width == CONF_STR || d->width == CONF_FILTER);
 			break;
 		default:
 			assert(d->width == sizeof(uint64_t) ||
@@ -864,7 +867,7 @@ static void conf_fmt_range(const struct conf_def *d, char *buf, size_t len)
 		conf_fmt_names(d, "|", buf, len);
 		return;
 	case CONF_STRING:
-		snprintf(buf, len, "<%d bytes", CONF_STR);
+		snprintf(buf, len, "<%zu bytes", d->width);
 		return;
 	default:
 		break;
@@ -899,7 +902,7 @@ void conf_print_schema(FILE *f)
 		wd, "DEFAULT", wr, "RANGE", "HELP");
 	for (size_t i = 0; i < CONF_NSCHEMA; i++) {
 		const struct conf_def *d = &conf_schema[i];
-		char def[CONF_STR + 2];
+		char def[CONF_FILTER + 2];
 		conf_fmt_range(d, range, sizeof(range));
 		snprintf(def, sizeof(def), d->type == CONF_STRING ? "\"%s\"" : "%s",
 			 d->def);

@@ -14,7 +14,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define CONF_STR 256          /* longest string value; paths and URLs fit */
+#define CONF_STR 256          /* longest string value; paths and URLs fit (a
+                               * longer one is an error, never cut) */
+#define CONF_FILTER 4000      /* BPF text: the sensor's own live filter is about
+                               * 1,700 bytes; a config line holds 4,096 */
 #define CONF_MAX_LIST 16      /* interfaces, files, sinks, kafka properties */
 
 struct conf_kv {
@@ -27,7 +30,7 @@ struct sw_config {
 	uint64_t capture_ring_size;   /* bytes of the TPACKET_V3 ring per interface */
 	uint32_t capture_snaplen;
 	int capture_promisc;
-	char capture_filter[CONF_STR]; /* BPF; empty = the sensor's default filter */
+	char capture_filter[CONF_FILTER]; /* BPF; empty = the sensor's default filter */
 	uint64_t capture_timeout_ms;  /* libpcap read timeout (live) */
 
 	/* devices.* */

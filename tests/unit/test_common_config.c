@@ -274,7 +274,20 @@ static void test_string_too_long(void **state)
 	n = snprintf(text, sizeof(text), "observer.name = %0256d\n", 0);
 	assert_int_equal(conf_load_buf(&c, "cfg", text, (size_t)n, err, sizeof(err)),
 			 SW_ERANGE);
-	assert_string_equal(err, "cfg:1: key 'observer.name': value longer than 255 bytes");
+	assert_string_equal(err, "cfg:1: key 'observer.name': value of 256 bytes is longer "
+			    "than 255 bytes");
+	/* A BPF filter has room for the sensor's own live filter and more:
+	 * 3,999 bytes fit, 4,000 do not, and neither is ever cut. */
+	char *big = malloc(CONF_FILTER + 64);
+	assert_non_null(big);
+	n = snprintf(big, CONF_FILTER + 64, "capture.filter = %0*d\n", CONF_FILTER - 1, 0);
+	assert_int_equal(conf_load_buf(&c, "cfg", big, (size_t)n, err, sizeof(err)), 0);
+	assert_int_equal(strlen(c.capture_filter), CONF_FILTER - 1);
+	n = snprintf(big, CONF_FILTER + 64, "capture.filter = %0*d\n", CONF_FILTER, 0);
+	assert_int_equal(conf_load_buf(&c, "cfg", big, (size_t)n, err, sizeof(err)), SW_ERANGE);
+	assert_non_null(strstr(err, "'capture.filter': value of 4000 bytes"));
+	assert_int_equal(strlen(c.capture_filter), CONF_FILTER - 1);
+	free(big);
 }
 
 /* A line past CONF_LINE_MAX is refused whole, wherever it is: the reader

@@ -8,8 +8,9 @@
 #   make deps          install the Debian packages (apt-get; sudo when not root)
 #   make install / uninstall / clean
 #
-# Variables: CC CFLAGS LDFLAGS PREFIX DESTDIR; SANITIZE=address,undefined
-# builds into build-san/; WERROR=1 turns warnings into errors; V=1 is verbose.
+# Variables: CC CFLAGS LDFLAGS PREFIX DESTDIR; B=DIR builds there (build/);
+# SANITIZE=address,undefined builds into $(B)-san/ (build-san/), whatever B
+# says; WERROR=1 turns warnings into errors; V=1 is verbose.
 
 CC ?= cc
 PREFIX ?= /usr/local
@@ -30,7 +31,9 @@ B := build
 OPT := -O2 -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
 HARDEN_LD := -pie -Wl,-z,relro,-z,now
 else
-B := build-san
+# A sanitizer tree is never the plain tree, even when B comes from the
+# command line or a parent make: its objects are other objects.
+override B := $(or $(B),build)-san
 OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=$(SANITIZE) -fno-sanitize-recover=all
 HARDEN_LD := -fsanitize=$(SANITIZE)
 endif
@@ -71,6 +74,16 @@ ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -DSW_VERSION='"$(VERSION)"' -Isensor \
 	$(OPT) $(WARN) -MMD -MP $(PKG_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS := $(HARDEN_LD) $(LDFLAGS)
 LIBS := $(PKG_LIBS) -lpthread -lm
+
+# Objects depend on the flags they were built with ($(B)/.flags changes only
+# when they do), so a tree built with other flags is rebuilt, not linked.
+FLAGS := $(B)/.flags
+ifneq ($(filter-out $(NODEP_GOALS),$(or $(MAKECMDGOALS),all)),)
+ifneq ($(file <$(FLAGS)),$(CC) $(ALL_CFLAGS))
+$(shell mkdir -p $(B))
+$(file >$(FLAGS),$(CC) $(ALL_CFLAGS))
+endif
+endif
 
 # Sensor sources: every .c under a layer folder; main.c is the program.
 LAYERS := common capture decode dns state detect tls dhcp enrich output
@@ -121,7 +134,7 @@ FLOOR := $(B)/pcapfloor
 
 all: $(SENSOR) $(SWGEN) $(FLOOR)
 
-$(B)/obj/%.o: %.c
+$(B)/obj/%.o: %.c $(FLAGS)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
@@ -138,7 +151,7 @@ $(FLOOR): $(B)/obj/contrib/bench/pcapfloor.o
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
-$(B)/obj/tests/%.o: tests/%.c
+$(B)/obj/tests/%.o: tests/%.c $(FLAGS)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(ALL_CFLAGS) $(CMOCKA_CFLAGS) -c $< -o $@
@@ -199,9 +212,10 @@ check-integration: $(SENSOR) $(SWGEN) $(ITEST_BINS)
 check-corpus: $(SENSOR) $(CTOOL_BINS)
 	$(Q)B=$(B) tests/corpus/run.sh
 
-# A file includes only from its own layer or lower ones (STYLE.md).
+# A file includes only from its own layer or lower ones (STYLE.md); and
+# the build keeps sanitizer and plain objects apart (tests/check-build.sh).
 check-layering:
-	$(Q)tests/check-layering.sh
+	$(Q)tests/check-layering.sh && tests/check-build.sh
 
 bench: $(SENSOR) $(SWGEN) $(FLOOR)
 	$(Q)B=$(B) contrib/bench/bench.sh

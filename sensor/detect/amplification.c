@@ -31,19 +31,8 @@ static int same_site(const uint8_t a[16], const uint8_t b[16])
 
 /* --- amplification.ratio -------------------------------------------------- */
 
-static int heavy_index(uint16_t qtype)
-{
-	switch (qtype) {
-	case T_ANY: return 0;
-	case T_TXT: return 1;
-	case T_DNSKEY: return 2;
-	case T_RRSIG: return 3;
-	default: return -1;
-	}
-}
-
-COLD static void amp_add(struct engine *e, struct dctx *c, struct win *w, uint64_t *qbytes,
-		    uint32_t *types, int hi, uint64_t ts, uint32_t rbytes, uint32_t qsize,
+COLD void integ_amp_add(struct engine *e, struct dctx *c, struct win *w, uint64_t *qbytes,
+		   uint32_t *types, int hi, uint64_t ts, uint32_t rbytes, uint32_t qsize,
 		    int from, const struct pkt *p, const struct dns_msg *msg)
 {
 	const struct det_rule *rl = rule(e, DET_AMPLIFICATION_RATIO);
@@ -91,20 +80,6 @@ COLD static void amp_add(struct engine *e, struct dctx *c, struct win *w, uint64
 	jw_uint(&jw, "min_bytes", (uint64_t)rl->p[DP_MIN_BYTES]);
 	jw_real4(&jw, "window_s", (double)rule_window_us(rl, 300) / (double)SEC);
 	alert_emit(e->out, &jw, &a);
-}
-
-/* amplification.ratio towards the device: the heavy answers it gets,
- * against the queries they answer, whose size the response tells: its
- * header and question (RFC 1035 §4.1: a response repeats the question),
- * plus an OPT RR of 11 bytes when the response has one (RFC 6891 §7: only
- * then may the query have). */
-void integ_amp_response(struct engine *e, struct dctx *c, struct integ_dev *id,
-			const struct pkt *p, const struct dns_msg *msg)
-{
-	int hi = msg->has_q ? heavy_index(msg->qtype) : -1;
-	if (hi >= 0)
-		amp_add(e, c, &id->amp_in, &id->amp_in_q, id->amp_in_types, hi, p->ts_us,
-			p->payload_len, (uint32_t)msg->q_end + (msg->has_opt ? 11u : 0u), 0, p, msg);
 }
 
 /* --- amplification.device-serves-dns (packet hook) ------------------------ */
@@ -248,7 +223,7 @@ found:;
 	if (hi >= 0) {
 		/* arcount > 0 stands in for "has OPT" in the query estimate. */
 		int opt = hq.arcount != 0;
-		amp_add(e, &c, &id->amp_out, &id->amp_out_q, id->amp_out_types, hi, p->ts_us,
+		integ_amp_add(e, &c, &id->amp_out, &id->amp_out_q, id->amp_out_types, hi, p->ts_us,
 			p->payload_len, (uint32_t)hq.q_end + (opt ? 11u : 0u), 1, p, NULL);
 	}
 }

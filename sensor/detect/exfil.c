@@ -12,6 +12,7 @@
 #include "detect/integrity_int.h"
 
 #include <math.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -162,8 +163,8 @@ COLD static int exfil_suspect(const struct det_rule *rl, struct integ_dev *id, c
 	return w->n == (uint32_t)rl->p[DP_MIN_NAMES];
 }
 
-void integ_exfil_check(struct integ *m, struct engine *e, struct dctx *c, struct integ_dev *id,
-		       const struct pkt *p, const struct dns_msg *msg, const struct integ_name *ni)
+static void exfil_check(struct integ *m, struct engine *e, struct dctx *c, struct integ_dev *id,
+			const struct pkt *p, const struct dns_msg *msg, const struct integ_name *ni)
 {
 	const struct det_rule *rl = rule(e, DET_EXFIL_SUSPECT_NAMES);
 	if (!rl->enabled)
@@ -280,8 +281,8 @@ static int domain_set(struct integ *m, struct integ_dev *id, uint32_t h, int add
 	return domain_hashed(m, id, h, add);
 }
 
-void integ_new_domain(struct integ *m, struct engine *e, struct dctx *c, struct integ_dev *id,
-		      const struct pkt *p, const struct dns_msg *msg, long reg, uint32_t h)
+static void new_domain(struct integ *m, struct engine *e, struct dctx *c, struct integ_dev *id,
+		       const struct pkt *p, const struct dns_msg *msg, long reg, uint32_t h)
 {
 	const struct det_rule *rl = rule(e, DET_POLICY_NEW_DOMAIN);
 	if (!rl->enabled)
@@ -329,5 +330,32 @@ void integ_new_domain(struct integ *m, struct engine *e, struct dctx *c, struct 
 	jw_time_text(&w, "learning_ended", c->d->first_seen + learn);
 	jw_uint(&w, "learning_s", (uint64_t)rl->p[DP_LEARNING_S]);
 	alert_emit(e->out, &w, &a);
+}
+
+
+/* --- the query hook --------------------------------------------------------- */
+
+void integ_query(void *mv, struct engine *e, const struct pkt *p, struct dctx *c,
+		 const struct dns_msg *msg, const struct qry_key *qk, struct qry *q, int is_new)
+{
+	struct integ *m = mv;
+	struct integ_dev *id = dev_of(m, c);
+	(void)q;
+	if (id == NULL)
+		return;
+	if (p->l4 == IPPROTO_UDP)
+		integ_resp_query(m, e, p, qk, id);
+	if (!is_new || !msg->has_q || msg->qname_len == 0)
+		return;
+	int miss;
+	const struct integ_name *ni = integ_name_lookup(&m->nlogn, m->names, NAME_SLOTS,
+							m->name_seed, qk->qname_hash, msg->qname,
+							msg->qname_len, &miss);
+	m->name_lookups++;
+	m->name_misses += (unsigned)miss;
+	if (ni->skip)
+		return;
+	exfil_check(m, e, c, id, p, msg, ni);
+	new_domain(m, e, c, id, p, msg, ni->reg, ni->dom_hash);
 }
 

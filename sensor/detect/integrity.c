@@ -121,31 +121,6 @@ static void integ_prefetch(void *mv, struct engine *e, const struct pkt *p, stru
 	__builtin_prefetch(id->domains);
 }
 
-static void integ_query(void *mv, struct engine *e, const struct pkt *p, struct dctx *c,
-			const struct dns_msg *msg, const struct qry_key *qk,
-			struct qry *q, int is_new)
-{
-	struct integ *m = mv;
-	struct integ_dev *id = dev_of(m, c);
-	(void)q;
-	if (id == NULL)
-		return;
-	if (p->l4 == IPPROTO_UDP)
-		integ_resp_query(m, e, p, qk, id);
-	if (!is_new || !msg->has_q || msg->qname_len == 0)
-		return;
-	int miss;
-	const struct integ_name *ni = integ_name_lookup(&m->nlogn, m->names, NAME_SLOTS,
-							m->name_seed, qk->qname_hash, msg->qname,
-							msg->qname_len, &miss);
-	m->name_lookups++;
-	m->name_misses += (unsigned)miss;
-	if (ni->skip)
-		return;
-	integ_exfil_check(m, e, c, id, p, msg, ni);
-	integ_new_domain(m, e, c, id, p, msg, ni->reg, ni->dom_hash);
-}
-
 /* Every packet passes here: the tests that let it go are inline, the work
  * (a DNS response from a MAC, a race's watch) is called. */
 static void integ_packet(void *mv, struct engine *e, const struct pkt *p)

@@ -426,6 +426,87 @@ static inline int serves_quiet(const struct integ *m, const struct pkt *p)
 
 /* --- response.c ------------------------------------------------------------ */
 
+/* The hash of a query key. A replay uses a fixed hash key, so that which
+ * entries displace which, and so its output, is the same every time. */
+static inline uint64_t recent_mix(uint64_t h, uint64_t w)
+{
+	h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
+	return h ^ h >> 31;
+}
+
+static inline uint64_t recent_hash(const struct integ *m, const struct qry_key *qk)
+{
+	/* Four words cover the key: the addresses' last 8 bytes (all of an
+	 * IPv4-mapped one; an IPv6 pair differing only in its prefix is the
+	 * same query here), ports, ID and type, the name hash, MAC and VLAN.
+	 * They are built in registers: a word assembled in memory from a
+	 * 4-byte and a 2-byte store and read back as 8 bytes cannot be
+	 * forwarded from the stores, which stalled every query and answer. */
+	uint64_t w0, w1, h = m->deterministic ? 0x5eed : m->seed;
+	memcpy(&w0, qk->client + 8, 8);
+	memcpy(&w1, qk->server + 8, 8);
+	uint64_t w2 = (uint64_t)qk->server_port << 48 | (uint64_t)qk->client_port << 32 |
+		      (uint64_t)qk->id << 16 | qk->qtype;
+	uint64_t mac = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	uint32_t m4;
+	uint16_t m2;
+	memcpy(&m4, qk->mac, 4);
+	memcpy(&m2, qk->mac + 4, 2);
+	mac = (uint64_t)m2 << 32 | m4;   /* as memcpy(&mac, qk->mac, 6) */
+#else
+	memcpy(&mac, qk->mac, 6);
+#endif
+	uint64_t w3 = (mac << 16 ^ qk->vlan) ^ (uint64_t)qk->qname_hash << 24;
+	h = recent_mix(recent_mix(recent_mix(recent_mix(h, w0), w1), w2), w3);
+	h *= 0x94d049bb133111ebull;
+	h ^= h >> 29;
+	return h | 1u;
+}
+
+/* The first i with ports[i] == port, or QPORTS: the eight ports compared
+ * at once as four 16-bit lanes of two 64-bit words. A lane is zero after
+ * the xor exactly where the port matches; the zero test adds within each
+ * lane's low 15 bits, so no carry crosses lanes. */
+_Static_assert(QPORTS == 8, "two words of four ports");
+static inline unsigned qport_find(const uint16_t ports[QPORTS], uint16_t port)
+{
+	const uint64_t low = 0x7fff7fff7fff7fffull;
+	uint64_t b = 0x0001000100010001ull * port;
+	for (unsigned k = 0; k < 2; k++) {
+		uint64_t w;
+		memcpy(&w, ports + 4 * k, 8);
+		w ^= b;
+		uint64_t z = ~(((w & low) + low) | w | low);   /* high bit of each zero lane */
+		if (z == 0)
+			continue;
+		for (unsigned l = 0; l < 4; l++)                   /* the lowest index, in memory order */
+			if (ports[4 * k + l] == port)
+				return 4 * k + l;
+	}
+	return QPORTS;
+}
+
+/* UDP queries: the hint of where their answer will be recorded, for the
+ * packet hook, and the device's query ports (response.txid-mismatch). */
+static inline void integ_resp_query(struct integ *m, struct engine *e, const struct pkt *p,
+				    const struct qry_key *qk, struct integ_dev *id)
+{
+	m->deterministic = e->deterministic;
+	uint64_t rh = recent_hash(m, qk);
+	m->hint[hint_index(p->sport, qk->id)] = (uint64_t)p->sport << 48 |
+						(uint64_t)qk->id << 32 |
+						(rh & (RECENT_SLOTS - 1));
+	uint32_t now = s_of(p->ts_us);
+	unsigned i = qport_find(id->qport, p->sport);
+	if (i == QPORTS) {
+		i = id->qport_next;
+		id->qport_next = (uint8_t)((id->qport_next + 1) % QPORTS);
+		id->qport[i] = p->sport;
+	}
+	id->qport_s[i] = (uint16_t)now;
+}
+
 /* The keys of the answers' fingerprints, drawn from the engine's key and
  * a replay's fixed one. */
 void integ_resp_init(struct integ *m, struct engine *e);
@@ -435,11 +516,6 @@ void integ_response(void *mv, struct engine *e, const struct pkt *p, struct dctx
 		    const struct dns_msg *msg, const struct qry_key *qk, struct qry *q);
 void integ_unanswered(void *mv, struct engine *e, struct dctx *c,
 		      const struct qry_key *qk, const struct qry *q);
-
-/* What the query hook notes of a UDP query for the answers to come: the
- * hint of its answer's slot and the device's query port. */
-void integ_resp_query(struct integ *m, struct engine *e, const struct pkt *p,
-		      const struct qry_key *qk, struct integ_dev *id);
 
 /* Races waiting for the device's next connection: p may be it
  * (integ_watch_packet()); those past their deadline, or all, are
@@ -454,9 +530,37 @@ void integ_alert_ctx_resp(struct engine *e, struct dctx *c, const struct pkt *p,
 
 /* --- amplification.c ------------------------------------------------------- */
 
-/* amplification.ratio towards the device, for a response to it. */
-void integ_amp_response(struct engine *e, struct dctx *c, struct integ_dev *id,
-			const struct pkt *p, const struct dns_msg *msg);
+/* amplification.ratio: a heavy response (of type index hi, heavy_index())
+ * of rbytes answering a query of qsize, towards the device (from = 0) or
+ * from it (1), into the window w and its query bytes and type counts. */
+void integ_amp_add(struct engine *e, struct dctx *c, struct win *w, uint64_t *qbytes,
+		   uint32_t *types, int hi, uint64_t ts, uint32_t rbytes, uint32_t qsize,
+		   int from, const struct pkt *p, const struct dns_msg *msg);
+
+static inline int heavy_index(uint16_t qtype)
+{
+	switch (qtype) {
+	case T_ANY: return 0;
+	case T_TXT: return 1;
+	case T_DNSKEY: return 2;
+	case T_RRSIG: return 3;
+	default: return -1;
+	}
+}
+
+/* amplification.ratio towards the device: the heavy answers it gets,
+ * against the queries they answer, whose size the response tells: its
+ * header and question (RFC 1035 §4.1: a response repeats the question),
+ * plus an OPT RR of 11 bytes when the response has one (RFC 6891 §7: only
+ * then may the query have). */
+static inline void integ_amp_response(struct engine *e, struct dctx *c, struct integ_dev *id,
+				      const struct pkt *p, const struct dns_msg *msg)
+{
+	int hi = msg->has_q ? heavy_index(msg->qtype) : -1;
+	if (hi >= 0)
+		integ_amp_add(e, c, &id->amp_in, &id->amp_in_q, id->amp_in_types, hi, p->ts_us,
+			      p->payload_len, (uint32_t)msg->q_end + (msg->has_opt ? 11u : 0u), 0, p, msg);
+}
 
 /* amplification.device-serves-dns and the ratio from the device, for a
  * DNS response (UDP source port 53, QR set, unicast) that p carries. */
@@ -464,14 +568,12 @@ void integ_serves_packet(struct integ *m, struct engine *e, const struct pkt *p)
 
 /* --- exfil.c --------------------------------------------------------------- */
 
+/* The query hook (engine_int.h): response.c's notes of the query, then
+ * its name judged for exfil.suspect-names and policy.new-domain. */
+void integ_query(void *mv, struct engine *e, const struct pkt *p, struct dctx *c,
+		 const struct dns_msg *msg, const struct qry_key *qk, struct qry *q, int is_new);
+
 /* Fills the zone estimate table (linear counting). */
 void integ_exfil_init(struct integ *m);
-
-/* exfil.suspect-names and policy.new-domain for a new query of a name
- * judged as ni (not skipped). */
-void integ_exfil_check(struct integ *m, struct engine *e, struct dctx *c, struct integ_dev *id,
-		       const struct pkt *p, const struct dns_msg *msg, const struct integ_name *ni);
-void integ_new_domain(struct integ *m, struct engine *e, struct dctx *c, struct integ_dev *id,
-		      const struct pkt *p, const struct dns_msg *msg, long reg, uint32_t h);
 
 #endif

@@ -350,44 +350,6 @@ int integ_answers_differ(const struct dns_msg *x, const struct dns_msg *y, uint6
 
 /* --- the table of answered queries --------------------------------------- */
 
-/* The hash of a query key. A replay uses a fixed hash key, so that which
- * entries displace which, and so its output, is the same every time. */
-static inline uint64_t recent_mix(uint64_t h, uint64_t w)
-{
-	h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
-	return h ^ h >> 31;
-}
-
-static inline uint64_t recent_hash(const struct integ *m, const struct qry_key *qk)
-{
-	/* Four words cover the key: the addresses' last 8 bytes (all of an
-	 * IPv4-mapped one; an IPv6 pair differing only in its prefix is the
-	 * same query here), ports, ID and type, the name hash, MAC and VLAN.
-	 * They are built in registers: a word assembled in memory from a
-	 * 4-byte and a 2-byte store and read back as 8 bytes cannot be
-	 * forwarded from the stores, which stalled every query and answer. */
-	uint64_t w0, w1, h = m->deterministic ? 0x5eed : m->seed;
-	memcpy(&w0, qk->client + 8, 8);
-	memcpy(&w1, qk->server + 8, 8);
-	uint64_t w2 = (uint64_t)qk->server_port << 48 | (uint64_t)qk->client_port << 32 |
-		      (uint64_t)qk->id << 16 | qk->qtype;
-	uint64_t mac = 0;
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	uint32_t m4;
-	uint16_t m2;
-	memcpy(&m4, qk->mac, 4);
-	memcpy(&m2, qk->mac + 4, 2);
-	mac = (uint64_t)m2 << 32 | m4;   /* as memcpy(&mac, qk->mac, 6) */
-#else
-	memcpy(&mac, qk->mac, 6);
-#endif
-	uint64_t w3 = (mac << 16 ^ qk->vlan) ^ (uint64_t)qk->qname_hash << 24;
-	h = recent_mix(recent_mix(recent_mix(recent_mix(h, w0), w1), w2), w3);
-	h *= 0x94d049bb133111ebull;
-	h ^= h >> 29;
-	return h | 1u;
-}
-
 static int recent_live(const struct integ *m, const struct recent_slot *s, uint64_t now)
 {
 	return s->made != 0 && now >= s->made && now - s->made <= m->race_us;
@@ -1021,54 +983,11 @@ void integ_unanswered(void *mv, struct engine *e, struct dctx *c,
 
 /* --- the query hook's part ------------------------------------------------ */
 
-/* The first i with ports[i] == port, or QPORTS: the eight ports compared
- * at once as four 16-bit lanes of two 64-bit words. A lane is zero after
- * the xor exactly where the port matches; the zero test adds within each
- * lane's low 15 bits, so no carry crosses lanes. */
-_Static_assert(QPORTS == 8, "two words of four ports");
-static inline unsigned qport_find(const uint16_t ports[QPORTS], uint16_t port)
-{
-	const uint64_t low = 0x7fff7fff7fff7fffull;
-	uint64_t b = 0x0001000100010001ull * port;
-	for (unsigned k = 0; k < 2; k++) {
-		uint64_t w;
-		memcpy(&w, ports + 4 * k, 8);
-		w ^= b;
-		uint64_t z = ~(((w & low) + low) | w | low);   /* high bit of each zero lane */
-		if (z == 0)
-			continue;
-		for (unsigned l = 0; l < 4; l++)                   /* the lowest index, in memory order */
-			if (ports[4 * k + l] == port)
-				return 4 * k + l;
-	}
-	return QPORTS;
-}
-
 unsigned integ_port_find(const uint16_t ports[8], uint16_t port)
 {
 	return qport_find(ports, port);
 }
 
-
-/* UDP queries: the hint of where their answer will be recorded, for the
- * packet hook, and the device's query ports (response.txid-mismatch). */
-void integ_resp_query(struct integ *m, struct engine *e, const struct pkt *p,
-		      const struct qry_key *qk, struct integ_dev *id)
-{
-	m->deterministic = e->deterministic;
-	uint64_t rh = recent_hash(m, qk);
-	m->hint[hint_index(p->sport, qk->id)] = (uint64_t)p->sport << 48 |
-						(uint64_t)qk->id << 32 |
-						(rh & (RECENT_SLOTS - 1));
-	uint32_t now = s_of(p->ts_us);
-	unsigned i = qport_find(id->qport, p->sport);
-	if (i == QPORTS) {
-		i = id->qport_next;
-		id->qport_next = (uint8_t)((id->qport_next + 1) % QPORTS);
-		id->qport[i] = p->sport;
-	}
-	id->qport_s[i] = (uint16_t)now;
-}
 
 void integ_resp_init(struct integ *m, struct engine *e)
 {

@@ -103,6 +103,8 @@ struct dns_msg {
 	                            * dot ("." alone for the root), \DDD escapes for
 	                            * bytes outside [a-z0-9-_] */
 	uint16_t qname_off;  /* offset of the question name in the message */
+	uint16_t q_end;      /* offset just past the first question (name, type, class):
+	                      * the size of the header and question; 0 without one */
 
 	/* OPT pseudo-RR (RFC 6891 §6.1.2). */
 	uint8_t has_opt;
@@ -131,6 +133,26 @@ struct dns_msg {
  * rest counts as DNS_A_TRAILING. */
 int dns_parse(const uint8_t *buf, size_t len, struct dns_msg *m);
 
+/* dns_parse() of the header and the question section only, for a caller
+ * that needs the ID, flags, counts and the first question of a message
+ * it does not otherwise parse: the fields up to q_end are set as
+ * dns_parse() sets them, the RR sections are not read (nrr = 0, has_opt =
+ * 0, no DNS_A_TRAILING). Same return codes. */
+int dns_parse_question(const uint8_t *buf, size_t len, struct dns_msg *m);
+
+/* The ID and the flags of the message in buf[0..len) from its header
+ * (RFC 1035 §4.1.1) without parsing it, for a caller that decides by them
+ * whether to look further: 0, or -1 (SW_ETRUNC) when fewer than 12
+ * bytes, *id and *flags then untouched. */
+static inline int dns_peek_header(const uint8_t *buf, size_t len, uint16_t *id, uint16_t *flags)
+{
+	if (len < 12)
+		return -1;
+	*id = (uint16_t)(buf[0] << 8 | buf[1]);
+	*flags = (uint16_t)(buf[2] << 8 | buf[3]);
+	return 0;
+}
+
 /* Decodes the name at `off` in the message to presentation form (original
  * case kept, or lower-cased when `lower`), NUL-terminated, without the final
  * dot ("." for the root). Follows compression pointers only backwards, at
@@ -149,6 +171,32 @@ int dns_name_at(const uint8_t *msg, size_t len, size_t off, char *out,
  * outsz >= DNS_NAME_MAX + 1. */
 int dns_name_plain(const uint8_t *msg, size_t len, size_t off, char *out,
 		   size_t outsz, size_t *next);
+
+/* A reader of one name's labels in a message that follows compression
+ * pointers by dns_name_at()'s rules (strictly backwards, DNS_PTR_HOPS at
+ * most) without writing text: start it with dns_label_start() at the
+ * name's offset, then each dns_label_next() gives the length of the next
+ * label (0: the root, the end of the name) with its octets at
+ * m->buf + *lab, or -1 where dns_name_at() would stop or fail. */
+struct dns_label_cur {
+	size_t off;                   /* next length octet */
+	size_t run;                   /* start of the current run of labels */
+	unsigned hops;                /* compression pointers followed */
+};
+
+static inline void dns_label_start(struct dns_label_cur *c, size_t off)
+{
+	c->off = c->run = off;
+	c->hops = 0;
+}
+
+int dns_label_next(const struct dns_msg *m, struct dns_label_cur *c, size_t *lab);
+
+/* 1 when the names at offsets a and b of message m surely differ: a label
+ * differs (ASCII case folded, RFC 4343) before either name ends, reading
+ * both by dns_name_at()'s rules without writing text. 0 when they may be
+ * equal (or either cannot be read): only comparing their texts decides. */
+int dns_names_differ(const struct dns_msg *m, size_t a, size_t b);
 
 /* Checks the name at `off` by the same rules as dns_name_at() without
  * writing text (the parse path uses it for owner names). *next (may be

@@ -86,7 +86,7 @@ endif
 endif
 
 # Sensor sources: every .c under a layer folder; main.c is the program.
-LAYERS := common capture decode dns state detect tls dhcp enrich output
+LAYERS := common capture decode dns dhcp tls enrich state output detect pipeline
 LIB_SRCS := $(foreach l,$(LAYERS),$(wildcard sensor/$(l)/*.c))
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/obj/%.o)
 MAIN_OBJ := $(B)/obj/sensor/main.o
@@ -107,6 +107,7 @@ DEPS_dhcp := common dhcp
 DEPS_tls := common tls
 DEPS_enrich := common enrich
 DEPS_detect := common decode dns state dhcp tls enrich detect output
+DEPS_pipeline := common capture decode dns dhcp tls enrich state output detect pipeline
 layer_of = $(word 2,$(subst _, ,$(basename $(notdir $(1)))))
 objs_for = $(filter $(foreach l,$(DEPS_$(call layer_of,$(1))),$(B)/obj/sensor/$(l)/%),$(LIB_OBJS))
 

@@ -21,7 +21,7 @@
 #include "common/config.h"
 #include "common/err.h"
 #include "common/log.h"
-#include "detect/engine.h"
+#include "pipeline/engine.h"
 #include "detect/rules.h"
 #include "output/out.h"
 

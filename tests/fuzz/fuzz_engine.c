@@ -48,7 +48,7 @@
 
 #include "common/config.h"
 #include "common/log.h"
-#include "detect/engine.h"
+#include "pipeline/engine.h"
 #include "detect/rules.h"
 #include "output/out.h"
 

@@ -2,17 +2,21 @@
 #
 #   make               build build/stubwatch and the tools (generator, floor)
 #   make check         unit tests, fuzz-corpus replay under ASan+UBSan,
-#                      pcap regression cases, corpus conformance (when ../shared/corpus exists)
+#                      pcap regression cases, integration and service tests,
+#                      corpus conformance (when ../shared/corpus exists)
 #   make bench         throughput and memory on a generated capture vs a libpcap floor
 #   make demo          generate the demo capture and replay it
 #   make deps          install the Debian packages (apt-get; sudo when not root)
 #   make install / uninstall / clean
 #
-# Variables: CC CFLAGS LDFLAGS PREFIX DESTDIR; SANITIZE=address,undefined
+# Variables: CC CFLAGS LDFLAGS PREFIX SYSCONFDIR DESTDIR; SANITIZE=address,undefined
 # builds into build-san/; WERROR=1 turns warnings into errors; V=1 is verbose.
 
 CC ?= cc
 PREFIX ?= /usr/local
+# The configuration goes in /etc for an install under /usr (a package), and
+# under the prefix otherwise (/usr/local/etc).
+SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
 DESTDIR ?=
 PKG_CONFIG ?= pkg-config
 SANITIZE ?=
@@ -117,6 +121,7 @@ SWGEN := $(B)/swgen
 FLOOR := $(B)/pcapfloor
 
 .PHONY: all check check-unit check-fuzz check-pcap check-corpus check-layering check-integration \
+	check-service \
 	bench demo deps install uninstall clean fuzz help
 
 all: $(SENSOR) $(SWGEN) $(FLOOR)
@@ -175,7 +180,7 @@ fuzz:
 		-fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) $$f $(LIB_SRCS) \
 		-o build-fuzz/$$n $(LIBS) || exit 1; done
 
-check: check-layering check-unit check-fuzz check-pcap check-integration check-corpus
+check: check-layering check-unit check-fuzz check-pcap check-integration check-service check-corpus
 	@echo "make check: all suites passed"
 
 check-unit: $(UNIT_BINS)
@@ -196,6 +201,11 @@ check-integration: $(SENSOR) $(SWGEN) $(ITEST_BINS)
 	$(Q)if [ -x tests/integration/run.sh ]; then B=$(B) tests/integration/run.sh; \
 	else echo "integration: no tests yet"; fi
 
+# Service behaviour: start-up checks, secrets, a live run under run.user in
+# network namespaces (needs root), the systemd unit, the package, the man page.
+check-service: $(SENSOR) $(SWGEN) $(B)/itest/redis_dump
+	$(Q)B=$(B) tests/service/run.sh
+
 check-corpus: $(SENSOR) $(CTOOL_BINS)
 	$(Q)B=$(B) tests/corpus/run.sh
 
@@ -210,6 +220,8 @@ bench: $(SENSOR) $(SWGEN) $(FLOOR)
 # per-device table to the terminal.
 demo: $(SENSOR) $(SWGEN)
 	$(Q)$(SWGEN) --demo -o $(B)/demo.pcap --truth $(B)/demo.truth.json
+	@# the file sink appends: a second run starts the file afresh
+	$(Q)rm -f $(B)/demo-events.json
 	$(Q)$(SENSOR) -r $(B)/demo.pcap -o $(B)/demo-events.json --summary
 	@echo "events (JSON lines): $(B)/demo-events.json"
 
@@ -217,17 +229,17 @@ deps:
 	$(Q)contrib/deps.sh
 
 install: $(SENSOR)
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/etc/stubwatch \
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(SYSCONFDIR)/stubwatch \
 		$(DESTDIR)$(PREFIX)/share/stubwatch/rules
 	install -m 0755 $(SENSOR) $(DESTDIR)$(PREFIX)/bin/stubwatch
-	install -m 0644 contrib/stubwatch.conf $(DESTDIR)$(PREFIX)/etc/stubwatch/stubwatch.conf
+	install -m 0644 contrib/stubwatch.conf $(DESTDIR)$(SYSCONFDIR)/stubwatch/stubwatch.conf
 	for f in rules/*; do [ -f "$$f" ] && install -m 0644 "$$f" $(DESTDIR)$(PREFIX)/share/stubwatch/rules/; done; true
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/stubwatch
 	rm -rf $(DESTDIR)$(PREFIX)/share/stubwatch
-	rm -f $(DESTDIR)$(PREFIX)/etc/stubwatch/stubwatch.conf
-	-rmdir $(DESTDIR)$(PREFIX)/etc/stubwatch
+	rm -f $(DESTDIR)$(SYSCONFDIR)/stubwatch/stubwatch.conf
+	-rmdir $(DESTDIR)$(SYSCONFDIR)/stubwatch
 
 clean:
 	rm -rf build build-san build-fuzz

@@ -1003,8 +1003,12 @@ void eng_emit_stats(struct engine *e, const char *reason)
 	json_t *st = json_object();
 	json_object_set_new(st, "packets", json_integer((json_int_t)e->c.packets));
 	json_object_set_new(st, "bytes", json_integer((json_int_t)e->c.bytes));
+	/* libpcap's count is read between dispatches, so a stats event built
+	 * in the middle of one would show fewer received than processed; every
+	 * packet processed was received. */
+	uint64_t received = e->cap.received > e->c.packets ? e->cap.received : e->c.packets;
 	json_object_set_new(st, "capture", json_pack("{s:I,s:I,s:I}",
-		"received", (json_int_t)e->cap.received, "dropped", (json_int_t)e->cap.dropped,
+		"received", (json_int_t)received, "dropped", (json_int_t)e->cap.dropped,
 		"if_dropped", (json_int_t)e->cap.if_dropped));
 
 	json_t *anom = json_object();

@@ -165,7 +165,7 @@ static void test_defaults(void **state)
 	assert_int_equal(c.output_queue_size, 65536);
 	assert_string_equal(c.output_file, "");
 	assert_string_equal(c.observer_name, "");
-	assert_string_equal(c.rules_dir, "rules");
+	assert_string_equal(c.rules_dir, "");
 	assert_string_equal(c.run_user, "");
 	assert_int_equal(c.nextra, 0);
 }
@@ -698,7 +698,7 @@ static void test_print_schema(void **state)
 		rows++;
 		assert_true(line[type_col - 1] == ' ' && line[type_col] != ' ');
 	}
-	assert_int_equal(rows, 41);
+	assert_int_equal(rows, 43);
 	free(out);
 }
 

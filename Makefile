@@ -202,7 +202,7 @@ check-integration: $(SENSOR) $(SWGEN) $(ITEST_BINS)
 	else echo "integration: no tests yet"; fi
 
 # Service behaviour: start-up checks, secrets, a live run under run.user in
-# network namespaces (needs root), the systemd unit, the package, the man page.
+# network namespaces (needs root), the man page against --help.
 check-service: $(SENSOR) $(SWGEN) $(B)/itest/redis_dump
 	$(Q)B=$(B) tests/service/run.sh
 
@@ -233,11 +233,14 @@ install: $(SENSOR)
 		$(DESTDIR)$(PREFIX)/share/stubwatch/rules
 	install -m 0755 $(SENSOR) $(DESTDIR)$(PREFIX)/bin/stubwatch
 	install -m 0644 contrib/stubwatch.conf $(DESTDIR)$(SYSCONFDIR)/stubwatch/stubwatch.conf
+	install -d $(DESTDIR)$(PREFIX)/share/man/man8
+	install -m 0644 doc/stubwatch.8 $(DESTDIR)$(PREFIX)/share/man/man8/stubwatch.8
 	for f in rules/*; do [ -f "$$f" ] && install -m 0644 "$$f" $(DESTDIR)$(PREFIX)/share/stubwatch/rules/; done; true
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/stubwatch
 	rm -rf $(DESTDIR)$(PREFIX)/share/stubwatch
+	rm -f $(DESTDIR)$(PREFIX)/share/man/man8/stubwatch.8
 	rm -f $(DESTDIR)$(SYSCONFDIR)/stubwatch/stubwatch.conf
 	-rmdir $(DESTDIR)$(SYSCONFDIR)/stubwatch
 

@@ -26,6 +26,9 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from report import case, finish  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 B = os.environ.get("B", "build")
 SENSOR = os.path.abspath(os.path.join(B, "stubwatch"))
@@ -35,13 +38,8 @@ TAG = "sw%d" % (os.getpid() % 100000)
 NS_S, NS_D = TAG + "s", TAG + "d"
 PW = "live-pw"
 PORT = 6390
-results = []
 
 
-def case(name, ok, detail=""):
-    ok = bool(ok)
-    results.append(ok)
-    print("%s %s%s" % ("ok  " if ok else "FAIL", name, "" if ok else ": " + detail))
 
 
 def sh(*args, check=True):
@@ -199,9 +197,7 @@ def main():
                 p.wait()
         netns_down()
         shutil.rmtree(tmp, ignore_errors=True)
-    passed = sum(results)
-    print("%d passed, %d failed" % (passed, len(results) - passed))
-    return 0 if passed == len(results) else 1
+    return finish()
 
 
 if __name__ == "__main__":

@@ -25,14 +25,11 @@ B = os.environ.get("B", "build")
 SENSOR = os.path.join(B, "stubwatch")
 sys.path.insert(0, os.path.join(HERE, "..", "pcap"))
 import craft  # noqa: E402
+sys.path.insert(0, HERE)
+from report import case, finish  # noqa: E402
 
-results = []
 
 
-def case(name, ok, detail=""):
-    ok = bool(ok)
-    results.append(ok)
-    print("%s %s%s" % ("ok  " if ok else "FAIL", name, "" if ok else ": " + detail.strip()))
 
 
 def run(args, env=None, timeout=60):
@@ -221,9 +218,7 @@ def main():
          p.returncode == 0 and counts[0] > 0 and counts[0] == counts[1], str(counts))
 
     shutil.rmtree(tmp, ignore_errors=True)
-    passed = sum(results)
-    print("%d passed, %d failed" % (passed, len(results) - passed))
-    return 0 if passed == len(results) else 1
+    return finish()
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@
 #   make bench         throughput and memory on a generated capture vs a libpcap floor
 #   make demo          generate the demo capture and replay it
 #   make deps          install the Debian packages (apt-get; sudo when not root)
+#   make deb           build the Debian package into build/deb/
 #   make install / uninstall / clean
 #
 # Variables: CC CFLAGS LDFLAGS PREFIX SYSCONFDIR DESTDIR; SANITIZE=address,undefined
@@ -122,7 +123,7 @@ FLOOR := $(B)/pcapfloor
 
 .PHONY: all check check-unit check-fuzz check-pcap check-corpus check-layering check-integration \
 	check-service \
-	bench demo deps install uninstall clean fuzz help
+	bench demo deb deps install uninstall clean fuzz help
 
 all: $(SENSOR) $(SWGEN) $(FLOOR)
 
@@ -202,7 +203,7 @@ check-integration: $(SENSOR) $(SWGEN) $(ITEST_BINS)
 	else echo "integration: no tests yet"; fi
 
 # Service behaviour: start-up checks, secrets, a live run under run.user in
-# network namespaces (needs root), the man page against --help.
+# network namespaces (needs root), the systemd unit, the package, the man page.
 check-service: $(SENSOR) $(SWGEN) $(B)/itest/redis_dump
 	$(Q)B=$(B) tests/service/run.sh
 
@@ -224,6 +225,17 @@ demo: $(SENSOR) $(SWGEN)
 	$(Q)rm -f $(B)/demo-events.json
 	$(Q)$(SENSOR) -r $(B)/demo.pcap -o $(B)/demo-events.json --summary
 	@echo "events (JSON lines): $(B)/demo-events.json"
+
+# The Debian package (debhelper, debian/), built from a copy of the tree so
+# the build and its leftovers stay in $(B)/deb:
+# $(B)/deb/stubwatch_$(VERSION)_<arch>.deb.
+deb:
+	$(Q)rm -rf $(B)/deb && mkdir -p $(B)/deb/stubwatch-$(VERSION)
+	$(Q)tar --exclude=./build --exclude=./build-san --exclude=./build-fuzz --exclude=./.git \
+		-cf - . | tar -xf - -C $(B)/deb/stubwatch-$(VERSION)
+	$(Q)cd $(B)/deb/stubwatch-$(VERSION) && DEB_BUILD_OPTIONS="parallel=2 nocheck noautodbgsym" \
+		dpkg-buildpackage -us -uc -b >../build.log 2>&1 || { tail -30 ../build.log; exit 1; }
+	@ls $(B)/deb/*.deb
 
 deps:
 	$(Q)contrib/deps.sh
@@ -249,4 +261,6 @@ clean:
 
 # The header dependencies of the tree being built, wherever B puts it: a
 # build elsewhere (make B=/tmp/x) must rebuild too when a header changes.
--include $(shell find $(B) -name '*.d' 2>/dev/null)
+# (The package's staging tree under $(B)/deb has folders such as
+# logrotate.d: only files count.)
+-include $(shell find $(B) -path $(B)/deb -prune -o -name '*.d' -type f -print 2>/dev/null)

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "capture/capture.h"
@@ -246,15 +247,18 @@ static void parent_dir(const char *path, char *buf, size_t len)
 
 /* Opens one sink (file:PATH, PATH, '-', redis://, unix:// or kafka://) and
  * readies the folders it will write after the privilege drop: an output
- * file's folder must take a new file from `own` (SIGHUP reopens it there
- * after a rotation), a network sink's spool folder is created and given to
- * `own`. With `check` nothing is created and no file is opened: the same
+ * file's missing folders are created for `own`, and in a live capture (a
+ * service: logrotate) its folder must take a new file from `own`, since
+ * SIGHUP opens the file anew there after a rotation (a device such as
+ * /dev/null needs none of this); a network sink's spool folder is created
+ * and given to `own`, and must be writable by it. With `check` nothing is created and no file is opened: the same
  * checks run and *out stays NULL for a file (a network sink is opened and
  * closed, so the URL, properties and credentials are checked as at start).
  * 0, or -1 after saying what to fix. */
-static int open_sink(const char *spec, const struct fs_owner *own, int check,
+static int open_sink(const char *spec, const struct fs_owner *own, int check, int live,
 		     struct out_sink **out, int *to_stdout)
 {
+	struct stat st;
 	char err[1024] = "", label[300], dir[600];
 	const char *path = strncmp(spec, "file:", 5) == 0 ? spec + 5 : spec;
 	int network = strncmp(spec, "redis://", 8) == 0 || strncmp(spec, "unix://", 7) == 0 ||
@@ -265,10 +269,11 @@ static int open_sink(const char *spec, const struct fs_owner *own, int check,
 	sink_label(spec, label, sizeof(label));
 	if (!network && strcmp(path, "-") == 0) {
 		*to_stdout = 1;
-	} else if (!network && path[0] != '\0') {
+	} else if (!network && path[0] != '\0' && (stat(path, &st) != 0 || S_ISREG(st.st_mode))) {
 		parent_dir(path, dir, sizeof(dir));
 		if ((!check && fs_mkdirs(dir, 0750, own, err, sizeof(err)) != 0) ||
-		    fs_check_writable(dir, own, check, err, sizeof(err)) != 0) {
+		    ((live || own->uid != FS_NO_OWNER) &&
+		     fs_check_writable(dir, own, check, err, sizeof(err)) != 0)) {
 			log_err("output '%s': %s (SIGHUP opens the file anew there after a "
 				"rotation; choose a folder run.user can write)", label, err);
 			return -1;
@@ -353,7 +358,7 @@ static int open_sinks(const struct opts *o, const struct sw_config *cfg,
 	for (unsigned i = 0; i < n; i++) {
 		struct out_sink *s;
 		char label[300];
-		if (open_sink(specs[i], own, check, &s, to_stdout) != 0)
+		if (open_sink(specs[i], own, check, o->nifaces > 0, &s, to_stdout) != 0)
 			return -1;
 		sink_label(specs[i], label, sizeof(label));
 		if (used < sizeof(names))
@@ -704,7 +709,7 @@ int main(int argc, char **argv)
 			summary = 1; /* a person is reading: the table, not raw JSON */
 		} else {
 			struct out_sink *s;
-			if (open_sink("-", &own, 0, &s, &to_stdout) != 0 || out_add_sink(out, s) != 0)
+			if (open_sink("-", &own, 0, 0, &s, &to_stdout) != 0 || out_add_sink(out, s) != 0)
 				return 1;
 		}
 	}

@@ -190,6 +190,18 @@ def main():
         e = p.stderr.decode()
         case("unwritable spool: start-up error", p.returncode == 2 and "not writable by nobody"
              in e, "rc=%d %s" % (p.returncode, e))
+
+        # An events file in a folder nobody cannot write: SIGHUP could not
+        # open it anew after a rotation, so the start refuses.
+        ro = os.path.join(tmp, "ro")
+        os.mkdir(ro, 0o755)
+        p = subprocess.run(["ip", "netns", "exec", NS_S, SENSOR, "-i", "veth0",
+                            "-s", "run.user=nobody", "-o", os.path.join(ro, "events.json")],
+                           stderr=subprocess.PIPE, timeout=30)
+        e = p.stderr.decode()
+        case("events file in a folder nobody cannot write: start-up error",
+             p.returncode == 2 and "%s: not writable by nobody" % ro in e,
+             "rc=%d %s" % (p.returncode, e))
     finally:
         for p in procs:
             if p.poll() is None:

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -183,32 +184,32 @@ int fs_check_writable(const char *dir, const struct fs_owner *own, int may_creat
 int fs_read_secret(const char *path, char *buf, size_t len, char *err, size_t errlen)
 {
 	FILE *f = fopen(path, "re");
-	size_t n;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
 
 	if (f == NULL) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return SW_EIO;
 	}
-	if (fgets(buf, (int)len, f) == NULL) {
-		buf[0] = '\0';
-	}
-	n = strlen(buf);
-	int cut = 0;
-	if (n == len - 1 && buf[n - 1] != '\n') {
-		int c = fgetc(f);
-		cut = c != EOF && c != '\n';
-	}
+	n = getline(&line, &cap, f);
 	fclose(f);
-	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
-		buf[--n] = '\0';
-	if (cut) {
-		memset(buf, 0, len);
-		snprintf(err, errlen, "%s: secret longer than %zu bytes", path, len - 1);
-		return SW_EINVAL;
-	}
-	if (n == 0) {
+	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		line[--n] = '\0';
+	if (n <= 0) {
+		free(line);
 		snprintf(err, errlen, "%s: empty (expected the secret on its first line)", path);
 		return SW_EINVAL;
 	}
+	if ((size_t)n >= len) {
+		/* never cut: a cut password is another password */
+		memset(line, 0, (size_t)n);
+		free(line);
+		snprintf(err, errlen, "%s: secret longer than %zu bytes", path, len - 1);
+		return SW_EINVAL;
+	}
+	memcpy(buf, line, (size_t)n + 1);
+	memset(line, 0, (size_t)n);
+	free(line);
 	return 0;
 }

@@ -271,9 +271,12 @@ static int open_sink(const char *spec, const struct fs_owner *own, int check, in
 		*to_stdout = 1;
 	} else if (!network && path[0] != '\0' && (stat(path, &st) != 0 || S_ISREG(st.st_mode))) {
 		parent_dir(path, dir, sizeof(dir));
-		if ((!check && fs_mkdirs(dir, 0750, own, err, sizeof(err)) != 0) ||
-		    ((live || own->uid != FS_NO_OWNER) &&
-		     fs_check_writable(dir, own, check, err, sizeof(err)) != 0)) {
+		/* The check of --check-config first, so a start refuses with its
+		 * words; then the folders are made and checked as they are. */
+		int need = live || own->uid != FS_NO_OWNER;
+		if ((need && fs_check_writable(dir, own, 1, err, sizeof(err)) != 0) ||
+		    (!check && fs_mkdirs(dir, 0750, own, err, sizeof(err)) != 0) ||
+		    (!check && need && fs_check_writable(dir, own, 0, err, sizeof(err)) != 0)) {
 			log_err("output '%s': %s (SIGHUP opens the file anew there after a "
 				"rotation; choose a folder run.user can write)", label, err);
 			return -1;
@@ -294,9 +297,10 @@ static int open_sink(const char *spec, const struct fs_owner *own, int check, in
 			snprintf(err, sizeof(err), "spool folder name too long: %s", dir);
 			goto fail;
 		}
-		if ((!check && (fs_mkdirs(dir, 0750, own, err, sizeof(err)) != 0 ||
-				fs_chown_dir(dir, own, err, sizeof(err)) != 0)) ||
-		    fs_check_writable(dir, own, check, err, sizeof(err)) != 0) {
+		if (fs_check_writable(dir, own, 1, err, sizeof(err)) != 0 ||
+		    (!check && (fs_mkdirs(dir, 0750, own, err, sizeof(err)) != 0 ||
+				fs_chown_dir(dir, own, err, sizeof(err)) != 0 ||
+				fs_check_writable(dir, own, 0, err, sizeof(err)) != 0))) {
 			log_err("output '%s': spool: %s (events this sink cannot take at once "
 				"would be lost; set spool.dir to a folder run.user can write)",
 				label, err);

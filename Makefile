@@ -2,18 +2,23 @@
 #
 #   make               build build/stubwatch and the tools (generator, floor)
 #   make check         unit tests, fuzz-corpus replay under ASan+UBSan,
-#                      pcap regression cases, corpus conformance (when ../shared/corpus exists)
+#                      pcap regression cases, integration and service tests,
+#                      corpus conformance (when ../shared/corpus exists)
 #   make bench         throughput and memory on a generated capture vs a libpcap floor
 #   make demo          generate the demo capture and replay it
 #   make deps          install the Debian packages (apt-get; sudo when not root)
+#   make deb           build the Debian package into build/deb/
 #   make install / uninstall / clean
 #
-# Variables: CC CFLAGS LDFLAGS PREFIX DESTDIR; B=DIR builds there (build/);
+# Variables: CC CFLAGS LDFLAGS PREFIX SYSCONFDIR DESTDIR; B=DIR builds there (build/);
 # SANITIZE=address,undefined builds into $(B)-san/ (build-san/), whatever B
 # says; WERROR=1 turns warnings into errors; V=1 is verbose.
 
 CC ?= cc
 PREFIX ?= /usr/local
+# The configuration goes in /etc for an install under /usr (a package), and
+# under the prefix otherwise (/usr/local/etc).
+SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
 DESTDIR ?=
 PKG_CONFIG ?= pkg-config
 SANITIZE ?=
@@ -131,7 +136,8 @@ SWGEN := $(B)/swgen
 FLOOR := $(B)/pcapfloor
 
 .PHONY: all check check-unit check-fuzz check-pcap check-corpus check-layering check-integration \
-	bench demo deps install uninstall clean fuzz help
+	check-service \
+	bench demo deb deps install uninstall clean fuzz help
 
 all: $(SENSOR) $(SWGEN) $(FLOOR)
 
@@ -189,7 +195,7 @@ fuzz:
 		-fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) $$f $(LIB_SRCS) \
 		-o build-fuzz/$$n $(LIBS) || exit 1; done
 
-check: check-layering check-unit check-fuzz check-pcap check-integration check-corpus
+check: check-layering check-unit check-fuzz check-pcap check-integration check-service check-corpus
 	@echo "make check: all suites passed"
 
 check-unit: $(UNIT_BINS)
@@ -210,6 +216,11 @@ check-integration: $(SENSOR) $(SWGEN) $(ITEST_BINS)
 	$(Q)if [ -x tests/integration/run.sh ]; then B=$(B) tests/integration/run.sh; \
 	else echo "integration: no tests yet"; fi
 
+# Service behaviour: start-up checks, secrets, a live run under run.user in
+# network namespaces (needs root), the systemd unit, the package, the man page.
+check-service: $(SENSOR) $(SWGEN) $(B)/itest/redis_dump
+	$(Q)B=$(B) tests/service/run.sh
+
 check-corpus: $(SENSOR) $(CTOOL_BINS)
 	$(Q)B=$(B) tests/corpus/run.sh
 
@@ -225,28 +236,46 @@ bench: $(SENSOR) $(SWGEN) $(FLOOR)
 # per-device table to the terminal.
 demo: $(SENSOR) $(SWGEN)
 	$(Q)$(SWGEN) --demo -o $(B)/demo.pcap --truth $(B)/demo.truth.json
+	@# the file sink appends: a second run starts the file afresh
+	$(Q)rm -f $(B)/demo-events.json
 	$(Q)$(SENSOR) -r $(B)/demo.pcap -o $(B)/demo-events.json --summary
 	@echo "events (JSON lines): $(B)/demo-events.json"
+
+# The Debian package (debhelper, debian/), built from a copy of the tree so
+# the build and its leftovers stay in $(B)/deb:
+# $(B)/deb/stubwatch_$(VERSION)_<arch>.deb.
+deb:
+	$(Q)rm -rf $(B)/deb && mkdir -p $(B)/deb/stubwatch-$(VERSION)
+	$(Q)tar --exclude=./build --exclude=./build-san --exclude=./build-fuzz --exclude=./.git \
+		-cf - . | tar -xf - -C $(B)/deb/stubwatch-$(VERSION)
+	$(Q)cd $(B)/deb/stubwatch-$(VERSION) && DEB_BUILD_OPTIONS="parallel=2 nocheck noautodbgsym" \
+		dpkg-buildpackage -us -uc -b >../build.log 2>&1 || { tail -30 ../build.log; exit 1; }
+	@ls $(B)/deb/*.deb
 
 deps:
 	$(Q)contrib/deps.sh
 
 install: $(SENSOR)
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/etc/stubwatch \
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(SYSCONFDIR)/stubwatch \
 		$(DESTDIR)$(PREFIX)/share/stubwatch/rules
 	install -m 0755 $(SENSOR) $(DESTDIR)$(PREFIX)/bin/stubwatch
-	install -m 0644 contrib/stubwatch.conf $(DESTDIR)$(PREFIX)/etc/stubwatch/stubwatch.conf
+	install -m 0644 contrib/stubwatch.conf $(DESTDIR)$(SYSCONFDIR)/stubwatch/stubwatch.conf
+	install -d $(DESTDIR)$(PREFIX)/share/man/man8
+	install -m 0644 doc/stubwatch.8 $(DESTDIR)$(PREFIX)/share/man/man8/stubwatch.8
 	for f in rules/*; do [ -f "$$f" ] && install -m 0644 "$$f" $(DESTDIR)$(PREFIX)/share/stubwatch/rules/; done; true
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/stubwatch
 	rm -rf $(DESTDIR)$(PREFIX)/share/stubwatch
-	rm -f $(DESTDIR)$(PREFIX)/etc/stubwatch/stubwatch.conf
-	-rmdir $(DESTDIR)$(PREFIX)/etc/stubwatch
+	rm -f $(DESTDIR)$(PREFIX)/share/man/man8/stubwatch.8
+	rm -f $(DESTDIR)$(SYSCONFDIR)/stubwatch/stubwatch.conf
+	-rmdir $(DESTDIR)$(SYSCONFDIR)/stubwatch
 
 clean:
 	rm -rf build build-san build-fuzz
 
 # The header dependencies of the tree being built, wherever B puts it: a
 # build elsewhere (make B=/tmp/x) must rebuild too when a header changes.
--include $(shell find $(B) -name '*.d' 2>/dev/null)
+# (The package's staging tree under $(B)/deb has folders such as
+# logrotate.d: only files count.)
+-include $(shell find $(B) -path $(B)/deb -prune -o -name '*.d' -type f -print 2>/dev/null)

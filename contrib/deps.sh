@@ -1,12 +1,15 @@
 #!/bin/sh
-# Installs the Debian packages stubwatch builds, tests and benchmarks with,
-# when any is missing. Uses apt-get directly as root, through sudo otherwise.
+# Installs the Debian packages stubwatch builds, tests, packages and
+# benchmarks with, when any is missing (iproute2, systemd, debhelper, lintian
+# and groff-base: the service tests, the package and its unit, the man page).
+# Uses apt-get directly as root, through sudo otherwise.
 set -eu
 
 PKGS="build-essential pkg-config clang libpcap-dev libndpi-dev libmaxminddb-dev
 libhiredis-dev librdkafka-dev libjansson-dev libcmocka-dev redis-server ieee-data
 libmaxmind-db-writer-perl python3
-tshark"
+tshark
+iproute2 systemd debhelper dpkg-dev lintian groff-base"
 
 missing=""
 for p in $PKGS; do

@@ -71,6 +71,28 @@ static int apply_filter(struct cap_src *s, const char *filter, char *err, size_t
 	return 0;
 }
 
+int cap_check_filter(const char *filter, uint32_t snaplen, char *err, size_t errlen)
+{
+	struct bpf_program prog;
+	pcap_t *p = pcap_open_dead(DLT_EN10MB, (int)snaplen);
+	int rc = 0;
+
+	if (p == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (cap_filter_is_live(filter))
+		filter = cap_default_filter();
+	if (pcap_compile(p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) != 0) {
+		snprintf(err, errlen, "bad filter '%s': %s", filter, pcap_geterr(p));
+		rc = -1;
+	} else {
+		pcap_freecode(&prog);
+	}
+	pcap_close(p);
+	return rc;
+}
+
 struct cap_src *cap_open_live(const char *ifname, const struct cap_conf *c,
 			      char *err, size_t errlen)
 {

@@ -65,6 +65,12 @@ int cap_get_stats(struct cap_src *s, struct cap_stats *st);
 
 void cap_close(struct cap_src *s);
 
+/* Compiles a BPF filter for Ethernet frames without opening anything
+ * (pcap_compile on a dead handle), so a bad filter is found at start and by
+ * --check-config, before any capture opens. 0, or -1 with "bad filter 'F':
+ * libpcap's reason" in err. */
+int cap_check_filter(const char *filter, uint32_t snaplen, char *err, size_t errlen);
+
 /* The BPF filter used on live interfaces when none is configured: DNS,
  * mDNS, LLMNR, DHCP, DHCPv6, ICMPv6, ARP, LLDP, TCP SYN/FIN/RST, the TLS
  * handshake segments of 443 and 853 (not their bulk data), QUIC long-header

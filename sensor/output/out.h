@@ -100,7 +100,9 @@ struct out *out_new(uint32_t capacity);
  * default, non-blocking. Call before out_start(). */
 void out_set_blocking(struct out *o, int block);
 
-/* Adds a sink before out_start(). The queue owns it afterwards. */
+/* Adds a sink before out_start() and opens its spool. The queue owns it
+ * afterwards. SW_EFULL (too many sinks) or SW_EIO (its spool cannot be
+ * opened, said with log_err): the caller still owns the sink. */
 int out_add_sink(struct out *o, struct out_sink *s);
 
 /* Opens a file sink: path, or "-" for stdout. NULL and a message in err on

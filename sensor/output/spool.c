@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "common/err.h"
+#include "common/fs.h"
 #include "common/log.h"
 
 /* Reads go in chunks of 1 MiB: a few thousand events per read(2). */
@@ -57,6 +58,7 @@ struct spool {
 	size_t wbuf_cap;
 	uint64_t corrupt;
 	int dir_ok;
+	int werr;                /* errno of the last failed write (0: none since) */
 };
 
 /* ---- records --------------------------------------------------------- */
@@ -193,28 +195,6 @@ int spool_decode(uint8_t *buf, size_t len, struct out_event *ev, size_t *used)
 static void seg_path(const struct spool *sp, uint64_t seq, char *buf, size_t len)
 {
 	snprintf(buf, len, "%s/%016" PRIx64 ".seg", sp->dir, seq);
-}
-
-/* mkdir -p, 0750: spooled events name devices and their traffic. */
-static int mkdirs(const char *dir)
-{
-	char p[256];
-	size_t n = strlen(dir);
-
-	if (n == 0 || n >= sizeof(p))
-		return -1;
-	memcpy(p, dir, n + 1);
-	for (char *s = p + 1; *s != '\0'; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		if (mkdir(p, 0750) != 0 && errno != EEXIST)
-			return -1;
-		*s = '/';
-	}
-	if (mkdir(p, 0750) != 0 && errno != EEXIST)
-		return -1;
-	return 0;
 }
 
 static int is_seg_name(const char *name, uint64_t *seq)
@@ -375,6 +355,11 @@ uint64_t spool_corrupt(const struct spool *sp)
 	return sp->corrupt;
 }
 
+int spool_last_errno(const struct spool *sp)
+{
+	return sp->full ? 0 : sp->werr;
+}
+
 static int grow(uint8_t **buf, size_t *cap, size_t need)
 {
 	size_t n = *cap ? *cap : 4096;
@@ -399,8 +384,10 @@ static int seg_create(struct spool *sp, uint64_t seq)
 	int fd;
 
 	if (!sp->dir_ok) {
-		if (mkdirs(sp->dir) != 0)
-			return -1;
+		/* 0750: spooled events name devices and their traffic. */
+		char why[300];
+		if (fs_mkdirs(sp->dir, 0750, NULL, why, sizeof(why)) != 0)
+			return -1;   /* errno is mkdir's */
 		sp->dir_ok = 1;
 	}
 	seg_path(sp, seq, path, sizeof(path));
@@ -436,12 +423,14 @@ static int flush_w(struct spool *sp, size_t used)
 	if (used == 0)
 		return 0;
 	if (write_all(sp->wfd, sp->wbuf, used) != 0) {
+		sp->werr = errno ? errno : EIO;
 		if (ftruncate(sp->wfd, (off_t)sp->last_size) != 0)
 			log_warn("spool %s: cannot cut back a failed write", sp->dir);
 		return -1;
 	}
 	sp->last_size += used;
 	sp->bytes += used;
+	sp->werr = 0;
 	return 0;
 }
 
@@ -472,8 +461,7 @@ size_t spool_append(struct spool *sp, const struct out_event *ev, size_t n)
 					seq = SPOOL_SEQ0;
 				int fd = seg_create(sp, seq);
 				if (fd < 0) {
-					log_warn("spool %s: cannot create a segment: %s",
-						 sp->dir, strerror(errno));
+					sp->werr = errno ? errno : EIO;
 					break;
 				}
 				sp->wfd = fd;

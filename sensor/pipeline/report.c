@@ -85,8 +85,12 @@ void eng_emit_stats_of(struct engine *const *es, size_t n, const char *reason)
 	json_t *st = json_object();
 	json_object_set_new(st, "packets", json_integer((json_int_t)c->packets));
 	json_object_set_new(st, "bytes", json_integer((json_int_t)c->bytes));
+	/* libpcap's count is read between dispatches, so a stats event built
+	 * in the middle of one would show fewer received than processed; every
+	 * packet processed was received. */
+	uint64_t received = pl->cap.received > c->packets ? pl->cap.received : c->packets;
 	json_object_set_new(st, "capture", json_pack("{s:I,s:I,s:I}",
-		"received", (json_int_t)pl->cap.received, "dropped", (json_int_t)pl->cap.dropped,
+		"received", (json_int_t)received, "dropped", (json_int_t)pl->cap.dropped,
 		"if_dropped", (json_int_t)pl->cap.if_dropped));
 
 	json_t *anom = json_object();

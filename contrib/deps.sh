@@ -1,12 +1,17 @@
 #!/bin/sh
-# Installs the Debian packages stubwatch builds, tests and benchmarks with,
-# when any is missing. Uses apt-get directly as root, through sudo otherwise.
+# Installs the Debian packages stubwatch builds, tests, packages and
+# benchmarks with, when any is missing (iproute2, systemd, debhelper, lintian
+# and groff-base: the service tests, the package and its unit, the man page;
+# prometheus, chromium and Node.js: the web tests), then the web tests' pinned
+# npm package.
+# Uses apt-get directly as root, through sudo otherwise.
 set -eu
 
 PKGS="build-essential pkg-config clang libpcap-dev libndpi-dev libmaxminddb-dev
-libhiredis-dev librdkafka-dev libjansson-dev libmicrohttpd-dev libcmocka-dev redis-server
-ieee-data libmaxmind-db-writer-perl python3
-tshark prometheus chromium"
+libhiredis-dev librdkafka-dev libjansson-dev libmicrohttpd-dev libcmocka-dev redis-server ieee-data
+libmaxmind-db-writer-perl python3
+tshark prometheus chromium
+iproute2 systemd debhelper dpkg-dev lintian groff-base"
 # The browser tests run on Node.js; a node and npm already on the PATH (from
 # another packaging) are kept rather than replaced by Debian's.
 command -v node >/dev/null 2>&1 || PKGS="$PKGS nodejs"

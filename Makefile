@@ -36,13 +36,15 @@ HARDEN_LD := -fsanitize=$(SANITIZE)
 endif
 
 # Dependencies by pkg-config name, and the Debian package that provides each.
-PKGS := libpcap libndpi libmaxminddb hiredis rdkafka jansson
+PKGS := libpcap libndpi libmaxminddb hiredis rdkafka jansson libpsl nettle
 PKG_libpcap := libpcap-dev
 PKG_libndpi := libndpi-dev
 PKG_libmaxminddb := libmaxminddb-dev
 PKG_hiredis := libhiredis-dev
 PKG_rdkafka := librdkafka-dev
 PKG_jansson := libjansson-dev
+PKG_libpsl := libpsl-dev
+PKG_nettle := nettle-dev
 PKG_cmocka := libcmocka-dev
 
 # Targets that need no libraries (clean, deps, help) skip the check.

@@ -4,7 +4,8 @@
 set -eu
 
 PKGS="build-essential pkg-config clang libpcap-dev libndpi-dev libmaxminddb-dev
-libhiredis-dev librdkafka-dev libjansson-dev libcmocka-dev redis-server ieee-data
+libhiredis-dev librdkafka-dev libjansson-dev libpsl-dev publicsuffix nettle-dev
+libcmocka-dev redis-server ieee-data
 libmaxmind-db-writer-perl python3
 tshark"
 

@@ -16,6 +16,7 @@
 #include "common/table.h"
 #include "decode/decode.h"
 #include "dns/dns.h"
+#include "output/event.h"
 #include "output/out.h"
 #include "state/state.h"
 
@@ -64,7 +65,8 @@ struct eng_counts {
 struct engine {
 	const struct sw_config *cfg;
 	struct out *out;
-	const char *observer;
+	const struct ev_observer *observer; /* &obs */
+	struct ev_observer obs;   /* observer.* of every event */
 	struct dec_ctx *dec;
 	struct tbl *devices;
 	struct tbl *queries;

@@ -2,7 +2,8 @@
 #
 #   make               build build/stubwatch and the tools (generator, floor)
 #   make check         unit tests, fuzz-corpus replay under ASan+UBSan,
-#                      pcap regression cases, corpus conformance (when ../shared/corpus exists)
+#                      pcap regression cases, ECS conformance of their events,
+#                      corpus conformance (when ../shared/corpus exists)
 #   make bench         throughput and memory on a generated capture vs a libpcap floor
 #   make demo          generate the demo capture and replay it
 #   make deps          install the Debian packages (apt-get; sudo when not root)
@@ -118,7 +119,7 @@ CTOOL_BINS := $(CTOOL_SRCS:tests/corpus/%.c=$(B)/ctool/%)
 SWGEN := $(B)/swgen
 FLOOR := $(B)/pcapfloor
 
-.PHONY: all check check-unit check-fuzz check-pcap check-corpus check-layering check-integration \
+.PHONY: all check check-unit check-fuzz check-pcap check-ecs check-corpus check-layering check-integration \
 	bench demo deps install uninstall clean fuzz help
 
 all: $(SENSOR) $(SWGEN) $(FLOOR)
@@ -177,7 +178,7 @@ fuzz:
 		-fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) $$f $(LIB_SRCS) \
 		-o build-fuzz/$$n $(LIBS) || exit 1; done
 
-check: check-layering check-unit check-fuzz check-pcap check-integration check-corpus
+check: check-layering check-unit check-fuzz check-pcap check-ecs check-integration check-corpus
 	@echo "make check: all suites passed"
 
 check-unit: $(UNIT_BINS)
@@ -193,6 +194,11 @@ fuzz-replay: $(FUZZ_REPLAY)
 
 check-pcap: $(SENSOR) $(SWGEN)
 	$(Q)B=$(B) tests/pcap/run.sh
+
+# Every field of the pcap cases' events and the demo's against the ECS
+# definitions (tests/ecs; node, npm package pinned in tests/ecs/package.json).
+check-ecs: check-pcap
+	$(Q)B=$(B) tests/ecs/run.sh
 
 check-integration: $(SENSOR) $(SWGEN) $(ITEST_BINS)
 	$(Q)if [ -x tests/integration/run.sh ]; then B=$(B) tests/integration/run.sh; \

@@ -1,7 +1,8 @@
 #!/bin/sh
 # ECS conformance (tests/ecs/check.js): every event of the pcap regression
 # cases (the outputs check-pcap leaves in $B/pcap-cases) and of the demo
-# capture replayed with --log-dns, against the pinned ECS field definitions.
+# capture replayed with --log-dns, against the pinned ECS field definitions;
+# then dashboards/elastic (tests/ecs/dashboards.js) against the fields seen.
 # First the checker itself must reject tests/ecs/bad-events.json with every
 # problem planted there.
 set -eu
@@ -40,3 +41,5 @@ if [ -z "$cases" ]; then
 fi
 # shellcheck disable=SC2086
 node tests/ecs/check.js --fields "$B/ecs/fields.json" $cases "$B/ecs/demo.json"
+# What dashboards/elastic maps and names, against the fields just seen.
+node tests/ecs/dashboards.js "$B/ecs/fields.json"

@@ -2,18 +2,23 @@
 #
 #   make               build build/stubwatch and the tools (generator, floor)
 #   make check         unit tests, fuzz-corpus replay under ASan+UBSan,
-#                      pcap regression cases, ECS conformance of their events,
+#                      pcap regression cases, ECS conformance, integration and service tests,
 #                      corpus conformance (when ../shared/corpus exists)
 #   make bench         throughput and memory on a generated capture vs a libpcap floor
 #   make demo          generate the demo capture and replay it
 #   make deps          install the Debian packages (apt-get; sudo when not root)
+#   make deb           build the Debian package into build/deb/
 #   make install / uninstall / clean
 #
-# Variables: CC CFLAGS LDFLAGS PREFIX DESTDIR; SANITIZE=address,undefined
-# builds into build-san/; WERROR=1 turns warnings into errors; V=1 is verbose.
+# Variables: CC CFLAGS LDFLAGS PREFIX SYSCONFDIR DESTDIR; B=DIR builds there (build/);
+# SANITIZE=address,undefined builds into $(B)-san/ (build-san/), whatever B
+# says; WERROR=1 turns warnings into errors; V=1 is verbose.
 
 CC ?= cc
 PREFIX ?= /usr/local
+# The configuration goes in /etc for an install under /usr (a package), and
+# under the prefix otherwise (/usr/local/etc).
+SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
 DESTDIR ?=
 PKG_CONFIG ?= pkg-config
 SANITIZE ?=
@@ -31,7 +36,9 @@ B := build
 OPT := -O2 -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
 HARDEN_LD := -pie -Wl,-z,relro,-z,now
 else
-B := build-san
+# A sanitizer tree is never the plain tree, even when B comes from the
+# command line or a parent make: its objects are other objects.
+override B := $(or $(B),build)-san
 OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=$(SANITIZE) -fno-sanitize-recover=all
 HARDEN_LD := -fsanitize=$(SANITIZE)
 endif
@@ -75,8 +82,18 @@ ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -DSW_VERSION='"$(VERSION)"' -Isensor \
 ALL_LDFLAGS := $(HARDEN_LD) $(LDFLAGS)
 LIBS := $(PKG_LIBS) -lpthread -lm
 
+# Objects depend on the flags they were built with ($(B)/.flags changes only
+# when they do), so a tree built with other flags is rebuilt, not linked.
+FLAGS := $(B)/.flags
+ifneq ($(filter-out $(NODEP_GOALS),$(or $(MAKECMDGOALS),all)),)
+ifneq ($(file <$(FLAGS)),$(CC) $(ALL_CFLAGS))
+$(shell mkdir -p $(B))
+$(file >$(FLAGS),$(CC) $(ALL_CFLAGS))
+endif
+endif
+
 # Sensor sources: every .c under a layer folder; main.c is the program.
-LAYERS := common capture decode dns state detect tls dhcp enrich output
+LAYERS := common capture decode dns dhcp tls enrich state output detect pipeline
 LIB_SRCS := $(foreach l,$(LAYERS),$(wildcard sensor/$(l)/*.c))
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/obj/%.o)
 MAIN_OBJ := $(B)/obj/sensor/main.o
@@ -97,6 +114,7 @@ DEPS_dhcp := common dhcp
 DEPS_tls := common tls
 DEPS_enrich := common enrich
 DEPS_detect := common decode dns state dhcp tls enrich detect output
+DEPS_pipeline := common capture decode dns dhcp tls enrich state output detect pipeline
 layer_of = $(word 2,$(subst _, ,$(basename $(notdir $(1)))))
 objs_for = $(filter $(foreach l,$(DEPS_$(call layer_of,$(1))),$(B)/obj/sensor/$(l)/%),$(LIB_OBJS))
 
@@ -120,11 +138,12 @@ SWGEN := $(B)/swgen
 FLOOR := $(B)/pcapfloor
 
 .PHONY: all check check-unit check-fuzz check-pcap check-ecs check-corpus check-layering check-integration \
-	bench demo deps install uninstall clean fuzz help
+	check-service \
+	bench demo deb deps install uninstall clean fuzz help
 
 all: $(SENSOR) $(SWGEN) $(FLOOR)
 
-$(B)/obj/%.o: %.c
+$(B)/obj/%.o: %.c $(FLAGS)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
@@ -141,7 +160,7 @@ $(FLOOR): $(B)/obj/contrib/bench/pcapfloor.o
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
-$(B)/obj/tests/%.o: tests/%.c
+$(B)/obj/tests/%.o: tests/%.c $(FLAGS)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(ALL_CFLAGS) $(CMOCKA_CFLAGS) -c $< -o $@
@@ -178,7 +197,7 @@ fuzz:
 		-fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) $$f $(LIB_SRCS) \
 		-o build-fuzz/$$n $(LIBS) || exit 1; done
 
-check: check-layering check-unit check-fuzz check-pcap check-ecs check-integration check-corpus
+check: check-layering check-unit check-fuzz check-pcap check-ecs check-integration check-service check-corpus
 	@echo "make check: all suites passed"
 
 check-unit: $(UNIT_BINS)
@@ -204,12 +223,18 @@ check-integration: $(SENSOR) $(SWGEN) $(ITEST_BINS)
 	$(Q)if [ -x tests/integration/run.sh ]; then B=$(B) tests/integration/run.sh; \
 	else echo "integration: no tests yet"; fi
 
+# Service behaviour: start-up checks, secrets, a live run under run.user in
+# network namespaces (needs root), the systemd unit, the package, the man page.
+check-service: $(SENSOR) $(SWGEN) $(B)/itest/redis_dump
+	$(Q)B=$(B) tests/service/run.sh
+
 check-corpus: $(SENSOR) $(CTOOL_BINS)
 	$(Q)B=$(B) tests/corpus/run.sh
 
-# A file includes only from its own layer or lower ones (STYLE.md).
+# A file includes only from its own layer or lower ones (STYLE.md); and
+# the build keeps sanitizer and plain objects apart (tests/check-build.sh).
 check-layering:
-	$(Q)tests/check-layering.sh
+	$(Q)tests/check-layering.sh && tests/check-build.sh
 
 bench: $(SENSOR) $(SWGEN) $(FLOOR)
 	$(Q)B=$(B) contrib/bench/bench.sh
@@ -218,28 +243,46 @@ bench: $(SENSOR) $(SWGEN) $(FLOOR)
 # per-device table to the terminal.
 demo: $(SENSOR) $(SWGEN)
 	$(Q)$(SWGEN) --demo -o $(B)/demo.pcap --truth $(B)/demo.truth.json
+	@# the file sink appends: a second run starts the file afresh
+	$(Q)rm -f $(B)/demo-events.json
 	$(Q)$(SENSOR) -r $(B)/demo.pcap -o $(B)/demo-events.json --summary
 	@echo "events (JSON lines): $(B)/demo-events.json"
+
+# The Debian package (debhelper, debian/), built from a copy of the tree so
+# the build and its leftovers stay in $(B)/deb:
+# $(B)/deb/stubwatch_$(VERSION)_<arch>.deb.
+deb:
+	$(Q)rm -rf $(B)/deb && mkdir -p $(B)/deb/stubwatch-$(VERSION)
+	$(Q)tar --exclude=./build --exclude=./build-san --exclude=./build-fuzz --exclude=./.git \
+		-cf - . | tar -xf - -C $(B)/deb/stubwatch-$(VERSION)
+	$(Q)cd $(B)/deb/stubwatch-$(VERSION) && DEB_BUILD_OPTIONS="parallel=2 nocheck noautodbgsym" \
+		dpkg-buildpackage -us -uc -b >../build.log 2>&1 || { tail -30 ../build.log; exit 1; }
+	@ls $(B)/deb/*.deb
 
 deps:
 	$(Q)contrib/deps.sh
 
 install: $(SENSOR)
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/etc/stubwatch \
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(SYSCONFDIR)/stubwatch \
 		$(DESTDIR)$(PREFIX)/share/stubwatch/rules
 	install -m 0755 $(SENSOR) $(DESTDIR)$(PREFIX)/bin/stubwatch
-	install -m 0644 contrib/stubwatch.conf $(DESTDIR)$(PREFIX)/etc/stubwatch/stubwatch.conf
+	install -m 0644 contrib/stubwatch.conf $(DESTDIR)$(SYSCONFDIR)/stubwatch/stubwatch.conf
+	install -d $(DESTDIR)$(PREFIX)/share/man/man8
+	install -m 0644 doc/stubwatch.8 $(DESTDIR)$(PREFIX)/share/man/man8/stubwatch.8
 	for f in rules/*; do [ -f "$$f" ] && install -m 0644 "$$f" $(DESTDIR)$(PREFIX)/share/stubwatch/rules/; done; true
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/stubwatch
 	rm -rf $(DESTDIR)$(PREFIX)/share/stubwatch
-	rm -f $(DESTDIR)$(PREFIX)/etc/stubwatch/stubwatch.conf
-	-rmdir $(DESTDIR)$(PREFIX)/etc/stubwatch
+	rm -f $(DESTDIR)$(PREFIX)/share/man/man8/stubwatch.8
+	rm -f $(DESTDIR)$(SYSCONFDIR)/stubwatch/stubwatch.conf
+	-rmdir $(DESTDIR)$(SYSCONFDIR)/stubwatch
 
 clean:
 	rm -rf build build-san build-fuzz
 
 # The header dependencies of the tree being built, wherever B puts it: a
 # build elsewhere (make B=/tmp/x) must rebuild too when a header changes.
--include $(shell find $(B) -name '*.d' 2>/dev/null)
+# (The package's staging tree under $(B)/deb has folders such as
+# logrotate.d: only files count.)
+-include $(shell find $(B) -path $(B)/deb -prune -o -name '*.d' -type f -print 2>/dev/null)

@@ -1,13 +1,20 @@
 #!/bin/sh
-# Installs the Debian packages stubwatch builds, tests and benchmarks with,
-# when any is missing (apt-get directly as root, through sudo otherwise),
-# then the npm package the ECS check pins (tests/ecs, `npm ci`) when it is
-# not installed yet.
+# Installs the Debian packages stubwatch builds, tests, packages and
+# benchmarks with, when any is missing (iproute2, systemd, debhelper, lintian
+# and groff-base: the service tests, the package and its unit, the man page;
+# prometheus, chromium and Node.js: the web and ECS tests), then the npm
+# packages those tests pin (tests/web, tests/ecs: `npm ci`) when they are not
+# installed yet. Uses apt-get directly as root, through sudo otherwise.
 set -eu
 cd "$(dirname "$0")/.."
 
-# The pinned ECS definitions (tests/ecs/package-lock.json).
+# The pinned npm packages: playwright-core (tests/web/package-lock.json) and
+# the ECS definitions (tests/ecs/package-lock.json).
 npm_deps() {
+	if [ ! -d tests/web/node_modules/playwright-core ]; then
+		echo "deps: npm ci in tests/web"
+		npm ci --prefix tests/web --ignore-scripts --no-audit --no-fund
+	fi
 	if [ ! -f tests/ecs/node_modules/@elastic/ecs/package.json ]; then
 		echo "deps: npm ci in tests/ecs"
 		npm ci --prefix tests/ecs --ignore-scripts --no-audit --no-fund
@@ -15,16 +22,19 @@ npm_deps() {
 }
 
 PKGS="build-essential pkg-config clang libpcap-dev libndpi-dev libmaxminddb-dev
-libhiredis-dev librdkafka-dev libjansson-dev libpsl-dev publicsuffix nettle-dev
-libcmocka-dev redis-server ieee-data
+libhiredis-dev librdkafka-dev libjansson-dev libmicrohttpd-dev libpsl-dev publicsuffix
+nettle-dev libcmocka-dev redis-server ieee-data
 libmaxmind-db-writer-perl python3 nodejs npm
-tshark"
+tshark prometheus chromium
+iproute2 systemd debhelper dpkg-dev lintian groff-base"
 
 missing=""
 for p in $PKGS; do
-	# A nodejs package that bundles npm (NodeSource's) conflicts with
-	# Debian's npm: the npm command is what matters.
-	if [ "$p" = npm ] && command -v npm >/dev/null 2>&1; then
+	# A node and npm already on the PATH (another packaging, e.g.
+	# NodeSource's nodejs that bundles npm and conflicts with Debian's) are
+	# kept: the commands are what matters.
+	if { [ "$p" = nodejs ] && command -v node >/dev/null 2>&1; } ||
+	   { [ "$p" = npm ] && command -v npm >/dev/null 2>&1; }; then
 		continue
 	fi
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

@@ -15,15 +15,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "capture/capture.h"
 #include "common/config.h"
 #include "common/err.h"
+#include "common/fs.h"
 #include "common/log.h"
-#include "detect/engine.h"
+#include "pipeline/engine.h"
 #include "detect/rules.h"
 #include "output/out.h"
+#include "output/sink.h"
 
 #ifndef SW_VERSION
 #define SW_VERSION "0.0.0"
@@ -40,6 +43,7 @@ struct opts {
 	unsigned nsinks;
 	const char *config;
 	const char *filter;
+	unsigned nsets;           /* -s settings given */
 	int check_config;
 	int rules_explicit;       /* --rules given: no fallback to installed rules */
 	int summary;
@@ -87,20 +91,25 @@ static void usage(FILE *f)
 "                         repeatable (files are read in the order given)\n"
 "  -i, --interface IFACE  capture live on IFACE (TPACKET_V3 ring); repeatable\n"
 "  -f, --filter BPF       BPF filter (live default: DNS, mDNS, LLMNR, DHCP, ICMPv6,\n"
-"                         ARP, TLS/QUIC on 443/853 and IP fragments; files: none)\n"
+"                         ARP, LLDP, TCP SYN/FIN/RST, TLS/QUIC handshakes on\n"
+"                         443/853, IP fragments, up to two VLAN tags; files: none);\n"
+"                         'live' applies the live default to files too\n"
 "Output:\n"
 "  -o, --output SINK      where events go; repeatable, every sink gets every event:\n"
 "                         'file:PATH', 'PATH', '-' (standard output),\n"
 "                         'redis://[user:pass@]host:port[/db]', 'unix:///path[?db=N]',\n"
-"                         'kafka://broker[,broker...]/prefix'. Default: standard\n"
-"                         output, or a readable device table on a terminal\n"
+"                         'kafka://broker[,broker...]/prefix'. Added to the outputs\n"
+"                         of the configuration (output.file, output.redis.url,\n"
+"                         output.kafka.brokers). Without any: standard output, or\n"
+"                         a readable device table on a terminal\n"
 "      --log-dns          one stubwatch.dns event per DNS transaction (log.dns = yes)\n"
 "      --summary          print the per-device table at the end as well\n"
 "Configuration:\n"
 "  -c, --config FILE      read 'key = value' settings (see --help-config)\n"
 "      --rules DIR        detection rules folder (rules.dir)\n"
 "  -s, --set KEY=VALUE    set one configuration key, after the file\n"
-"      --check-config     validate the configuration and exit\n"
+"      --check-config     check what a start checks (configuration, rules, filter,\n"
+"                         outputs and their spools, run.user) and exit\n"
 "      --help-config      list every configuration key with default and range\n"
 "Other:\n"
 "  -q, --quiet            errors only\n"
@@ -109,7 +118,11 @@ static void usage(FILE *f)
 "  -h, --help             this text\n"
 "\n"
 "Signals: SIGINT/SIGTERM drain and stop (final device events and stats);\n"
-"SIGHUP reopens output files; SIGUSR1 writes a stats event now.\n");
+"SIGHUP reopens output files and reloads the rules; SIGUSR1 writes a stats\n"
+"event now.\n"
+"Exit status: 0 done, 1 a failure while running (a damaged capture file,\n"
+"a capture error), 2 a usage or configuration error found at start.\n"
+"Manual: stubwatch(8).\n");
 }
 
 static int add_list(const char **list, unsigned *n, const char *v, const char *what)
@@ -196,11 +209,19 @@ static int parse_args(int argc, char **argv, struct opts *o, struct sw_config *c
 	}
 	if (log_dns)
 		cfg->log_dns = 1;
-	if (rules != NULL)
-		snprintf(cfg->rules_dir, sizeof(cfg->rules_dir), "%s", rules);
-	o->rules_explicit = rules != NULL || strcmp(cfg->rules_dir, "rules") != 0;
-	if (o->filter != NULL)
-		snprintf(cfg->capture_filter, sizeof(cfg->capture_filter), "%s", o->filter);
+	/* Through the schema, as -s would: a value too long for its key is an
+	 * error naming the option, never a cut (and different) one. */
+	if (rules != NULL && conf_set(cfg, "rules.dir", rules, "--rules", err, sizeof(err)) != 0) {
+		log_err("%s", err);
+		return -1;
+	}
+	o->rules_explicit = rules != NULL || cfg->rules_dir[0] != '\0';
+	o->nsets = nsets;
+	if (o->filter != NULL &&
+	    conf_set(cfg, "capture.filter", o->filter, "-f", err, sizeof(err)) != 0) {
+		log_err("%s", err);
+		return -1;
+	}
 	return 0;
 }
 
@@ -208,46 +229,209 @@ static int parse_args(int argc, char **argv, struct opts *o, struct sw_config *c
  * settings); main() sets it before the first sink is opened. */
 static const struct sw_config *sink_cfg;
 
-/* Opens one -o sink: file:PATH, PATH, '-', redis://, unix:// or kafka://. */
-static struct out_sink *open_sink(const char *spec, int *to_stdout)
+/* The -o text with any password replaced, for messages. */
+static void sink_label(const char *spec, char *buf, size_t len)
 {
-	char err[512] = "";
-	const char *path = strncmp(spec, "file:", 5) == 0 ? spec + 5 : spec;
-	if (strcmp(path, "-") == 0)
-		*to_stdout = 1;
-	struct out_sink *s = out_sink_open(spec, sink_cfg, err, sizeof(err));
-	if (s == NULL)
-		log_err("output '%s': %s", spec, err);
-	return s;
+	const char *at = strchr(spec, '@'), *scheme = strstr(spec, "://");
+	const char *colon = scheme != NULL ? strchr(scheme + 3, ':') : NULL;
+
+	if (at != NULL && colon != NULL && colon < at)
+		snprintf(buf, len, "%.*s:***%s", (int)(colon - spec), spec, at);
+	else
+		snprintf(buf, len, "%s", spec);
 }
 
-static int add_sink(struct out *out, const char *spec, int *to_stdout)
+/* The folder of an output file: "." for a bare name. */
+static void parent_dir(const char *path, char *buf, size_t len)
 {
-	struct out_sink *s = open_sink(spec, to_stdout);
-	if (s == NULL)
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL)
+		snprintf(buf, len, ".");
+	else if (slash == path)
+		snprintf(buf, len, "/");
+	else
+		snprintf(buf, len, "%.*s", (int)(slash - path), path);
+}
+
+/* Opens one sink (file:PATH, PATH, '-', redis://, unix:// or kafka://) and
+ * readies the folders it will write after the privilege drop: an output
+ * file's missing folders are created for `own`, and in a live capture (a
+ * service: logrotate) its folder must take a new file from `own`, since
+ * SIGHUP opens the file anew there after a rotation (a device such as
+ * /dev/null needs none of this); a network sink's spool folder is created
+ * and given to `own`, and must be writable by it. With `check` nothing is created and no file is opened: the same
+ * checks run and *out stays NULL for a file (a network sink is opened and
+ * closed, so the URL, properties and credentials are checked as at start).
+ * 0, or -1 after saying what to fix. */
+static int open_sink(const char *spec, const struct fs_owner *own, int check, int live,
+		     struct out_sink **out, int *to_stdout)
+{
+	struct stat st;
+	char err[1024] = "", label[300], dir[600];
+	const char *path = strncmp(spec, "file:", 5) == 0 ? spec + 5 : spec;
+	int network = strncmp(spec, "redis://", 8) == 0 || strncmp(spec, "unix://", 7) == 0 ||
+		      strncmp(spec, "kafka://", 8) == 0;
+	struct out_sink *s = NULL;
+
+	*out = NULL;
+	sink_label(spec, label, sizeof(label));
+	if (!network && strcmp(path, "-") == 0) {
+		*to_stdout = 1;
+	} else if (!network && path[0] != '\0' && (stat(path, &st) != 0 || S_ISREG(st.st_mode))) {
+		parent_dir(path, dir, sizeof(dir));
+		/* The check of --check-config first, so a start refuses with its
+		 * words; then the folders are made and checked as they are. */
+		int need = live || own->uid != FS_NO_OWNER;
+		if ((need && fs_check_writable(dir, own, 1, err, sizeof(err)) != 0) ||
+		    (!check && fs_mkdirs(dir, 0750, own, err, sizeof(err)) != 0) ||
+		    (!check && need && fs_check_writable(dir, own, 0, err, sizeof(err)) != 0)) {
+			log_err("output '%s': %s (SIGHUP opens the file anew there after a "
+				"rotation; choose a folder run.user can write)", label, err);
+			return -1;
+		}
+		if (check)
+			return 0;
+	}
+	s = out_sink_open(spec, sink_cfg, err, sizeof(err));
+	if (s == NULL) {
+		log_err("output '%s': %s", label, err);
 		return -1;
-	if (out_add_sink(out, s) != 0) {
-		log_err("output '%s': too many outputs", spec);
+	}
+	if (!network && path[0] != '\0' && strcmp(path, "-") != 0 &&
+	    fs_chown_file(path, own, err, sizeof(err)) != 0)
+		goto fail;
+	if (s->spool_dir[0] != '\0') {
+		if ((size_t)snprintf(dir, sizeof(dir), "%s/%s", s->spool_dir, s->spool_id) >= 256) {
+			snprintf(err, sizeof(err), "spool folder name too long: %s", dir);
+			goto fail;
+		}
+		if (fs_check_writable(dir, own, 1, err, sizeof(err)) != 0 ||
+		    (!check && (fs_mkdirs(dir, 0750, own, err, sizeof(err)) != 0 ||
+				fs_chown_dir(dir, own, err, sizeof(err)) != 0 ||
+				fs_check_writable(dir, own, 0, err, sizeof(err)) != 0))) {
+			log_err("output '%s': spool: %s (events this sink cannot take at once "
+				"would be lost; set spool.dir to a folder run.user can write)",
+				label, err);
+			s->ops->close(s, 0);
+			return -1;
+		}
+	}
+	if (check)
 		s->ops->close(s, 0);
+	else
+		*out = s;
+	return 0;
+fail:
+	log_err("output '%s': %s", label, err);
+	s->ops->close(s, 0);
+	return -1;
+}
+
+/* Every output of the run: those of the configuration, then the -o ones (a
+ * -o that repeats a configured one is the same output, opened once). With
+ * none at all the caller picks standard output or the device table. 0, or
+ * -1 after saying what to fix. */
+static int open_sinks(const struct opts *o, const struct sw_config *cfg,
+		      const struct fs_owner *own, int check, struct out *out, int *to_stdout,
+		      unsigned *nsinks)
+{
+	const char *specs[3 + MAX_SOURCES];
+	char kafka[CONF_STR + 16], names[600] = "";
+	unsigned n = 0;
+	size_t used = 0;
+
+	*nsinks = 0;
+	if (cfg->output_file[0] != '\0')
+		specs[n++] = cfg->output_file;
+	if (cfg->redis_url[0] != '\0') {
+		if (strncmp(cfg->redis_url, "redis://", 8) != 0 &&
+		    strncmp(cfg->redis_url, "unix://", 7) != 0) {
+			char msg[600], where[700];
+			snprintf(msg, sizeof(msg), "output.redis.url: '%s' is not a Redis URL "
+				 "(expected redis://[user:password@]host[:port][/db] or "
+				 "unix:///path[?db=N])", cfg->redis_url);
+			conf_locate(cfg, msg, where, sizeof(where));
+			log_err("%s", where);
+			return -1;
+		}
+		specs[n++] = cfg->redis_url;
+	}
+	if (cfg->kafka_brokers[0] != '\0') {
+		snprintf(kafka, sizeof(kafka), "kafka://%s", cfg->kafka_brokers);
+		specs[n++] = kafka;
+	}
+	for (unsigned i = 0; i < o->nsinks; i++) {
+		int dup = 0;
+		for (unsigned j = 0; j < n; j++)
+			dup |= strcmp(specs[j], o->sinks[i]) == 0;
+		if (!dup)
+			specs[n++] = o->sinks[i];
+	}
+	for (unsigned i = 0; i < n; i++) {
+		struct out_sink *s;
+		char label[300];
+		if (open_sink(specs[i], own, check, o->nifaces > 0, &s, to_stdout) != 0)
+			return -1;
+		sink_label(specs[i], label, sizeof(label));
+		if (used < sizeof(names))
+			used += (size_t)snprintf(names + used, sizeof(names) - used, "%s%s",
+						 i ? ", " : "", s != NULL ? s->name : label);
+		if (s == NULL)
+			continue;
+		int rc = out_add_sink(out, s);
+		if (rc != 0) {
+			if (rc == SW_EFULL)
+				log_err("output '%s': too many outputs (at most %d)", label,
+					OUT_MAX_SINKS);
+			s->ops->close(s, 0);
+			return -1;
+		}
+	}
+	*nsinks = n;
+	if (n > 0 && !check)
+		log_info("outputs: %s", names);
+	return 0;
+}
+
+/* run.user: the user a live capture drops to, and so the owner of the
+ * folders it writes afterwards. Unknown users are an error wherever the
+ * sensor runs (the same message at start and with --check-config); the
+ * owner is set only when the privileges will be dropped (running as
+ * root, and `dropping`). */
+static int resolve_run_user(const struct sw_config *cfg, int dropping, struct fs_owner *own)
+{
+	own->uid = FS_NO_OWNER;
+	own->gid = (gid_t)-1;
+	own->name[0] = '\0';
+	if (cfg->run_user[0] == '\0')
+		return 0;
+	struct passwd *pw = getpwnam(cfg->run_user);
+	if (pw == NULL) {
+		char msg[400], where[500];
+		snprintf(msg, sizeof(msg), "run.user: no such user '%s' on this system",
+			 cfg->run_user);
+		conf_locate(cfg, msg, where, sizeof(where));
+		log_err("%s", where);
 		return -1;
+	}
+	if (dropping && geteuid() == 0) {
+		own->uid = pw->pw_uid;
+		own->gid = pw->pw_gid;
+		snprintf(own->name, sizeof(own->name), "%.63s", cfg->run_user);
 	}
 	return 0;
 }
 
-static int drop_privileges(const char *user)
+static int drop_privileges(const struct fs_owner *own)
 {
-	if (user[0] == '\0' || geteuid() != 0)
+	if (own->uid == FS_NO_OWNER)
 		return 0;
-	struct passwd *pw = getpwnam(user);
-	if (pw == NULL) {
-		log_err("run.user '%s': no such user", user);
+	if (setgroups(0, NULL) != 0 || setgid(own->gid) != 0 || setuid(own->uid) != 0) {
+		log_err("run.user '%s': cannot drop privileges: %s", own->name, strerror(errno));
 		return -1;
 	}
-	if (setgroups(0, NULL) != 0 || setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0) {
-		log_err("run.user '%s': cannot drop privileges: %s", user, strerror(errno));
-		return -1;
-	}
-	log_info("running as %s", user);
+	log_info("running as %s", own->name);
 	return 0;
 }
 
@@ -271,38 +455,43 @@ static struct rules *cur_rules;
 static const struct sw_config *cur_cfg;
 static int cur_rules_explicit;
 
-/* Finds the rules folder: rules_find_dir()'s places, then (unless the user
- * named one) the rules/ folder of the source tree the binary was built in
- * (build/stubwatch → ./rules), so a fresh build runs from any directory.
- * 0, or -1 with the message in err. */
+/* Finds the rules folder: the one named (rules.dir, --rules) and no other;
+ * else the rules installed next to the binary (PREFIX/share/stubwatch/rules)
+ * or the rules/ folder of the source tree it was built in, so an install
+ * and a fresh build both run from any directory; else rules_find_dir()'s
+ * installed places. 0, or -1 with the message in err. */
 static int find_rules(const struct sw_config *cfg, int explicit_dir, char *dir,
 		      size_t dirlen, char *err, size_t errlen)
 {
-	if (rules_find_dir(cfg->rules_dir, explicit_dir, dir, dirlen) == 0)
-		return 0;
-	char tried[512];
-	snprintf(tried, sizeof(tried), "%s", dir);
-	if (!explicit_dir) {
-		char exe[PATH_MAX];
-		ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-		if (n > 0) {
-			exe[n] = '\0';
-			char *slash = strrchr(exe, '/');
-			if (slash != NULL) {
-				*slash = '\0';
-				/* build/stubwatch → rules/; PREFIX/bin/stubwatch →
-				 * PREFIX/share/stubwatch/rules (a staged install). */
-				static const char *const rel[] = { "../rules", "../share/stubwatch/rules" };
-				for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
-					char cand[PATH_MAX + 32];
-					snprintf(cand, sizeof(cand), "%s/%s", exe, rel[i]);
-					if (rules_find_dir(cand, 1, dir, dirlen) == 0)
-						return 0;
-				}
+	if (explicit_dir) {
+		if (rules_find_dir(cfg->rules_dir, 1, dir, dirlen) == 0)
+			return 0;
+		snprintf(err, errlen, "%s", dir);
+		return -1;
+	}
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		char *slash = strrchr(exe, '/');
+		if (slash != NULL) {
+			*slash = '\0';
+			/* PREFIX/bin/stubwatch → PREFIX/share/stubwatch/rules (an
+			 * install, staged or not); build/stubwatch → rules/. */
+			static const char *const rel[] = { "../share/stubwatch/rules", "../rules" };
+			for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
+				char cand[PATH_MAX + 32], real[PATH_MAX];
+				snprintf(cand, sizeof(cand), "%s/%s", exe, rel[i]);
+				/* messages name /usr/share/..., not /usr/bin/../share */
+				if (realpath(cand, real) != NULL &&
+				    rules_find_dir(real, 1, dir, dirlen) == 0)
+					return 0;
 			}
 		}
 	}
-	snprintf(err, errlen, "%s", tried);
+	if (rules_find_dir(NULL, 0, dir, dirlen) == 0)
+		return 0;
+	snprintf(err, errlen, "%s", dir);
 	return -1;
 }
 
@@ -391,7 +580,7 @@ static int run_files(const struct opts *o, const struct sw_config *cfg, struct e
 }
 
 static int run_live(const struct opts *o, const struct sw_config *cfg, struct engine *eng,
-		    struct out *out)
+		    struct out *out, const struct fs_owner *own)
 {
 	struct cap_conf cc = { cfg->capture_snaplen, cfg->capture_promisc,
 			       cfg->capture_ring_size, cfg->capture_timeout_ms,
@@ -408,7 +597,7 @@ static int run_live(const struct opts *o, const struct sw_config *cfg, struct en
 		pfd[i].fd = cap_fd(s);
 		pfd[i].events = POLLIN;
 	}
-	if (drop_privileges(cfg->run_user) != 0)
+	if (drop_privileges(own) != 0)
 		return 1;
 	int rc = 0;
 	while (!stop_requested) {
@@ -437,10 +626,33 @@ static int run_live(const struct opts *o, const struct sw_config *cfg, struct en
 	return rc;
 }
 
+/* What a start checks before anything runs, and all --check-config does:
+ * the capture filter, the detection settings, run.user and every output
+ * with its folders. Each failure is said with the message a start gives.
+ * With check, outputs are checked but nothing is created. 0 or -1. */
+static int check_start(const struct opts *o, const struct sw_config *cfg, int live,
+		       int check, struct fs_owner *own)
+{
+	char err[512], where[700];
+
+	if (cfg->capture_filter[0] != '\0' &&
+	    cap_check_filter(cfg->capture_filter, cfg->capture_snaplen, err, sizeof(err)) != 0) {
+		log_err("%s", err);
+		return -1;
+	}
+	if (eng_check_config(cfg, err, sizeof(err)) != 0) {
+		conf_locate(cfg, err, where, sizeof(where));
+		log_err("%s", where);
+		return -1;
+	}
+	return resolve_run_user(cfg, live || check, own);
+}
+
 int main(int argc, char **argv)
 {
 	struct sw_config cfg;
 	struct opts o;
+	struct fs_owner own;
 	memset(&o, 0, sizeof(o));
 	conf_defaults(&cfg);
 	if (parse_args(argc, argv, &o, &cfg) != 0)
@@ -448,18 +660,29 @@ int main(int argc, char **argv)
 	log_set_level(o.verbosity < 0 ? LOG_ERR :
 		      (cfg.log_level + o.verbosity > LOG_DEBUG ? LOG_DEBUG : cfg.log_level + o.verbosity));
 	char rdir[CONF_STR + 64], rerr[512];
+	sink_cfg = &cfg;
 	if (o.check_config) {
 		if (find_rules(&cfg, o.rules_explicit, rdir, sizeof(rdir), rerr, sizeof(rerr)) != 0) {
 			log_err("%s", rerr);
 			return 2;
 		}
-		if (rules_check(rdir, rerr, sizeof(rerr)) != 0 ||
-		    eng_check_config(&cfg, rerr, sizeof(rerr)) != 0) {
+		if (rules_check(rdir, rerr, sizeof(rerr)) != 0) {
 			log_err("%s", rerr);
 			return 2;
 		}
-		printf("configuration OK%s%s; rules OK: %s\n", o.config ? ": " : " (defaults)",
-		       o.config ? o.config : "", rdir);
+		int to_stdout = 0;
+		unsigned nsinks = 0;
+		if (check_start(&o, &cfg, o.nifaces > 0, 1, &own) != 0 ||
+		    open_sinks(&o, &cfg, &own, 1, NULL, &to_stdout, &nsinks) != 0)
+			return 2;
+		char what[CONF_STR + 64];
+		if (o.config != NULL)
+			snprintf(what, sizeof(what), ": %s%s", o.config,
+				 o.nsets ? " and the command-line settings" : "");
+		else
+			snprintf(what, sizeof(what), "%s",
+				 o.nsets ? " (defaults and the command-line settings)" : " (defaults)");
+		printf("configuration OK%s; rules OK: %s\n", what, rdir);
 		return 0;
 	}
 	cur_rules = load_rules(&cfg, o.rules_explicit, rdir, sizeof(rdir), rerr, sizeof(rerr));
@@ -477,6 +700,8 @@ int main(int argc, char **argv)
 		log_err("-r and -i cannot be mixed: replay files or capture live, not both");
 		return 2;
 	}
+	if (check_start(&o, &cfg, o.nifaces > 0, 0, &own) != 0)
+		return 2;
 	if (cfg.observer_name[0] == '\0' && gethostname(cfg.observer_name, sizeof(cfg.observer_name) - 1) != 0)
 		snprintf(cfg.observer_name, sizeof(cfg.observer_name), "stubwatch");
 
@@ -488,37 +713,17 @@ int main(int argc, char **argv)
 	/* A replay loses nothing by waiting for the sinks; live capture must not. */
 	out_set_blocking(out, o.nfiles > 0);
 	int to_stdout = 0;
-	sink_cfg = &cfg;
-	/* A bad URL or path is a usage error: exit 2 with the message. */
-	for (unsigned i = 0; i < o.nsinks; i++) {
-		if (add_sink(out, o.sinks[i], &to_stdout) != 0)
-			return 2;
-	}
-	/* Sinks from the configuration, when -o gives none. */
-	int cfg_sinks = 0;
-	if (o.nsinks == 0 && cfg.output_file[0] != '\0') {
-		if (add_sink(out, cfg.output_file, &to_stdout) != 0)
-			return 2;
-		cfg_sinks++;
-	}
-	if (o.nsinks == 0 && cfg.redis_url[0] != '\0') {
-		if (add_sink(out, cfg.redis_url, &to_stdout) != 0)
-			return 2;
-		cfg_sinks++;
-	}
-	if (o.nsinks == 0 && cfg.kafka_brokers[0] != '\0') {
-		char url[CONF_STR + 16];
-		snprintf(url, sizeof(url), "kafka://%s", cfg.kafka_brokers);
-		if (add_sink(out, url, &to_stdout) != 0)
-			return 2;
-		cfg_sinks++;
-	}
+	unsigned nsinks = 0;
+	/* A bad URL, path or folder is a usage error: exit 2 with the message. */
+	if (open_sinks(&o, &cfg, &own, 0, out, &to_stdout, &nsinks) != 0)
+		return 2;
 	int summary = o.summary;
-	if (o.nsinks == 0 && cfg_sinks == 0) {
+	if (nsinks == 0) {
 		if (isatty(STDOUT_FILENO)) {
 			summary = 1; /* a person is reading: the table, not raw JSON */
 		} else {
-			if (add_sink(out, "-", &to_stdout) != 0)
+			struct out_sink *s;
+			if (open_sink("-", &own, 0, 0, &s, &to_stdout) != 0 || out_add_sink(out, s) != 0)
 				return 1;
 		}
 	}
@@ -542,7 +747,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	int rc = o.nfiles > 0 ? run_files(&o, &cfg, eng, out) : run_live(&o, &cfg, eng, out);
+	int rc = o.nfiles > 0 ? run_files(&o, &cfg, eng, out) : run_live(&o, &cfg, eng, out, &own);
 
 	eng_finish(eng);
 	out_stop(out);

@@ -1,19 +1,28 @@
 #!/usr/bin/env python3
 """make bench: throughput and memory of stubwatch against a libpcap floor.
 
-Generates a DNS-heavy capture with the project's generator (once, cached),
-then alternates runs of the floor (libpcap read only) and of two stubwatch
-builds of the work on the same file: the whole sensor (every detection
-family on, device events on, output to a file), and the same binary with
-detect.modules empty (resolver assignment and stub hygiene only). It reports
-medians of packets/s, the ratios to the floor and between the two, and
-stubwatch's peak RSS. A second capture of half the length shows whether
-memory grows with the file's length.
+Generates captures with the project's generator (once, cached) and, on each,
+alternates runs of the floor (libpcap read only) and of stubwatch:
+- "dns": DNS-heavy (swgen --bench: 2000 devices, 99 % DNS); the whole sensor
+  (every detection family on, device events on, output to a file) and the
+  same binary with detect.modules empty (resolver assignment and stub
+  hygiene only), with medians of packets/s, the ratios to the floor and
+  between the two, and stubwatch's peak RSS; a second capture of half the
+  length shows whether memory grows with the file's length.
+- "tls": the same network with a realistic share of short HTTPS and QUIC
+  flows beside the DNS (--web 1 --web-bulk 0: one session a device a
+  minute, handshakes and a request), the same two runs.
+- "mirror": a mirror port's mix (400 devices, --web 10: most packets 1.2-1.4
+  kB HTTPS/QUIC data, about 1 % DNS), every detection with and without the
+  live filter applied to the file (-f live): the share of packets the filter
+  passes, packets/s and Gbit/s of the file.
+BENCH_CAPTURES (default "dns,tls,mirror") picks which.
 
 BENCH_FAMILIES=1 also runs each detection family alone (detect.modules=
 one name), alternating with the others, and reports what each adds to
 hygiene only: the way to see which family a change should go after.
 """
+import json
 import os
 import statistics
 import subprocess
@@ -28,12 +37,22 @@ FAMILIES = os.environ.get("BENCH_FAMILIES", "") not in ("", "0")
 FAMILY_NAMES = ("behaviour", "integrity", "encrypted")
 
 
-def gen(path, packets):
+CAPTURES = os.environ.get("BENCH_CAPTURES", "dns,tls,mirror").split(",")
+MIRROR_PACKETS = int(os.environ.get("BENCH_MIRROR_PACKETS", "1000000"))
+# How each capture is generated (swgen arguments).
+GEN_ARGS = {
+    "dns": ["--bench"],
+    "tls": ["--bench", "--web", "1", "--web-bulk", "0"],
+    "mirror": ["--devices", "400", "--web", "10"],
+}
+
+
+def gen(path, packets, kind="dns"):
     if os.path.exists(path) and os.path.getsize(path) > 0:
         return
     t = time.monotonic()
-    subprocess.run([os.path.join(B, "swgen"), "--bench", "--packets", str(packets), "-o", path],
-                   check=True)
+    subprocess.run([os.path.join(B, "swgen")] + GEN_ARGS[kind] + ["--packets", str(packets),
+                                                                 "-o", path], check=True)
     print("generated %s (%d packets) in %.1f s" % (path, packets, time.monotonic() - t))
 
 
@@ -49,11 +68,13 @@ def run_rss(cmd):
     return secs, ru.ru_maxrss
 
 
-def main():
-    pcap = os.path.join(B, "bench-%d.pcap" % PACKETS)
-    half = os.path.join(B, "bench-%d.pcap" % (PACKETS // 2))
-    gen(pcap, PACKETS)
-    gen(half, PACKETS // 2)
+def bench_hygiene(kind):
+    """Every detection against hygiene only (and the floor) on one capture."""
+    tag = "" if kind == "dns" else kind + "-"
+    pcap = os.path.join(B, "bench-%s%d.pcap" % (tag, PACKETS))
+    half = os.path.join(B, "bench-%s%d.pcap" % (tag, PACKETS // 2))
+    gen(pcap, PACKETS, kind)
+    gen(half, PACKETS // 2, kind)
     events = os.path.join(B, "bench-events.json")
     sensor = [os.path.join(B, "stubwatch"), "-q", "-r", pcap, "-o", "file:" + events]
     hygiene = sensor + ["-s", "detect.modules="]
@@ -83,7 +104,7 @@ def main():
     os.unlink(events)
 
     fm, sm, hm = statistics.median(fl), statistics.median(sw), statistics.median(hy)
-    print("capture:            %s, %d packets" % (pcap, PACKETS))
+    print("capture:            %s, %d packets (%s)" % (pcap, PACKETS, " ".join(GEN_ARGS[kind])))
     print("runs:               %d of each, alternating (medians below)" % RUNS)
     print("libpcap floor:      %.2f Mpkt/s" % (fm / 1e6))
     print("hygiene only:       %.2f Mpkt/s  (min %.2f, max %.2f)  ratio to floor %.2f" %
@@ -97,6 +118,73 @@ def main():
               (name + ":", fm_ / 1e6, PACKETS / fm_ - PACKETS / hm, PACKETS / hm))
     print("peak RSS:           %.1f MiB (%d packets), %.1f MiB (%d packets)" %
           (statistics.median(rss) / 1024, PACKETS, rss_half / 1024, PACKETS // 2))
+    print()
+
+
+def file_bytes(pcap):
+    """Wire bytes of the packets in a classic pcap file (the orig_len fields)."""
+    total = 0
+    with open(pcap, "rb") as f:
+        f.read(24)
+        while True:
+            h = f.read(16)
+            if len(h) < 16:
+                return total
+            incl = int.from_bytes(h[8:12], "little")
+            total += int.from_bytes(h[12:16], "little")
+            f.seek(incl, 1)
+
+
+def bench_mirror():
+    """A mirror port's mix, every detection, with and without the live filter."""
+    pcap = os.path.join(B, "bench-mirror-%d.pcap" % MIRROR_PACKETS)
+    gen(pcap, MIRROR_PACKETS, "mirror")
+    events = os.path.join(B, "bench-events.json")
+    stats = os.path.join(B, "bench-stats.json")
+    base = [os.path.join(B, "stubwatch"), "-q", "-r", pcap, "-o", "file:" + events]
+    filtered = base + ["-f", "live"]
+    floor = [os.path.join(B, "pcapfloor"), pcap]
+    run_rss(floor)
+    fl, un, fi = [], [], []
+    for _ in range(RUNS):
+        for cmd, out in ((floor, fl), (base, un), (filtered, fi)):
+            if os.path.exists(events):
+                os.unlink(events)
+            os.sync()
+            s, _ = run_rss(cmd)
+            out.append(s)
+    # How many packets the filter passed: the exit stats of one more run.
+    subprocess.run(filtered[:3] + [pcap, "-f", "live", "-o", "file:" + stats], check=True)
+    passed = None
+    with open(stats) as f:
+        for line in f:
+            if '"stubwatch.stats"' in line:
+                passed = json.loads(line)["stubwatch"]["stats"]["packets"]
+    for p in (events, stats):
+        if os.path.exists(p):
+            os.unlink(p)
+    wire = file_bytes(pcap)
+    fm, um, fim = statistics.median(fl), statistics.median(un), statistics.median(fi)
+    print("capture:            %s, %d packets, %.2f GB on the wire (%s)" %
+          (pcap, MIRROR_PACKETS, wire / 1e9, " ".join(GEN_ARGS["mirror"])))
+    print("runs:               %d of each, alternating (medians below)" % RUNS)
+    print("live filter passes: %d of %d packets (%.1f %%)" %
+          (passed, MIRROR_PACKETS, 100.0 * passed / MIRROR_PACKETS))
+    for name, m in (("libpcap floor:", fm), ("every detection:", um),
+                    ("with -f live:", fim)):
+        print("%-19s %.2f Mpkt/s, %.2f Gbit/s of the file" %
+              (name, MIRROR_PACKETS / m / 1e6, wire * 8 / m / 1e9))
+    print()
+
+
+def main():
+    for kind in CAPTURES:
+        if kind == "mirror":
+            bench_mirror()
+        elif kind in GEN_ARGS:
+            bench_hygiene(kind)
+        else:
+            sys.exit("bench: unknown capture '%s' in BENCH_CAPTURES (dns, tls, mirror)" % kind)
 
 if __name__ == "__main__":
     main()

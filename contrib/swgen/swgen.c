@@ -395,7 +395,7 @@ struct frame {
 
 enum ev_type { EV_LOOKUP, EV_SEND, EV_TCPDNS, EV_DHCP, EV_V6UP, EV_RA, EV_MDNS, EV_LLMNR,
 	       EV_NOISE, EV_ARP, EV_ENCDNS, EV_BURST, EV_HAMMER, EV_TXFLOOD, EV_UNSOL, EV_SERVE,
-	       EV_TUNNEL };
+	       EV_TUNNEL, EV_WEB };
 
 /* One name resolution in flight: one (name, type), retried until answered or given up. */
 struct lookup {
@@ -430,6 +430,8 @@ struct sim {
 	int demo, bench, no_dhcp;
 	uint64_t down_start, down_end; /* router resolver silent in [start, end), us */
 	double vlan_share, v6_share;
+	double web_rate;         /* --web: HTTPS/QUIC sessions per device per minute; 0 = none */
+	int web_bulk;            /* --web-bulk: at most this many bulk packets a session */
 	uint16_t qinq_all;
 	const char *out_path, *truth_path;
 	/* network */
@@ -2166,6 +2168,113 @@ static void http_session(struct sim *s, struct device *d, const struct addr *dst
 	conv_tcp(s, &cv, DOWN, t, TH_ACK, NULL, 0, NULL);
 }
 
+/* Web sites a mirror port sees devices and people browse: not resolvers, not DoH. */
+static const char *const web_sites[] = {
+	"www.wikipedia.org", "cdn.jsdelivr.net", "static.xx.fbcdn.net", "i.ytimg.com",
+	"update.vendor-cloud.com", "images.example-news.com", "api.weather-service.net",
+	"fonts.gstatic.com", "video.streaming-cdn.net", "www.office-suite.com",
+};
+
+/* A QUIC v1 long-header packet (RFC 9000 §17.2): the type in `type` (0 Initial, 2
+ * Handshake), 8-byte connection IDs, random protected payload to n bytes (n >= 64). */
+static size_t quic_long(struct rng *r, uint8_t *b, size_t n, unsigned type)
+{
+	size_t o = 0;
+	b[o++] = (uint8_t)(0xc0 | type << 4 | 3);
+	be32(b + o, 1);
+	o += 4;
+	b[o++] = 8;
+	rng_fill(r, b + o, 8);
+	o += 8;
+	b[o++] = 8;
+	rng_fill(r, b + o, 8);
+	o += 8;
+	if (type == 0)
+		b[o++] = 0;                     /* no token */
+	be16(b + o, (uint16_t)(0x4000 | (n - o - 2)));
+	o += 2;
+	rng_fill(r, b + o, n - o);
+	return n;
+}
+
+/* A QUIC short-header (1-RTT) packet (RFC 9000 §17.3.1): random after the DCID. */
+static size_t quic_short(struct rng *r, uint8_t *b, size_t n)
+{
+	rng_fill(r, b, n);
+	b[0] = (uint8_t)(0x40 | (b[0] & 0x1f));
+	return n;
+}
+
+/* Ordinary web traffic, as most of a mirror port carries: HTTPS over TCP (a TLS 1.3
+ * handshake, then 0..--web-bulk records of 1.2-1.4 kB downstream, an ACK every second one) or
+ * QUIC over UDP 443 (Initial and Handshake flights, then as many 1.2-1.35 kB 1-RTT packets
+ * down and an ACK-sized one up every fourth). The server addresses are not resolved in the
+ * capture. */
+static void web_session(struct sim *s, struct device *d, uint64_t t)
+{
+	struct conv cv;
+	uint8_t b[8192];
+	struct addr dst = {0, {0}};
+	const char *site = web_sites[rng_below(&d->rng, sizeof(web_sites) / sizeof(web_sites[0]))];
+	name_addr4(site, (int)rng_below(&d->rng, 4), dst.a);
+	int bulk = s->web_bulk > 0 ? (int)rng_below(&d->rng, (uint32_t)s->web_bulk + 1) : 0;
+	uint64_t rtt = (uint64_t)(8000 + rng_below(&d->rng, 30000));
+	if (rng_chance(&d->rng, 0.5)) {
+		conv_init(s, d, &cv, &dst, ephemeral(d), 443, 10 + (int)rng_below(&d->rng, 8));
+		conv_tcp(s, &cv, UP, t, TH_SYN, NULL, 0, NULL);
+		t += rtt;
+		conv_tcp(s, &cv, DOWN, t, TH_SYN | TH_ACK, NULL, 0, NULL);
+		t += 60;
+		conv_tcp(s, &cv, UP, t, TH_ACK, NULL, 0, NULL);
+		t += 40;
+		size_t n = tls_client_hello(&d->rng, b, sizeof(b), site, "h2", "http/1.1");
+		t = conv_stream(s, &cv, UP, t, b, n, NULL, 0, NULL, NULL, 0, NULL);
+		t += rtt + 2000;
+		n = tls_server_flight(&d->rng, b, sizeof(b), 1400 + rng_below(&d->rng, 1600));
+		t = conv_stream(s, &cv, DOWN, t, b, n, NULL, 0, NULL, NULL, 0, NULL);
+		t += 300;
+		n = tls_appdata(&d->rng, b, 80 + rng_below(&d->rng, 400));
+		t = conv_stream(s, &cv, UP, t, b, n, NULL, 0, NULL, NULL, 0, NULL);
+		t += rtt;
+		for (int i = 0; i < bulk; i++) {
+			n = tls_appdata(&d->rng, b, 1195 + rng_below(&d->rng, 200));
+			t = conv_stream(s, &cv, DOWN, t, b, n, NULL, 0, NULL, NULL, 0, NULL);
+			t += 120 + rng_below(&d->rng, 400);
+			if (i % 2)
+				conv_tcp(s, &cv, UP, t, TH_ACK, NULL, 0, NULL);
+		}
+		conv_tcp(s, &cv, UP, t, TH_FIN | TH_ACK, NULL, 0, NULL);
+		t += rtt;
+		conv_tcp(s, &cv, DOWN, t, TH_FIN | TH_ACK, NULL, 0, NULL);
+		t += 60;
+		conv_tcp(s, &cv, UP, t, TH_ACK, NULL, 0, NULL);
+		return;
+	}
+	conv_init(s, d, &cv, &dst, ephemeral(d), 443, 10 + (int)rng_below(&d->rng, 8));
+	conv_udp(s, &cv, UP, t, b, quic_long(&d->rng, b, 1250, 0), NULL);
+	t += rtt;
+	conv_udp(s, &cv, DOWN, t, b, quic_long(&d->rng, b, 1250, 0), NULL);
+	conv_udp(s, &cv, DOWN, t + 50, b, quic_long(&d->rng, b, 1250, 2), NULL);
+	t += 400;
+	conv_udp(s, &cv, UP, t, b, quic_long(&d->rng, b, 1250, 2), NULL);
+	t += rtt;
+	for (int i = 0; i < bulk; i++) {
+		conv_udp(s, &cv, DOWN, t, b, quic_short(&d->rng, b, 1200 + rng_below(&d->rng, 150)),
+			 NULL);
+		t += 100 + rng_below(&d->rng, 300);
+		if (i % 4 == 3)
+			conv_udp(s, &cv, UP, t, b, quic_short(&d->rng, b, 40 + rng_below(&d->rng, 20)),
+				 NULL);
+	}
+}
+
+/* One web session, and the next one (--web). */
+static void on_web(struct sim *s, struct device *d)
+{
+	event_at(s, s->now + rng_exp_us(&d->rng, 60.0 / s->web_rate), EV_WEB, d->idx, NULL);
+	web_session(s, d, s->now);
+}
+
 /* NTPv4 client request and server reply (RFC 5905 §7.3). */
 static void ntp_exchange(struct sim *s, struct device *d, const struct addr *dst, uint64_t t)
 {
@@ -3205,6 +3314,8 @@ static void dev_start(struct sim *s, struct device *d)
 		event_at(s, (uint64_t)f->tunnel_at * US, EV_TUNNEL, d->idx, NULL);
 	if (f->servedns)
 		event_at(s, t + 30 * US, EV_SERVE, d->idx, NULL);
+	if (s->web_rate > 0)
+		event_at(s, t + rng_exp_us(&d->rng, 60.0 / s->web_rate), EV_WEB, d->idx, NULL);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -3512,6 +3623,11 @@ static void usage(FILE *f)
 "  --qinq SVID              put an 802.1ad outer tag SVID on every VLAN-tagged device\n"
 "  --resolver-down S:E      the router's resolver does not answer from S to E seconds\n"
 "  --no-dhcp                no DHCP in the capture (all leases predate it)\n"
+"  --web N                  N web sessions per device per minute (default 0): HTTPS over\n"
+"                           TCP 443 or QUIC over UDP 443 to web sites that are not\n"
+"                           resolved in the capture (a mirror port's bulk traffic)\n"
+"  --web-bulk N             up to N packets of 1.2-1.4 kB downstream a web session\n"
+"                           (default 40; 0: handshakes and one request only)\n"
 "  -h, --help               this text\n"
 "\n"
 "Device keys (--device): kind=camera|plug|bulb|speaker|hub|tv|thermostat|printer|laptop|phone\n"
@@ -3603,6 +3719,9 @@ static void dispatch(struct sim *s, struct event *e)
 	case EV_ENCDNS:
 		on_encdns(s, d);
 		break;
+	case EV_WEB:
+		on_web(s, d);
+		break;
 	case EV_BURST:
 	case EV_HAMMER:
 	case EV_TXFLOOD:
@@ -3628,6 +3747,7 @@ int main(int argc, char **argv)
 	s->vlan_share = 0.2;
 	s->v6_share = 0.3;
 	s->max_packets = UINT64_MAX;
+	s->web_bulk = 40;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -3650,7 +3770,8 @@ int main(int argc, char **argv)
 		if (!strcmp(a, "-o") || !strcmp(a, "--output") || !strcmp(a, "--seed") ||
 		    !strcmp(a, "--devices") || !strcmp(a, "--duration") || !strcmp(a, "--packets") ||
 		    !strcmp(a, "--device") || !strcmp(a, "--truth") || !strcmp(a, "--vlan-share") ||
-		    !strcmp(a, "--v6-share") || !strcmp(a, "--resolver-down") || !strcmp(a, "--qinq")) {
+		    !strcmp(a, "--v6-share") || !strcmp(a, "--resolver-down") || !strcmp(a, "--qinq") ||
+		    !strcmp(a, "--web") || !strcmp(a, "--web-bulk")) {
 			if (!v)
 				die("%s needs a value (see --help)", a);
 			i++;
@@ -3681,6 +3802,10 @@ int main(int argc, char **argv)
 			have_vs = 1;
 		} else if (!strcmp(a, "--v6-share")) {
 			s->v6_share = arg_frac(a, v);
+		} else if (!strcmp(a, "--web")) {
+			s->web_rate = (double)arg_u64(a, v, 0, 6000);
+		} else if (!strcmp(a, "--web-bulk")) {
+			s->web_bulk = (int)arg_u64(a, v, 0, 100000);
 		} else if (!strcmp(a, "--qinq")) {
 			s->qinq_all = (uint16_t)arg_u64(a, v, 1, 4094);
 		} else if (!strcmp(a, "--resolver-down")) {

@@ -22,15 +22,36 @@ struct cap_src {
  * per ~8,000 packets instead of per ~30. */
 #define CAP_FILE_BUF (1u << 20)
 
-#define SW_FILTER_BODY                                                    \
-	"udp port 53 or tcp port 53 or udp port 5353 or udp port 5355 or "  \
-	"udp portrange 67-68 or udp portrange 546-547 or icmp6 or arp or "   \
-	"tcp port 853 or udp port 853 or tcp port 443 or udp port 443 or "   \
-	"udp port 784 or udp port 8853 or (ip[6:2] & 0x3fff != 0) or ip6[6] == 44"
+/* What a detection reads, and nothing of the bulk a mirror port carries:
+ * DNS, mDNS, LLMNR, DHCP(v6), ICMPv6 (ND, RA), ARP, LLDP; every TCP SYN,
+ * FIN and RST (connections: stale use, flow ends); on 443/853 the client's
+ * pushed segments (a ClientHello, also its second segment, which starts
+ * with any byte) and any segment that starts a TLS handshake record (type
+ * 22, RFC 8446 §5.1); QUIC long-header packets (Initial, Handshake: RFC 9000
+ * §17.2) on 443, 853, 784 and 8853; IP fragments. The handshake-record test
+ * reads a byte past the TCP header, which rejects a segment without payload
+ * at once in BPF, so it stands last. */
+#define SW_FILTER_BODY                                                        \
+	"udp port 53 or tcp port 53 or udp port 5353 or udp port 5355 or "      \
+	"udp portrange 67-68 or udp portrange 546-547 or icmp6 or arp or "       \
+	"ether proto 0x88cc or (ip[6:2] & 0x3fff != 0) or ip6[6] == 44 or "      \
+	"tcp[tcpflags] & (tcp-syn|tcp-fin|tcp-rst) != 0 or "                     \
+	"((udp port 443 or udp port 853 or udp port 784 or udp port 8853) and "  \
+	"udp[8] & 0x80 != 0) or "                                                \
+	"((tcp dst port 443 or tcp dst port 853) and tcp[tcpflags] & tcp-push != 0) or " \
+	"((tcp port 443 or tcp port 853) and tcp[((tcp[12:1] & 0xf0) >> 2):1] = 0x16)"
 
+/* Untagged, one tag (802.1Q or 802.1ad) or two (QinQ): each `vlan` moves
+ * the offsets of what follows by one tag. */
 const char *cap_default_filter(void)
 {
-	return "(" SW_FILTER_BODY ") or (vlan and (" SW_FILTER_BODY "))";
+	return "(" SW_FILTER_BODY ") or (vlan and ((" SW_FILTER_BODY
+	       ") or (vlan and (" SW_FILTER_BODY "))))";
+}
+
+int cap_filter_is_live(const char *filter)
+{
+	return filter != NULL && strcmp(filter, "live") == 0;
 }
 
 static int apply_filter(struct cap_src *s, const char *filter, char *err, size_t errlen)
@@ -48,6 +69,28 @@ static int apply_filter(struct cap_src *s, const char *filter, char *err, size_t
 		return -1;
 	}
 	return 0;
+}
+
+int cap_check_filter(const char *filter, uint32_t snaplen, char *err, size_t errlen)
+{
+	struct bpf_program prog;
+	pcap_t *p = pcap_open_dead(DLT_EN10MB, (int)snaplen);
+	int rc = 0;
+
+	if (p == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (cap_filter_is_live(filter))
+		filter = cap_default_filter();
+	if (pcap_compile(p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) != 0) {
+		snprintf(err, errlen, "bad filter '%s': %s", filter, pcap_geterr(p));
+		rc = -1;
+	} else {
+		pcap_freecode(&prog);
+	}
+	pcap_close(p);
+	return rc;
 }
 
 struct cap_src *cap_open_live(const char *ifname, const struct cap_conf *c,
@@ -88,7 +131,8 @@ struct cap_src *cap_open_live(const char *ifname, const struct cap_conf *c,
 		return NULL;
 	}
 	s->link = pcap_datalink(s->p);
-	const char *f = c->filter != NULL && c->filter[0] ? c->filter : cap_default_filter();
+	const char *f = c->filter != NULL && c->filter[0] && !cap_filter_is_live(c->filter) ?
+			c->filter : cap_default_filter();
 	if (apply_filter(s, f, err, errlen) != 0) {
 		cap_close(s);
 		return NULL;
@@ -130,7 +174,8 @@ struct cap_src *cap_open_file(const char *path, const struct cap_conf *c,
 	}
 	s->ts_scale = 1;
 	s->link = pcap_datalink(s->p);
-	if (c->filter != NULL && c->filter[0] && apply_filter(s, c->filter, err, errlen) != 0) {
+	const char *flt = cap_filter_is_live(c->filter) ? cap_default_filter() : c->filter;
+	if (flt != NULL && flt[0] && apply_filter(s, flt, err, errlen) != 0) {
 		cap_close(s);
 		return NULL;
 	}

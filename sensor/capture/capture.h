@@ -20,7 +20,8 @@ struct cap_conf {
 	int promisc;
 	uint64_t ring_size;   /* bytes, live only */
 	uint64_t timeout_ms;  /* live read timeout */
-	const char *filter;   /* BPF text; NULL or "" = none (files) / default (live) */
+	const char *filter;   /* BPF text; NULL or "" = none (files) / default (live);
+	                       * "live": the live default, on files too */
 };
 
 /* One frame: link type (DLT), packet time in microseconds, lengths, bytes. */
@@ -64,9 +65,22 @@ int cap_get_stats(struct cap_src *s, struct cap_stats *st);
 
 void cap_close(struct cap_src *s);
 
+/* Compiles a BPF filter for Ethernet frames without opening anything
+ * (pcap_compile on a dead handle), so a bad filter is found at start and by
+ * --check-config, before any capture opens. 0, or -1 with "bad filter 'F':
+ * libpcap's reason" in err. */
+int cap_check_filter(const char *filter, uint32_t snaplen, char *err, size_t errlen);
+
 /* The BPF filter used on live interfaces when none is configured: DNS,
- * mDNS, LLMNR, DHCP, DHCPv6, ICMPv6, ARP, TLS/QUIC on 443 and 853, DoQ's
- * early ports, and IP fragments, with and without one VLAN tag. */
+ * mDNS, LLMNR, DHCP, DHCPv6, ICMPv6, ARP, LLDP, TCP SYN/FIN/RST, the TLS
+ * handshake segments of 443 and 853 (not their bulk data), QUIC long-header
+ * packets on 443, 853 and DoQ's early ports, and IP fragments; untagged,
+ * with one VLAN tag or with two (QinQ). */
 const char *cap_default_filter(void);
+
+/* 1 when a filter text names the live default ("live"), which -f live
+ * applies to a capture file as well: the sensor then sees a replay as a
+ * live interface would show it. */
+int cap_filter_is_live(const char *filter);
 
 #endif

@@ -41,7 +41,7 @@ enum conf_type {
 	CONF_UINT,      /* uint32_t or uint64_t, a plain decimal count */
 	CONF_SIZE,      /* uint32_t or uint64_t bytes, with binary/decimal units */
 	CONF_DURATION,  /* uint64_t, microseconds (or `scale` of them) */
-	CONF_STRING,    /* char[CONF_STR] */
+	CONF_STRING,    /* char[width]: CONF_STR, or CONF_FILTER for BPF text */
 	CONF_ENUM       /* int: index into `names` */
 };
 
@@ -199,6 +199,11 @@ static const struct conf_def conf_schema[] = {
 	{ .key = "output.redis.url", .type = CONF_STRING, FIELD(redis_url),
 	  .def = "", .help = "redis://[user:password@]host:port[/db] or "
 	  "unix:///path[?db=N]; empty = none" },
+	/* A secret in a file of its own (mode 0600, or a systemd credential)
+	 * keeps it out of the URL, the configuration and the process list. */
+	{ .key = "output.redis.password_file", .type = CONF_STRING, FIELD(redis_password_file),
+	  .def = "", .help = "file whose first line is the Redis password, when the URL has "
+	  "none (else $STUBWATCH_REDIS_PASSWORD); empty = none" },
 	{ .key = "output.redis.prefix", .type = CONF_STRING, FIELD(redis_prefix),
 	  .def = "stubwatch", .help = "Redis key prefix (<prefix>:dns, <prefix>:device:<mac>)" },
 	/* A stream entry is ~500 B of JSON, so 100,000 entries per dataset is
@@ -219,6 +224,10 @@ static const struct conf_def conf_schema[] = {
 	  .def = "", .help = "Kafka bootstrap brokers host:port[,host:port]; empty = none" },
 	{ .key = "output.kafka.prefix", .type = CONF_STRING, FIELD(kafka_prefix),
 	  .def = "stubwatch", .help = "Kafka topic prefix (<prefix>.dns, <prefix>.devices, ...)" },
+	{ .key = "output.kafka.sasl_password_file", .type = CONF_STRING,
+	  FIELD(kafka_sasl_password_file), .def = "",
+	  .help = "file whose first line is librdkafka's sasl.password (else "
+	  "$STUBWATCH_KAFKA_SASL_PASSWORD); empty = none" },
 	{ .key = "output.kafka.compression", .type = CONF_ENUM, FIELD(kafka_compression),
 	  .max = 4, .names = conf_compression_names, .def = "lz4",
 	  .help = "Kafka compression.type: none, gzip, snappy, lz4 or zstd" },
@@ -243,7 +252,8 @@ static const struct conf_def conf_schema[] = {
 	{ .key = "observer.name", .type = CONF_STRING, FIELD(observer_name),
 	  .def = "", .help = "sensor name in events; empty = host name" },
 	{ .key = "rules.dir", .type = CONF_STRING, FIELD(rules_dir),
-	  .def = "rules", .help = "folder of detection settings and lists" },
+	  .def = "", .help = "folder of detection settings and lists; empty = the installed "
+	  "ones (next to the binary: ../share/stubwatch/rules, or a build tree's rules/)" },
 	{ .key = "detect.modules", .type = CONF_STRING, FIELD(detect_modules),
 	  .def = "encrypted, behaviour, integrity",
 	  .help = "detection families that run besides resolver and stub hygiene: encrypted "
@@ -269,6 +279,7 @@ static const struct conf_def conf_schema[] = {
 };
 
 #define CONF_NSCHEMA (sizeof(conf_schema) / sizeof(conf_schema[0]))
+_Static_assert(CONF_NSCHEMA <= CONF_KEYS_MAX, "raise CONF_KEYS_MAX for the new keys");
 
 static const char *const conf_type_names[] = {
 	[CONF_BOOL] = "bool", [CONF_UINT] = "uint", [CONF_SIZE] = "size",
@@ -502,9 +513,12 @@ static int conf_apply(struct sw_config *c, const struct conf_def *d,
 		}
 		return SW_EINVAL;
 	case CONF_STRING:
-		if (strlen(value) >= CONF_STR) {
-			conf_err(err, errlen, "%s: key '%s': value longer than "
-				 "%d bytes", where, d->key, CONF_STR - 1);
+		/* Never cut: a shortened filter or path is a different,
+		 * often valid, one. */
+		if (strlen(value) >= d->width) {
+			conf_err(err, errlen, "%s: key '%s': value of %zu bytes "
+				 "is longer than %zu bytes", where, d->key,
+				 strlen(value), d->width - 1);
 			return SW_ERANGE;
 		}
 		memcpy((char *)c + d->off, value, strlen(value) + 1);
@@ -600,17 +614,59 @@ static int conf_apply_extra(struct sw_config *c, const char *key,
 	return 0;
 }
 
-int conf_set(struct sw_config *c, const char *key, const char *value,
-	     const char *where, char *err, size_t errlen)
+/* conf_set, remembering `line` (a line of c->conf_file, or CONF_FROM_CLI)
+ * as where a schema key was set. */
+static int conf_set_at(struct sw_config *c, const char *key, const char *value,
+		       const char *where, uint32_t line, char *err, size_t errlen)
 {
 	const struct conf_def *d = conf_find(key);
 
-	if (d != NULL)
-		return conf_apply(c, d, value, where, err, errlen);
+	if (d != NULL) {
+		int rc = conf_apply(c, d, value, where, err, errlen);
+		if (rc == 0)
+			c->origin[d - conf_schema] = line;
+		return rc;
+	}
 	if (conf_is_passthrough(key))
 		return conf_apply_extra(c, key, value, where, err, errlen);
 	conf_err(err, errlen, "%s: unknown key '%.200s'", where, key);
 	return SW_EINVAL;
+}
+
+int conf_set(struct sw_config *c, const char *key, const char *value,
+	     const char *where, char *err, size_t errlen)
+{
+	return conf_set_at(c, key, value, where, CONF_FROM_CLI, err, errlen);
+}
+
+const char *conf_where(const struct sw_config *c, const char *key, char *buf, size_t len)
+{
+	const struct conf_def *d = conf_find(key);
+	uint32_t line;
+
+	if (d == NULL || (line = c->origin[d - conf_schema]) == 0)
+		return NULL;
+	if (line == CONF_FROM_CLI)
+		snprintf(buf, len, "command line");
+	else
+		snprintf(buf, len, "%.200s:%u", c->conf_file, (unsigned)line);
+	return buf;
+}
+
+void conf_locate(const struct sw_config *c, const char *msg, char *out, size_t len)
+{
+	const char *colon = strchr(msg, ':');
+	char key[CONF_STR], where[300];
+
+	if (colon != NULL && (size_t)(colon - msg) < sizeof(key) && colon[1] == ' ') {
+		memcpy(key, msg, (size_t)(colon - msg));
+		key[colon - msg] = '\0';
+		if (conf_where(c, key, where, sizeof(where)) != NULL) {
+			snprintf(out, len, "%s: key '%s':%s", where, key, colon + 1);
+			return;
+		}
+	}
+	snprintf(out, len, "%s", msg);
 }
 
 const char *conf_extra_get(const struct sw_config *c, const char *key)
@@ -638,7 +694,7 @@ void conf_defaults(struct sw_config *c)
 			assert(d->width == sizeof(int));
 			break;
 		case CONF_STRING:
-			assert(d->width == CONF_STR);
+			assert(d->width == CONF_STR || d->width == CONF_FILTER);
 			break;
 		default:
 			assert(d->width == sizeof(uint64_t) ||
@@ -791,7 +847,10 @@ int conf_load_buf(struct sw_config *c, const char *name, const char *buf,
 		}
 		if (rc == 0)
 			continue;
-		rc = conf_set(tmp, key, value, where, err, errlen);
+		/* Named once a line sets a key: a file of comments changes
+		 * nothing, not even this. */
+		snprintf(tmp->conf_file, sizeof(tmp->conf_file), "%s", name);
+		rc = conf_set_at(tmp, key, value, where, lineno, err, errlen);
 		if (rc != 0)
 			break;
 	}
@@ -864,7 +923,7 @@ static void conf_fmt_range(const struct conf_def *d, char *buf, size_t len)
 		conf_fmt_names(d, "|", buf, len);
 		return;
 	case CONF_STRING:
-		snprintf(buf, len, "<%d bytes", CONF_STR);
+		snprintf(buf, len, "<%zu bytes", d->width);
 		return;
 	default:
 		break;
@@ -899,7 +958,7 @@ void conf_print_schema(FILE *f)
 		wd, "DEFAULT", wr, "RANGE", "HELP");
 	for (size_t i = 0; i < CONF_NSCHEMA; i++) {
 		const struct conf_def *d = &conf_schema[i];
-		char def[CONF_STR + 2];
+		char def[CONF_FILTER + 2];
 		conf_fmt_range(d, range, sizeof(range));
 		snprintf(def, sizeof(def), d->type == CONF_STRING ? "\"%s\"" : "%s",
 			 d->def);

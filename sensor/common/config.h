@@ -14,8 +14,13 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define CONF_STR 256          /* longest string value; paths and URLs fit */
+#define CONF_STR 256          /* longest string value; paths and URLs fit (a
+                               * longer one is an error, never cut) */
+#define CONF_FILTER 4000      /* BPF text: the sensor's own live filter is about
+                               * 1,700 bytes; a config line holds 4,096 */
 #define CONF_MAX_LIST 16      /* interfaces, files, sinks, kafka properties */
+#define CONF_KEYS_MAX 128     /* schema keys whose origin is remembered */
+#define CONF_FROM_CLI UINT32_MAX /* origin of a key set with conf_set (-s) */
 
 struct conf_kv {
 	char key[CONF_STR];
@@ -27,7 +32,7 @@ struct sw_config {
 	uint64_t capture_ring_size;   /* bytes of the TPACKET_V3 ring per interface */
 	uint32_t capture_snaplen;
 	int capture_promisc;
-	char capture_filter[CONF_STR]; /* BPF; empty = the sensor's default filter */
+	char capture_filter[CONF_FILTER]; /* BPF; empty = the sensor's default filter */
 	uint64_t capture_timeout_ms;  /* libpcap read timeout (live) */
 
 	/* devices.* */
@@ -60,6 +65,7 @@ struct sw_config {
 	char output_file[CONF_STR];   /* file sink path, "-" = stdout; empty = none */
 	uint64_t output_stop_deadline_ms; /* out_stop flushes sinks this long */
 	char redis_url[CONF_STR];     /* output.redis.url; empty = no Redis sink */
+	char redis_password_file[CONF_STR]; /* Redis password on its first line; empty = none */
 	char redis_prefix[CONF_STR];  /* key prefix: <prefix>:dns, <prefix>:device:<mac> */
 	uint64_t redis_maxlen;        /* XADD MAXLEN ~ n; 0 = streams are not trimmed */
 	int redis_publish;            /* also PUBLISH <prefix>:live */
@@ -67,6 +73,7 @@ struct sw_config {
 	char kafka_brokers[CONF_STR]; /* output.kafka.brokers; empty = no Kafka sink */
 	char kafka_prefix[CONF_STR];  /* topics <prefix>.alerts, .devices, ... */
 	int kafka_compression;        /* enum conf_compression */
+	char kafka_sasl_password_file[CONF_STR]; /* sasl.password on its first line */
 
 	/* spool.* (one spool per network sink, under spool.dir) */
 	char spool_dir[CONF_STR];
@@ -75,7 +82,7 @@ struct sw_config {
 
 	/* observer.*, rules.*, run.* */
 	char observer_name[CONF_STR]; /* empty = host name */
-	char rules_dir[CONF_STR];
+	char rules_dir[CONF_STR];     /* empty = the installed rules (see main.c) */
 
 	/* detect.* */
 	char detect_modules[CONF_STR];       /* detection families that run: names of
@@ -96,6 +103,12 @@ struct sw_config {
 	 * verbatim for the module that owns them. */
 	unsigned nextra;
 	struct conf_kv extra[CONF_MAX_LIST];
+
+	/* Where each schema key got its value, so a value checked after loading
+	 * (a DHCP server list, detection families) is reported at its line:
+	 * 0 = default, CONF_FROM_CLI = conf_set, else a line of conf_file. */
+	char conf_file[CONF_STR];
+	uint32_t origin[CONF_KEYS_MAX];
 };
 
 /* output.kafka.compression values, in the order of conf_compression_names. */
@@ -137,6 +150,16 @@ const char *conf_extra_get(const struct sw_config *c, const char *key);
  * origin for messages, e.g. "command line". */
 int conf_set(struct sw_config *c, const char *key, const char *value,
 	     const char *where, char *err, size_t errlen);
+
+/* Where key got its value: "FILE:LINE", "command line", or NULL when it
+ * has its default (or is not a schema key). buf holds the text. */
+const char *conf_where(const struct sw_config *c, const char *key, char *buf, size_t len);
+
+/* A message about a key checked after loading ("KEY: what is wrong", as the
+ * engine writes them) rewritten as the parser writes its own:
+ * "FILE:LINE: key 'KEY': what is wrong" (or "command line: ..."). Any other
+ * message is copied unchanged. */
+void conf_locate(const struct sw_config *c, const char *msg, char *out, size_t len);
 
 /* Parses "64MiB", "30s", ... as the schema parser does; exposed for tests and
  * other modules. Return 0 or SW_EINVAL / SW_ERANGE. */

@@ -1,30 +1,34 @@
 /* log.c — the sensor's own messages on stderr.
  *
  * The level is the one process-wide setting outside the configuration
- * struct: it is set once at start-up before any thread starts, and every
- * layer may log from start-up paths (packet paths count anomalies instead).
+ * struct, as stderr itself is one per process: main sets it at start-up,
+ * and every layer, from any thread (engines, sinks, the spooler), reads it
+ * when it logs (packet paths count anomalies instead). It is atomic so a
+ * change while threads run is no data race; relaxed, because a message
+ * printed or not around that moment needs no ordering.
  */
 #include "common/log.h"
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 
-static int log_level = LOG_WARN;
+static _Atomic int log_level = LOG_WARN;
 
 void log_set_level(int level)
 {
-	log_level = level;
+	atomic_store_explicit(&log_level, level, memory_order_relaxed);
 }
 
 int log_get_level(void)
 {
-	return log_level;
+	return atomic_load_explicit(&log_level, memory_order_relaxed);
 }
 
 void sw_log(int level, const char *fmt, ...)
 {
 	static const char *const names[] = { "error", "warning", "info", "debug" };
-	if (level > log_level)
+	if (level > log_get_level())
 		return;
 	char line[1024];
 	va_list ap;

@@ -1,4 +1,5 @@
-/* assign.h — learning what the network assigned (DHCPv4, DHCPv6, RA, DNR). */
+/* assign.h — what the network assigned, as the detections read it: the
+ * designated resolver set of a device and the segment records. */
 #ifndef SW_DETECT_ASSIGN_H
 #define SW_DETECT_ASSIGN_H
 
@@ -8,13 +9,6 @@
 #include "state/state.h"
 
 struct engine;
-
-/* Handles a UDP packet if it is DHCPv4 (67/68) or DHCPv6 (546/547);
- * returns 1 when it was. */
-int asg_udp(struct engine *e, const struct pkt *p);
-
-/* Handles an ICMPv6 Router Advertisement (type 134). */
-void asg_ra(struct engine *e, const struct pkt *p);
 
 /* The segment (VLAN) record, marked used. */
 struct segment *asg_segment(struct engine *e, uint16_t vlan);
@@ -27,14 +21,5 @@ struct segment *asg_segment(struct engine *e, uint16_t vlan);
  * sanctioned list). */
 const char *asg_designated(struct engine *e, const struct dev_key *k,
 			   const struct device *d, const uint8_t ip[16], int *yes);
-
-/* Posture hook (posture.c): server `now` handed out resolvers on a segment
- * where `other` (another server of the same kind, changed = 0) already did,
- * or the same server's list changed from `other`'s (changed = 1), or (other
- * = NULL) it is not on dhcp.allowed_servers. */
-struct seg_server;
-void post_rogue_server(struct engine *e, const struct pkt *p,
-		       const struct seg_server *now, const struct seg_server *other,
-		       int changed);
 
 #endif

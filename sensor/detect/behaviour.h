@@ -7,7 +7,10 @@
  * RFC 1123 §6.1.3, RFC 9520, RFC 8767) and scorecard lines 7 and 8.
  *
  * A detect module (engine_int.h, "detect modules"): the engine calls its
- * hooks; nothing else is public. Its state is bounded:
+ * hooks; nothing else is public. behaviour.c holds its state, verdicts,
+ * hooks and events; anscache.c the answer cache; cache.c cache.stale-use's
+ * connections; rate.c rate.burst, retry storms and resolver outages
+ * (behaviour_int.h, what they share). Its state is bounded:
  *   - an answer cache per device, one shared cuckoo table keyed (device
  *     id, query name hash, type), evicting in creation order: when each
  *     (name, type) was answered, the smallest TTL of the chain or the

@@ -1108,10 +1108,9 @@ static int opens_flow(const struct pkt *p)
 	if (p->l4 == IPPROTO_TCP) {
 		if ((p->tcp_flags & 0x12) == 0x02)
 			return tcp_port(p->dport);
-		return tcp_port(p->dport) && p->payload_len >= 3 && p->payload[0] == 0x16 &&
-		       p->payload[1] == 0x03;
+		return tcp_port(p->dport) && tls_opens_handshake(p->payload, p->payload_len);
 	}
-	return udp_port(p->dport) && p->payload_len >= 7 && (p->payload[0] & 0x80);
+	return udp_port(p->dport) && tls_quic_long_header(p->payload, p->payload_len);
 }
 
 /* Feeds one client payload to the sensor's parser. Returns 1 when the

@@ -670,7 +670,8 @@ static int load_detection(struct ld *c, json_t *obj, size_t idx, struct rules *o
 		return -1;
 	}
 	if (id < 0) {
-		fail(c, 0, "unknown detection id \"%s\" (DETECTIONS.md lists the ids)",
+		fail(c, 0, "unknown detection id \"%s\" (the detections of stubwatch(8) and "
+		     "the installed detections.json list the ids)",
 		     json_string_value(idv));
 		pop(c);
 		return -1;
@@ -771,8 +772,9 @@ static int load_detections(struct ld *c, json_t *root, struct rules *out)
 	}
 	for (int id = 0; id < DET_MAX; id++) {
 		if (!seen[id]) {
-			fail(c, 0, "detection \"%s\" is missing (every detection of DETECTIONS.md "
-				   "needs an entry; set \"enabled\": false to turn one off)",
+			fail(c, 0, "detection \"%s\" is missing (every detection needs an entry, "
+				   "as in the installed detections.json; set \"enabled\": false "
+				   "to turn one off)",
 			     det_names[id]);
 			pop(c);
 			return -1;

@@ -103,6 +103,8 @@ struct dns_msg {
 	                            * dot ("." alone for the root), \DDD escapes for
 	                            * bytes outside [a-z0-9-_] */
 	uint16_t qname_off;  /* offset of the question name in the message */
+	uint16_t q_end;      /* offset just past the first question (name, type, class):
+	                      * the size of the header and question; 0 without one */
 
 	/* OPT pseudo-RR (RFC 6891 §6.1.2). */
 	uint8_t has_opt;
@@ -131,6 +133,26 @@ struct dns_msg {
  * rest counts as DNS_A_TRAILING. */
 int dns_parse(const uint8_t *buf, size_t len, struct dns_msg *m);
 
+/* dns_parse() of the header and the question section only, for a caller
+ * that needs the ID, flags, counts and the first question of a message
+ * it does not otherwise parse: the fields up to q_end are set as
+ * dns_parse() sets them, the RR sections are not read (nrr = 0, has_opt =
+ * 0, no DNS_A_TRAILING). Same return codes. */
+int dns_parse_question(const uint8_t *buf, size_t len, struct dns_msg *m);
+
+/* The ID and the flags of the message in buf[0..len) from its header
+ * (RFC 1035 §4.1.1) without parsing it, for a caller that decides by them
+ * whether to look further: 0, or -1 (SW_ETRUNC) when fewer than 12
+ * bytes, *id and *flags then untouched. */
+static inline int dns_peek_header(const uint8_t *buf, size_t len, uint16_t *id, uint16_t *flags)
+{
+	if (len < 12)
+		return -1;
+	*id = (uint16_t)(buf[0] << 8 | buf[1]);
+	*flags = (uint16_t)(buf[2] << 8 | buf[3]);
+	return 0;
+}
+
 /* Decodes the name at `off` in the message to presentation form (original
  * case kept, or lower-cased when `lower`), NUL-terminated, without the final
  * dot ("." for the root). Follows compression pointers only backwards, at
@@ -149,6 +171,32 @@ int dns_name_at(const uint8_t *msg, size_t len, size_t off, char *out,
  * outsz >= DNS_NAME_MAX + 1. */
 int dns_name_plain(const uint8_t *msg, size_t len, size_t off, char *out,
 		   size_t outsz, size_t *next);
+
+/* A reader of one name's labels in a message that follows compression
+ * pointers by dns_name_at()'s rules (strictly backwards, DNS_PTR_HOPS at
+ * most) without writing text: start it with dns_label_start() at the
+ * name's offset, then each dns_label_next() gives the length of the next
+ * label (0: the root, the end of the name) with its octets at
+ * m->buf + *lab, or -1 where dns_name_at() would stop or fail. */
+struct dns_label_cur {
+	size_t off;                   /* next length octet */
+	size_t run;                   /* start of the current run of labels */
+	unsigned hops;                /* compression pointers followed */
+};
+
+static inline void dns_label_start(struct dns_label_cur *c, size_t off)
+{
+	c->off = c->run = off;
+	c->hops = 0;
+}
+
+int dns_label_next(const struct dns_msg *m, struct dns_label_cur *c, size_t *lab);
+
+/* 1 when the names at offsets a and b of message m surely differ: a label
+ * differs (ASCII case folded, RFC 4343) before either name ends, reading
+ * both by dns_name_at()'s rules without writing text. 0 when they may be
+ * equal (or either cannot be read): only comparing their texts decides. */
+int dns_names_differ(const struct dns_msg *m, size_t a, size_t b);
 
 /* Checks the name at `off` by the same rules as dns_name_at() without
  * writing text (the parse path uses it for owner names). *next (may be
@@ -190,6 +238,8 @@ const char *dns_anomaly_name(int a);         /* "dns_name_loop", ... */
  * a segment can hold several messages and a message can span segments. The
  * state is small and fixed; the buffer for a message that spans segments is
  * given by the caller (bounded). */
+#define DNS_TCP_CARRY 14  /* a length prefix and a DNS header (RFC 1035 §4.1.1) */
+
 struct dns_tcp {
 	uint32_t next_seq;   /* sequence number expected next */
 	uint16_t need;       /* length of the message being assembled (0: reading the prefix) */
@@ -198,7 +248,13 @@ struct dns_tcp {
 	uint8_t prefix_have; /* bytes of the 2-byte prefix seen (0..2) */
 	uint8_t prefix[2];
 	uint8_t skipping;    /* discarding a message larger than the buffer */
+	uint8_t hunting;     /* after a gap or a mid-stream start: looking for a
+	                      * plausible message before framing again */
 	uint16_t skip_left;
+	/* While hunting, the last bytes of a segment too few to judge (a lone
+	 * length prefix, a header cut short): judged with the next segment. */
+	uint8_t carry_len;
+	uint8_t carry[DNS_TCP_CARRY];
 };
 
 /* Called once per complete message, with a pointer valid only for the call. */
@@ -207,14 +263,17 @@ typedef void (*dns_tcp_cb)(void *arg, const uint8_t *msg, size_t len);
 /* Counters a stream reports back to the caller. */
 enum dns_tcp_event {
 	DNS_TCP_OK = 0,
-	DNS_TCP_GAP = 1,      /* data missing before this segment: resynchronised at
-	                       * this segment's start, partial message dropped */
+	DNS_TCP_GAP = 1,      /* data missing before this segment: partial message
+	                       * dropped, framing resumes at the next plausible message */
 	DNS_TCP_OVERSIZE = 2, /* a message longer than the buffer was skipped */
-	DNS_TCP_RETRANS = 4   /* bytes already seen were ignored */
+	DNS_TCP_RETRANS = 4,  /* bytes already seen were ignored */
+	DNS_TCP_SKIPPED = 8   /* bytes after a gap or a mid-stream start that begin no
+	                       * plausible message were skipped */
 };
 
 /* Resets the stream; `seq` is the sequence number of the first data byte
- * (ISN + 1 after a SYN), or pass synced = 0 to start at the first segment. */
+ * (ISN + 1 after a SYN), or pass synced = 0 to start at the first segment
+ * (which is then searched for a plausible message, as after a gap). */
 void dns_tcp_init(struct dns_tcp *t, uint32_t seq, int synced);
 
 /* Feeds one segment's payload at sequence number `seq`. Complete messages go
@@ -226,9 +285,21 @@ void dns_tcp_init(struct dns_tcp *t, uint32_t seq, int synced);
  * (DNS_TCP_OVERSIZE). cap = 65535 never skips. Here the prefix is kept in
  * t->prefix and `have` counts message bytes only. A segment that starts
  * before next_seq has its already-seen bytes cut (DNS_TCP_RETRANS) and the
- * rest used; sequence numbers compare modulo 2^32 (RFC 1982 style). */
+ * rest used; sequence numbers compare modulo 2^32 (RFC 1982 style).
+ * After a gap, or on a stream joined mid-way, framing resumes only where a
+ * length prefix is followed by a plausible DNS message (dns_tcp_plausible);
+ * the bytes before it are skipped (DNS_TCP_SKIPPED), so the rest of a lost
+ * message is never read as messages of its own. */
 int dns_tcp_feed(struct dns_tcp *t, uint32_t seq, const uint8_t *data,
 		 size_t len, uint8_t *buf, size_t cap, dns_tcp_cb cb, void *arg);
+
+/* 1 when the `n` bytes at `p` start with a 2-byte length prefix and the
+ * start of a DNS message that could be real: a known opcode, Z clear, at
+ * most one question, section counts that fit the length, and the first name
+ * (the question's, or an answer's owner in a zone transfer's later message)
+ * with its type and class whole within the message. 0 when they cannot be;
+ * -1 when the n bytes end before that can be decided. */
+int dns_tcp_plausible(const uint8_t *p, size_t n);
 
 /* 1 while the caller's buffer holds part of a message (it must pass the
  * same buffer next time); 0 when it may lend the buffer to another stream. */

@@ -139,7 +139,11 @@ static int msg_rdlen_ok(uint16_t type, uint16_t rdlen)
 	}
 }
 
-int dns_parse(const uint8_t *buf, size_t len, struct dns_msg *m)
+/* dns_parse() and dns_parse_question(): `all` = 0 stops after the
+ * questions. Inlined into each, so that dns_parse(), on every DNS
+ * message, tests no flag. */
+static inline __attribute__((always_inline)) int msg_parse(const uint8_t *buf, size_t len,
+							  struct dns_msg *m, int all)
 {
 	struct rd r;
 	size_t full = len;
@@ -157,6 +161,7 @@ int dns_parse(const uint8_t *buf, size_t len, struct dns_msg *m)
 	m->qname_len = 0;
 	m->qname[0] = '\0';
 	m->qname_off = 0;
+	m->q_end = 0;
 	m->has_opt = 0;
 	m->edns_version = 0;
 	m->edns_do = 0;
@@ -211,11 +216,14 @@ int dns_parse(const uint8_t *buf, size_t len, struct dns_msg *m)
 			m->qclass = qclass;
 			m->qname_len = (uint16_t)rc;
 			m->qname_off = (uint16_t)noff;
+			m->q_end = (uint16_t)r.off;
 		}
 	}
 	/* RFC 9619: a standard query holds exactly one question. */
 	if (m->opcode == 0 && m->qdcount != 1)
 		msg_note(m, DNS_A_QDCOUNT);
+	if (!all)
+		return 0;
 
 	/* RFC 1035 §4.1.3: answer, authority, additional. */
 	counts[DNS_SEC_AN] = m->ancount;
@@ -272,6 +280,16 @@ int dns_parse(const uint8_t *buf, size_t len, struct dns_msg *m)
 	if (r.off < full)
 		msg_note(m, DNS_A_TRAILING);
 	return 0;
+}
+
+int dns_parse(const uint8_t *buf, size_t len, struct dns_msg *m)
+{
+	return msg_parse(buf, len, m, 1);
+}
+
+int dns_parse_question(const uint8_t *buf, size_t len, struct dns_msg *m)
+{
+	return msg_parse(buf, len, m, 0);
 }
 
 /* RFC 2181 §8: a TTL with the top bit set is read as zero. */

@@ -8,6 +8,8 @@
 #include "common/err.h"
 #include "common/rd.h"
 
+#include <string.h>
+
 /* ASCII lower-casing by table: one load per byte on the qname path
  * (RFC 4343 §3: only A-Z fold, other bytes are left as they are). */
 static const uint8_t name_lower[256] = {
@@ -251,4 +253,54 @@ int dns_name_skip(const uint8_t *msg, size_t len, size_t off, size_t *next)
 {
 	int rc = name_walk(msg, len, off, NULL, 0, 0, next);
 	return rc < 0 ? rc : 0;
+}
+
+int dns_label_next(const struct dns_msg *m, struct dns_label_cur *c, size_t *lab)
+{
+	while (c->off < m->len) {
+		uint8_t b = m->buf[c->off];
+		if ((b & 0xc0) != 0xc0) {
+			if (b > DNS_LABEL_MAX || c->off + 1 + b > m->len)
+				return -1;
+			*lab = c->off + 1;
+			c->off += 1 + (size_t)b;
+			return b;
+		}
+		if (c->off + 1 >= m->len || ++c->hops > DNS_PTR_HOPS)
+			return -1;
+		size_t target = (size_t)(b & 0x3f) << 8 | m->buf[c->off + 1];
+		if (target >= c->run)
+			return -1;        /* RFC 1035 §4.1.4, pointers only backwards */
+		c->run = c->off = target;
+	}
+	return -1;
+}
+
+/* The names of one answer mostly differ (a CNAME chain's owners and
+ * targets, which often share their first labels: www.vendor.com and
+ * www.vendor.com.edgekey.net): this tells them apart without decompressing
+ * both into text for each pair. */
+int dns_names_differ(const struct dns_msg *m, size_t a, size_t b)
+{
+	struct dns_label_cur x, y;
+	dns_label_start(&x, a);
+	dns_label_start(&y, b);
+	/* A name has at most 127 labels (255 octets). */
+	for (unsigned n = 0; n < 128; n++) {
+		size_t lx, ly;
+		int cx = dns_label_next(m, &x, &lx), cy = dns_label_next(m, &y, &ly);
+		if (cx < 0 || cy < 0)
+			return 0;
+		if (cx != cy)
+			return 1;
+		if (cx == 0)
+			return 0;
+		const uint8_t *px = m->buf + lx, *py = m->buf + ly;
+		if (memcmp(px, py, (size_t)cx) == 0)
+			continue;                 /* the same octets: the same label */
+		for (int i = 0; i < cx; i++)
+			if (name_lower[px[i]] != name_lower[py[i]])
+				return 1;
+	}
+	return 0;
 }

@@ -10,6 +10,15 @@
  * for the GeoIP cache, which is one bounded table sized at open. A missing
  * registry or database is not an error: the open call hands back a notice
  * for the caller to log once, and lookups then simply find nothing.
+ *
+ * Threads: nothing here is global. An OUI registry is read-only once
+ * loaded, so any number of threads may look up in one. A GeoIP handle is
+ * not: its cache (LRU order, entries, counters) changes on every lookup,
+ * and the result a lookup returns lives in that cache. So a handle has one
+ * owner, the engine that opened it (detect/engine.c), and only the owner's
+ * thread calls enr_geo_lookup and enr_geo_stats on it; several engines
+ * each open their own handle (the databases are mapped read-only, so the
+ * kernel shares their pages).
  */
 #ifndef SW_ENRICH_ENRICH_H
 #define SW_ENRICH_ENRICH_H
@@ -110,7 +119,8 @@ struct enr_geo *enr_geo_open(const char *city_path, const char *asn_path,
 			     char *note, size_t note_len);
 void enr_geo_close(struct enr_geo *g);
 
-/* Looks up an address stored in 16 bytes (IPv4 as ::ffff:a.b.c.d). Returns
+/* Looks up an address stored in 16 bytes (IPv4 as ::ffff:a.b.c.d), from
+ * the thread that owns `g` (see the top of this file). Returns
  * a pointer into the cache, valid until the next lookup on `g`, or NULL
  * when `g` is NULL or neither database knows the address (that "nothing" is
  * cached too). A repeated address costs one hash lookup, not a database

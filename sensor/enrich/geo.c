@@ -12,7 +12,9 @@
  * table keyed by the 16-byte address, and an address neither database
  * knows is cached as such: after the first event a resolver costs one hash
  * lookup. The databases are read-only for the life of the process, so an
- * entry never goes stale; only eviction removes it.
+ * entry never goes stale; only eviction removes it. The cache is the
+ * handle's, not the process's: one handle per engine, used from that
+ * engine's thread alone (enrich.h).
  */
 #include "enrich/enrich.h"
 

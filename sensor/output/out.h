@@ -1,7 +1,7 @@
-/* out.h — event delivery: a bounded queue between capture and one output
- * thread, and the sinks that thread feeds.
+/* out.h — event delivery: a bounded queue between the capture thread and
+ * the sinks, each sink fed by a thread of its own, plus one spooler thread.
  *
- * The capture thread builds each event as one JSON line (output/event.c) and
+ * The capture thread (the queue's one producer) builds each event as one JSON line (output/event.c) and
  * hands it to out_emit(). Capture never blocks on a sink: the queue is a
  * fixed ring that every sink reads with its own cursor, from its own thread,
  * so a slow sink never holds back the others. A sink that is down, or falls
@@ -87,7 +87,7 @@ struct out;
  * few more files is the most a deployment has asked for. */
 #define OUT_MAX_SINKS 8
 
-/* Events the output thread hands each sink per write call: enough to
+/* Events a sink's thread hands it per write call: enough to
  * amortise a wake-up, a Redis pipeline or a write(2) (256 × ~400 B ≈ 100 KB),
  * small enough that one batch is a fraction of a millisecond of work. */
 #define OUT_BATCH 256
@@ -100,7 +100,9 @@ struct out *out_new(uint32_t capacity);
  * default, non-blocking. Call before out_start(). */
 void out_set_blocking(struct out *o, int block);
 
-/* Adds a sink before out_start(). The queue owns it afterwards. */
+/* Adds a sink before out_start() and opens its spool. The queue owns it
+ * afterwards. SW_EFULL (too many sinks) or SW_EIO (its spool cannot be
+ * opened, said with log_err): the caller still owns the sink. */
 int out_add_sink(struct out *o, struct out_sink *s);
 
 /* Opens a file sink: path, or "-" for stdout. NULL and a message in err on
@@ -124,7 +126,7 @@ void out_sink_requeue(struct out_sink *s, const struct out_event *ev, size_t n);
 /* CLOCK_MONOTONIC in milliseconds. */
 uint64_t out_now_ms(void);
 
-/* Starts the output thread. */
+/* Starts a thread per sink and the spooler thread. */
 int out_start(struct out *o);
 
 /* Queues one event; takes ownership of json (malloc'd). Never blocks: when
@@ -133,7 +135,7 @@ int out_start(struct out *o);
  * for room instead. A bad dataset or NULL json: SW_EINVAL, json freed.) */
 int out_emit(struct out *o, int dataset, const char *key, char *json, size_t len);
 
-/* Asks the output thread to reopen sinks (SIGHUP). Async-signal-safe. */
+/* Asks every sink's thread to reopen its sink (SIGHUP). Async-signal-safe. */
 void out_request_reopen(struct out *o);
 
 /* Waits until every event emitted so far has been offered to every sink and
@@ -161,7 +163,7 @@ size_t out_sink_count(struct out *o);
 const struct out_sink *out_sink_at(struct out *o, size_t i);
 
 /* A consistent copy of sink i's counters, safe from any thread while the
- * output thread runs (it refreshes the copy after every batch). Returns 0 or
+ * sink's thread runs (it refreshes the copy after every batch). Returns 0 or
  * SW_EINVAL for a bad index. */
 struct out_sink_stats {
 	char name[64];

@@ -211,26 +211,29 @@ void out_set_blocking(struct out *o, int block)
 }
 
 /* A sink's spool folder: spool_dir/spool_id. A spool that cannot be opened
- * (an unreadable folder) is a warning: the sink runs without one. */
-static void lane_open_spool(struct out_lane *l)
+ * (an unreadable folder) is an error: without it, at-least-once delivery
+ * would not hold. 0 or SW_EIO after saying why. */
+static int lane_open_spool(struct out_lane *l)
 {
 	struct out_sink *s = l->sink;
 	char dir[400], err[512];
 
 	if (s->spool_dir[0] == '\0' || s->spool_id[0] == '\0')
-		return;
+		return 0;
 	snprintf(dir, sizeof(dir), "%s/%s", s->spool_dir, s->spool_id);
 	if (strlen(dir) >= 256) {
-		log_warn("%s: spool folder name too long; no spool", s->name);
-		return;
+		log_err("%s: spool folder name too long: %s", s->name, dir);
+		return SW_EIO;
 	}
 	l->spool = spool_open(dir, s->spool_max, s->spool_segment, err, sizeof(err));
-	if (l->spool == NULL)
-		log_warn("%s: %s; events this sink cannot take will be retried, "
-			 "not spooled", s->name, err);
-	else if (spool_pending(l->spool))
+	if (l->spool == NULL) {
+		log_err("%s: %s", s->name, err);
+		return SW_EIO;
+	}
+	if (spool_pending(l->spool))
 		log_info("%s: %llu bytes spooled by an earlier run; replaying them first",
 			 s->name, (unsigned long long)spool_bytes(l->spool));
+	return 0;
 }
 
 int out_add_sink(struct out *o, struct out_sink *s)
@@ -259,7 +262,13 @@ int out_add_sink(struct out *o, struct out_sink *s)
 	memcpy(l->snap.name, s->name, sizeof(s->name));
 	l->snap.name[sizeof(l->snap.name) - 1] = '\0';
 	s->lane = l;
-	lane_open_spool(l);
+	if (lane_open_spool(l) != 0) {
+		/* The lane is not counted: the caller still owns the sink. */
+		s->lane = NULL;
+		free(l->rbuf);
+		l->rbuf = NULL;
+		return SW_EIO;
+	}
 	o->nsinks++;
 	return 0;
 }
@@ -333,6 +342,24 @@ static void lane_snapshot(struct out_lane *l)
 	pthread_mutex_unlock(&l->stats_mu);
 }
 
+/* Says once per episode why a lane's spool took fewer events than offered:
+ * full (a warning: the cap is doing its job), or failing to write (an
+ * error: the folder or the disk needs fixing). Caller holds l->mu. */
+static void lane_log_drop(struct out_lane *l)
+{
+	int e = spool_last_errno(l->spool);
+
+	if (l->full_logged)
+		return;
+	l->full_logged = 1;
+	if (e != 0)
+		log_err("%s: cannot write the spool: %s; dropping events until it "
+			"can", l->sink->name, strerror(e));
+	else
+		log_warn("%s: spool full (%llu bytes); dropping events until it "
+			 "drains", l->sink->name, (unsigned long long)spool_bytes(l->spool));
+}
+
 /* Spools ring events [l->pos, upto) of a lane; what does not fit is
  * dropped and counted. Caller holds l->mu and l->spool is set. */
 static void lane_spool_ring(struct out_lane *l, uint64_t upto)
@@ -346,12 +373,7 @@ static void lane_spool_ring(struct out_lane *l, uint64_t upto)
 		out_add(&l->spooled, k);
 		if (k < n) {
 			out_add(&l->dropped, n - k);
-			if (!l->full_logged) {
-				l->full_logged = 1;
-				log_warn("%s: spool full (%llu bytes); dropping events "
-					 "until it drains", l->sink->name,
-					 (unsigned long long)spool_bytes(l->spool));
-			}
+			lane_log_drop(l);
 		} else if (k > 0) {
 			l->full_logged = 0;
 		}
@@ -372,12 +394,7 @@ static void lane_spool_front(struct out_lane *l, const struct out_event *ev, siz
 	out_add(&l->spooled, k);
 	if (k < n) {
 		out_add(&l->dropped, n - k);
-		if (!l->full_logged) {
-			l->full_logged = 1;
-			log_warn("%s: spool full (%llu bytes); dropping events until "
-				 "it drains", l->sink->name,
-				 (unsigned long long)spool_bytes(l->spool));
-		}
+		lane_log_drop(l);
 	}
 }
 

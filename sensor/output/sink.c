@@ -14,6 +14,7 @@
 
 #include "common/err.h"
 #include "common/fmt.h"
+#include "common/fs.h"
 
 /* Redis's own default port. */
 #define REDIS_PORT 6379
@@ -237,6 +238,30 @@ int kafka_url_parse(const char *url, struct kafka_url *u, char *err, size_t errl
 	return 0;
 }
 
+int out_secret(const char *file, const char *key, const char *env, char *buf, size_t len,
+	       char *err, size_t errlen)
+{
+	char why[400];
+	const char *v;
+
+	if (file[0] != '\0') {
+		if (fs_read_secret(file, buf, len, why, sizeof(why)) != 0) {
+			snprintf(err, errlen, "%s: %s", key, why);
+			return SW_EINVAL;
+		}
+		return 1;
+	}
+	v = getenv(env);
+	if (v == NULL || v[0] == '\0')
+		return 0;
+	if (strlen(v) >= len) {
+		snprintf(err, errlen, "$%s: longer than %zu bytes", env, len - 1);
+		return SW_EINVAL;
+	}
+	memcpy(buf, v, strlen(v) + 1);
+	return 1;
+}
+
 void out_safe_name(const char *in, char *out, size_t outlen)
 {
 	size_t o = 0;
@@ -280,6 +305,13 @@ struct out_sink *out_sink_open(const char *spec, const struct sw_config *cfg,
 			snprintf(err, errlen, "Redis URL: %s", why);
 			return NULL;
 		}
+		/* The URL's password first, then the password file, then the
+		 * environment: the most specific place wins. */
+		if (u.password[0] == '\0' &&
+		    out_secret(cfg->redis_password_file, "output.redis.password_file",
+			       "STUBWATCH_REDIS_PASSWORD", u.password, sizeof(u.password), err,
+			       errlen) < 0)
+			return NULL;
 		memset(&ro, 0, sizeof(ro));
 		size_t plen = strlen(cfg->redis_prefix);
 		if (plen >= sizeof(ro.prefix)) {

@@ -42,11 +42,20 @@ struct redis_opts {
 };
 
 /* Opens the sinks. A server that cannot be reached now is a warning: the
- * sink connects later. NULL and a message in err for bad settings. */
+ * sink connects later. NULL and a message in err for bad settings, and for
+ * a Redis server that refuses the credentials (a wrong password does not
+ * get better by waiting). */
 struct out_sink *out_redis_sink(const struct redis_url *u, const struct redis_opts *o,
 				char *err, size_t errlen);
 struct out_sink *out_kafka_sink(const struct kafka_url *u, const struct sw_config *cfg,
 				char *err, size_t errlen);
+
+/* A sink's secret: the first line of `file` when it is set (key names it in
+ * messages), else the environment variable `env` when set and not empty.
+ * Returns 1 with the secret in buf, 0 when there is none, or a negative
+ * code with "KEY: PATH: reason" in err. */
+int out_secret(const char *file, const char *key, const char *env, char *buf, size_t len,
+	       char *err, size_t errlen);
 
 /* Turns any text into a folder name ([A-Za-z0-9._-], others '_'), for
  * spool_id. */

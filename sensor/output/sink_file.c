@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "common/err.h"
+#include "common/log.h"
 
 /* 1 MiB: at 200,000 events/s of ~400 B (80 MB/s) that is ~80 write calls a
  * second, where syscall cost no longer matters; a bigger buffer only delays
@@ -124,7 +125,11 @@ static int file_reopen(struct out_sink *s)
 		return 0;
 	fd = file_open(f->path);
 	if (fd < 0) {
+		/* logrotate has moved the old file: said loudly, since every
+		 * line from now on goes to the rotated file. */
 		s->errors++;
+		log_err("%s: cannot open it again after SIGHUP: %s; still writing to "
+			"the file opened before", s->name, strerror(errno));
 		return SW_EIO;
 	}
 	close(f->fd);
@@ -176,7 +181,12 @@ struct out_sink *out_file_sink(const char *path, char *err, size_t errlen)
 	}
 	f->base.ops = &file_ops;
 	f->base.priv = f;
-	snprintf(f->base.name, sizeof(f->base.name), "file:%.58s", path);
+	/* A long path keeps its end, where the file's name is. */
+	size_t plen = strlen(path);
+	if (plen > 58)
+		snprintf(f->base.name, sizeof(f->base.name), "file:...%s", path + plen - 55);
+	else
+		snprintf(f->base.name, sizeof(f->base.name), "file:%s", path);
 	return &f->base;
 fail_mem:
 	snprintf(err, errlen, "file sink %s: out of memory", path);

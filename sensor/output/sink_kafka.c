@@ -138,11 +138,28 @@ static void kafka_error(rd_kafka_t *rk, int err, const char *reason, void *opaqu
 
 	(void)rk;
 	k->base.errors++;
-	if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
+	if (err == RD_KAFKA_RESP_ERR__AUTHENTICATION)
+		log_err("%s: authentication failed (%s); nothing is delivered until "
+			"the credentials are fixed", k->base.name, reason);
+	else if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
 		log_warn("%s: all brokers down (%s); librdkafka keeps the events "
 			 "and retries", k->base.name, reason);
 	else
 		log_debug("%s: %s", k->base.name, reason);
+}
+
+/* librdkafka's own log lines, as the sensor's messages instead of its raw
+ * "%3|...|FAIL|..." on stderr. Its errors reach kafka_error as well (which
+ * says what matters once), so its log is info and debug here. */
+static void kafka_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+	const struct kafka_sink *k = rd_kafka_opaque(rk);
+	const char *name = k != NULL ? k->base.name : "kafka";
+
+	if (level <= 3)
+		log_info("%s: librdkafka %s: %s", name, fac, buf);
+	else
+		log_debug("%s: librdkafka %s: %s", name, fac, buf);
 }
 
 static size_t kafka_write(struct out_sink *s, const struct out_event *ev, size_t n)
@@ -251,6 +268,43 @@ static int kafka_set(rd_kafka_conf_t *conf, const char *key, const char *name,
 	return 0;
 }
 
+/* The sink's name in messages and stats: kafka://BROKERS/PREFIX whole when
+ * it fits, else the first broker and how many more ("kafka://k1:9092+2/sw"),
+ * never a list cut in the middle of an address. */
+static void kafka_name(char *buf, size_t len, const struct kafka_url *u)
+{
+	size_t nb = 0, first = strcspn(u->brokers, ",");
+
+	if ((size_t)snprintf(buf, len, "kafka://%s/%s", u->brokers, u->prefix) < len)
+		return;
+	for (const char *p = u->brokers; *p; p++)
+		nb += *p == ',';
+	if ((size_t)snprintf(buf, len, "kafka://%.*s+%zu/%.*s", (int)(first < 32 ? first : 32),
+			     u->brokers, nb, 16, u->prefix) >= len || strlen(u->prefix) > 16)
+		snprintf(buf, len, "kafka://%.*s+%zu/%.12s...", (int)(first < 32 ? first : 32),
+			 u->brokers, nb, u->prefix);
+}
+
+/* sasl.password from output.kafka.sasl_password_file or the environment,
+ * when no output.kafka.property.sasl.password gives it. */
+static int kafka_secret(rd_kafka_conf_t *conf, const struct sw_config *cfg, char *err,
+			size_t errlen)
+{
+	char pw[256];
+	int rc;
+
+	if (conf_extra_get(cfg, KAFKA_PROP_PREFIX "sasl.password") != NULL)
+		return 0;
+	rc = out_secret(cfg->kafka_sasl_password_file, "output.kafka.sasl_password_file",
+			"STUBWATCH_KAFKA_SASL_PASSWORD", pw, sizeof(pw), err, errlen);
+	if (rc <= 0)
+		return rc;
+	rc = kafka_set(conf, "output.kafka.sasl_password_file", "sasl.password", pw, err,
+		       errlen);
+	memset(pw, 0, sizeof(pw));
+	return rc;
+}
+
 struct out_sink *out_kafka_sink(const struct kafka_url *u, const struct sw_config *cfg,
 				char *err, size_t errlen)
 {
@@ -266,8 +320,7 @@ struct out_sink *out_kafka_sink(const struct kafka_url *u, const struct sw_confi
 	snprintf(k->prefix, sizeof(k->prefix), "%s", u->prefix);
 	k->base.ops = &kafka_ops;
 	k->base.priv = k;
-	snprintf(k->base.name, sizeof(k->base.name), "kafka://%.36s/%.16s", u->brokers,
-		 u->prefix);
+	kafka_name(k->base.name, sizeof(k->base.name), u);
 	conf = rd_kafka_conf_new();
 	/* Ours first, so a property from the configuration overrides them. */
 	if (kafka_set(conf, "output.kafka.brokers", "bootstrap.servers", u->brokers, err,
@@ -292,6 +345,9 @@ struct out_sink *out_kafka_sink(const struct kafka_url *u, const struct sw_confi
 			      cfg->extra[i].value, err, errlen) != 0)
 			goto fail_conf;
 	}
+	if (kafka_secret(conf, cfg, err, errlen) != 0)
+		goto fail_conf;
+	rd_kafka_conf_set_log_cb(conf, kafka_log);
 	rd_kafka_conf_set_dr_msg_cb(conf, kafka_dr);
 	rd_kafka_conf_set_error_cb(conf, kafka_error);
 	rd_kafka_conf_set_opaque(conf, k);

@@ -41,6 +41,8 @@ struct redis_sink {
 	unsigned backoff_ms;
 	int ever_connected;
 	int down_logged;          /* "cannot connect" said once per outage */
+	int starting;             /* first attempt: the caller reports a failure */
+	char why[300];            /* why the last attempt failed */
 	char stream[OUT_DS_MAX][160];
 	char devices[160];
 	char live[160];
@@ -94,13 +96,27 @@ static int redis_setup_cmd(redisContext *c, int argc, const char **argv, char *w
 	return 0;
 }
 
+/* Replies that mean the credentials are wrong (or missing), not that the
+ * server is away: WRONGPASS (Redis 6+), "ERR invalid password" (older),
+ * NOAUTH (a password is required and none was given). */
+static int redis_auth_refused(const char *why)
+{
+	return strstr(why, "WRONGPASS") != NULL || strstr(why, "NOAUTH") != NULL ||
+	       strstr(why, "invalid password") != NULL ||
+	       strstr(why, "invalid username-password") != NULL;
+}
+
 /* Connects, authenticates and selects the database. On failure the next
- * attempt is scheduled and -1 returned. */
+ * attempt is scheduled and -1 returned, or REDIS_AUTH_FAILED when the
+ * server refused the credentials: that is logged at error level on every
+ * attempt, because it will not mend itself. */
+#define REDIS_AUTH_FAILED (-2)
 static int redis_connect(struct redis_sink *r)
 {
 	struct timeval tv;
 	char why[300], db[16];
 	redisContext *c;
+	int auth_failed = 0;
 
 	redis_tv(r, &tv);
 	if (r->url.path[0] != '\0')
@@ -128,6 +144,9 @@ static int redis_connect(struct redis_sink *r)
 		if (rc != 0)
 			goto fail;
 	}
+	/* Without a password a server that wants one answers only now. */
+	if (redis_setup_cmd(c, 1, (const char *[]){ "PING" }, why, sizeof(why)) != 0)
+		goto fail;
 	if (r->url.db > 0) {
 		snprintf(db, sizeof(db), "%d", r->url.db);
 		if (redis_setup_cmd(c, 2, (const char *[]){ "SELECT", db }, why,
@@ -147,7 +166,16 @@ fail:
 	if (c != NULL)
 		redisFree(c);
 	r->base.errors++;
-	if (!r->down_logged) {
+	auth_failed = redis_auth_refused(why);
+	snprintf(r->why, sizeof(r->why), "%s", why);
+	if (auth_failed && r->starting) {
+		/* out_redis_sink says it, as a start-up error */
+	} else if (auth_failed) {
+		log_err("%s: authentication failed: %s; events are spooled until the "
+			"password (output.redis.password_file, the URL) is fixed",
+			redis_where(r), why);
+		r->down_logged = 1;
+	} else if (!r->down_logged) {
 		log_warn("%s: cannot connect: %s; events are spooled and the sink "
 			 "keeps trying", redis_where(r), why);
 		r->down_logged = 1;
@@ -155,7 +183,7 @@ fail:
 	r->next_try_ms = out_now_ms() + r->backoff_ms;
 	r->backoff_ms = r->backoff_ms * 2 > REDIS_BACKOFF_MAX_MS ? REDIS_BACKOFF_MAX_MS
 								 : r->backoff_ms * 2;
-	return -1;
+	return auth_failed ? REDIS_AUTH_FAILED : -1;
 }
 
 /* Finds "@timestamp":"YYYY-MM-DDTHH:MM:SS[.ffffff]Z" in json; copies the
@@ -348,10 +376,20 @@ struct out_sink *out_redis_sink(const struct redis_url *u, const struct redis_op
 		snprintf(r->base.name, sizeof(r->base.name), "redis:unix:%.40s/%d",
 			 u->path, u->db);
 	else
-		snprintf(r->base.name, sizeof(r->base.name), "redis://%.40s:%d/%d",
+		snprintf(r->base.name, sizeof(r->base.name),
+			 strchr(u->host, ':') ? "redis://[%.40s]:%d/%d" : "redis://%.40s:%d/%d",
 			 u->host, u->port, u->db);
 	/* A first connection now, so a wrong password or an unreachable server
-	 * is reported at start; either way the sensor starts. */
-	redis_connect(r);
+	 * is reported at start. An unreachable server is a warning (it may come
+	 * up later: events are spooled); refused credentials stop the start. */
+	r->starting = 1;
+	if (redis_connect(r) == REDIS_AUTH_FAILED) {
+		snprintf(err, errlen, "authentication failed: %s (check the password: "
+			 "the URL, output.redis.password_file or $STUBWATCH_REDIS_PASSWORD)",
+			 r->why);
+		free(r);
+		return NULL;
+	}
+	r->starting = 0;
 	return &r->base;
 }

@@ -72,6 +72,11 @@ void spool_consume(struct spool *sp, size_t n);
 uint64_t spool_bytes(const struct spool *sp);
 uint64_t spool_corrupt(const struct spool *sp);
 
+/* The errno of the last append that failed to write (a segment that could
+ * not be created, a failed write), 0 when the last one succeeded or the
+ * spool is merely full. */
+int spool_last_errno(const struct spool *sp);
+
 /* Writes the read position and frees the spool. */
 void spool_close(struct spool *sp);
 

@@ -1,16 +1,22 @@
 /* state.h — what the sensor remembers: devices, outstanding queries, TCP DNS
- * streams and IP↔MAC bindings, each a bounded table (common/table.h).
+ * streams and IP↔MAC bindings, each a bounded table (common/table.h), and
+ * what the network offers on each segment.
  *
  * All time is packet time (microseconds), so a replay is deterministic.
- * Entries are fixed-size; what outlives a packet is copied into them.
+ * Entries are fixed-size; what outlives a packet is copied into them. One
+ * struct state belongs to one engine and is touched by that engine's thread
+ * only: nothing here locks, and nothing here is static.
  */
 #ifndef SW_STATE_STATE_H
 #define SW_STATE_STATE_H
 
 #include <stdint.h>
 
+#include "common/config.h"
 #include "common/table.h"
 #include "dns/dns.h"
+
+struct pkt;                 /* decode/decode.h: the functions below read one */
 
 #define DEV_MAX_V4 4        /* addresses remembered per device, newest kept */
 #define DEV_MAX_V6 4
@@ -117,7 +123,7 @@ struct device {
 	uint8_t v4[DEV_MAX_V4][4];
 	uint8_t v6[DEV_MAX_V6][16];
 
-	/* What the network assigned (sensor/detect/assign.c). */
+	/* What the network assigned (pipeline/lease.c writes it). */
 	uint8_t nassigned;
 	uint8_t dhcp_seen;        /* the device's own DHCP/DHCPv6 exchange was seen */
 	uint8_t has_global_v6;    /* it used a global IPv6 address */
@@ -194,9 +200,10 @@ struct qry {
 	uint8_t has_q;           /* the question parsed */
 	uint16_t udp_size;
 	uint16_t flags;          /* header flags of the query */
-	/* Detect modules' own references for this query (e.g. a cache slot
-	 * + 1; 0: none), so its response finds their state without a second
-	 * lookup. Indexed by enum eng_mod_ref (detect/engine_int.h). */
+	/* Detection modules' own references for this query (e.g. a cache
+	 * slot + 1; 0: none), so its response finds their state without a
+	 * second lookup. Which module owns which entry is the detect layer's
+	 * business (it checks it fits QRY_MOD_REFS). */
 	uint32_t mod_ref[QRY_MOD_REFS];
 	char qname[QRY_NAME];    /* prefix, NUL-terminated, for unanswered-query events */
 	uint8_t client_ip[16];
@@ -266,5 +273,191 @@ struct dev_resolver *dev_resolver(struct device *d, const uint8_t ip[16],
 
 /* Counts one advertised EDNS UDP size. */
 void dev_add_size(struct device *d, uint16_t size);
+
+/* --- the tables of one engine ---------------------------------------------- */
+
+/* Called when a full device table pushes out its least recently seen
+ * device, before the entry is reused: its last device event goes out here. */
+typedef void (*state_evict_fn)(void *arg, const struct dev_key *k, struct device *d);
+
+struct state {
+	struct tbl *devices;      /* dev_key → device, LRU = last seen (to 10 s) */
+	struct tbl *queries;      /* qry_key → qry, LRU = time-out order */
+	struct tbl *flows;        /* flow_key → flow, LRU = idle order */
+	struct tbl *bindings;     /* bind_key → binding */
+	struct tcp_pool pool;     /* reassembly buffers of the flows */
+	struct segment *segs;     /* SEG_COUNT segments, by VLAN */
+	/* Device ids: this engine hands out next_dev_id, then adds id_stride.
+	 * Engine i of n starts at i + 1 with stride n, so ids stay unique in
+	 * a process with several engines without a shared (locked) counter,
+	 * and a replay gives the same ids every time. One engine: 1, 2, 3... */
+	uint32_t next_dev_id;
+	uint32_t id_stride;
+	uint64_t queries_evicted; /* outstanding queries pushed out of a full table */
+	uint64_t bindings_changed; /* an address seen with a new MAC */
+	state_evict_fn device_evicted;
+	void *evict_arg;
+};
+
+/* Allocates the tables cfg sizes (devices.max, queries.max, flows.max,
+ * tcp.buffers x tcp.buffer_size; bindings at twice the devices, for one v4
+ * and one v6 address each), keyed by the 16-byte sipkey. 0, or SW_ENOMEM
+ * with everything freed. Device ids start at 1 with stride 1. */
+int state_init(struct state *s, const struct sw_config *cfg, const uint8_t sipkey[16]);
+void state_fini(struct state *s);
+
+/* Engine `index` of `count` in one process: its device ids are index + 1,
+ * then every count-th. Before the first device. */
+void state_set_id_space(struct state *s, uint32_t index, uint32_t count);
+
+/* The callback for evicted devices (NULL: none). */
+void state_set_device_evict(struct state *s, state_evict_fn fn, void *arg);
+
+/* The device key of one side of a packet (src = 1: the sender): by MAC when
+ * the link has MACs, else by IP. 0 (k cleared) for a group MAC, which is
+ * nobody's device. */
+int state_device_key(const struct pkt *p, int src, struct dev_key *k);
+
+/* Starts loading k's bucket; the hash it returns goes to state_device().
+ * (This and the other one-line table calls below are inline: they sit on
+ * every packet's path.) */
+static inline uint32_t state_device_prefetch(const struct state *s, const struct dev_key *k)
+{
+	return tbl_prefetch(s->devices, k);
+}
+
+/* The device of key k (hash from state_device_prefetch), created when new
+ * (*created = 1: a fresh id, first_seen = ts, the rest zero; the caller
+ * resets what it keeps per slot). Marks it seen at ts (state_device_seen).
+ * A full table evicts its least recently seen device first. */
+struct device *state_device(struct state *s, const struct dev_key *k, uint32_t hash,
+			    uint64_t ts, int *created);
+
+/* The device was seen at ts: last_seen, and its LRU place to ten seconds
+ * (LRU order to ten seconds is enough to pick whom to evict; each move
+ * costs three cache misses in a big table). */
+static inline void state_device_seen(struct state *s, struct device *d, uint64_t ts)
+{
+	if (ts / (10 * 1000000ull) != d->last_seen / (10 * 1000000ull))
+		tbl_touch(s->devices, d);
+	d->last_seen = ts;
+}
+
+/* The device of key k, or NULL; nothing is created or moved. */
+static inline struct device *state_device_find(struct state *s, const struct dev_key *k)
+{
+	return tbl_lookup(s->devices, k);
+}
+
+/* The key and the table slot of a device entry. */
+static inline const struct dev_key *state_device_key_of(const struct state *s,
+							const struct device *d)
+{
+	return tbl_key(s->devices, d);
+}
+
+static inline uint32_t state_device_slot(const struct state *s, const struct device *d)
+{
+	return tbl_index(s->devices, d);
+}
+
+/* Records a use of ip by the device (dev_add_ip) and refreshes the IP→MAC
+ * binding when the address is new to it or its last refresh is a minute
+ * old; returns 1 when the address is new. */
+int state_device_ip(struct state *s, struct device *d, const struct pkt *p);
+
+/* Counts a unicast query (retransmissions included) on its device: by
+ * transport, family, EDNS, DO and type, and on the resolver it went to
+ * (*r; NULL when DEV_MAX_RESOLVERS are tracked, counted in res_overflow).
+ * Returns 1 when that resolver is new to the device. */
+int state_count_query(struct device *d, const struct pkt *p, const struct dns_msg *m,
+		      int transport, struct dev_resolver **r);
+
+/* Counts a unicast response on its device: rcode, TC, IP fragments, and on
+ * the resolver that sent it. */
+void state_count_response(struct device *d, const struct pkt *p, const struct dns_msg *m);
+
+/* The outstanding-query key of a query (query_side = 1: the client is the
+ * source) or of a response to it (0: the client is the destination). */
+void state_query_key(struct qry_key *qk, const struct pkt *p, int query_side,
+		     const struct dns_msg *m);
+
+/* Starts loading qk's bucket; the hash goes to state_query(). */
+static inline uint32_t state_query_prefetch(const struct state *s, const struct qry_key *qk)
+{
+	return tbl_prefetch(s->queries, qk);
+}
+
+/* A query from device d: its outstanding entry, created when new (*is_new
+ * = 1, filled from p and m). Otherwise it is a retransmission (same ID,
+ * name and type to the same server and port while the first is
+ * unanswered, RFC 1035 §4.2.1): counted on the entry and the device, and
+ * moved to the young end of the time-out order. A full table evicts the
+ * longest-waiting query (counted in queries_evicted). */
+struct qry *state_query(struct state *s, const struct qry_key *qk, uint32_t hash,
+			const struct pkt *p, const struct dns_msg *m, int transport,
+			struct device *d, int *is_new);
+
+/* A response: fills qk (state_query_key, client = destination) and returns
+ * the outstanding query it answers, or NULL (no question, a group
+ * destination, or none waiting); *d is that query's device when it is
+ * still in the table, else NULL. The query stays until state_query_done. */
+struct qry *state_response(struct state *s, const struct pkt *p, const struct dns_msg *m,
+			   struct qry_key *qk, struct device **d);
+
+/* The device a query was charged to, if its slot still holds that device. */
+struct device *state_query_device(struct state *s, const struct qry *q);
+
+/* An answered query: counts answered and the round trip (ts - the latest
+ * transmission, 0 if time stepped back) on d, which returns. */
+uint64_t state_count_answered(struct device *d, const struct qry *q, uint64_t ts);
+
+/* Removes an outstanding query (answered, or its device is gone). */
+static inline void state_query_done(struct state *s, struct qry *q)
+{
+	tbl_remove(s->queries, q);
+}
+
+/* Called for each query that timed out, before it is removed; d is its
+ * device or NULL when that is gone. */
+typedef void (*state_expired_fn)(void *arg, const struct qry_key *qk, struct qry *q,
+				 struct device *d);
+
+/* Times out the queries whose latest transmission is `timeout` old at now
+ * (all = 1: every query), oldest first, calling fn on each. */
+void state_expire_queries(struct state *s, uint64_t now, uint64_t timeout, int all,
+			  state_expired_fn fn, void *arg);
+
+/* The DNS/TCP flow of a segment, normalised so both directions find it
+ * (*dir: 0 when the source is the lower endpoint), created with no
+ * reassembly state when new; its idle time restarts at p's. */
+struct flow *state_flow(struct state *s, const struct pkt *p, int *dir);
+
+/* Gives back a flow's reassembly buffers and removes it. */
+void state_flow_end(struct state *s, struct flow *f);
+
+/* Removes the flows idle for `timeout` at now. */
+void state_expire_flows(struct state *s, uint64_t now, uint64_t timeout);
+
+/* IP → MAC as seen now (ARP, NDP, a device's query); counts changes. */
+void state_bind(struct state *s, const uint8_t ip[16], uint16_t vlan,
+		const uint8_t mac[6], int source, uint64_t ts);
+
+/* The segment (VLAN) record, marked used. */
+struct segment *state_segment(struct state *s, uint16_t vlan);
+
+/* Adds ip to a list of assigned resolvers (at most max; *n entries),
+ * refreshing its time when there already; 1 when it was added. */
+int state_add_assigned(struct assigned *list, uint8_t *n, unsigned max,
+		       const uint8_t ip[16], int source, uint64_t ts);
+
+/* Forgets what one source (enum assign_src) assigned the device: a new
+ * lease replaces the old one. */
+void state_drop_assigned(struct device *d, int source);
+
+/* The segment's record of the server (kind, mac), created when there is
+ * room (*created = 1; NULL when SEG_MAX_SERVERS are remembered). */
+struct seg_server *state_seg_server(struct segment *s, int kind, const uint8_t mac[6],
+				    const uint8_t ip[16], uint64_t ts, int *created);
 
 #endif

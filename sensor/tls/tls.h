@@ -158,6 +158,22 @@ void tls_init(void);
  * buf[0..len). *h is overwritten. */
 int tls_parse_records(const uint8_t *buf, size_t len, struct tls_hello *h);
 
+/* 1 when a client's first TCP payload opens with a TLS handshake record
+ * (RFC 8446 §5.1: content type 22, legacy version 3.x), the bytes a
+ * ClientHello starts with, else 0: a caller that missed the SYN decides by
+ * it whether a flow starts, before parsing anything. */
+static inline int tls_opens_handshake(const uint8_t *buf, size_t len)
+{
+	return len >= 3 && buf[0] == 0x16 && buf[1] == 0x03;
+}
+
+/* 1 when a UDP payload may be a QUIC long-header packet (RFC 9000 §17.2:
+ * the first bit set) long enough to hold its version (7 bytes), else 0. */
+static inline int tls_quic_long_header(const uint8_t *buf, size_t len)
+{
+	return len >= 7 && (buf[0] & 0x80);
+}
+
 /* Parses one raw handshake message (type, u24 length, body) that should be
  * a ClientHello, as carried in QUIC CRYPTO frames (RFC 9001 §4). Same
  * returns as tls_parse_records(); h->record_version is 0. */

@@ -4,7 +4,8 @@
  * payload]. The op picks where the segment lands relative to the stream
  * (in order, a retransmission from k bytes back, a gap of k bytes) and the
  * assembly capacity, so retransmits, gaps, oversize skips and sequence
- * wraparound all run. Every message framed is parsed as DNS.
+ * wraparound all run, and the search for a plausible message after a gap
+ * or an unsynced start. Every message framed is parsed as DNS.
  */
 #include <assert.h>
 #include <stddef.h>
@@ -84,7 +85,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		c.buf = b;
 		c.cap = cap;
 		int ev = dns_tcp_feed(&t, at, data + off, len, b, cap, fuzz_on_msg, &c);
-		assert((ev & ~(DNS_TCP_GAP | DNS_TCP_OVERSIZE | DNS_TCP_RETRANS)) == 0);
+		assert((ev & ~(DNS_TCP_GAP | DNS_TCP_OVERSIZE | DNS_TCP_RETRANS |
+			       DNS_TCP_SKIPPED)) == 0);
+		assert(t.carry_len <= DNS_TCP_CARRY);
+		assert(t.carry_len == 0 || t.hunting);
 		assert(t.prefix_have <= 2);
 		assert(t.have <= t.need);
 		assert(t.skipping || t.skip_left == 0);

@@ -8,7 +8,9 @@
 The reference is the JSON-lines file the same run wrote. Every reference event
 must arrive, in order (per stream for Redis, per key for Kafka); an event seen
 again after it arrived is a duplicate (counted; an error unless --dups-ok);
-anything else is an error. Prints one line of counts; exit 1 on a mismatch.
+anything else is an error. A reference without events is an error too: a run
+that wrote nothing would otherwise match sinks that got nothing. Prints one
+line of counts; exit 1 on a mismatch.
 """
 import json
 import os
@@ -143,10 +145,13 @@ def main():
         return 0
     args = [a for a in sys.argv[2:] if not a.startswith("--")]
     dups_ok = "--dups-ok" in sys.argv
+    ref = load_ref(args[0])
     if mode == "redis":
-        errors, dups, n = check_redis(load_ref(args[0]), args[1], dups_ok)
+        errors, dups, n = check_redis(ref, args[1], dups_ok)
     else:
-        errors, dups, n = check_kafka(load_ref(args[0]), args[1], dups_ok)
+        errors, dups, n = check_kafka(ref, args[1], dups_ok)
+    if not ref:
+        errors.append("the reference %s has no events: nothing was compared" % args[0])
     if dups and not dups_ok:
         errors.append("%d duplicates where none were expected" % dups)
     print("%s: %d reference events, %d duplicates, %d errors" % (mode, n, dups, len(errors)))

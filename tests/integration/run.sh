@@ -107,6 +107,17 @@ fi
 stop_mock
 stop_redis
 
+# ---- 1b. the comparison itself: an empty reference matches nothing --------
+t=empty_reference
+: >"$T/empty.json"
+: >"$T/empty.dump"
+if $CHECK redis "$T/empty.json" "$T/empty.dump" >/dev/null ||
+	$CHECK kafka "$T/empty.json" "$T/empty.dump" >/dev/null; then
+	bad $t "check.py passed sinks against a reference without events"
+else
+	ok $t
+fi
+
 # ---- 2. bad URLs: exit 2 with a message ----------------------------------
 t=bad_urls
 n=0

@@ -193,6 +193,58 @@ def main():
     case("summary on stderr", rc == 0 and "24:0a:c4:00:00:01" in err and "RESOLVERS" in err
          and events_of(out), err)
 
+    # A filter past 255 bytes is used whole: the DNS clause at its end
+    # counts (cut at 255 bytes it would be gone, or the filter broken).
+    pad = " or ".join("udp port %d" % (9000 + i) for i in range(30))
+    longf = pad + " or udp port 53"
+    rc, out, err = run(["-r", basic, "-f", longf, "-o", "-"])
+    st = exit_stats(events_of(out))
+    case("filter longer than 255 bytes", len(longf) > 400 and rc == 0 and st is not None
+         and st["dns"]["queries"]["udp"] == 6, "rc=%d %s" % (rc, err))
+    # One longer than any filter may be: an error naming the key, no run.
+    hugef = " or ".join("udp port %d" % (1000 + i) for i in range(400))
+    rc, out, err = run(["-r", basic, "-f", hugef, "-o", "-"])
+    case("filter too long", rc == 2 and "capture.filter" in err and "longer than" in err
+         and not events_of(out), "rc=%d %s" % (rc, err))
+    conf = os.path.join(tmp, "longfilter.conf")
+    with open(conf, "w") as f:
+        f.write("capture.filter = %s\n" % longf)
+    rc, out, err = run(["--check-config", "-c", conf])
+    case("filter past 255 bytes in a config", rc == 0, "rc=%d %s" % (rc, err))
+
+    # The live filter applied to a file (-f live): QinQ-tagged DNS passes,
+    # as untagged and single-tagged DNS does.
+    qinq = os.path.join(tmp, "qinq.pcap")
+    craft.craft("vlan_raw", qinq)
+    rc, out, err = run(["-r", qinq, "-f", "live", "-o", "-"])
+    evs = events_of(out)
+    st = exit_stats(evs)
+    vlans = sorted(e["stubwatch"]["device"]["vlan"] for e in evs if e["event"]["dataset"] == "stubwatch.device"
+                   and e["event"].get("reason") == "exit")
+    case("live filter keeps QinQ", rc == 0 and st is not None and st["packets"] == 4
+         and vlans == [10, 20], "rc=%d vlans=%s %s" % (rc, vlans, err))
+
+    # On a mirror-port mix (bulk HTTPS and QUIC beside the DNS) the live
+    # filter drops most packets and changes no alert and no DNS count.
+    mix = os.path.join(tmp, "mix.pcap")
+    subprocess.run([os.path.join(B, "swgen"), "--devices", "30", "--duration", "300",
+                    "--web", "6", "-o", mix], check=True)
+    rc0, out0, err0 = run(["-r", mix, "-o", "-"])
+    rc1, out1, err1 = run(["-r", mix, "-f", "live", "-o", "-"])
+    ev0, ev1 = events_of(out0), events_of(out1)
+    st0, st1 = exit_stats(ev0), exit_stats(ev1)
+
+    def alerts(evs):
+        return sorted((e["rule"]["id"], e["device"]["id"] if "device" in e else "")
+                      for e in evs if e["event"]["dataset"] == "stubwatch.alert")
+    ok = (rc0 == 0 and rc1 == 0 and st0 is not None and st1 is not None
+          and st1["packets"] < st0["packets"] * 0.6 and st0["dns"] == st1["dns"]
+          and alerts(ev0) == alerts(ev1)
+          and st0["encrypted_dns"]["flows"] == st1["encrypted_dns"]["flows"]
+          and st0["encrypted_dns"]["parser"]["hellos"] == st1["encrypted_dns"]["parser"]["hellos"])
+    case("live filter on a mirror-port mix", ok, "%s %s packets %s/%s" % (
+        err0, err1, st1 and st1["packets"], st0 and st0["packets"]))
+
     passed = sum(1 for _, ok, _ in results if ok)
     failed = len(results) - passed
     for name, ok, detail in results:

@@ -189,6 +189,45 @@ def craft_tcp_framing():
     return ETH, pk
 
 
+def craft_tcp_gap_resync():
+    """DNS over TCP with a segment lost in the middle of a large answer: the
+    next segment starts inside the answer's TXT data (bytes that look like
+    nothing), then the answer to a second query follows. The tail of the
+    lost answer must be skipped, not read as DNS messages; the second answer
+    is framed again and matches its query."""
+    c, s = 45100, 53
+    cseq, sseq = 3000, 7000
+    x = 0x2545F491
+    junk = bytearray()
+    for _ in range(900):
+        x = (x * 1103515245 + 12345) & 0xffffffff
+        junk.append(x >> 24)
+    txt = b"".join(bytes([225]) + bytes(junk[i:i + 225]) for i in range(0, 900, 225))
+    q1 = dns(0x0b01, 0x0100, "big.example.com", 16)
+    q2 = dns(0x0b02, 0x0100, "a.example.com")
+    r1 = dns(0x0b01, 0x8180, "big.example.com", 16, answers=[rr(b"\xc0\x0c", 16, 300, txt)])
+    r2 = dns(0x0b02, 0x8180, "a.example.com", answers=[rr(b"\xc0\x0c", 1, 300, A_1)])
+    framed_q = struct.pack("!H", len(q1)) + q1 + struct.pack("!H", len(q2)) + q2
+    framed_r = struct.pack("!H", len(r1)) + r1 + struct.pack("!H", len(r2)) + r2
+    lost_from, lost_to = 300, 600   # inside r1's TXT data
+    cack = cseq + 1 + len(framed_q)
+    pk = [
+        (T0, tcp4(DEV, ROUTER, DEV_IP, RES_IP, c, s, cseq, 0, SYN)),
+        (T0 + 100, tcp4(ROUTER, DEV, RES_IP, DEV_IP, s, c, sseq, cseq + 1, SYN | ACK)),
+        (T0 + 200, tcp4(DEV, ROUTER, DEV_IP, RES_IP, c, s, cseq + 1, sseq + 1, ACK)),
+        (T0 + 300, tcp4(DEV, ROUTER, DEV_IP, RES_IP, c, s, cseq + 1, sseq + 1, PSH | ACK, framed_q)),
+        (T0 + 5000, tcp4(ROUTER, DEV, RES_IP, DEV_IP, s, c, sseq + 1, cack, ACK,
+                         framed_r[:lost_from])),
+        # framed_r[lost_from:lost_to] never reaches the mirror port.
+        (T0 + 5200, tcp4(ROUTER, DEV, RES_IP, DEV_IP, s, c, sseq + 1 + lost_to, cack, PSH | ACK,
+                         framed_r[lost_to:])),
+        (T0 + 6000, tcp4(DEV, ROUTER, DEV_IP, RES_IP, c, s, cack, sseq + 1 + len(framed_r), FIN | ACK)),
+        (T0 + 6100, tcp4(ROUTER, DEV, RES_IP, DEV_IP, s, c, sseq + 1 + len(framed_r), cack + 1,
+                         FIN | ACK)),
+    ]
+    return ETH, pk
+
+
 def craft_vlan_raw():
     """The same MAC on VLAN 10 and in a QinQ stack 100/20: two devices."""
     q = dns(0x0101, 0x0100, "cam.example.com")

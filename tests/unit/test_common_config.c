@@ -165,7 +165,7 @@ static void test_defaults(void **state)
 	assert_int_equal(c.output_queue_size, 65536);
 	assert_string_equal(c.output_file, "");
 	assert_string_equal(c.observer_name, "");
-	assert_string_equal(c.rules_dir, "rules");
+	assert_string_equal(c.rules_dir, "");
 	assert_string_equal(c.run_user, "");
 	assert_int_equal(c.nextra, 0);
 }
@@ -274,7 +274,20 @@ static void test_string_too_long(void **state)
 	n = snprintf(text, sizeof(text), "observer.name = %0256d\n", 0);
 	assert_int_equal(conf_load_buf(&c, "cfg", text, (size_t)n, err, sizeof(err)),
 			 SW_ERANGE);
-	assert_string_equal(err, "cfg:1: key 'observer.name': value longer than 255 bytes");
+	assert_string_equal(err, "cfg:1: key 'observer.name': value of 256 bytes is longer "
+			    "than 255 bytes");
+	/* A BPF filter has room for the sensor's own live filter and more:
+	 * 3,999 bytes fit, 4,000 do not, and neither is ever cut. */
+	char *big = malloc(CONF_FILTER + 64);
+	assert_non_null(big);
+	n = snprintf(big, CONF_FILTER + 64, "capture.filter = %0*d\n", CONF_FILTER - 1, 0);
+	assert_int_equal(conf_load_buf(&c, "cfg", big, (size_t)n, err, sizeof(err)), 0);
+	assert_int_equal(strlen(c.capture_filter), CONF_FILTER - 1);
+	n = snprintf(big, CONF_FILTER + 64, "capture.filter = %0*d\n", CONF_FILTER, 0);
+	assert_int_equal(conf_load_buf(&c, "cfg", big, (size_t)n, err, sizeof(err)), SW_ERANGE);
+	assert_non_null(strstr(err, "'capture.filter': value of 4000 bytes"));
+	assert_int_equal(strlen(c.capture_filter), CONF_FILTER - 1);
+	free(big);
 }
 
 /* A line past CONF_LINE_MAX is refused whole, wherever it is: the reader
@@ -698,8 +711,35 @@ static void test_print_schema(void **state)
 		rows++;
 		assert_true(line[type_col - 1] == ' ' && line[type_col] != ' ');
 	}
-	assert_int_equal(rows, 41);
+	assert_int_equal(rows, 43);
 	free(out);
+}
+
+/* Where each key got its value: its line in the file, the command line
+ * (which wins when later), or nowhere for a default; a message about a key
+ * checked later is rewritten to name that place, others are left alone. */
+static void test_origins(void **state)
+{
+	(void)state;
+	struct sw_config *c = load_ok("# x\n\ndetect.modules = behaviour\nrun.user = a\n");
+	char buf[300], out[400], err[256];
+
+	assert_string_equal(conf_where(c, "detect.modules", buf, sizeof(buf)), "cfg:3");
+	assert_string_equal(conf_where(c, "run.user", buf, sizeof(buf)), "cfg:4");
+	assert_null(conf_where(c, "devices.max", buf, sizeof(buf)));
+	assert_null(conf_where(c, "no.such.key", buf, sizeof(buf)));
+	assert_int_equal(conf_set(c, "run.user", "b", "command line", err, sizeof(err)), 0);
+	assert_string_equal(conf_where(c, "run.user", buf, sizeof(buf)), "command line");
+	conf_locate(c, "detect.modules: unknown family 'x'", out, sizeof(out));
+	assert_string_equal(out, "cfg:3: key 'detect.modules': unknown family 'x'");
+	conf_locate(c, "devices.max: a default", out, sizeof(out));
+	assert_string_equal(out, "devices.max: a default");
+	conf_locate(c, "no colon here", out, sizeof(out));
+	assert_string_equal(out, "no colon here");
+	/* a failed line leaves the origin where it was */
+	assert_int_not_equal(conf_load_buf(c, "other", "run.user = c\nbad\n", 17, err,
+					   sizeof(err)), 0);
+	assert_string_equal(conf_where(c, "run.user", buf, sizeof(buf)), "command line");
 }
 
 int main(void)
@@ -727,6 +767,7 @@ int main(void)
 		cmocka_unit_test(test_load_file),
 		cmocka_unit_test(test_example_file),
 		cmocka_unit_test(test_print_schema),
+		cmocka_unit_test(test_origins),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

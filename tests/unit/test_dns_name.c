@@ -1,11 +1,13 @@
 /* test_dns_name.c — dns_name_at()/dns_name_skip(): compression, limits,
- * escapes and output bounds, one named case per edge (RFC 1035 §2.3.4,
- * §4.1.4).
+ * escapes and output bounds; dns_label_next() and dns_names_differ(), the
+ * readers of labels without text; one named case per edge (RFC 1035
+ * §2.3.4, §4.1.4, RFC 4343).
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -297,7 +299,134 @@ static void test_plain_every_byte(void **state)
 }
 
 #define NCASES (sizeof(name_cases) / sizeof(name_cases[0]))
-#define NOTHER 7
+static const uint8_t names_msg[] = {
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	/* 12: www.vendor.com */
+	3, 'w', 'w', 'w', 6, 'v', 'e', 'n', 'd', 'o', 'r', 3, 'c', 'o', 'm', 0,
+	/* 28: pointer to 12 */
+	0xc0, 12,
+	/* 30: WWW.Vendor.com */
+	3, 'W', 'W', 'W', 6, 'V', 'e', 'n', 'd', 'o', 'r', 3, 'c', 'o', 'm', 0,
+	/* 46: another pointer to 12 */
+	0xc0, 12,
+	/* 48: www.vendor.net */
+	3, 'w', 'w', 'w', 6, 'v', 'e', 'n', 'd', 'o', 'r', 3, 'n', 'e', 't', 0,
+	/* 64: www + pointer to vendor.com at 16 */
+	3, 'w', 'w', 'w', 0xc0, 16,
+	/* 70: the root */
+	0,
+	/* 71: com */
+	3, 'c', 'o', 'm', 0,
+	/* 76: a pointer to itself */
+	0xc0, 76,
+	/* 78: a forward pointer (to 82) */
+	0xc0, 82,
+	/* 80: a label of type 0x40 */
+	0x40, 'x',
+	/* 82: [ vs { (only A-Z fold) */
+	1, '[', 0,
+	/* 85 */
+	1, '{', 0,
+	/* 88: bytes above 0x7f are not folded */
+	1, 0xc1, 0,
+	/* 91 */
+	1, 0xe1, 0,
+	/* 94: www.vendor.com.edgekey */
+	3, 'w', 'w', 'w', 6, 'v', 'e', 'n', 'd', 'o', 'r', 3, 'c', 'o', 'm',
+	7, 'e', 'd', 'g', 'e', 'k', 'e', 'y', 0,
+	/* 118: a label running past the end */
+	9, 'w', 'w',
+};
+
+static void test_names_differ(void **state)
+{
+	(void)state;
+	struct dns_msg m;
+	memset(&m, 0, sizeof(m));
+	m.buf = names_msg;
+	m.len = sizeof(names_msg);
+	static const struct {
+		const char *what;
+		size_t a, b;
+		int differ;
+	} cases[] = {
+		{ "same offset", 12, 12, 0 },
+		{ "a name and a pointer to it", 12, 28, 0 },
+		{ "case folded", 12, 30, 0 },
+		{ "pointer and the other case", 28, 30, 0 },
+		{ "last label differs", 12, 48, 1 },
+		{ "label then pointer to the rest", 12, 64, 0 },
+		{ "one name ends first", 12, 94, 1 },
+		{ "one name ends first, by pointer", 46, 94, 1 },
+		{ "root and root", 70, 70, 0 },
+		{ "root and com", 70, 71, 1 },
+		{ "pointer loop: cannot tell", 76, 12, 0 },
+		{ "forward pointer: cannot tell", 78, 82, 0 },
+		{ "label type 0x40: cannot tell", 80, 12, 0 },
+		{ "[ and { are not case", 82, 85, 1 },
+		{ "bytes above 0x7f are not case", 88, 91, 1 },
+		{ "label past the end: cannot tell", 118, 12, 0 },
+		{ "offset past the end: cannot tell", 500, 12, 0 },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int got = dns_names_differ(&m, cases[i].a, cases[i].b);
+		int rev = dns_names_differ(&m, cases[i].b, cases[i].a);
+		if (got != cases[i].differ || rev != cases[i].differ)
+			fail_msg("%s: %d/%d, expected %d", cases[i].what, got, rev, cases[i].differ);
+		/* "Differ" must never contradict the texts. */
+		char x[DNS_NAME_TEXT], y[DNS_NAME_TEXT];
+		int nx = dns_name_at(m.buf, m.len, cases[i].a, x, sizeof(x), 1, NULL);
+		int ny = dns_name_at(m.buf, m.len, cases[i].b, y, sizeof(y), 1, NULL);
+		if (got && nx >= 0 && nx == ny && memcmp(x, y, (size_t)nx) == 0)
+			fail_msg("%s: said to differ, but both read %s", cases[i].what, x);
+	}
+}
+
+/* The labels of names_msg's names as dns_label_next() reads them:
+ * lengths, then 0 at the root, or -1 where dns_name_at() fails. */
+static void test_label_next(void **state)
+{
+	(void)state;
+	struct dns_msg m;
+	memset(&m, 0, sizeof(m));
+	m.buf = names_msg;
+	m.len = sizeof(names_msg);
+	static const struct {
+		const char *what;
+		size_t off;
+		const char *labels;       /* labels joined by '.', then "|" and the end */
+	} cases[] = {
+		{ "plain name", 12, "www.vendor.com|0" },
+		{ "a pointer", 28, "www.vendor.com|0" },
+		{ "label then pointer", 64, "www.vendor.com|0" },
+		{ "the root", 70, "|0" },
+		{ "pointer loop", 76, "|-1" },
+		{ "forward pointer", 78, "|-1" },
+		{ "label type 0x40", 80, "|-1" },
+		{ "label past the end", 118, "|-1" },
+		{ "offset past the end", 500, "|-1" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct dns_label_cur c;
+		dns_label_start(&c, cases[i].off);
+		char got[64] = "";
+		size_t n = 0, lab;
+		int len;
+		while ((len = dns_label_next(&m, &c, &lab)) > 0 && n + (size_t)len + 1 < sizeof(got)) {
+			if (n > 0)
+				got[n++] = '.';
+			memcpy(got + n, m.buf + lab, (size_t)len);
+			n += (size_t)len;
+			got[n] = '\0';
+		}
+		char want[80];
+		snprintf(want, sizeof(want), "%s|%d", got, len);
+		if (strcmp(want, cases[i].labels) != 0)
+			fail_msg("%s: %s, expected %s", cases[i].what, want, cases[i].labels);
+	}
+}
+
+#define NOTHER 9
 
 int main(void)
 {
@@ -315,6 +444,8 @@ int main(void)
 		cmocka_unit_test(test_lower_table),
 		cmocka_unit_test(test_plain_agrees),
 		cmocka_unit_test(test_plain_every_byte),
+		cmocka_unit_test(test_names_differ),
+		cmocka_unit_test(test_label_next),
 	};
 	memcpy(tests + NCASES, other, sizeof(other));
 	return cmocka_run_group_tests_name("dns_name", tests, NULL, NULL);

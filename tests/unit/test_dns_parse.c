@@ -516,7 +516,58 @@ static void test_names_tables(void **state)
 }
 
 #define NCASES (sizeof(parse_cases) / sizeof(parse_cases[0]))
-#define NOTHER 11
+/* q_end: the end of the first question, what a response tells of the
+ * size of its query; dns_parse_question() stops there, with the header
+ * and question as dns_parse() reads them; dns_peek_header() reads only
+ * the ID and flags. */
+static void test_question_end(void **state)
+{
+	static const uint8_t resp[] = {
+		HDR(0xbeef, 0x8180, 2, 1, 0, 1), Q_EX_A,
+		/* a second question by pointer: q_end stays at the first */
+		PTR_Q, B16(28), B16(1),
+		PTR_Q, RRH(1, 1, 60, 4), 192, 0, 2, 1,
+		OPT_RR(1232, 0, 0, 0, 0),
+	};
+	static const uint8_t ptr_q[] = {
+		HDR(1, 0x8180, 1, 0, 0, 0), 0xc0, 0x0c, B16(16), B16(1),
+	};
+	static const uint8_t qclass_cut[] = { HDR(1, 0x8180, 1, 0, 0, 0), QN_EX, B16(1), 0 };
+	static struct dns_msg m;
+	(void)state;
+	assert_int_equal(dns_parse(resp, sizeof(resp), &m), 0);
+	assert_int_equal(m.q_end, 12 + 13 + 4);
+	assert_true(m.has_opt);
+	assert_int_equal(dns_parse_question(resp, sizeof(resp), &m), 0);
+	assert_int_equal(m.q_end, 12 + 13 + 4);
+	assert_int_equal(m.id, 0xbeef);
+	assert_int_equal(m.arcount, 1);
+	assert_true(m.has_q);
+	assert_int_equal(m.qtype, 1);
+	assert_string_equal(m.qname, "example.com");
+	assert_int_equal(m.nrr, 0);
+	assert_false(m.has_opt);
+	assert_int_equal(m.anomaly, DNS_A_QDCOUNT);   /* two questions: noted, not stopped */
+	/* A question name that is a pointer (to itself: a loop) is no question. */
+	assert_int_equal(dns_parse_question(ptr_q, sizeof(ptr_q), &m), 0);
+	assert_false(m.has_q);
+	assert_int_equal(m.q_end, 0);
+	/* A question cut inside its class is none either. */
+	assert_int_equal(dns_parse(qclass_cut, sizeof(qclass_cut), &m), 0);
+	assert_false(m.has_q);
+	assert_int_equal(m.q_end, 0);
+	assert_int_equal(m.anomaly, DNS_A_QD_TRUNC);
+	assert_int_equal(dns_parse_question(resp, 11, &m), SW_ETRUNC);
+	uint16_t id = 7, flags = 7;
+	assert_int_equal(dns_peek_header(resp, 11, &id, &flags), -1);
+	assert_int_equal(id, 7);
+	assert_int_equal(flags, 7);
+	assert_int_equal(dns_peek_header(resp, 12, &id, &flags), 0);
+	assert_int_equal(id, 0xbeef);
+	assert_int_equal(flags, 0x8180);
+}
+
+#define NOTHER 12
 
 int main(void)
 {
@@ -538,6 +589,7 @@ int main(void)
 		cmocka_unit_test(test_negative_ttl),
 		cmocka_unit_test(test_every_prefix),
 		cmocka_unit_test(test_names_tables),
+		cmocka_unit_test(test_question_end),
 	};
 	memcpy(tests + NCASES, other, sizeof(other));
 	return cmocka_run_group_tests_name("dns_parse", tests, NULL, NULL);

@@ -1,6 +1,7 @@
 /* test_dns_tcp.c — DNS over TCP framing (RFC 1035 §4.2.2, RFC 7766 §8):
  * several messages per segment, messages and prefixes split over segments,
- * retransmissions, gaps, oversize messages, zero-length prefixes, unsynced
+ * retransmissions, gaps and resynchronisation on a plausible message,
+ * oversize messages, zero-length prefixes, unsynced
  * starts and 32-bit sequence wraparound.
  */
 #include <setjmp.h>
@@ -202,20 +203,148 @@ static void test_retransmission_overlapping_new_data(void **state)
 	expect3(&g);
 }
 
+/* Plausible DNS messages for the resynchronisation tests: a query for
+ * "a." type A class IN (19 bytes, prefixed: 21), tagged by its ID's first
+ * byte as the other tests tag theirs. */
+#define QLEN 19
+static void mkquery(uint8_t *w, uint8_t tag)
+{
+	static const uint8_t q[2 + QLEN] = {
+		0, QLEN, 0, 0x01, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0,
+		1, 'a', 0, 0, 1, 0, 1,
+	};
+	memcpy(w, q, sizeof(q));
+	w[2] = tag;
+}
+
+/* A gap at a message boundary: the next message is framed at once. */
 static void test_gap_resyncs(void **state)
 {
 	struct dns_tcp t;
 	struct got g = { 0 };
-	uint8_t buf[64];
+	uint8_t buf[64], s[3 * (2 + QLEN)];
 	(void)state;
+	mkquery(s, 0xa1);
+	mkquery(s + 21, 0xb2);
+	mkquery(s + 42, 0xc3);
 	dns_tcp_init(&t, 1, 1);
 	/* First message whole, half of the second. */
-	assert_int_equal(feed(&t, 1, stream, 12, buf, sizeof(buf), &g), 0);
-	/* Lost: bytes 12..20. The next segment starts at the third message. */
-	assert_int_equal(feed(&t, 1 + 21, stream + 21, 5, buf, sizeof(buf), &g), DNS_TCP_GAP);
+	assert_int_equal(feed(&t, 1, s, 30, buf, sizeof(buf), &g), 0);
+	/* Lost: bytes 30..41. The next segment starts at the third message. */
+	assert_int_equal(feed(&t, 1 + 42, s + 42, 21, buf, sizeof(buf), &g), DNS_TCP_GAP);
 	assert_int_equal(g.n, 2);
 	assert_int_equal(g.first[1], 0xc3);
-	assert_int_equal(t.next_seq, 1 + 26);
+	assert_int_equal(t.next_seq, 1 + 63);
+}
+
+/* After a gap in the middle of a message, the tail of the lost message is
+ * skipped up to the next plausible one, never framed as a message itself. */
+static void test_gap_mid_message_skips_to_plausible(void **state)
+{
+	struct dns_tcp t;
+	struct got g = { 0 };
+	uint8_t buf[256], s[200];
+	(void)state;
+	/* A 120-byte answer whose body looks like prefixes ("0 5 ..."), then
+	 * a real query. */
+	s[0] = 0;
+	s[1] = 120;
+	for (int i = 2; i < 122; i++)
+		s[i] = (uint8_t)(i % 2 ? 5 : 0);
+	mkquery(s + 122, 0xd4);
+	dns_tcp_init(&t, 1, 1);
+	assert_int_equal(feed(&t, 1, s, 10, buf, sizeof(buf), &g), 0);
+	/* Bytes 10..39 lost: the segment starts inside the answer. */
+	assert_int_equal(feed(&t, 41, s + 40, 122 + 21 - 40, buf, sizeof(buf), &g),
+			 DNS_TCP_GAP | DNS_TCP_SKIPPED);
+	assert_int_equal(g.n, 1);
+	assert_int_equal(g.first[0], 0xd4);
+	assert_int_equal(g.len[0], QLEN);
+	assert_false(t.hunting);
+	/* Framing goes on normally from there. */
+	mkquery(s, 0xe5);
+	assert_int_equal(feed(&t, 41 + 122 + 21 - 40, s, 21, buf, sizeof(buf), &g), 0);
+	assert_int_equal(g.n, 2);
+	assert_int_equal(g.first[1], 0xe5);
+}
+
+/* Random bytes after a gap (a stream that is not DNS, or a lost bulk
+ * answer) give no message: each segment is skipped whole. */
+static void test_gap_random_bytes_give_nothing(void **state)
+{
+	struct dns_tcp t;
+	struct got g = { 0 };
+	uint8_t buf[64], s[1400];
+	uint32_t x = 0x12345678u, seq = 1;
+	(void)state;
+	dns_tcp_init(&t, 0, 0);
+	for (int k = 0; k < 2000; k++) {
+		for (size_t i = 0; i < sizeof(s); i++) {
+			x = x * 1103515245u + 12345u;   /* fixed seed: a stable test */
+			s[i] = (uint8_t)(x >> 24);
+		}
+		int ev = feed(&t, seq, s, sizeof(s), buf, sizeof(buf), &g);
+		assert_true(ev & DNS_TCP_SKIPPED);
+		seq += sizeof(s) + 7;   /* every segment after a gap */
+	}
+	assert_int_equal(g.n, 0);
+}
+
+/* What a resynchronisation accepts and refuses, one named case each. */
+static void test_plausible_cases(void **state)
+{
+	uint8_t m[64];
+	(void)state;
+	mkquery(m, 1);
+	assert_true(dns_tcp_plausible(m, 21));
+	assert_true(dns_tcp_plausible(m, 64));     /* more bytes after it */
+	assert_int_equal(dns_tcp_plausible(m, 20), -1);  /* class cut: undecided */
+	assert_int_equal(dns_tcp_plausible(m, 2), -1);   /* a lone prefix */
+	mkquery(m, 1);
+	m[1] = 11;                                 /* length below a header */
+	assert_false(dns_tcp_plausible(m, 21));
+	mkquery(m, 1);
+	m[4] = 0x01 | (3 << 3);                    /* opcode 3 is unassigned */
+	assert_false(dns_tcp_plausible(m, 21));
+	mkquery(m, 1);
+	m[4] = 0x01 | (1 << 3);                    /* IQUERY: retired (RFC 3425) */
+	assert_false(dns_tcp_plausible(m, 21));
+	mkquery(m, 1);
+	m[5] = 0x40;                               /* Z set */
+	assert_false(dns_tcp_plausible(m, 21));
+	mkquery(m, 1);
+	m[7] = 2;                                  /* two questions */
+	assert_false(dns_tcp_plausible(m, 21));
+	mkquery(m, 1);
+	m[9] = 200;                                /* 200 answers in 19 bytes */
+	assert_false(dns_tcp_plausible(m, 21));
+	mkquery(m, 1);
+	m[14] = 0xc0;                              /* a pointer as the first name */
+	assert_false(dns_tcp_plausible(m, 21));
+	mkquery(m, 1);
+	m[18] = 0;                                 /* type 0 */
+	assert_false(dns_tcp_plausible(m, 21));
+	mkquery(m, 1);
+	m[20] = 2;                                 /* class 2 (CSNET) is unused */
+	assert_false(dns_tcp_plausible(m, 21));
+	mkquery(m, 1);
+	m[1] = 17;                                 /* the name runs past the length */
+	assert_false(dns_tcp_plausible(m, 21));
+	/* A zone transfer's later message: no question, an answer. */
+	static const uint8_t axfr[] = {
+		0, 23, 0, 1, 0x84, 0x00, 0, 0, 0, 1, 0, 0, 0, 0,
+		1, 'a', 0, 0, 1, 0, 1, 0, 0, 0, 60, 0, 0,
+	};
+	assert_true(dns_tcp_plausible(axfr, sizeof(axfr)));
+	memcpy(m, axfr, sizeof(axfr));
+	m[4] = 0x04;                               /* ... but not as a query */
+	assert_false(dns_tcp_plausible(m, sizeof(axfr)));
+	/* DSO (RFC 8490): every count zero, a TLV after the header. */
+	static const uint8_t dso[] = {
+		0, 16, 0, 1, 6 << 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0,
+	};
+	assert_true(dns_tcp_plausible(dso, sizeof(dso)));
+	assert_int_equal(dns_tcp_plausible(dso, 13), -1);  /* header cut */
 }
 
 static void test_oversize_skipped_exactly(void **state)
@@ -303,13 +432,78 @@ static void test_unsynced_start(void **state)
 {
 	struct dns_tcp t;
 	struct got g = { 0 };
-	uint8_t buf[64];
+	uint8_t buf[64], s[2 * (2 + QLEN)];
 	(void)state;
+	mkquery(s, 0xa1);
+	mkquery(s + 21, 0xb2);
 	dns_tcp_init(&t, 0, 0);
-	assert_int_equal(feed(&t, 4242, stream, 10, buf, sizeof(buf), &g), 0);
+	assert_int_equal(feed(&t, 4242, s, 31, buf, sizeof(buf), &g), 0);
 	assert_int_equal(t.synced, 1);
-	assert_int_equal(feed(&t, 4252, stream + 10, sizeof(stream) - 10, buf, sizeof(buf), &g), 0);
-	expect3(&g);
+	assert_int_equal(feed(&t, 4273, s + 31, sizeof(s) - 31, buf, sizeof(buf), &g), 0);
+	assert_int_equal(g.n, 2);
+	assert_int_equal(g.first[0], 0xa1);
+	assert_int_equal(g.first[1], 0xb2);
+	/* Joined in the middle of a message: its tail is skipped. */
+	memset(&g, 0, sizeof(g));
+	dns_tcp_init(&t, 0, 0);
+	assert_int_equal(feed(&t, 99, s + 5, sizeof(s) - 5, buf, sizeof(buf), &g),
+			 DNS_TCP_SKIPPED);
+	assert_int_equal(g.n, 1);
+	assert_int_equal(g.first[0], 0xb2);
+	/* A first segment too short to judge waits for the next one. */
+	memset(&g, 0, sizeof(g));
+	dns_tcp_init(&t, 0, 0);
+	assert_int_equal(feed(&t, 7, s, 10, buf, sizeof(buf), &g), 0);
+	assert_true(t.hunting);
+	assert_int_equal(t.carry_len, 10);
+	assert_int_equal(feed(&t, 17, s + 10, sizeof(s) - 10, buf, sizeof(buf), &g), 0);
+	assert_int_equal(g.n, 2);
+	assert_int_equal(g.first[0], 0xa1);
+	assert_int_equal(g.first[1], 0xb2);
+}
+
+/* Some stacks write the length prefix in a segment of its own (RFC 7766 §8
+ * asks them not to): after a gap, the lone prefix is judged with the
+ * message that follows it, and a tail of junk with what follows it too. */
+static void test_gap_then_lone_prefix(void **state)
+{
+	struct dns_tcp t;
+	struct got g = { 0 };
+	uint8_t buf[64], q[2 + QLEN], junk[40];
+	(void)state;
+	mkquery(q, 0xa1);
+	memset(junk, 0xff, sizeof(junk));
+	dns_tcp_init(&t, 1, 1);
+	assert_int_equal(feed(&t, 1, q, 2, buf, sizeof(buf), &g), 0);
+	/* 100 bytes lost, then a prefix alone and its message alone. */
+	assert_int_equal(feed(&t, 103, q, 2, buf, sizeof(buf), &g), DNS_TCP_GAP);
+	assert_int_equal(t.carry_len, 2);
+	assert_int_equal(feed(&t, 105, q + 2, QLEN, buf, sizeof(buf), &g), 0);
+	assert_int_equal(g.n, 1);
+	assert_int_equal(g.first[0], 0xa1);
+	assert_true(g.zero_copy[0]);   /* the prefix was kept, the message read in place */
+	assert_false(t.hunting);
+	/* A gap into junk whose tail is kept, then a segment that does not
+	 * continue it plausibly: the tail is skipped, the search goes on. */
+	assert_int_equal(feed(&t, 500, junk, sizeof(junk), buf, sizeof(buf), &g),
+			 DNS_TCP_GAP | DNS_TCP_SKIPPED);
+	assert_int_equal(t.carry_len, DNS_TCP_CARRY - 1);   /* 14 bytes: a header, judged */
+	mkquery(q, 0xb2);
+	assert_int_equal(feed(&t, 540, q, sizeof(q), buf, sizeof(buf), &g), DNS_TCP_SKIPPED);
+	assert_int_equal(g.n, 2);
+	assert_int_equal(g.first[1], 0xb2);
+	assert_int_equal(t.carry_len, 0);
+	/* No buffer to assemble in: the message the kept prefix starts is
+	 * skipped exactly, and the one after it framed. */
+	memset(&g, 0, sizeof(g));
+	dns_tcp_init(&t, 1, 1);
+	assert_int_equal(feed(&t, 50, q, 2, NULL, 0, &g), DNS_TCP_GAP);
+	uint8_t two[QLEN + 2 + QLEN];
+	memcpy(two, q + 2, QLEN);
+	mkquery(two + QLEN, 0xc3);
+	assert_int_equal(feed(&t, 52, two, sizeof(two), NULL, 0, &g), DNS_TCP_OVERSIZE);
+	assert_int_equal(g.n, 1);
+	assert_int_equal(g.first[0], 0xc3);
 }
 
 static void test_sequence_wraparound(void **state)
@@ -330,10 +524,12 @@ static void test_sequence_wraparound(void **state)
 	expect3(&g);
 	assert_int_equal(t.next_seq, (uint32_t)(isn + sizeof(stream)));
 	/* A gap across the wrap is a gap. */
+	uint8_t q[2 + QLEN];
+	mkquery(q, 0xc3);
 	memset(&g, 0, sizeof(g));
 	dns_tcp_init(&t, 0xfffffffeu, 1);
 	assert_int_equal(feed(&t, 0xfffffffeu, stream, 4, buf, sizeof(buf), &g), 0);
-	assert_int_equal(feed(&t, 10, stream + 21, 5, buf, sizeof(buf), &g), DNS_TCP_GAP);
+	assert_int_equal(feed(&t, 10, q, sizeof(q), buf, sizeof(buf), &g), DNS_TCP_GAP);
 	assert_int_equal(g.n, 1);
 	assert_int_equal(g.first[0], 0xc3);
 }
@@ -378,10 +574,14 @@ int main(void)
 		cmocka_unit_test(test_retransmission_ignored),
 		cmocka_unit_test(test_retransmission_overlapping_new_data),
 		cmocka_unit_test(test_gap_resyncs),
+		cmocka_unit_test(test_gap_mid_message_skips_to_plausible),
+		cmocka_unit_test(test_gap_random_bytes_give_nothing),
+		cmocka_unit_test(test_plausible_cases),
 		cmocka_unit_test(test_oversize_skipped_exactly),
 		cmocka_unit_test(test_cap_shrinks_mid_message),
 		cmocka_unit_test(test_zero_length_ignored),
 		cmocka_unit_test(test_unsynced_start),
+		cmocka_unit_test(test_gap_then_lone_prefix),
 		cmocka_unit_test(test_sequence_wraparound),
 		cmocka_unit_test(test_empty_segment),
 		cmocka_unit_test(test_every_two_way_split),

@@ -206,6 +206,32 @@ static void test_cache_eviction(void **state)
 	enr_geo_close(g);
 }
 
+/* Two handles (two engines) keep two caches: what one looked up, the other
+ * has not, and a result of one stays put while the other looks up. */
+static void test_cache_per_handle(void **state)
+{
+	(void)state;
+	struct enr_geo_stats st;
+	struct enr_geo *g1 = open_both(8), *g2 = open_both(8);
+	const struct enr_geo_info *a = look(g1, "192.0.2.53");
+	assert_non_null(a);
+	enr_geo_stats(g2, &st);
+	assert_int_equal(st.entries, 0);
+	assert_int_equal(st.hits + st.misses, 0);
+	const struct enr_geo_info *b = look(g2, "192.0.2.53");
+	assert_non_null(b);
+	assert_ptr_not_equal(a, b);
+	enr_geo_stats(g2, &st);
+	assert_int_equal(st.misses, 1);
+	assert_int_equal(st.hits, 0);
+	assert_string_equal(a->city_name, "Berlin");
+	enr_geo_close(g2);
+	assert_string_equal(look(g1, "192.0.2.53")->city_name, "Berlin");
+	enr_geo_stats(g1, &st);
+	assert_int_equal(st.hits, 1);
+	enr_geo_close(g1);
+}
+
 /* ---- which databases ----------------------------------------------------- */
 
 static void test_city_only(void **state)
@@ -348,6 +374,7 @@ int main(void)
 		cmocka_unit_test(test_lookup_cases),
 		cmocka_unit_test(test_cache_hits),
 		cmocka_unit_test(test_cache_eviction),
+		cmocka_unit_test(test_cache_per_handle),
 		cmocka_unit_test(test_city_only),
 		cmocka_unit_test(test_asn_missing_file),
 		cmocka_unit_test(test_none_configured_or_broken),

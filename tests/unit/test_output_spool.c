@@ -43,9 +43,28 @@ static void test_record_roundtrip(void **state)
 	assert_string_equal(d.key, "aa:bb:cc:dd:ee:ff");
 	assert_int_equal(d.len, 7);
 	assert_string_equal(d.json, "{\"a\":1}");
-	/* CRC-32C check value (RFC 3720 B.4: 32 bytes of zeros) */
-	uint8_t z[32] = { 0 };
+	/* CRC-32C check values (RFC 3720 B.4: 32 bytes of zeros, of ones,
+	 * incrementing, decrementing; and the catalogue's "123456789") */
+	uint8_t z[32] = { 0 }, f[32], inc[32], dec[32];
+	for (int i = 0; i < 32; i++) {
+		f[i] = 0xff;
+		inc[i] = (uint8_t)i;
+		dec[i] = (uint8_t)(31 - i);
+	}
 	assert_int_equal(spool_crc32c(z, 32), 0x8A9136AAu);
+	assert_int_equal(spool_crc32c(f, 32), 0x62A8AB43u);
+	assert_int_equal(spool_crc32c(inc, 32), 0x46DD794Eu);
+	assert_int_equal(spool_crc32c(dec, 32), 0x113FDB5Cu);
+	assert_int_equal(spool_crc32c("123456789", 9), 0xE3069283u);
+	/* Every one-byte message against the bitwise definition: each reads a
+	 * different entry of the table, so all 256 entries are checked. */
+	for (unsigned b = 0; b < 256; b++) {
+		uint8_t byte = (uint8_t)b;
+		uint32_t c = 0xFFFFFFFFu ^ byte;
+		for (int k = 0; k < 8; k++)
+			c = (c & 1) ? (c >> 1) ^ 0x82F63B78u : c >> 1;
+		assert_int_equal(spool_crc32c(&byte, 1), c ^ 0xFFFFFFFFu);
+	}
 }
 
 struct bad_case {

@@ -758,6 +758,23 @@ static void test_ja4_only_grease_ciphers(void **state)
 	assert_string_equal(ja4, "t13d0009h2_000000000000_aae7e5979d18");
 }
 
+/* The first-byte tests a flow starts by: a TLS handshake record (RFC
+ * 8446 §5.1), a QUIC long header (RFC 9000 §17.2), one case per edge. */
+static void test_flow_openers(void **state)
+{
+	(void)state;
+	static const uint8_t hs[] = { 0x16, 0x03, 0x01 }, alert[] = { 0x15, 0x03, 0x03 },
+			     v2[] = { 0x16, 0x02, 0x00 };
+	assert_true(tls_opens_handshake(hs, sizeof(hs)));
+	assert_false(tls_opens_handshake(hs, 2));             /* too short */
+	assert_false(tls_opens_handshake(alert, sizeof(alert))); /* not a handshake */
+	assert_false(tls_opens_handshake(v2, sizeof(v2)));    /* not version 3.x */
+	static const uint8_t lh[7] = { 0xc3, 0, 0, 0, 1 }, sh[7] = { 0x43 };
+	assert_true(tls_quic_long_header(lh, sizeof(lh)));
+	assert_false(tls_quic_long_header(lh, 6));            /* no room for the version */
+	assert_false(tls_quic_long_header(sh, sizeof(sh)));   /* short header */
+}
+
 int main(void)
 {
 	tls_init();
@@ -783,6 +800,7 @@ int main(void)
 		cmocka_unit_test(test_ja4_spec_example),
 		cmocka_unit_test(test_ja4_alpn_rules),
 		cmocka_unit_test(test_ja4_only_grease_ciphers),
+		cmocka_unit_test(test_flow_openers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

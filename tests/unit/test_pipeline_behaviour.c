@@ -22,7 +22,7 @@
 
 #include "common/config.h"
 #include "decode/decode.h"
-#include "detect/engine.h"
+#include "pipeline/engine.h"
 #include "detect/rules.h"
 #include "output/out.h"
 

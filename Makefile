@@ -2,7 +2,7 @@
 #
 #   make               build build/stubwatch and the tools (generator, floor)
 #   make check         unit tests, fuzz-corpus replay under ASan+UBSan,
-#                      pcap regression cases, integration, service and web tests,
+#                      pcap regression cases, ECS conformance, integration, service and web tests,
 #                      corpus conformance (when ../shared/corpus exists)
 #   make bench         throughput and memory on a generated capture vs a libpcap floor
 #   make demo          generate the demo capture and replay it
@@ -44,7 +44,7 @@ HARDEN_LD := -fsanitize=$(SANITIZE)
 endif
 
 # Dependencies by pkg-config name, and the Debian package that provides each.
-PKGS := libpcap libndpi libmaxminddb hiredis rdkafka jansson libmicrohttpd
+PKGS := libpcap libndpi libmaxminddb hiredis rdkafka jansson libmicrohttpd libpsl nettle
 PKG_libpcap := libpcap-dev
 PKG_libndpi := libndpi-dev
 PKG_libmaxminddb := libmaxminddb-dev
@@ -52,6 +52,8 @@ PKG_hiredis := libhiredis-dev
 PKG_rdkafka := librdkafka-dev
 PKG_jansson := libjansson-dev
 PKG_libmicrohttpd := libmicrohttpd-dev
+PKG_libpsl := libpsl-dev
+PKG_nettle := nettle-dev
 PKG_cmocka := libcmocka-dev
 
 # Targets that need no libraries (clean, deps, help) skip the check.
@@ -137,7 +139,7 @@ CTOOL_BINS := $(CTOOL_SRCS:tests/corpus/%.c=$(B)/ctool/%)
 SWGEN := $(B)/swgen
 FLOOR := $(B)/pcapfloor
 
-.PHONY: all check check-unit check-fuzz check-pcap check-corpus check-layering check-integration \
+.PHONY: all check check-unit check-fuzz check-pcap check-ecs check-corpus check-layering check-integration \
 	check-service check-web \
 	bench demo deb deps install uninstall clean fuzz help
 
@@ -197,7 +199,7 @@ fuzz:
 		-fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) $$f $(LIB_SRCS) \
 		-o build-fuzz/$$n $(LIBS) || exit 1; done
 
-check: check-layering check-unit check-fuzz check-pcap check-integration check-service check-web check-corpus
+check: check-layering check-unit check-fuzz check-pcap check-ecs check-integration check-service check-web check-corpus
 	@echo "make check: all suites passed"
 
 check-unit: $(UNIT_BINS)
@@ -213,6 +215,11 @@ fuzz-replay: $(FUZZ_REPLAY)
 
 check-pcap: $(SENSOR) $(SWGEN)
 	$(Q)B=$(B) tests/pcap/run.sh
+
+# Every field of the pcap cases' events and the demo's against the ECS
+# definitions (tests/ecs; node, npm package pinned in tests/ecs/package.json).
+check-ecs: check-pcap
+	$(Q)B=$(B) tests/ecs/run.sh
 
 check-integration: $(SENSOR) $(SWGEN) $(ITEST_BINS)
 	$(Q)if [ -x tests/integration/run.sh ]; then B=$(B) tests/integration/run.sh; \
@@ -264,7 +271,8 @@ deps:
 install: $(SENSOR)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(SYSCONFDIR)/stubwatch \
 		$(DESTDIR)$(PREFIX)/share/stubwatch/rules $(DESTDIR)$(PREFIX)/share/stubwatch/web \
-		$(DESTDIR)$(PREFIX)/share/stubwatch/grafana
+		$(DESTDIR)$(PREFIX)/share/stubwatch/grafana $(DESTDIR)$(PREFIX)/share/stubwatch/elastic \
+		$(DESTDIR)$(PREFIX)/share/stubwatch/splunk
 	install -m 0755 $(SENSOR) $(DESTDIR)$(PREFIX)/bin/stubwatch
 	install -m 0644 contrib/stubwatch.conf $(DESTDIR)$(SYSCONFDIR)/stubwatch/stubwatch.conf
 	install -d $(DESTDIR)$(PREFIX)/share/man/man8
@@ -272,6 +280,9 @@ install: $(SENSOR)
 	for f in rules/*; do [ -f "$$f" ] && install -m 0644 "$$f" $(DESTDIR)$(PREFIX)/share/stubwatch/rules/; done; true
 	install -m 0644 dashboards/web/* $(DESTDIR)$(PREFIX)/share/stubwatch/web/
 	install -m 0644 dashboards/grafana/* $(DESTDIR)$(PREFIX)/share/stubwatch/grafana/
+	install -m 0644 dashboards/elastic/*.json dashboards/elastic/*.ndjson dashboards/elastic/*.yml \
+		dashboards/elastic/*.toml $(DESTDIR)$(PREFIX)/share/stubwatch/elastic/
+	install -m 0644 dashboards/splunk/* $(DESTDIR)$(PREFIX)/share/stubwatch/splunk/
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/stubwatch

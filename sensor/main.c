@@ -699,6 +699,7 @@ static int run_live(const struct opts *o, const struct sw_config *cfg, struct en
 			break;
 		}
 		for (unsigned i = 0; i < nsources && !stop_requested; i++) {
+			eng_set_ingress(eng, o->ifaces[i]);
 			int n = cap_dispatch(sources[i], -1, eng_packet, eng);
 			if (n == CAP_ERROR) {
 				log_err("%s: %s", cap_name(sources[i]), cap_error(sources[i]));

@@ -8,15 +8,16 @@
 // fields are renamed (the sensor keeps the same list in sensor/web/fields.h).
 const FIELDS = {
   timestamp: '@timestamp',
-  deviceId: 'device.id', mac: 'device.mac', vlan: 'device.vlan', vendor: 'device.vendor',
-  hostname: 'device.hostname', ip: 'device.ip', firstSeen: 'device.first_seen',
-  lastSeen: 'device.last_seen', localMac: 'device.mac_locally_administered',
+  deviceId: 'stubwatch.device.key', mac: 'stubwatch.device.mac', vlan: 'stubwatch.device.vlan',
+  vendor: 'device.manufacturer', hostname: 'host.hostname', ip: 'host.ip',
+  firstSeen: 'stubwatch.device.first_seen', lastSeen: 'stubwatch.device.last_seen',
+  localMac: 'stubwatch.device.mac_locally_administered',
   resolvers: 'stubwatch.resolvers', assigned: 'stubwatch.assigned_resolvers',
   designatedFrom: 'stubwatch.designated_from', dns: 'stubwatch.dns',
   queries: 'stubwatch.dns.queries', randomness: 'stubwatch.randomness',
   encrypted: 'stubwatch.encrypted', cache: 'stubwatch.cache', rate: 'stubwatch.rate',
   failure: 'stubwatch.failure', integrity: 'stubwatch.integrity',
-  lines: 'stubwatch.scorecard.lines', score: 'stubwatch.scorecard.score',
+  scorecard: 'stubwatch.scorecard', score: 'stubwatch.scorecard.score',
   ruleId: 'rule.id', ruleName: 'rule.name', reference: 'rule.reference',
   severity: 'event.severity', message: 'message', evidence: 'stubwatch.evidence',
   stats: 'stubwatch.stats',
@@ -31,6 +32,14 @@ function get(o, key) {
     cur = cur[k];
   }
   return cur;
+}
+
+// The scorecard's lines, in line order: the members of the scorecard that
+// carry a line number (the others are its totals).
+function scoreLines(ev) {
+  const sc = get(ev, 'scorecard') || {};
+  return Object.values(sc).filter((l) => l !== null && typeof l === 'object' && 'line' in l)
+    .sort((a, b) => a.line - b.line);
 }
 
 function esc(s) {
@@ -62,7 +71,7 @@ let guidelines = [];
 const state = { filter: '', failing: '', sortKey: 'id', sortDir: 1, alertRule: '' };
 
 function verdictOf(ev, n) {
-  const l = (get(ev, 'lines') || []).find((x) => x.line === n);
+  const l = scoreLines(ev).find((x) => x.line === n);
   return l ? l.verdict : 'unknown';
 }
 function mark(v) { return v === 'pass' ? '✔' : v === 'fail' ? '✘' : '?'; }
@@ -200,7 +209,7 @@ function timeline(alerts) {
 async function showDevice(id) {
   const d = await api('devices/' + encodeURIComponent(id));
   const ev = d.device;
-  const lines = (get(ev, 'lines') || []).map((l) => `<tr><td>${l.line}</td><td>${esc(l.guideline)}</td>
+  const lines = scoreLines(ev).map((l) => `<tr><td>${l.line}</td><td>${esc(l.guideline)}</td>
     <td class="v ${esc(l.verdict)}">${mark(l.verdict)} ${esc(l.verdict)}</td><td>${esc(explain(l.line, l.evidence))}</td></tr>`).join('');
   const assigned = (get(ev, 'assigned') || []).map((r) => `<li><code>${esc(r.ip)}</code> <span class="meta">${esc(r.source || '')}</span></li>`).join('') || '<li class="meta">none seen for this device (designated from ' + esc(get(ev, 'designatedFrom')) + ')</li>';
   const used = (get(ev, 'resolvers') || []).map((r) => `<tr><td><code>${esc(r.ip)}</code></td><td>${esc(r.protocol)}</td><td>${esc((r.transport || []).join(', '))}</td>

@@ -3,7 +3,7 @@
  * The view, the metrics, the API and the report read events as the sinks
  * receive them, never the engine's state; every field they need is named
  * here once, as a dotted path from the top of the event, so a renamed event
- * field (ECS: device.* to host.*) is one line to change. The web dashboard
+ * field is one line to change. The web dashboard
  * keeps the same list in dashboards/web/app.js (FIELDS), the Grafana
  * dashboards use metric names only.
  */
@@ -16,14 +16,15 @@
 #define FLD_TIMESTAMP        "@timestamp"
 #define FLD_REASON           "event.reason"
 /* stubwatch.device */
-#define FLD_DEVICE_ID        "device.id"
-#define FLD_DEVICE_MAC       "device.mac"
-#define FLD_DEVICE_VLAN      "device.vlan"
-#define FLD_DEVICE_VENDOR    "device.vendor"
-#define FLD_DEVICE_HOSTNAME  "device.hostname"
-#define FLD_DEVICE_IP        "device.ip"
-#define FLD_DEVICE_FIRST     "device.first_seen"
-#define FLD_DEVICE_LAST      "device.last_seen"
+#define FLD_DEVICE           "stubwatch.device"
+#define FLD_DEVICE_ID        "stubwatch.device.key"
+#define FLD_DEVICE_MAC       "stubwatch.device.mac"
+#define FLD_DEVICE_VLAN      "stubwatch.device.vlan"
+#define FLD_DEVICE_VENDOR    "device.manufacturer"
+#define FLD_DEVICE_HOSTNAME  "host.hostname"
+#define FLD_DEVICE_IP        "host.ip"
+#define FLD_DEVICE_FIRST     "stubwatch.device.first_seen"
+#define FLD_DEVICE_LAST      "stubwatch.device.last_seen"
 #define FLD_NETWORK          "stubwatch.network"
 #define FLD_RESOLVERS        "stubwatch.resolvers"
 #define FLD_ASSIGNED         "stubwatch.assigned_resolvers"
@@ -33,9 +34,9 @@
 #define FLD_RANDOMNESS       "stubwatch.randomness"
 #define FLD_ENCRYPTED        "stubwatch.encrypted"
 #define FLD_SCORECARD        "stubwatch.scorecard"
-#define FLD_SCORE_LINES      "stubwatch.scorecard.lines"
 #define FLD_SCORE            "stubwatch.scorecard.score"
-/* in a scorecard line */
+/* in a scorecard line: the members of FLD_SCORECARD that are objects with
+ * a line number (the others are its totals) */
 #define FLD_LINE_NUMBER      "line"
 #define FLD_LINE_GUIDELINE   "guideline"
 #define FLD_LINE_VERDICT     "verdict"
@@ -55,5 +56,14 @@ json_t *fld_get(const json_t *o, const char *path);
 
 /* The string at path, or def when it is missing or not a string. */
 const char *fld_str(const json_t *o, const char *path, const char *def);
+
+/* Each line of a device event's scorecard, in the event's order (line 1
+ * first): key names the member, line is the line's object (borrowed). */
+#define fld_foreach_line(ev, key, line) \
+	json_object_foreach(fld_get(ev, FLD_SCORECARD), key, line) \
+		if (json_is_object(line) && json_object_get(line, FLD_LINE_NUMBER) != NULL)
+
+/* The scorecard's lines as a new array, in line order; empty without one. */
+json_t *fld_score_lines(const json_t *ev);
 
 #endif

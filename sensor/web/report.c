@@ -64,9 +64,9 @@ static void collect_one(void *ctx, const char *event, size_t len, const char *al
 static uint16_t failed_lines(const json_t *ev)
 {
 	uint16_t m = 0;
-	size_t i;
+	const char *key;
 	json_t *line;
-	json_array_foreach(fld_get(ev, FLD_SCORE_LINES), i, line) {
+	fld_foreach_line(ev, key, line) {
 		json_int_t n = json_integer_value(json_object_get(line, FLD_LINE_NUMBER));
 		if (n >= 1 && n <= GUIDE_LINES &&
 		    strcmp(fld_str(line, FLD_LINE_VERDICT, ""), "fail") == 0)
@@ -81,9 +81,9 @@ static json_t *json_device(const json_t *d)
 {
 	const json_t *ev = json_object_get(d, "event");
 	json_t *failed = json_array();
-	size_t i;
+	const char *key;
 	json_t *line;
-	json_array_foreach(fld_get(ev, FLD_SCORE_LINES), i, line) {
+	fld_foreach_line(ev, key, line) {
 		json_int_t n = json_integer_value(json_object_get(line, FLD_LINE_NUMBER));
 		const struct guide_line *g = guide_line((long)n);
 		if (g == NULL || strcmp(fld_str(line, FLD_LINE_VERDICT, ""), "fail") != 0)
@@ -96,10 +96,10 @@ static json_t *json_device(const json_t *d)
 			json_object_get(line, FLD_LINE_EVIDENCE), "requirement", g->requirement,
 			"reference", g->reference, "advice", g->advice));
 	}
-	json_t *score = fld_get(ev, FLD_SCORE);
-	return json_pack("{s:O,s:O,s:O,s:o,s:O}", "device", fld_get(ev, "device"),
+	json_t *score = fld_get(ev, FLD_SCORE), *lines = fld_score_lines(ev);
+	return json_pack("{s:O,s:O,s:o,s:o,s:O}", "device", fld_get(ev, FLD_DEVICE),
 			 "score", score != NULL ? score : json_null(),
-			 "scorecard", fld_get(ev, FLD_SCORE_LINES), "failed", failed,
+			 "scorecard", lines != NULL ? lines : json_array(), "failed", failed,
 			 "alerts", json_object_get(d, "alerts"));
 }
 
@@ -155,9 +155,9 @@ static void anchor(FILE *f, const char *id)
 
 static const char *verdict_of(const json_t *ev, long n)
 {
-	size_t i;
+	const char *key;
 	json_t *line;
-	json_array_foreach(fld_get(ev, FLD_SCORE_LINES), i, line)
+	fld_foreach_line(ev, key, line)
 		if (json_integer_value(json_object_get(line, FLD_LINE_NUMBER)) == n)
 			return fld_str(line, FLD_LINE_VERDICT, "unknown");
 	return "unknown";
@@ -257,8 +257,9 @@ static void html_device(FILE *f, const json_t *d)
 		(long long)json_integer_value(fld_get(ev, FLD_DNS_QUERIES)));
 	svg_strip(f, ev);
 	fputs("<table><tr><th>#</th><th>guideline</th><th>verdict</th><th>evidence</th></tr>\n", f);
+	const char *key;
 	json_t *line;
-	json_array_foreach(fld_get(ev, FLD_SCORE_LINES), i, line) {
+	fld_foreach_line(ev, key, line) {
 		json_int_t n = json_integer_value(json_object_get(line, FLD_LINE_NUMBER));
 		const char *v = fld_str(line, FLD_LINE_VERDICT, "unknown");
 		char why[1024];
@@ -272,7 +273,7 @@ static void html_device(FILE *f, const json_t *d)
 	}
 	fputs("</table>\n", f);
 	int nfail = 0;
-	json_array_foreach(fld_get(ev, FLD_SCORE_LINES), i, line) {
+	fld_foreach_line(ev, key, line) {
 		json_int_t n = json_integer_value(json_object_get(line, FLD_LINE_NUMBER));
 		const struct guide_line *g = guide_line((long)n);
 		if (g == NULL || strcmp(fld_str(line, FLD_LINE_VERDICT, ""), "fail") != 0)

@@ -48,6 +48,18 @@ const char *fld_str(const json_t *o, const char *path, const char *def)
 	return s != NULL ? s : def;
 }
 
+json_t *fld_score_lines(const json_t *ev)
+{
+	json_t *a = json_array();
+	const char *key;
+	json_t *line;
+	if (a == NULL)
+		return NULL;
+	fld_foreach_line(ev, key, line)
+		json_array_append(a, line);
+	return a;
+}
+
 struct web_view *view_new(uint32_t max_devices, uint32_t max_alerts, int keep_alert_text)
 {
 	struct web_view *v = calloc(1, sizeof(*v));
@@ -186,8 +198,9 @@ static void read_facts(const json_t *ev, struct dev_facts *f)
 	if (json_is_number(score))
 		f->score = json_number_value(score);
 	size_t i;
+	const char *key;
 	json_t *line;
-	json_array_foreach(fld_get(ev, FLD_SCORE_LINES), i, line) {
+	fld_foreach_line(ev, key, line) {
 		json_int_t n = json_integer_value(json_object_get(line, FLD_LINE_NUMBER));
 		const char *verdict = fld_str(line, FLD_LINE_VERDICT, "");
 		if (n < 1 || n > VIEW_LINES)

@@ -20,22 +20,27 @@
 #include "web/report.h"
 #include "web/view.h"
 
-/* A device event with a scorecard of the given verdicts ('p', 'f', 'u'). */
+/* A device event with a scorecard of the given verdicts ('p', 'f', 'u'),
+ * shaped as the sensor writes it: one member per line, then the totals. */
 static char *device_event(const char *id, const char *reason, const char *verdicts, double score,
 			  unsigned vlan)
 {
-	json_t *lines = json_array();
-	for (int i = 0; verdicts[i] != '\0'; i++)
-		json_array_append_new(lines, json_pack("{s:i,s:s,s:s,s:{}}", "line", i + 1,
+	json_t *sc = json_object();
+	for (int i = 0; verdicts[i] != '\0'; i++) {
+		char key[16];
+		snprintf(key, sizeof(key), "line%d", i + 1);
+		json_object_set_new(sc, key, json_pack("{s:i,s:s,s:s,s:{}}", "line", i + 1,
 			"guideline", "a guideline", "verdict", verdicts[i] == 'p' ? "pass" :
 			verdicts[i] == 'f' ? "fail" : "unknown", "evidence"));
-	json_t *ev = json_pack("{s:s,s:{s:s,s:s},s:{s:s,s:s,s:i},s:{s:{s:{s:i,s:i}},s:{s:o,s:f},"
+	}
+	json_object_set_new(sc, "score", json_real(score));
+	json_t *ev = json_pack("{s:s,s:{s:s,s:s},s:{s:{s:s,s:s,s:i},s:{s:{s:i,s:i}},s:o,"
 			       "s:{s:b}}}",
 			       "@timestamp", "2026-01-15T10:00:00.000000Z",
 			       "event", "dataset", "stubwatch.device", "reason", reason,
-			       "device", "id", id, "mac", id, "vlan", (int)vlan,
-			       "stubwatch", "dns", "rcodes", "NOERROR", 5, "NXDOMAIN", 2,
-			       "scorecard", "lines", lines, "score", score,
+			       "stubwatch", "device", "key", id, "mac", id, "vlan", (int)vlan,
+			       "dns", "rcodes", "NOERROR", 5, "NXDOMAIN", 2,
+			       "scorecard", sc,
 			       "network", "rdnss", 1);
 	char *s = json_dumps(ev, JSON_COMPACT);
 	json_decref(ev);
@@ -44,10 +49,10 @@ static char *device_event(const char *id, const char *reason, const char *verdic
 
 static char *alert_event(const char *dev, const char *rule, int sev, const char *ts)
 {
-	json_t *ev = json_pack("{s:s,s:{s:s,s:i},s:{s:s},s:s,s:{s:s}}", "@timestamp", ts,
+	json_t *ev = json_pack("{s:s,s:{s:s,s:i},s:{s:s},s:s,s:{s:{s:s}}}", "@timestamp", ts,
 			       "event", "dataset", "stubwatch.alert", "severity", sev,
 			       "rule", "id", rule, "message", "something happened",
-			       "device", "id", dev);
+			       "stubwatch", "device", "key", dev);
 	char *s = json_dumps(ev, JSON_COMPACT);
 	json_decref(ev);
 	return s;

@@ -28,10 +28,10 @@ const devices = new Map();
 for (const line of readFileSync(eventsPath, 'utf8').split('\n')) {
   if (!line) continue;
   const e = JSON.parse(line);
-  if (e.event.dataset === 'stubwatch.device') devices.set(e.device.id, e);
+  if (e.event.dataset === 'stubwatch.device') devices.set(e.stubwatch.device.key, e);
 }
 const pct = (s) => (typeof s === 'number' ? Math.round(s * 100) + ' %' : '–');
-const fails = (e, n) => (e.stubwatch.scorecard.lines.find((l) => l.line === n) || {}).verdict === 'fail';
+const fails = (e, n) => (Object.values(e.stubwatch.scorecard).find((l) => l && l.line === n) || {}).verdict === 'fail';
 
 let pw;
 try {
@@ -80,10 +80,10 @@ try {
   await page.screenshot({ path: join(shots, 'dashboard.png') });
 
   // Filtering by text: a vendor that some devices have.
-  const vendor = [...devices.values()].map((e) => e.device.vendor).find((v) => v);
+  const vendor = [...devices.values()].map((e) => e.device.manufacturer).find((v) => v);
   const word = vendor.split(/[ ,.]/)[0];
-  const want = [...devices.values()].filter((e) => [e.device.id, e.device.vendor, e.device.hostname,
-    ...(e.device.ip || [])].join(' ').toLowerCase().includes(word.toLowerCase())).length;
+  const want = [...devices.values()].filter((e) => [e.stubwatch.device.key, e.device.manufacturer, e.host.hostname,
+    ...(e.host.ip || [])].join(' ').toLowerCase().includes(word.toLowerCase())).length;
   await page.fill('#filter', word);
   await page.waitForFunction((n) => document.querySelectorAll('#devices tbody tr').length === n, want);
   ok(`filter "${word}" leaves ${want} devices`);
@@ -109,13 +109,13 @@ try {
   check('sorting by score', num.every((v, i) => i === 0 || num[i - 1] <= v), scores.join(','));
 
   // Clicking a device opens its page.
-  const target = [...devices.values()].find((e) => e.device.hostname) || [...devices.values()][0];
-  await page.click(`#devices tbody tr[data-id="${target.device.id}"]`);
+  const target = [...devices.values()].find((e) => e.host.hostname) || [...devices.values()][0];
+  await page.click(`#devices tbody tr[data-id="${target.stubwatch.device.key}"]`);
   await page.waitForSelector('#device-title');
   const title = await page.textContent('#device-title');
   const nlines = await page.$$eval('#scorecard tr', (r) => r.length - 1);
-  check('clicking a device opens its page', page.url().endsWith('#/device/' + encodeURIComponent(target.device.id))
-    && title.includes(target.device.id) && nlines === 11, `url ${page.url()}, title ${title}, ${nlines} lines`);
+  check('clicking a device opens its page', page.url().endsWith('#/device/' + encodeURIComponent(target.stubwatch.device.key))
+    && title.includes(target.stubwatch.device.key) && nlines === 11, `url ${page.url()}, title ${title}, ${nlines} lines`);
   await page.screenshot({ path: join(shots, 'device.png'), fullPage: true });
 
   // The alerts view lists alerts.

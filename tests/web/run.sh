@@ -37,7 +37,7 @@ for t in node chromium prometheus promtool; do
 	command -v $t >/dev/null || bad "$t" "not installed (make deps)"
 done
 [ -d "$HERE/node_modules/playwright-core" ] ||
-	bad "playwright-core" "not installed: npm ci --prefix tests/web (.ci/run does it)"
+	bad "playwright-core" "not installed: npm ci --prefix tests/web (make deps does it)"
 [ "$FAIL" -eq 0 ] || finish
 
 free_port() {

@@ -96,6 +96,12 @@ static const struct conf_def conf_schema[] = {
 	{ .key = "capture.promisc", .type = CONF_BOOL, FIELD(capture_promisc),
 	  .max = 1, .def = "yes",
 	  .help = "put live interfaces in promiscuous mode" },
+	/* Off: a SPAN session that tags one direction only (or each with its
+	 * own tag) must not split a device or orphan its answers. On for
+	 * networks that reuse addresses and MACs across VLANs. */
+	{ .key = "capture.vlan_tracking", .type = CONF_BOOL, FIELD(capture_vlan_tracking),
+	  .max = 1, .def = "no",
+	  .help = "key devices and match answers by VLAN tag as well" },
 	{ .key = "capture.filter", .type = CONF_STRING, FIELD(capture_filter),
 	  .def = "", .help = "BPF filter; empty = the sensor's own filter" },
 	/* libpcap's read timeout: 0 would mean "block forever" on some

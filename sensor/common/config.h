@@ -32,6 +32,7 @@ struct sw_config {
 	uint64_t capture_ring_size;   /* bytes of the TPACKET_V3 ring per interface */
 	uint32_t capture_snaplen;
 	int capture_promisc;
+	int capture_vlan_tracking;    /* devices and queries keyed by VLAN as well */
 	char capture_filter[CONF_FILTER]; /* BPF; empty = the sensor's default filter */
 	uint64_t capture_timeout_ms;  /* libpcap read timeout (live) */
 

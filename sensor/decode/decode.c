@@ -289,6 +289,7 @@ int dec_frame(struct dec_ctx *d, int link, const uint8_t *frame,
 		kind = dec_anom(d, DEC_A_LINK_UNKNOWN);
 		break;
 	}
+	p->key_vlan = d->conf.vlan_tracking ? p->vlan : 0;
 	p->kind = (uint8_t)kind;
 	return kind;
 }

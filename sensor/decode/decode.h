@@ -79,7 +79,7 @@ enum dec_anomaly {
  * dec_frame() does not clear the struct (it runs for every packet); it sets
  * only the fields a packet's kind makes valid. Read nothing else:
  *   every frame:   ts_us, wirelen, kind, has_mac, outgoing, nvlan, vlan,
- *                  vlan_outer, reassembled (the rest may hold any value
+ *                  vlan_outer, key_vlan, reassembled (the rest may hold any value
  *                  on PKT_NONE)
  *   has_mac == 1:  src_mac, dst_mac (dst_mac is zero on Linux cooked links)
  *   PKT_IP:        ip_ver, ip_ttl, l4, src_ip, dst_ip, ip_len, sport, dport
@@ -99,6 +99,11 @@ struct pkt {
 	uint8_t nvlan;           /* VLAN tags seen (0..2) */
 	uint16_t vlan;           /* innermost VLAN ID (12 bits), 0 when untagged */
 	uint16_t vlan_outer;     /* outer VLAN ID of a QinQ stack, else 0 */
+	/* The VLAN that keys devices, queries, flows and bindings: vlan with
+	 * dec_conf.vlan_tracking, else 0, so that a mirror port tagging one
+	 * direction only (or each with another tag) still pairs a response
+	 * with its query and keeps one device. vlan stays what the frame had. */
+	uint16_t key_vlan;
 
 	uint8_t ip_ver;          /* 4 or 6 (PKT_IP) */
 	uint8_t ip_ttl;          /* IPv4 TTL or IPv6 hop limit */
@@ -135,6 +140,8 @@ struct dec_conf {
 	uint32_t frag_max;        /* datagrams under reassembly, v4 and v6 each */
 	uint32_t frag_max_bytes;  /* largest datagram rebuilt (<= 65535 + headers) */
 	uint64_t frag_timeout_us; /* an incomplete datagram is dropped after this */
+	uint8_t vlan_tracking;    /* key_vlan = vlan (networks reusing addresses
+				   * across VLANs); 0: key_vlan = 0 */
 };
 
 struct dec_ctx;

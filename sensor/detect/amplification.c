@@ -141,22 +141,22 @@ void integ_serves_packet(struct integ *m, struct engine *e, const struct pkt *p)
 	/* Two ways per set: a router's relay mark is not lost to a device
 	 * that happens to share its slot. */
 	struct responder *r = m->resp_recent[resp_recent_index(p)];
-	if (r != NULL && r->vlan == p->vlan && mac_equal(r->mac, p->src_mac))
+	if (r != NULL && r->vlan == p->key_vlan && mac_equal(r->mac, p->src_mac))
 		goto found;
-	uint64_t hk = h64(p->src_mac, 6, p->vlan);
+	uint64_t hk = h64(p->src_mac, 6, p->key_vlan);
 	unsigned slot = (unsigned)(hk % (RESP_CACHE / 2)) * 2;
 	r = &m->resp[slot];
-	if (!(r->used && r->vlan == p->vlan && mac_equal(r->mac, p->src_mac))) {
+	if (!(r->used && r->vlan == p->key_vlan && mac_equal(r->mac, p->src_mac))) {
 		struct responder *r2 = &m->resp[slot + 1];
-		if ((r2->used && r2->vlan == p->vlan && mac_equal(r2->mac, p->src_mac)) ||
+		if ((r2->used && r2->vlan == p->key_vlan && mac_equal(r2->mac, p->src_mac)) ||
 		    (r->used && r->relay && !r2->relay))
 			r = r2;
 	}
-	if (!r->used || r->vlan != p->vlan || !mac_equal(r->mac, p->src_mac)) {
+	if (!r->used || r->vlan != p->key_vlan || !mac_equal(r->mac, p->src_mac)) {
 		memset(r, 0, sizeof(*r));
 		r->used = 1;
 		memcpy(r->mac, p->src_mac, 6);
-		r->vlan = p->vlan;
+		r->vlan = p->key_vlan;
 		r->checked_s = s_of(p->ts_us) - 2;
 	}
 	m->resp_recent[resp_recent_index(p)] = r;
@@ -169,7 +169,7 @@ found:;
 		struct bind_key bk;
 		memset(&bk, 0, sizeof(bk));
 		memcpy(bk.ip, p->src_ip, 16);
-		bk.vlan = p->vlan;
+		bk.vlan = p->key_vlan;
 		const struct binding *b = tbl_lookup(e->bindings, &bk);
 		if (b == NULL || memcmp(b->mac, p->src_mac, 6) != 0) {
 			r->relay = 1;     /* forwards answers of others: a router */
@@ -180,7 +180,7 @@ found:;
 		struct dev_key k;
 		memset(&k, 0, sizeof(k));
 		memcpy(k.mac, p->src_mac, 6);
-		k.vlan = p->vlan;
+		k.vlan = p->key_vlan;
 		struct device *d = tbl_lookup(e->devices, &k);
 		r->is_dev = d != NULL;
 		if (d != NULL) {

@@ -23,7 +23,7 @@ struct segment *asg_segment(struct engine *e, uint16_t vlan)
 const char *asg_designated(struct engine *e, const struct dev_key *k,
 			   const struct device *d, const uint8_t ip[16], int *yes)
 {
-	const struct segment *s = &e->segs[k->vlan % SEG_COUNT];
+	const struct segment *s = &e->segs[d->vlan % SEG_COUNT];
 	*yes = 0;
 	for (unsigned i = 0; i < d->nassigned; i++)
 		if (memcmp(d->assigned[i].ip, ip, 16) == 0) {

@@ -26,7 +26,7 @@ void bh_connection(struct bh *b, struct engine *e, const struct pkt *p)
 	struct dev_key dk;
 	memset(&dk, 0, sizeof(dk));
 	memcpy(dk.mac, p->src_mac, 6);
-	dk.vlan = p->vlan;
+	dk.vlan = p->key_vlan;
 	struct device *d = tbl_lookup(e->devices, &dk);
 	if (d == NULL)
 		return;
@@ -44,7 +44,7 @@ void bh_connection(struct bh *b, struct engine *e, const struct pkt *p)
 	struct fkey fk;
 	memset(&fk, 0, sizeof(fk));
 	memcpy(fk.mac, p->src_mac, 6);
-	fk.vlan = p->vlan;
+	fk.vlan = p->key_vlan;
 	memcpy(fk.ip, p->dst_ip, 16);
 	fk.sport = p->sport;
 	fk.dport = p->dport;

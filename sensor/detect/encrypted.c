@@ -116,6 +116,8 @@ struct enc_flow {
 	uint8_t fin;          /* FINs seen */
 	uint8_t has_mac;
 	uint8_t mac[6];       /* the client's MAC, for its device */
+	uint16_t vlan;        /* the opening packet's tags, for the events */
+	uint16_t vlan_outer;
 };
 
 /* A parser slot: the hello's assembly state, and nDPI's verdict when it
@@ -623,7 +625,7 @@ static void judge_none(struct engine *e, struct enc_dev *s, struct none_verdict 
 
 static int segment_offers(struct engine *e, const struct dctx *c)
 {
-	const struct segment *sg = &e->segs[c->k->vlan % SEG_COUNT];
+	const struct segment *sg = &e->segs[c->d->vlan % SEG_COUNT];
 	return sg->dnr || sg->ddr;
 }
 
@@ -631,7 +633,7 @@ static void alert_none(struct engine *e, struct dctx *c, struct enc_dev *s,
 		       const struct none_verdict *v)
 {
 	const struct det_rule *rl = rules_det(e->rules, DET_ENCRYPTION_NONE);
-	const struct segment *sg = &e->segs[c->k->vlan % SEG_COUNT];
+	const struct segment *sg = &e->segs[c->d->vlan % SEG_COUNT];
 	struct alert_ctx a;
 	post_alert_ctx(e, c, &a);
 	a.escalated = (uint8_t)segment_offers(e, c);
@@ -716,7 +718,7 @@ COLD static void ddr_query(struct enc_mod *m, struct engine *e, struct dctx *c, 
 	if (s->ddr_queries++ == 0)
 		c->d->dirty = 1;
 	m->st.ddr_queries++;
-	asg_segment(e, c->k->vlan)->ddr = 1;
+	asg_segment(e, c->d->vlan)->ddr = 1;
 }
 
 /* ... and the query that makes the minimum sample: judged now, not at the
@@ -934,7 +936,8 @@ static void alert_unsanctioned(struct enc_mod *m, struct engine *e, struct dctx 
 }
 
 /* A client-side packet of the flow from its key: enough for
- * eng_device_for(), which reads the MAC (or address) and VLAN. */
+ * eng_device_for(), which reads the MAC (or address) and the key's VLAN;
+ * its tags are those of the packet that opened the flow. */
 static void client_pkt(const struct enc_key *k, const struct enc_flow *f, uint64_t ts,
 		       struct pkt *p)
 {
@@ -943,7 +946,9 @@ static void client_pkt(const struct enc_key *k, const struct enc_flow *f, uint64
 	p->kind = PKT_IP;
 	p->has_mac = f->has_mac;
 	memcpy(p->src_mac, f->mac, 6);
-	p->vlan = k->vlan;
+	p->key_vlan = k->vlan;
+	p->vlan = f->vlan;
+	p->vlan_outer = f->vlan_outer;
 	memcpy(p->src_ip, f->client_a ? k->a : k->b, 16);
 	memcpy(p->dst_ip, f->client_a ? k->b : k->a, 16);
 	p->sport = f->client_a ? k->pa : k->pb;
@@ -1010,7 +1015,7 @@ static void flow_verdict(struct enc_mod *m, struct engine *e, struct enc_flow *f
 	v.sip = cp.dst_ip;
 	v.cport = cp.sport;
 	v.sport = cp.dport;
-	v.vlan = k->vlan;
+	v.vlan = cp.vlan;
 	v.sni = ff.sni != NULL ? ff.sni : "";
 	v.alpn = ff.alpn != NULL ? ff.alpn : "";
 	v.ja3 = ja3;
@@ -1263,7 +1268,7 @@ static void port_packet(struct enc_mod *m, struct engine *e, const struct pkt *p
 	memcpy(k.b, src_a ? p->dst_ip : p->src_ip, 16);
 	k.pa = src_a ? p->sport : p->dport;
 	k.pb = src_a ? p->dport : p->sport;
-	k.vlan = p->vlan;
+	k.vlan = p->key_vlan;
 	k.l4 = p->l4;
 	m->st.lookups++;
 	struct enc_flow *f = tbl_lookup(m->flows, &k);
@@ -1281,6 +1286,8 @@ static void port_packet(struct enc_mod *m, struct engine *e, const struct pkt *p
 		f->has_mac = p->has_mac;
 		if (p->has_mac)
 			memcpy(f->mac, p->src_mac, 6);
+		f->vlan = p->vlan;
+		f->vlan_outer = p->vlan_outer;
 		m->active++;
 	} else if (p->ts_us / SEC != f->last_ts / SEC) {
 		tbl_touch(m->flows, f);

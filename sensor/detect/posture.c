@@ -154,7 +154,7 @@ static void alert_hardcoded(struct engine *e, const struct pkt *p, struct dctx *
 	jw_arr(&w, "designated");
 	for (unsigned i = 0; i < c->d->nassigned; i++)
 		jw_ip_text(&w, NULL, c->d->assigned[i].ip);
-	const struct segment *s = &e->segs[c->k->vlan % SEG_COUNT];
+	const struct segment *s = &e->segs[c->d->vlan % SEG_COUNT];
 	if (c->d->nassigned == 0)
 		for (unsigned i = 0; i < s->nres; i++)
 			jw_ip_text(&w, NULL, s->res[i].ip);
@@ -415,7 +415,7 @@ static void judge(struct engine *e, struct dctx *c, struct verdicts *v, int exac
 	v->line[SC_TCP] = dd->tc_missed >= (uint32_t)rule(e, DET_TRANSPORT_NO_TCP_FALLBACK)->p[DP_MIN_TC_EVENTS]
 			  ? VERDICT_FAIL : dd->tc_retried ? VERDICT_PASS : VERDICT_UNKNOWN;
 
-	const struct segment *s = &e->segs[c->k->vlan % SEG_COUNT];
+	const struct segment *s = &e->segs[c->d->vlan % SEG_COUNT];
 	v->v6_capable = d->has_global_v6 || s->v6_prefix;
 	v->v6_offered = s->rdnss || s->dhcp6_dns;
 	uint64_t min_v6 = (uint64_t)rule(e, DET_IPV6_NO_AAAA)->p[DP_MIN_QUERIES];
@@ -540,7 +540,7 @@ static void alert_posture(struct engine *e, struct dctx *c, enum det_id id,
 		jw_uint(&w, "queries", n->queries);
 		jw_uint(&w, "aaaa_queries", n->queries_aaaa);
 		jw_bool(&w, "global_ipv6_address", c->d->has_global_v6);
-		jw_bool(&w, "segment_offers_ipv6", e->segs[c->k->vlan % SEG_COUNT].v6_prefix);
+		jw_bool(&w, "segment_offers_ipv6", e->segs[c->d->vlan % SEG_COUNT].v6_prefix);
 		break;
 	case DET_IPV6_NO_V6_TRANSPORT:
 		snprintf(msg, sizeof(msg), "Device has IPv6 and the network offers IPv6 resolvers, "
@@ -675,7 +675,7 @@ void post_extra(struct engine *e, struct dctx *c, struct ev_device_extra *x,
 	static const uint8_t none[16];
 	int yes;
 	x->designated_from = asg_designated(e, c->k, d, none, &yes);
-	x->seg = &e->segs[c->k->vlan % SEG_COUNT];
+	x->seg = &e->segs[c->d->vlan % SEG_COUNT];
 
 	struct jw w;
 	jw_init(&w, 512);

@@ -516,7 +516,7 @@ void integ_watch_packet(struct integ *m, struct engine *e, const struct pkt *p)
 		return;
 	for (unsigned i = 0; i < WATCH_MAX; i++) {
 		struct watch *w = &m->watch[i];
-		if (!w->used || w->k.vlan != p->vlan || memcmp(w->k.mac, p->src_mac, 6) != 0)
+		if (!w->used || w->k.vlan != p->key_vlan || memcmp(w->k.mac, p->src_mac, 6) != 0)
 			continue;
 		int in0 = ans_has(&w->a[0], p->dst_ip), in1 = ans_has(&w->a[1], p->dst_ip);
 		if (!in0 && !in1)

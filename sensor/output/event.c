@@ -125,6 +125,12 @@ void ev_dev_keytext(const struct dev_key *k, char *out, size_t outsz)
 		fmt_mac(t, k->mac);
 		snprintf(out, outsz, "%s", t);
 	}
+	/* With capture.vlan_tracking one MAC on two VLANs is two devices,
+	 * and their keys (Redis, Kafka) must differ too. */
+	if (k->vlan != 0) {
+		size_t n = strlen(out);
+		snprintf(out + n, outsz - n, "@%u", k->vlan);
+	}
 }
 
 void ev_community_id(char out[EV_CID_LEN], const struct ev_flow *f)
@@ -290,7 +296,9 @@ void ev_jw_sw_device(struct jw *w, const struct dev_key *k, const struct device 
 	jw_str(w, "keyed_by", k->by_ip ? "ip" : "mac");
 	if (!k->by_ip)
 		jw_mac_text(w, "mac", k->mac);
-	jw_uint(w, "vlan", k->vlan);
+	jw_uint(w, "vlan", d != NULL ? d->vlan : k->vlan);
+	if (d != NULL && d->vlan_outer != 0)
+		jw_uint(w, "vlan_outer", d->vlan_outer);
 	if (!k->by_ip && mac_local >= 0)
 		jw_bool(w, "mac_locally_administered", mac_local);
 	if (d != NULL && d->mud_url[0])
@@ -468,7 +476,7 @@ char *ev_device(uint64_t ts_us, const struct ev_observer *obs, const struct dev_
 	jw_end(&w);
 	ev_jw_observer(&w, obs, 0);
 	ev_jw_host_device(&w, k, d, x != NULL ? x->vendor : NULL, d->hostname);
-	ev_jw_network(&w, NULL, NULL, k->vlan);
+	ev_jw_network(&w, NULL, NULL, d->vlan);
 	if (!k->by_ip) {
 		jw_obj(&w, "source");
 		jw_mac_ecs(&w, "mac", k->mac);

@@ -102,13 +102,16 @@ void ev_jw_host_device(struct jw *w, const struct dev_key *k, const struct devic
 		       const char *vendor, const char *hostname);
 
 /* stubwatch.device: the sensor's key for the device (colon MAC or IP, as
- * the Redis and Kafka keys), keyed_by, the colon MAC, the VLAN as a number
- * (0 untagged), mac_locally_administered (left out when mac_local < 0),
+ * the Redis and Kafka keys), keyed_by, the colon MAC, the VLAN of the
+ * device's latest own frame as a number (0 untagged; the key's without d)
+ * and the outer tag of QinQ (vlan_outer, when there is one),
+ * mac_locally_administered (left out when mac_local < 0),
  * and the MUD URL and first/last seen when d is not NULL. */
 void ev_jw_sw_device(struct jw *w, const struct dev_key *k, const struct device *d,
 		     int mac_local);
 
-/* The device's key as text: its MAC, or its IP on links without MACs. */
+/* The device's key as text: its MAC, or its IP on links without MACs;
+ * "@VLAN" after it when the key has a VLAN (capture.vlan_tracking). */
 void ev_dev_keytext(const struct dev_key *k, char *out, size_t outsz);
 
 /* A stubwatch.device event as JSON text (malloc'd, *len bytes): identity,

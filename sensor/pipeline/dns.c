@@ -63,7 +63,8 @@ static void on_query(struct engine *e, const struct pkt *p, const struct dns_msg
 		n->no_device++;
 		return;
 	}
-	int changed = state_device_ip(&e->st, d, p);
+	int changed = state_device_tags(d, p) && !created;
+	changed |= state_device_ip(&e->st, d, p);
 
 	struct qry_key qk;
 	state_query_key(&qk, p, 1, m);

@@ -132,6 +132,7 @@ struct engine *eng_new(const struct sw_config *cfg, struct out *out,
 		 * 16 KiB keeps the worst case at frag.max x 16 KiB per family. */
 		.frag_max_bytes = 16384 + 60,
 		.frag_timeout_us = cfg->frag_timeout_us,
+		.vlan_tracking = (uint8_t)cfg->capture_vlan_tracking,
 	};
 	pl->dec = dec_new(&dc);
 	int st = state_init(&e->st, cfg, e->sipkey);
@@ -214,7 +215,7 @@ static void on_arp(struct engine *e, const struct pkt *p)
 		return; /* ARP probe (RFC 5227): the sender has no address yet */
 	uint8_t ip[16];
 	ip_from_v4(ip, p->arp_spa);
-	state_bind(&e->st, ip, p->vlan, p->arp_sha, BIND_ARP, p->ts_us);
+	state_bind(&e->st, ip, p->key_vlan, p->arp_sha, BIND_ARP, p->ts_us);
 }
 
 static void on_icmpv6(struct engine *e, const struct pkt *p)
@@ -229,7 +230,7 @@ static void on_icmpv6(struct engine *e, const struct pkt *p)
 	case 136: /* Neighbor Advertisement */
 		pl_of(e)->c.ndp++;
 		if (p->has_mac && memcmp(p->src_ip, unspec, 16) != 0) {
-			state_bind(&e->st, p->src_ip, p->vlan, p->src_mac, BIND_NDP, p->ts_us);
+			state_bind(&e->st, p->src_ip, p->key_vlan, p->src_mac, BIND_NDP, p->ts_us);
 			/* A global source address says the host has IPv6, even
 			 * when its DNS goes over IPv4 (ipv6.no-v6-transport). */
 			if (!(p->src_ip[0] == 0xfe && (p->src_ip[1] & 0xc0) == 0x80) &&
@@ -237,7 +238,7 @@ static void on_icmpv6(struct engine *e, const struct pkt *p)
 				struct dev_key k;
 				memset(&k, 0, sizeof(k));
 				memcpy(k.mac, p->src_mac, 6);
-				k.vlan = p->vlan;
+				k.vlan = p->key_vlan;
 				struct device *d = state_device_find(&e->st, &k);
 				if (d != NULL) {
 					d->has_global_v6 = 1;

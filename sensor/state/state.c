@@ -209,11 +209,11 @@ int state_device_key(const struct pkt *p, int src, struct dev_key *k)
 		if (mac_is_group(mac))
 			return 0;
 		memcpy(k->mac, mac, 6);
-		k->vlan = p->vlan;
+		k->vlan = p->key_vlan;
 	} else {
 		memcpy(k->ip, src ? p->src_ip : p->dst_ip, 16);
 		k->by_ip = 1;
-		k->vlan = p->vlan;
+		k->vlan = p->key_vlan;
 	}
 	return 1;
 }
@@ -233,13 +233,21 @@ struct device *state_device(struct state *s, const struct dev_key *k, uint32_t h
 	return d;
 }
 
+int state_device_tags(struct device *d, const struct pkt *p)
+{
+	int changed = d->vlan != p->vlan || d->vlan_outer != p->vlan_outer;
+	d->vlan = p->vlan;
+	d->vlan_outer = p->vlan_outer;
+	return changed;
+}
+
 int state_device_ip(struct state *s, struct device *d, const struct pkt *p)
 {
 	int changed = dev_add_ip(d, p->src_ip);
 	/* The binding is refreshed when the address is new to the device and
 	 * then once a minute, not on every query. */
 	if (p->has_mac && (changed || p->ts_us - d->last_bind >= 60 * SEC)) {
-		state_bind(s, p->src_ip, p->vlan, p->src_mac, BIND_DNS, p->ts_us);
+		state_bind(s, p->src_ip, p->key_vlan, p->src_mac, BIND_DNS, p->ts_us);
 		d->last_bind = p->ts_us;
 	}
 	return changed;
@@ -326,7 +334,7 @@ void state_query_key(struct qry_key *qk, const struct pkt *p, int query_side,
 	memcpy(qk->client, query_side ? p->src_ip : p->dst_ip, 16);
 	if (p->has_mac)
 		memcpy(qk->mac, query_side ? p->src_mac : p->dst_mac, 6);
-	qk->vlan = p->vlan;
+	qk->vlan = p->key_vlan;
 	memcpy(qk->server, query_side ? p->dst_ip : p->src_ip, 16);
 	qk->server_port = query_side ? p->dport : p->sport;
 	qk->client_port = query_side ? p->sport : p->dport;
@@ -434,7 +442,7 @@ struct flow *state_flow(struct state *s, const struct pkt *p, int *dir)
 		fk.pb = p->sport;
 		*dir = 1;
 	}
-	fk.vlan = p->vlan;
+	fk.vlan = p->key_vlan;
 	int created;
 	struct flow *f = tbl_get(s->flows, &fk, &created);  /* LRU order = idle order */
 	if (created) {

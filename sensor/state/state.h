@@ -24,7 +24,8 @@ struct pkt;                 /* decode/decode.h: the functions below read one */
 #define DEV_MAX_SIZES 4     /* distinct EDNS UDP sizes remembered */
 #define QRY_NAME 64         /* query name prefix kept for unanswered-query events */
 
-/* A device is a MAC on a VLAN; on links without MACs (raw IP) it is an IP. */
+/* A device is a MAC (on a VLAN with capture.vlan_tracking: pkt.key_vlan);
+ * on links without MACs (raw IP) it is an IP. */
 struct dev_key {
 	uint8_t mac[6];
 	uint16_t vlan;
@@ -111,6 +112,10 @@ struct device {
 	uint8_t dirty;            /* something a device event shows has changed */
 	uint8_t nres;
 	uint8_t nv4, nv6;
+	/* The VLAN tags of its latest own frame (inner, and outer of QinQ):
+	 * the key holds a VLAN only with capture.vlan_tracking, so these say
+	 * which segment it is on and what events show. */
+	uint16_t vlan, vlan_outer;
 	uint64_t last_seen;
 	uint64_t first_seen;
 	struct dev_counts c;
@@ -440,6 +445,10 @@ void state_flow_end(struct state *s, struct flow *f);
 void state_expire_flows(struct state *s, uint64_t now, uint64_t timeout);
 
 /* IP → MAC as seen now (ARP, NDP, a device's query); counts changes. */
+/* Takes the VLAN tags of p for d (a frame the device sent, or the one
+ * that made it); 1 when they changed. */
+int state_device_tags(struct device *d, const struct pkt *p);
+
 void state_bind(struct state *s, const uint8_t ip[16], uint16_t vlan,
 		const uint8_t mac[6], int source, uint64_t ts);
 

@@ -229,7 +229,8 @@ def craft_tcp_gap_resync():
 
 
 def craft_vlan_raw():
-    """The same MAC on VLAN 10 and in a QinQ stack 100/20: two devices."""
+    """The same MAC on VLAN 10 and in a QinQ stack 100/20: one device, or
+    two with capture.vlan_tracking."""
     q = dns(0x0101, 0x0100, "cam.example.com")
     r = dns(0x0101, 0x8180, "cam.example.com", answers=[rr(b"\xc0\x0c", 1, 300, A_1)])
     pk = [
@@ -238,6 +239,20 @@ def craft_vlan_raw():
         (T0 + 2000, udp4(DEV, ROUTER, DEV_IP, RES_IP, 40001, 53, q, vlans=(100, 20))),
         (T0 + 3000, udp4(ROUTER, DEV, RES_IP, DEV_IP, 53, 40001, r, vlans=(100, 20))),
     ]
+    return ETH, pk
+
+
+def craft_vlan_asym():
+    """A SPAN session that tags one direction only: twelve queries leave
+    untagged, their answers come back tagged 30."""
+    pk = []
+    for i in range(12):
+        name = "n%d.example.com" % i
+        q = dns(0x2000 + i, 0x0100, name)
+        r = dns(0x2000 + i, 0x8180, name, answers=[rr(b"\xc0\x0c", 1, 300, A_1)])
+        t = T0 + i * 500000
+        pk.append((t, udp4(DEV, ROUTER, DEV_IP, RES_IP, 41000 + i * 7, 53, q)))
+        pk.append((t + 2000, udp4(ROUTER, DEV, RES_IP, DEV_IP, 53, 41000 + i * 7, r, vlans=(30,))))
     return ETH, pk
 
 

@@ -69,7 +69,7 @@ static void dev_setup(struct dev_key *k, struct device *d)
 	memset(d, 0, sizeof(*d));
 	static const uint8_t mac[6] = { 0x00, 0x11, 0x22, 0xaa, 0xbb, 0xcc };
 	memcpy(k->mac, mac, 6);
-	k->vlan = 20;
+	d->vlan = 20;           /* the key has none: capture.vlan_tracking is off */
 	d->nv4 = 1;
 	d->v4[0][0] = 192, d->v4[0][1] = 168, d->v4[0][2] = 1, d->v4[0][3] = 23;
 	d->nv6 = 1;

@@ -6,6 +6,7 @@
 #include "tls/tls.h"
 
 #include <gcrypt.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "common/err.h"
@@ -81,13 +82,23 @@ static void ja3_list(struct sb *s, const uint16_t *a, size_t n)
 	}
 }
 
-void tls_init(void)
+/* libgcrypt must be set up once, before any thread hashes; engines (one
+ * per worker) open their QUIC and nDPI state from their own threads, so
+ * the first of them does it under pthread_once. */
+static pthread_once_t gcry_once = PTHREAD_ONCE_INIT;
+
+static void gcry_setup(void)
 {
 	if (gcry_control(GCRYCTL_INITIALIZATION_FINISHED_P))
 		return;
 	gcry_check_version(NULL);
 	gcry_control(GCRYCTL_DISABLE_SECMEM, 0);
 	gcry_control(GCRYCTL_INITIALIZATION_FINISHED, 0);
+}
+
+void tls_init(void)
+{
+	pthread_once(&gcry_once, gcry_setup);
 }
 
 int tls_ja3_string(const struct tls_hello *h, char *out, size_t outsz)

@@ -144,7 +144,8 @@ static inline int tls_is_grease(uint16_t v)
 }
 
 /* Initialises libgcrypt for the hashes if nobody has (nDPI does too).
- * Call once at start-up before any fingerprint; idempotent. */
+ * Safe from any thread and any number of times (pthread_once); call it
+ * before the first fingerprint or QUIC decryption. */
 void tls_init(void);
 
 /* Parses the start of a TLS record stream (client to server): one or more

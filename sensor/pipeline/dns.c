@@ -175,8 +175,10 @@ static void on_message(struct engine *e, const struct pkt *p, const uint8_t *buf
 	struct dev_key k;
 	uint32_t hash = 0;
 	int has_dev = 0;
+	uint16_t id, flags;
 	memset(&k, 0, sizeof(k));
-	if (proto == PROTO_DNS && len > 2 && !(buf[2] & 0x80) && state_device_key(p, 1, &k)) {
+	if (proto == PROTO_DNS && dns_peek_header(buf, len, &id, &flags) == 0 &&
+	    !(flags & 0x8000) && state_device_key(p, 1, &k)) {
 		hash = state_device_prefetch(&e->st, &k);
 		has_dev = 1;
 	}

@@ -361,6 +361,17 @@ void tbl_remove(struct tbl *t, void *val)
 	t->free_head = slot + 1;
 }
 
+void tbl_evict_oldest(struct tbl *t)
+{
+	if (!t->lru_tail)
+		return;
+	uint32_t slot = t->lru_tail - 1;
+	if (t->evict)
+		t->evict(t->evict_arg, key_of(t, slot), val_of(t, slot));
+	tbl_remove(t, val_of(t, slot));
+	t->evictions++;
+}
+
 void tbl_touch(struct tbl *t, void *val)
 {
 	uint32_t slot = slot_of_val(t, val);

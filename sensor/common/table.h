@@ -65,6 +65,11 @@ void *tbl_get_quiet(struct tbl *t, const void *key, int *created);
 /* Removes the entry whose value is `val`. */
 void tbl_remove(struct tbl *t, void *val);
 
+/* Evicts the least recently used entry now, as a full insert would (the
+ * eviction hook first, then counted), so an owner can make room before an
+ * insert rather than have its hook run inside one. Nothing when empty. */
+void tbl_evict_oldest(struct tbl *t);
+
 /* Marks an entry most recently used. */
 void tbl_touch(struct tbl *t, void *val);
 

@@ -221,6 +221,11 @@ int state_device_key(const struct pkt *p, int src, struct dev_key *k)
 struct device *state_device(struct state *s, const struct dev_key *k, uint32_t hash,
 			    uint64_t ts, int *created)
 {
+	/* A full table makes room before the insert, not inside it: the
+	 * device leaving is judged and gets its last event (and its alerts)
+	 * while every table is whole. Only a full table pays the extra find. */
+	if (tbl_count(s->devices) == tbl_capacity(s->devices) && tbl_lookup(s->devices, k) == NULL)
+		tbl_evict_oldest(s->devices);
 	struct device *d = tbl_get_quiet_h(s->devices, k, hash, created);
 	if (*created) {
 		d->id = s->next_dev_id;

@@ -190,6 +190,37 @@ static void test_lru_eviction(void **state)
 	tbl_free(t);
 }
 
+/* Making room before an insert: the hook sees the oldest entry, the slot
+ * is freed and counted, and the insert that follows evicts nothing. */
+static void test_evict_oldest(void **state)
+{
+	(void)state;
+	struct tbl *t = tbl_new("t", 3, sizeof(struct key), sizeof(struct val), NULL);
+	tbl_set_evict(t, on_evict, NULL);
+	evicted_calls = 0;
+	tbl_evict_oldest(t);
+	assert_int_equal(evicted_calls, 0);
+	assert_int_equal(tbl_evictions(t), 0);
+	for (uint32_t i = 0; i < 3; i++) {
+		struct key kk = k(i);
+		tbl_insert(t, &kk);
+	}
+	struct key k0 = k(0);
+	assert_non_null(tbl_find(t, &k0));   /* 1 is now the oldest */
+	tbl_evict_oldest(t);
+	assert_int_equal(evicted_calls, 1);
+	assert_int_equal(evicted_last, 1);
+	assert_int_equal(tbl_evictions(t), 1);
+	assert_int_equal(tbl_count(t), 2);
+	struct key k1 = k(1), k5 = k(5);
+	assert_null(tbl_find(t, &k1));
+	tbl_insert(t, &k5);
+	assert_int_equal(evicted_calls, 1);
+	assert_int_equal(tbl_evictions(t), 1);
+	assert_int_equal(tbl_count(t), 3);
+	tbl_free(t);
+}
+
 static void test_iteration_slot_order(void **state)
 {
 	(void)state;
@@ -301,6 +332,7 @@ int main(void)
 		cmocka_unit_test(test_nh_spread),
 		cmocka_unit_test(test_insert_find_remove),
 		cmocka_unit_test(test_lru_eviction),
+		cmocka_unit_test(test_evict_oldest),
 		cmocka_unit_test(test_iteration_slot_order),
 		cmocka_unit_test(test_churn),
 		cmocka_unit_test(test_hashed_calls),

@@ -22,6 +22,7 @@ void eng_emit_device(struct engine *e, const struct dev_key *k,
 	d->dirty = 0;
 	struct dctx c;
 	eng_dctx(e, d, &c);
+	(void)post_judge(e, &c);
 	struct ev_device_extra x;
 	struct post_bufs b;
 	post_extra(e, &c, &x, &b);

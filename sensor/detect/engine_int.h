@@ -111,8 +111,10 @@ struct dctx {
 
 /* Emits a stubwatch.device event for d now (reason: first_seen, change,
  * periodic, evicted, exit) and clears its dirty mark (device.c). Judges the
- * device first (post_extra), so a verdict that turned to fail alerts
- * before the event that shows it. */
+ * device first (post_judge), so a verdict that turned to fail alerts
+ * before the event that shows it. An eviction calls it too, before the
+ * insert that needed the room (state_device()), never inside a table
+ * operation; the event itself is built from state alone (post_extra). */
 void eng_emit_device(struct engine *e, const struct dev_key *k,
 		     struct device *d, const char *reason);
 
@@ -263,9 +265,12 @@ void post_unanswered(struct engine *e, struct dctx *c, const struct qry_key *qk,
  * 1 when verdicts changed otherwise (the next periodic event shows it), 0
  * when nothing changed. */
 int post_evaluate(struct engine *e, struct dctx *c);
-/* Judges the device (alerting for verdicts that became fail, as
- * post_evaluate) and builds the device event's extra parts from the same
- * verdicts (JSON text in bufs, freed with post_extra_free). */
+/* post_evaluate() with the exact statistics a device event shows, so the
+ * event and its alerts agree; the same return values. */
+int post_judge(struct engine *e, struct dctx *c);
+/* Builds the device event's extra parts from the device's state alone: the
+ * verdicts are judged again (exactly, as post_judge) but neither recorded
+ * nor alerted. JSON text in bufs, freed with post_extra_free. */
 struct ev_device_extra;
 struct post_bufs {
 	char *resolvers;

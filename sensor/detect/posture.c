@@ -611,6 +611,13 @@ int post_evaluate(struct engine *e, struct dctx *c)
 	return apply_verdicts(e, c, &v);
 }
 
+int post_judge(struct engine *e, struct dctx *c)
+{
+	struct verdicts v;
+	judge(e, c, &v, 1);
+	return apply_verdicts(e, c, &v);
+}
+
 /* Asks the modules for the scorecard lines they judge: verdicts into
  * lines[], and (when ev is not NULL) each such line's evidence as JSON text
  * in ev[] (malloc'd, the caller frees). One scratch writer serves every
@@ -714,11 +721,10 @@ void post_extra(struct engine *e, struct dctx *c, struct ev_device_extra *x,
 	jw_end(&w);
 	b->resolvers = take(&w);
 
-	/* One judgement serves the alerts and the event that shows them: a
-	 * verdict that turns to fail alerts before this device event. */
+	/* The verdicts as post_judge() found them a moment ago (the same
+	 * state, judged the same way); nothing is recorded or raised here. */
 	struct verdicts v;
 	judge(e, c, &v, 1);
-	apply_verdicts(e, c, &v);
 	jw_init(&w, 512);
 	jw_obj(&w, NULL);
 	rnd_json(&w, "ports", &v.ports);

@@ -745,6 +745,10 @@ int main(int argc, char **argv)
 	struct opts o;
 	struct fs_owner own;
 	memset(&o, 0, sizeof(o));
+	/* First of all: a SIGTERM during start-up (rules, tables, nDPI take a
+	 * moment) asks for the same clean stop as one later, never the
+	 * default action that would leave the outputs half written. */
+	install_signals();
 	conf_defaults(&cfg);
 	if (parse_args(argc, argv, &o, &cfg) != 0)
 		return 2;
@@ -837,7 +841,6 @@ int main(int argc, char **argv)
 	}
 	eng_set_rules(eng, cur_rules);
 	eng_set_deterministic(eng, o.nfiles > 0);
-	install_signals();
 	if (out_start(out) != 0) {
 		log_err("cannot start the output thread");
 		return 1;

@@ -626,6 +626,8 @@ static void update_capture_stats(struct engine *eng)
 	for (unsigned i = 0; i < nsources; i++) {
 		struct cap_stats st;
 		if (sources[i] != NULL && cap_get_stats(sources[i], &st) == 0) {
+			if (nsources > 1)
+				eng_set_iface_stats(eng, i, cap_name(sources[i]), &st);
 			total.received += st.received;
 			total.dropped += st.dropped;
 			total.if_dropped += st.if_dropped;

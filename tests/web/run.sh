@@ -3,8 +3,9 @@
 # programs started here on loopback: the sensor (--http, --report), Debian's
 # chromium driven by playwright-core (tests/web/browser.mjs; screenshots into
 # $B/screenshots), a Prometheus scraping a replay and every Grafana query
-# (prom.py), HTTPS with a CA and certificate of its own (tls.py), bad input
-# and capture under 1,000 connections (abuse.py).
+# (prom.py), HTTPS with a CA and certificate of its own (tls.py), capture
+# counters by interface from a live sensor in a network namespace (ifaces.py,
+# as root), bad input and capture under 1,000 connections (abuse.py).
 # Anything that cannot start is a failure, never a skip. Prints
 # "N passed, N failed" last.
 set -u
@@ -88,6 +89,9 @@ tally "$T/prom.out" "Prometheus tests"
 timeout 120 python3 "$HERE/tls.py" "$B" >"$T/tls.out" 2>&1
 cat "$T/tls.out"
 tally "$T/tls.out" "TLS tests"
+timeout 120 python3 "$HERE/ifaces.py" "$B" >"$T/ifaces.out" 2>&1
+cat "$T/ifaces.out"
+tally "$T/ifaces.out" "interface tests"
 timeout 300 python3 "$HERE/abuse.py" "$B" >"$T/abuse.out" 2>&1
 cat "$T/abuse.out"
 tally "$T/abuse.out" "bad-input tests"

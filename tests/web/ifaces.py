@@ -27,7 +27,6 @@ B = sys.argv[1] if len(sys.argv) > 1 else "build"
 SENSOR = os.path.abspath(os.path.join(B, "stubwatch"))
 NS = "swm%d" % (os.getpid() % 100000)
 PORT = 18097
-PASS = FAIL = 0
 # Run inside the namespace: a DNS query to 127.0.0.1 (what the capture
 # filter keeps, so packet time moves on and stats events come), then GET.
 FETCH = ("import socket, sys, urllib.request\n"
@@ -35,23 +34,8 @@ FETCH = ("import socket, sys, urllib.request\n"
          "socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(q, ('127.0.0.1', 53))\n"
          "sys.stdout.write(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode())\n")
 
-
-def ok(name):
-    global PASS
-    PASS += 1
-    print("ok   " + name, flush=True)
-
-
-def bad(name, why):
-    global FAIL
-    FAIL += 1
-    print("FAIL %s: %s" % (name, why), flush=True)
-
-
-def finish():
-    print("ifaces: %d passed, %d failed" % (PASS, FAIL))
-    print("%d passed, %d failed" % (PASS, FAIL))
-    sys.exit(1 if FAIL else 0)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from result import bad, finish, ok  # noqa: E402
 
 
 def sh(*args):
@@ -122,12 +106,12 @@ def run(ifaces, want_names):
 def main():
     if os.geteuid() != 0:
         bad("root", "live capture in a network namespace needs root")
-        finish()
+        finish("ifaces")
     try:
         sh("ip", "netns", "add", NS)
     except subprocess.CalledProcessError as e:
         bad("network namespace", e.stderr.strip())
-        finish()
+        finish("ifaces")
     try:
         sh("ip", "-n", NS, "link", "set", "lo", "up")
         # No IPv6 on the pair: its neighbour discovery would make the
@@ -177,7 +161,7 @@ def main():
         bad("set-up", "%s: %s" % (" ".join(e.cmd), e.stderr.strip()))
     finally:
         subprocess.run(["ip", "netns", "del", NS], capture_output=True)
-    finish()
+    finish("ifaces")
 
 
 main()

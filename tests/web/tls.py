@@ -26,33 +26,8 @@ import urllib.request
 
 B = sys.argv[1] if len(sys.argv) > 1 else "build"
 SENSOR = os.path.join(B, "stubwatch")
-PASS = FAIL = 0
-
-
-def ok(name):
-    global PASS
-    PASS += 1
-    print("ok   " + name, flush=True)
-
-
-def bad(name, why):
-    global FAIL
-    FAIL += 1
-    print("FAIL %s: %s" % (name, why), flush=True)
-
-
-def finish():
-    print("tls: %d passed, %d failed" % (PASS, FAIL))
-    print("%d passed, %d failed" % (PASS, FAIL))
-    sys.exit(1 if FAIL else 0)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from result import bad, finish, free_port, ok  # noqa: E402
 
 
 def openssl(*args):
@@ -188,7 +163,7 @@ def start_error_checks(d):
 def main():
     if shutil.which("openssl") is None:
         bad("openssl", "not installed (make deps)")
-        finish()
+        finish("tls")
     d = tempfile.mkdtemp(prefix="stubwatch-tls-")
     try:
         make_pki(d)
@@ -200,7 +175,7 @@ def main():
         bad("set-up", "%s: %s" % (" ".join(e.cmd), e.stderr))
     finally:
         shutil.rmtree(d, ignore_errors=True)
-    finish()
+    finish("tls")
 
 
 main()

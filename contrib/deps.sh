@@ -2,7 +2,7 @@
 # Installs the Debian packages stubwatch builds, tests, packages and
 # benchmarks with, when any is missing (iproute2, systemd, debhelper, lintian
 # and groff-base: the service tests, the package and its unit, the man page;
-# prometheus, chromium and Node.js: the web and ECS tests), then the npm
+# prometheus, chromium, openssl and Node.js: the web and ECS tests), then the npm
 # packages those tests pin (tests/web, tests/ecs: `npm ci`) when they are not
 # installed yet. Uses apt-get directly as root, through sudo otherwise.
 set -eu
@@ -25,7 +25,7 @@ PKGS="build-essential pkg-config clang libpcap-dev libndpi-dev libmaxminddb-dev
 libhiredis-dev librdkafka-dev libjansson-dev libmicrohttpd-dev libpsl-dev publicsuffix
 nettle-dev libcmocka-dev redis-server ieee-data
 libmaxmind-db-writer-perl python3 nodejs npm
-tshark prometheus chromium
+tshark prometheus chromium openssl
 iproute2 systemd debhelper dpkg-dev lintian groff-base"
 
 missing=""

@@ -305,13 +305,15 @@ static int start_web(const struct opts *o, const struct sw_config *cfg, struct o
 	if (dir[0] == '\0')
 		find_web_dir(dir, sizeof(dir));
 	struct web_http_conf hc = { cfg->http_listen, cfg->http_auth_file, dir,
-				    cfg->http_max_connections };
+				    cfg->http_max_connections, cfg->http_tls_cert,
+				    cfg->http_tls_key };
 	*http = web_http_start(*view, &hc, err, sizeof(err));
 	if (*http == NULL) {
 		log_err("%s", err);
 		return -1;
 	}
-	log_info("http: serving on %s (port %u)%s", cfg->http_listen, web_http_port(*http),
+	log_info("http: serving %s on %s (port %u)%s", cfg->http_tls_key[0] ? "HTTPS" : "HTTP",
+		 cfg->http_listen, web_http_port(*http),
 		 dir[0] == '\0' ? "; no dashboard folder found" : "");
 	return 0;
 }
@@ -624,6 +626,8 @@ static void update_capture_stats(struct engine *eng)
 	for (unsigned i = 0; i < nsources; i++) {
 		struct cap_stats st;
 		if (sources[i] != NULL && cap_get_stats(sources[i], &st) == 0) {
+			if (nsources > 1)
+				eng_set_iface_stats(eng, i, cap_name(sources[i]), &st);
 			total.received += st.received;
 			total.dropped += st.dropped;
 			total.if_dropped += st.if_dropped;
@@ -718,8 +722,8 @@ static int run_live(const struct opts *o, const struct sw_config *cfg, struct en
 }
 
 /* What a start checks before anything runs, and all --check-config does:
- * the capture filter, the detection settings, run.user and every output
- * with its folders. Each failure is said with the message a start gives.
+ * the capture filter, the detection settings, the HTTP endpoint's files,
+ * run.user and every output with its folders. Each failure is said with the message a start gives.
  * With check, outputs are checked but nothing is created. 0 or -1. */
 static int check_start(const struct opts *o, const struct sw_config *cfg, int live,
 		       int check, struct fs_owner *own)
@@ -734,6 +738,13 @@ static int check_start(const struct opts *o, const struct sw_config *cfg, int li
 	if (eng_check_config(cfg, err, sizeof(err)) != 0) {
 		conf_locate(cfg, err, where, sizeof(where));
 		log_err("%s", where);
+		return -1;
+	}
+	struct web_http_conf hc = { cfg->http_listen, cfg->http_auth_file, cfg->http_web_dir,
+				    cfg->http_max_connections, cfg->http_tls_cert,
+				    cfg->http_tls_key };
+	if (cfg->http_listen[0] != '\0' && web_http_check(&hc, err, sizeof(err)) != 0) {
+		log_err("%s", err);
 		return -1;
 	}
 	return resolve_run_user(cfg, live || check, own);

@@ -130,6 +130,15 @@ struct cap_src *cap_open_live(const char *ifname, const struct cap_conf *c,
 		free(s);
 		return NULL;
 	}
+	/* The run loop polls every source's descriptor and then dispatches
+	 * each: blocking, a dispatch on an idle interface would wait for its
+	 * first packet (TPACKET_V3 retires no empty block on the timeout) and
+	 * starve the busy ones. Non-blocking, it returns 0 at once. */
+	if (pcap_setnonblock(s->p, 1, ebuf) != 0) {
+		snprintf(err, errlen, "interface %s: %s", ifname, ebuf);
+		cap_close(s);
+		return NULL;
+	}
 	s->link = pcap_datalink(s->p);
 	const char *f = c->filter != NULL && c->filter[0] && !cap_filter_is_live(c->filter) ?
 			c->filter : cap_default_filter();

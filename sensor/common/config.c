@@ -288,6 +288,11 @@ static const struct conf_def conf_schema[] = {
 	{ .key = "http.auth_file", .type = CONF_STRING, FIELD(http_auth_file), .def = "",
 	  .help = "file whose first line is user:password (HTTP basic) or a bearer "
 	  "token; empty = no authentication" },
+	{ .key = "http.tls_cert", .type = CONF_STRING, FIELD(http_tls_cert), .def = "",
+	  .help = "PEM certificate (chain) file: with http.tls_key the endpoint serves "
+	  "HTTPS only; empty = plain HTTP" },
+	{ .key = "http.tls_key", .type = CONF_STRING, FIELD(http_tls_key), .def = "",
+	  .help = "PEM private key file of http.tls_cert (unencrypted), read at start" },
 	{ .key = "http.web_dir", .type = CONF_STRING, FIELD(http_web_dir), .def = "",
 	  .help = "folder of the web dashboard; empty = the installed or source one" },
 	/* Each connection costs its 32 KiB memory pool at most: 1024 is 32 MiB,

@@ -104,6 +104,8 @@ struct sw_config {
 	char http_listen[CONF_STR];   /* ADDR:PORT, [v6]:PORT or PORT (loopback) */
 	char http_auth_file[CONF_STR]; /* "user:password" (basic) or a bearer token */
 	char http_web_dir[CONF_STR];  /* the dashboard's files; empty = found */
+	char http_tls_cert[CONF_STR]; /* PEM certificate chain; both or neither */
+	char http_tls_key[CONF_STR];  /* PEM private key; empty = plain HTTP */
 	uint32_t http_max_connections;
 
 	/* Keys under a pass-through prefix (e.g. output.kafka.property.*) are kept

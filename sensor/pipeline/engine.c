@@ -379,6 +379,18 @@ void eng_set_capture_stats(struct engine *e, const struct cap_stats *st)
 	pl_of(e)->cap = *st;
 }
 
+void eng_set_iface_stats(struct engine *e, unsigned i, const char *name,
+			 const struct cap_stats *st)
+{
+	struct pipeline *pl = pl_of(e);
+	if (i >= CONF_MAX_LIST)
+		return;
+	snprintf(pl->ifaces[i].name, sizeof(pl->ifaces[i].name), "%s", name);
+	pl->ifaces[i].st = *st;
+	if (pl->nifaces <= i)
+		pl->nifaces = i + 1;
+}
+
 void eng_finish(struct engine *e)
 {
 	e->finishing = 1;

@@ -60,6 +60,13 @@ void eng_set_deterministic(struct engine *e, int on);
 /* Adds capture counters (kernel and interface drops) for stats events. */
 void eng_set_capture_stats(struct engine *e, const struct cap_stats *st);
 
+/* The capture counters of live source i (< CONF_MAX_LIST) under its name
+ * (copied; the stats event at exit comes after the sources close); with
+ * several sources the stats event
+ * lists each one (stubwatch.stats.capture.interfaces) beside the totals. */
+void eng_set_iface_stats(struct engine *e, unsigned i, const char *name,
+			 const struct cap_stats *st);
+
 /* Emits a stubwatch.stats event now (SIGUSR1, periodic, exit): this
  * engine's counters (eng_emit_stats_of with one engine). */
 void eng_emit_stats(struct engine *e, const char *reason);

@@ -60,6 +60,11 @@ struct pipeline {
 	uint64_t next_stats;
 	uint32_t sweep_slot;      /* snapshot sweep position in the device table */
 	struct cap_stats cap;
+	struct {
+		char name[64];            /* the libpcap device name, cut at 63 */
+		struct cap_stats st;
+	} ifaces[CONF_MAX_LIST];      /* live sources, as eng_set_iface_stats set them */
+	unsigned nifaces;
 	struct eng_counts c;
 };
 

@@ -89,9 +89,22 @@ void eng_emit_stats_of(struct engine *const *es, size_t n, const char *reason)
 	 * in the middle of one would show fewer received than processed; every
 	 * packet processed was received. */
 	uint64_t received = pl->cap.received > c->packets ? pl->cap.received : c->packets;
-	json_object_set_new(st, "capture", json_pack("{s:I,s:I,s:I}",
+	json_t *cap = json_pack("{s:I,s:I,s:I}",
 		"received", (json_int_t)received, "dropped", (json_int_t)pl->cap.dropped,
-		"if_dropped", (json_int_t)pl->cap.if_dropped));
+		"if_dropped", (json_int_t)pl->cap.if_dropped);
+	/* Which of several interfaces drops is what an operator must know (a
+	 * ring too small on the busy one); with one, the totals say it. */
+	if (pl->nifaces > 1) {
+		json_t *each = json_array();
+		for (unsigned i = 0; i < pl->nifaces; i++)
+			json_array_append_new(each, json_pack("{s:s,s:I,s:I,s:I}",
+				"name", pl->ifaces[i].name,
+				"received", (json_int_t)pl->ifaces[i].st.received,
+				"dropped", (json_int_t)pl->ifaces[i].st.dropped,
+				"if_dropped", (json_int_t)pl->ifaces[i].st.if_dropped));
+		json_object_set_new(cap, "interfaces", each);
+	}
+	json_object_set_new(st, "capture", cap);
 
 	json_t *anom = json_object();
 	for (int i = 0; i < DEC_A_MAX; i++)

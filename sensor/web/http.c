@@ -6,6 +6,9 @@
  * which never takes the lock, is never held by a client. Authentication:
  * with http.auth_file, every path needs either HTTP basic credentials equal
  * to the file's "user:password" line or "Authorization: Bearer <line>".
+ * TLS: the certificate and key are read into memory at start (before any
+ * privilege drop) and handed to libmicrohttpd, which sets them up in GnuTLS;
+ * the key's copy is wiped when the endpoint stops.
  */
 #include "web/http.h"
 
@@ -38,6 +41,9 @@
 #define HTTP_IDLE_S 10
 /* Each connection's memory pool; the request line and headers must fit. */
 #define HTTP_POOL (32u * 1024)
+/* A PEM certificate chain or key is a few KiB; 1 MiB refuses a wrong path
+ * (a capture, a disk image) before it is read whole. */
+#define TLS_FILE_MAX (1u << 20)
 
 struct web_file {
 	char path[80];           /* "/index.html" */
@@ -53,6 +59,9 @@ struct web_http {
 	struct web_file files[WEB_FILES];
 	unsigned nfiles;
 	unsigned port;
+	char *tls_cert;          /* PEM text, NUL-terminated; NULL = plain HTTP */
+	char *tls_key;
+	size_t tls_key_len;
 };
 
 int web_http_parse_listen(const char *s, struct sockaddr_storage *ss, char *err, size_t errlen)
@@ -183,6 +192,84 @@ static int read_cred(struct web_http *h, const char *path, char *err, size_t err
 		return SW_EINVAL;
 	}
 	return 0;
+}
+
+/* The whole of one file of the TLS pair as a NUL-terminated string (GnuTLS
+ * reads PEM text), checked to hold `marker`. NULL with the file named in err. */
+static char *read_pem(const char *key, const char *path, const char *marker, size_t *len,
+		      char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "rb");
+	struct stat st;
+	char *buf = NULL;
+	if (f == NULL || fstat(fileno(f), &st) != 0) {
+		snprintf(err, errlen, "%s '%s': %s", key, path, strerror(errno));
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_size > (off_t)TLS_FILE_MAX) {
+		snprintf(err, errlen, "%s '%s': not a regular file of at most 1 MiB", key, path);
+		goto fail;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	*len = (size_t)st.st_size;
+	if (buf == NULL || fread(buf, 1, *len, f) != *len) {
+		snprintf(err, errlen, "%s '%s': cannot read", key, path);
+		goto fail;
+	}
+	buf[*len] = '\0';
+	if (strlen(buf) != *len || strstr(buf, marker) == NULL) {
+		snprintf(err, errlen, "%s '%s': not PEM text with a '%s' line", key, path, marker);
+		goto fail;
+	}
+	/* PKCS#8 "ENCRYPTED PRIVATE KEY" or a legacy "Proc-Type: 4,ENCRYPTED"
+	 * header: the sensor starts unattended, with no one to type a pass
+	 * phrase, so it takes an unencrypted key the file's mode protects. */
+	if (strstr(buf, "ENCRYPTED") != NULL) {
+		snprintf(err, errlen, "%s '%s': the key is encrypted; give an unencrypted key "
+			 "readable by root only", key, path);
+		goto fail;
+	}
+	fclose(f);
+	return buf;
+fail:
+	if (buf != NULL) {
+		explicit_bzero(buf, *len);
+		free(buf);
+	}
+	if (f != NULL)
+		fclose(f);
+	return NULL;
+}
+
+/* The TLS pair of c into h: both files or neither. A libmicrohttpd without
+ * TLS (MHD_FEATURE_TLS: Debian's is built with GnuTLS, a minimal build may
+ * not be) is said plainly rather than serving plain HTTP instead. */
+static int load_tls(struct web_http *h, const struct web_http_conf *c, char *err, size_t errlen)
+{
+	const char *cert = c->tls_cert != NULL ? c->tls_cert : "";
+	const char *key = c->tls_key != NULL ? c->tls_key : "";
+	size_t cert_len;
+	if (cert[0] == '\0' && key[0] == '\0')
+		return 0;
+	if (cert[0] == '\0' || key[0] == '\0') {
+		snprintf(err, errlen, "http.tls_cert and http.tls_key go together: %s is set, "
+			 "%s is empty", cert[0] != '\0' ? "http.tls_cert" : "http.tls_key",
+			 cert[0] != '\0' ? "http.tls_key" : "http.tls_cert");
+		return SW_EINVAL;
+	}
+	if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+		snprintf(err, errlen, "http.tls_cert: this libmicrohttpd (%s) is built without "
+			 "TLS; install one built with GnuTLS (Debian's is) or leave http.tls_cert "
+			 "and http.tls_key empty", MHD_get_version());
+		return SW_EUNSUPP;
+	}
+	h->tls_cert = read_pem("http.tls_cert", cert, "-----BEGIN CERTIFICATE-----", &cert_len,
+			       err, errlen);
+	if (h->tls_cert == NULL)
+		return SW_EIO;
+	h->tls_key = read_pem("http.tls_key", key, "PRIVATE KEY-----", &h->tls_key_len,
+			      err, errlen);
+	return h->tls_key != NULL ? 0 : SW_EIO;
 }
 
 /* Equal strings, in time that depends on their lengths only. */
@@ -388,11 +475,24 @@ static void raise_nofile(unsigned want)
 		log_warn("http: cannot raise the open-file limit to %u: %s", want, strerror(errno));
 }
 
-struct web_http *web_http_start(struct web_view *v, const struct web_http_conf *c,
-				char *err, size_t errlen)
+/* The options that turn TLS on for h, or an empty list: for MHD_OPTION_ARRAY. */
+static const struct MHD_OptionItem *tls_options(const struct web_http *h,
+						struct MHD_OptionItem opt[3])
 {
-	struct sockaddr_storage ss;
-	if (web_http_parse_listen(c->listen, &ss, err, errlen) != 0)
+	opt[0] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY, 0, h->tls_key };
+	opt[1] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0, h->tls_cert };
+	opt[2] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
+	return h->tls_key != NULL ? opt : opt + 2;
+}
+
+/* A new h with everything read that the endpoint serves from memory, and
+ * the TLS pair tried on a daemon that listens nowhere, so that a key that
+ * is not its certificate's is named here rather than lost in a failed
+ * start. NULL with the reason in err. */
+static struct web_http *prepare(struct web_view *v, const struct web_http_conf *c,
+				struct sockaddr_storage *ss, char *err, size_t errlen)
+{
+	if (web_http_parse_listen(c->listen, ss, err, errlen) != 0)
 		return NULL;
 	struct web_http *h = calloc(1, sizeof(*h));
 	if (h == NULL) {
@@ -401,16 +501,56 @@ struct web_http *web_http_start(struct web_view *v, const struct web_http_conf *
 	}
 	h->v = v;
 	if ((c->auth_file[0] != '\0' && read_cred(h, c->auth_file, err, errlen) != 0) ||
-	    (c->web_dir[0] != '\0' && load_files(h, c->web_dir, err, errlen) != 0)) {
+	    (c->web_dir[0] != '\0' && load_files(h, c->web_dir, err, errlen) != 0) ||
+	    load_tls(h, c, err, errlen) != 0) {
 		web_http_stop(h);
 		return NULL;
 	}
+	if (h->tls_key != NULL) {
+		struct MHD_OptionItem opt[3];
+		struct MHD_Daemon *d = MHD_start_daemon(MHD_USE_TLS | MHD_USE_NO_LISTEN_SOCKET |
+							MHD_USE_ERROR_LOG, 0, NULL, NULL,
+							on_request, h,
+							MHD_OPTION_EXTERNAL_LOGGER, on_log,
+							(void *)NULL,
+							MHD_OPTION_ARRAY, tls_options(h, opt),
+							MHD_OPTION_END);
+		if (d == NULL) {
+			snprintf(err, errlen, "http.tls_key '%s' and http.tls_cert '%s': GnuTLS "
+				 "refuses them (not the key of that certificate, or not a "
+				 "certificate and key it reads)", c->tls_key, c->tls_cert);
+			web_http_stop(h);
+			return NULL;
+		}
+		MHD_stop_daemon(d);
+	}
+	return h;
+}
+
+int web_http_check(const struct web_http_conf *c, char *err, size_t errlen)
+{
+	struct sockaddr_storage ss;
+	struct web_http *h = prepare(NULL, c, &ss, err, errlen);
+	web_http_stop(h);
+	return h != NULL ? 0 : SW_EINVAL;
+}
+
+struct web_http *web_http_start(struct web_view *v, const struct web_http_conf *c,
+				char *err, size_t errlen)
+{
+	struct sockaddr_storage ss;
+	struct web_http *h = prepare(v, c, &ss, err, errlen);
+	if (h == NULL)
+		return NULL;
 	raise_nofile(c->max_connections + 256);
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
 	flags |= MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES ? MHD_USE_EPOLL
 								       : MHD_USE_POLL;
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
+	if (h->tls_key != NULL)
+		flags |= MHD_USE_TLS;
+	struct MHD_OptionItem opt[3];
 	h->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h,
 				MHD_OPTION_EXTERNAL_LOGGER, on_log, (void *)NULL,
 				MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
@@ -419,6 +559,7 @@ struct web_http *web_http_start(struct web_view *v, const struct web_http_conf *
 				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)HTTP_IDLE_S,
 				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_POOL,
 				MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024,
+				MHD_OPTION_ARRAY, tls_options(h, opt),
 				MHD_OPTION_END);
 	if (h->d == NULL) {
 		snprintf(err, errlen, "http.listen '%s': cannot listen (address in use, or not "
@@ -444,5 +585,9 @@ void web_http_stop(struct web_http *h)
 		MHD_stop_daemon(h->d);
 	for (unsigned i = 0; i < h->nfiles; i++)
 		free(h->files[i].data);
+	free(h->tls_cert);
+	if (h->tls_key != NULL)
+		explicit_bzero(h->tls_key, h->tls_key_len);
+	free(h->tls_key);
 	free(h);
 }

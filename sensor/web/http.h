@@ -11,6 +11,8 @@
  *   /api/v1/guidelines     the scorecard lines in words (web/guide.h)
  *   /                      the web dashboard: the files of its folder, read
  *                          once at start (no path ever reaches the disk)
+ * With a certificate and key (both or neither) it speaks HTTPS only, through
+ * libmicrohttpd's GnuTLS; a plain-HTTP client gets the connection closed.
  * GET and HEAD only. Slow clients are cut after 10 s of silence, a request
  * larger than a connection's 32 KiB pool is refused by libmicrohttpd (414,
  * 431), and connections past max_connections are refused.
@@ -27,6 +29,8 @@ struct web_http_conf {
 	const char *auth_file;   /* "" = no authentication */
 	const char *web_dir;     /* "" = no dashboard (404 on /) */
 	unsigned max_connections;
+	const char *tls_cert;    /* PEM certificate chain file; NULL or "" = no TLS */
+	const char *tls_key;     /* PEM private key file of tls_cert */
 };
 
 struct web_http;
@@ -36,8 +40,15 @@ struct web_http;
 struct sockaddr_storage;
 int web_http_parse_listen(const char *s, struct sockaddr_storage *ss, char *err, size_t errlen);
 
+/* What web_http_start would refuse, without listening: the listen text, the
+ * auth file, the web folder when one is named, and the TLS pair (both or
+ * neither, readable, a key that matches its certificate, and a
+ * libmicrohttpd built with TLS). 0, or SW_E* with the reason, naming the
+ * file or key, in err. */
+int web_http_check(const struct web_http_conf *c, char *err, size_t errlen);
+
 /* Starts the endpoint's thread. NULL with the reason in err (address in use,
- * bad listen text, unreadable auth file or web folder). */
+ * bad listen text, unreadable auth file, web folder or TLS files). */
 struct web_http *web_http_start(struct web_view *v, const struct web_http_conf *c,
 				char *err, size_t errlen);
 

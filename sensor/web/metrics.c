@@ -4,7 +4,9 @@
  * table: each metric names the stats fields (dotted paths under
  * FLD_STATS) of its series and their labels, so a renamed stats field is one
  * line here. A path to an object of numbers becomes one series per key,
- * labelled with the metric's label name. Names and units follow Prometheus
+ * labelled with the metric's label name. A metric of the capture, when the
+ * stats list several interfaces, has one series per interface instead of
+ * the totals, labelled iface (sum() over them is the total). Names and units follow Prometheus
  * conventions (_total for counters, base units in the name); labels are low
  * in cardinality: no MAC or IP address is ever a label.
  */
@@ -33,18 +35,24 @@ struct metric_def {
 	struct metric_series s[METRIC_SERIES];
 };
 
+/* The capture's metrics (series under "capture.") with several interfaces:
+ * stubwatch.stats.capture.interfaces lists them as objects with a "name"
+ * and the same fields as the totals. */
+#define CAPTURE_PREFIX "capture."
+#define CAPTURE_EACH "capture.interfaces"
+
 static const struct metric_def stats_metrics[] = {
 	{ "stubwatch_packets_total", "counter", "Packets read from the capture.", NULL,
 	  { { "packets", NULL } } },
 	{ "stubwatch_captured_bytes_total", "counter", "Bytes of the packets read.", NULL,
 	  { { "bytes", NULL } } },
 	{ "stubwatch_capture_received_packets_total", "counter",
-	  "Packets the kernel handed to libpcap (live capture).", NULL,
-	  { { "capture.received", NULL } } },
+	  "Packets the kernel handed to libpcap (live capture), by interface when several.",
+	  NULL, { { "capture.received", NULL } } },
 	{ "stubwatch_capture_dropped_packets_total", "counter",
-	  "Packets lost before the sensor saw them, by where.", NULL,
-	  { { "capture.dropped", "where=\"kernel\"" },
-	    { "capture.if_dropped", "where=\"interface\"" } } },
+	  "Packets lost before the sensor saw them, by where (and interface when several).",
+	  NULL, { { "capture.dropped", "where=\"kernel\"" },
+		  { "capture.if_dropped", "where=\"interface\"" } } },
 	{ "stubwatch_decoded_packets_total", "counter", "Packets decoded, by protocol.", NULL,
 	  { { "decode.ip", "protocol=\"ip\"" }, { "decode.arp", "protocol=\"arp\"" },
 	    { "decode.ndp", "protocol=\"ndp\"" }, { "decode.ra", "protocol=\"ra\"" },
@@ -170,11 +178,41 @@ static void put_value(FILE *f, const json_t *n)
 		fprintf(f, " %.17g\n", json_number_value(n));
 }
 
+/* A capture metric's series, one per interface, each labelled iface and
+ * read from its element (the field of the path's last part): false when d
+ * is not of the capture or the stats list no interfaces. */
+static int put_each(FILE *f, const struct metric_def *d, const json_t *stats)
+{
+	json_t *each = strncmp(d->s[0].path, CAPTURE_PREFIX, strlen(CAPTURE_PREFIX)) == 0 ?
+		       fld_get(stats, CAPTURE_EACH) : NULL;
+	size_t k;
+	json_t *el;
+	if (json_array_size(each) == 0)
+		return 0;
+	json_array_foreach(each, k, el) {
+		for (size_t i = 0; i < METRIC_SERIES && d->s[i].path != NULL; i++) {
+			const char *dot = strrchr(d->s[i].path, '.');
+			json_t *val = json_object_get(el, dot != NULL ? dot + 1 : d->s[i].path);
+			if (!json_is_number(val))
+				continue;
+			fprintf(f, "%s{iface=", d->name);
+			put_label(f, fld_str(el, "name", ""));
+			if (d->s[i].labels != NULL)
+				fprintf(f, ",%s", d->s[i].labels);
+			fputc('}', f);
+			put_value(f, val);
+		}
+	}
+	return 1;
+}
+
 static void put_stats(FILE *f, const json_t *stats)
 {
 	for (size_t m = 0; m < sizeof(stats_metrics) / sizeof(stats_metrics[0]); m++) {
 		const struct metric_def *d = &stats_metrics[m];
 		head(f, d->name, d->type, d->help);
+		if (put_each(f, d, stats))
+			continue;
 		for (size_t i = 0; i < METRIC_SERIES && d->s[i].path != NULL; i++) {
 			json_t *val = fld_get(stats, d->s[i].path);
 			if (json_is_object(val) && d->key_label != NULL) {

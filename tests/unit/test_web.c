@@ -202,6 +202,46 @@ static void test_metrics(void **state)
 	view_free(v);
 }
 
+/* Capture counters: the totals with one interface, one series per
+ * interface (and no unlabelled total, which sum() would count twice) when
+ * the stats list several. */
+static void test_metrics_interfaces(void **state)
+{
+	(void)state;
+	struct web_view *v = view_new(4, 4, 0);
+	size_t len;
+	static const char one[] =
+		"{\"@timestamp\":\"2026-01-15T10:00:00Z\",\"stubwatch\":{\"stats\":"
+		"{\"capture\":{\"received\":50,\"dropped\":5,\"if_dropped\":1}}}}";
+	static const char two[] =
+		"{\"@timestamp\":\"2026-01-15T10:00:01Z\",\"stubwatch\":{\"stats\":"
+		"{\"capture\":{\"received\":50,\"dropped\":5,\"if_dropped\":1,\"interfaces\":"
+		"[{\"name\":\"eth0\",\"received\":20,\"dropped\":0,\"if_dropped\":1},"
+		"{\"name\":\"wl\\\"1\",\"received\":30,\"dropped\":5,\"if_dropped\":0}]}}}}";
+	static const struct {
+		const char *event, *want, *unwanted;
+	} cases[] = {
+		{ one, "\nstubwatch_capture_dropped_packets_total{where=\"kernel\"} 5\n", "iface=" },
+		{ one, "\nstubwatch_capture_received_packets_total 50\n", "iface=" },
+		{ two, "\nstubwatch_capture_dropped_packets_total{iface=\"wl\\\"1\",where=\"kernel\"} 5\n",
+		  "\nstubwatch_capture_dropped_packets_total{where=" },
+		{ two, "\nstubwatch_capture_dropped_packets_total{iface=\"eth0\",where=\"interface\"} 1\n",
+		  "\nstubwatch_capture_received_packets_total 50\n" },
+		{ two, "\nstubwatch_capture_received_packets_total{iface=\"eth0\"} 20\n", NULL },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		view_ingest(v, OUT_DS_STATS, cases[i].event, strlen(cases[i].event));
+		char *m = view_metrics(v, &len);
+		assert_non_null(m);
+		if (strstr(m, cases[i].want) == NULL)
+			fail_msg("case %zu: metrics lack %s", i, cases[i].want);
+		if (cases[i].unwanted != NULL && strstr(m, cases[i].unwanted) != NULL)
+			fail_msg("case %zu: metrics have %s", i, cases[i].unwanted);
+		free(m);
+	}
+	view_free(v);
+}
+
 static void test_parse_listen(void **state)
 {
 	(void)state;
@@ -278,6 +318,7 @@ int main(void)
 		cmocka_unit_test(test_devices_pages_and_eviction),
 		cmocka_unit_test(test_alert_ring),
 		cmocka_unit_test(test_metrics),
+		cmocka_unit_test(test_metrics_interfaces),
 		cmocka_unit_test(test_parse_listen),
 		cmocka_unit_test(test_fail_on),
 		cmocka_unit_test(test_guide_explain),

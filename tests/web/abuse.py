@@ -31,27 +31,8 @@ PACKETS = int(sys.argv[2]) if len(sys.argv) > 2 else 500000
 MIN_SHARE = 0.3
 CONNS = 1000
 SLOW = 100
-PASS = FAIL = 0
-
-
-def ok(name):
-    global PASS
-    PASS += 1
-    print("ok   " + name, flush=True)
-
-
-def bad(name, why):
-    global FAIL
-    FAIL += 1
-    print("FAIL %s: %s" % (name, why), flush=True)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from result import bad, finish, free_port, ok  # noqa: E402
 
 
 def raw(port, data, timeout=5):
@@ -227,8 +208,7 @@ def main():
         bad("sensor starts with --http", err.read()[-500:])
         stop(p)
         shutil.rmtree(tmp, ignore_errors=True)
-        print("%d passed, %d failed" % (PASS, FAIL))
-        sys.exit(1)
+        finish()
     silent = socket.create_connection(("127.0.0.1", port))
     silent.sendall(b"GET / HTTP/1.1\r\n")
     silent_t0 = time.time()
@@ -312,8 +292,7 @@ def main():
         else:
             bad("capture under load", "%.0f vs %.0f packets/s, %s answers" % (r1, r0, answers))
     shutil.rmtree(tmp, ignore_errors=True)
-    print("%d passed, %d failed" % (PASS, FAIL))
-    sys.exit(1 if FAIL else 0)
+    finish()
 
 
 if len(sys.argv) > 1 and sys.argv[1] == "--load":

@@ -16,7 +16,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -27,27 +26,8 @@ import urllib.request
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 B = sys.argv[1] if len(sys.argv) > 1 else "build"
-PASS = FAIL = 0
-
-
-def ok(name):
-    global PASS
-    PASS += 1
-    print("ok   " + name, flush=True)
-
-
-def bad(name, why):
-    global FAIL
-    FAIL += 1
-    print("FAIL %s: %s" % (name, why), flush=True)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from result import bad, finish, free_port, ok  # noqa: E402
 
 
 def get(url, timeout=5):
@@ -74,7 +54,8 @@ def query(pport, expr):
     return json.loads(get(u))
 
 
-def finish(procs, tmp):
+def stop_all(procs, tmp):
+    """Stops procs, removes tmp, prints the count and exits."""
     for p in procs:
         if p.poll() is None:
             p.send_signal(signal.SIGTERM)
@@ -84,8 +65,7 @@ def finish(procs, tmp):
                 p.kill()
                 p.wait()
     shutil.rmtree(tmp, ignore_errors=True)
-    print("%d passed, %d failed" % (PASS, FAIL))
-    sys.exit(1 if FAIL else 0)
+    finish()
 
 
 def main():
@@ -99,7 +79,7 @@ def main():
     for tool in ("prometheus", "promtool"):
         if shutil.which(tool) is None:
             bad(tool, "not installed (Debian: prometheus)")
-            finish(procs, tmp)
+            stop_all(procs, tmp)
 
     sport, pport = free_port(), free_port()
     events = os.path.join(tmp, "events.json")
@@ -121,7 +101,7 @@ def main():
     if not wait_for("prometheus", lambda: get("http://127.0.0.1:%d/-/ready" % pport), 60):
         plog.seek(0)
         bad("prometheus starts", plog.read()[-2000:])
-        finish(procs, tmp)
+        stop_all(procs, tmp)
     ok("prometheus starts")
 
     data = open(demo, "rb").read()
@@ -136,7 +116,7 @@ def main():
     if first is None:
         err.seek(0)
         bad("scraped during the replay", "no stubwatch_packets_total > 0: " + err.read()[-1000:])
-        finish(procs, tmp)
+        stop_all(procs, tmp)
     ok("scraped during the replay: %d packets after half the capture" % first)
     sensor.stdin.write(data[half:])
     sensor.stdin.close()
@@ -146,7 +126,7 @@ def main():
         return "replay done" in err.read()
     if not wait_for("replay", done, 60):
         bad("replay ends", "no 'replay done' from the sensor")
-        finish(procs, tmp)
+        stop_all(procs, tmp)
     final = None
     for line in open(events):
         e = json.loads(line)
@@ -190,7 +170,7 @@ def main():
                     ok("%s: %s" % (name, p["title"]))
                 else:
                     bad("%s: %s" % (name, p["title"]), "%s returned %s" % (expr, json.dumps(r)[:300]))
-    finish(procs, tmp)
+    stop_all(procs, tmp)
 
 
 main()

@@ -3,7 +3,9 @@
 # programs started here on loopback: the sensor (--http, --report), Debian's
 # chromium driven by playwright-core (tests/web/browser.mjs; screenshots into
 # $B/screenshots), a Prometheus scraping a replay and every Grafana query
-# (prom.py), bad input and capture under 1,000 connections (abuse.py).
+# (prom.py), HTTPS with a CA and certificate of its own (tls.py), capture
+# counters by interface from a live sensor in a network namespace (ifaces.py,
+# as root), bad input and capture under 1,000 connections (abuse.py).
 # Anything that cannot start is a failure, never a skip. Prints
 # "N passed, N failed" last.
 set -u
@@ -33,7 +35,7 @@ tally() {
 }
 finish() { echo "web: $PASS passed, $FAIL failed"; echo "$PASS passed, $FAIL failed"; [ "$FAIL" -eq 0 ]; exit $?; }
 
-for t in node chromium prometheus promtool; do
+for t in node chromium prometheus promtool openssl; do
 	command -v $t >/dev/null || bad "$t" "not installed (make deps)"
 done
 [ -d "$HERE/node_modules/playwright-core" ] ||
@@ -84,6 +86,12 @@ SW_PID=
 timeout 180 python3 "$HERE/prom.py" "$B" >"$T/prom.out" 2>&1
 cat "$T/prom.out"
 tally "$T/prom.out" "Prometheus tests"
+timeout 120 python3 "$HERE/tls.py" "$B" >"$T/tls.out" 2>&1
+cat "$T/tls.out"
+tally "$T/tls.out" "TLS tests"
+timeout 120 python3 "$HERE/ifaces.py" "$B" >"$T/ifaces.out" 2>&1
+cat "$T/ifaces.out"
+tally "$T/ifaces.out" "interface tests"
 timeout 300 python3 "$HERE/abuse.py" "$B" >"$T/abuse.out" 2>&1
 cat "$T/abuse.out"
 tally "$T/abuse.out" "bad-input tests"

@@ -49,7 +49,11 @@ struct device *eng_device_for(struct engine *e, const struct pkt *p, int src,
 	*created = 0;
 	if (!state_device_key(p, src, k))
 		return NULL;
-	return eng_device_at(e, k, state_device_prefetch(&e->st, k), p->ts_us, created);
+	struct device *d = eng_device_at(e, k, state_device_prefetch(&e->st, k), p->ts_us,
+					 created);
+	if (d != NULL)
+		state_device_tags(d, p);
+	return d;
 }
 
 int eng_server_allowed(const struct engine *e, const uint8_t ip[16], const uint8_t mac[6])

@@ -789,7 +789,8 @@ struct flow_view {
 	int quic;
 	const uint8_t *cip, *sip;
 	uint16_t cport, sport;
-	uint16_t vlan;
+	uint16_t vlan;            /* the device key's (inner or only) tag */
+	uint16_t vlan_outer;      /* the device's outer QinQ tag, else 0 */
 	const char *sni;          /* "" when none */
 	const char *alpn;
 	const char *ja3;
@@ -824,7 +825,8 @@ static void emit_tls_event(struct enc_mod *m, struct engine *e, const struct dev
 	jw_end(&w);
 	ev_jw_host_device(&w, k, NULL, NULL, NULL);
 	struct ev_flow f = { v->cip, v->sip, v->cport, v->sport, v->quic ? 17 : 6 };
-	ev_jw_network(&w, &f, v->kind == K_DOT ? "dot" : v->kind == K_DOQ ? "doq" : "doh", v->vlan);
+	ev_jw_network(&w, &f, v->kind == K_DOT ? "dot" : v->kind == K_DOQ ? "doq" : "doh", v->vlan,
+		      v->vlan_outer);
 	jw_obj(&w, "tls");
 	if (v->alpn[0]) {
 		const char *c = strchr(v->alpn, ',');
@@ -1073,6 +1075,7 @@ static void flow_verdict(struct enc_mod *m, struct engine *e, struct enc_flow *f
 		if (ja4[0])
 			copy_cut(ep->ja4, sizeof(ep->ja4), ja4);
 	}
+	v.vlan_outer = d->vlan_outer;
 	if (e->cfg->log_dns)
 		emit_tls_event(m, e, &dk, &v);
 	if (!v.sanctioned && e->rules != NULL) {

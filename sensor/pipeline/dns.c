@@ -32,6 +32,7 @@ static void emit_txn(struct engine *e, const struct pkt *p, const struct dev_key
 		.server_ip = query_side ? p->dst_ip : p->src_ip,
 		.client_port = query_side ? p->sport : p->dport,
 		.server_port = query_side ? p->dport : p->sport,
+		.vlan_outer = p->vlan_outer,
 		.transport = (uint8_t)transport,
 		.proto = (uint8_t)proto,
 		.answered = (uint8_t)answered,
@@ -63,6 +64,7 @@ static void on_query(struct engine *e, const struct pkt *p, const struct dns_msg
 		n->no_device++;
 		return;
 	}
+	state_device_tags(d, p);
 	int changed = state_device_ip(&e->st, d, p);
 
 	struct qry_key qk;
@@ -278,6 +280,7 @@ static void query_expired(void *arg, const struct qry_key *qk, struct qry *q, st
 		.server_ip = qk->server,
 		.client_port = qk->client_port,
 		.server_port = qk->server_port,
+		.vlan_outer = d->vlan_outer,
 		.transport = q->transport,
 		.proto = PROTO_DNS,
 		.q = q,

@@ -218,6 +218,14 @@ int state_device_key(const struct pkt *p, int src, struct dev_key *k)
 	return 1;
 }
 
+void state_device_tags(struct device *d, const struct pkt *p)
+{
+	if (p->nvlan > 0 && d->vlan_outer != p->vlan_outer) {
+		d->vlan_outer = p->vlan_outer;
+		d->dirty = 1;
+	}
+}
+
 struct device *state_device(struct state *s, const struct dev_key *k, uint32_t hash,
 			    uint64_t ts, int *created)
 {

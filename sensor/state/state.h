@@ -127,6 +127,10 @@ struct device {
 	uint8_t nassigned;
 	uint8_t dhcp_seen;        /* the device's own DHCP/DHCPv6 exchange was seen */
 	uint8_t has_global_v6;    /* it used a global IPv6 address */
+	/* The outer (service) tag of the QinQ frames it sent or received, as
+	 * last seen; 0 when its frames carry one tag or none. The key holds
+	 * the inner (or only) tag. */
+	uint16_t vlan_outer;
 	struct assigned assigned[DEV_MAX_ASSIGNED];
 	char hostname[DEV_HOSTNAME];
 	char mud_url[DEV_MUD_URL];
@@ -317,6 +321,11 @@ void state_set_device_evict(struct state *s, state_evict_fn fn, void *arg);
  * the link has MACs, else by IP. 0 (k cleared) for a group MAC, which is
  * nobody's device. */
 int state_device_key(const struct pkt *p, int src, struct dev_key *k);
+
+/* Records the outer VLAN tag of a frame the device sent or received (a
+ * frame with no tag, as the packets the detections rebuild from a flow
+ * key, changes nothing); a new outer tag makes the device dirty. */
+void state_device_tags(struct device *d, const struct pkt *p);
 
 /* Starts loading k's bucket; the hash it returns goes to state_device().
  * (This and the other one-line table calls below are inline: they sit on

@@ -3,8 +3,13 @@
  * alerts, dns, stats and tls events: XADD <prefix>:<dataset> MAXLEN ~ n *
  * event <json> (streams, so forwarders can read them with consumer groups).
  * device events: HSET <prefix>:device:<mac> event <json> last_seen <ts> (the
- * latest posture) and ZADD <prefix>:devices <epoch> <mac> (devices by last
- * seen). Optionally PUBLISH <prefix>:live <json> for every event.
+ * latest posture) with the fields a dashboard reads one by one beside the
+ * JSON (score, failing, manufacturer, hostname: copied from the event, empty
+ * when it has none), and ZADD <prefix>:devices <epoch> <mac> (devices by
+ * last seen). An alert about a device also counts it in the device's hash
+ * (field alerts), through a Lua script that skips an alert it has counted
+ * already, so a batch sent again after a reconnect counts nothing twice.
+ * Optionally PUBLISH <prefix>:live <json> for every event.
  *
  * A batch is one pipeline: every command appended, then the replies read;
  * an event counts as delivered when all of its replies are in. The socket
@@ -18,6 +23,7 @@
 #include "output/sink.h"
 
 #include <hiredis/hiredis.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -223,6 +229,115 @@ static int redis_ts(const char *json, size_t len, char *ts, size_t tslen,
 	return 0;
 }
 
+/* The member at a dotted path of a parsed event, or NULL. */
+static json_t *redis_path(json_t *o, const char *path)
+{
+	char part[64];
+
+	while (o != NULL && *path != '\0') {
+		size_t n = strcspn(path, ".");
+		if (n >= sizeof(part))
+			return NULL;
+		memcpy(part, path, n);
+		part[n] = '\0';
+		o = json_object_get(o, part);
+		path += n + (path[n] == '.');
+	}
+	return o;
+}
+
+static const char *redis_text(json_t *root, const char *path)
+{
+	const char *v = json_string_value(redis_path(root, path));
+	return v != NULL ? v : "";
+}
+
+/* The per-field values of a device event, pointing into root (parsed here;
+ * the caller releases it) or into score and failing. */
+struct redis_dev_fields {
+	json_t *root;
+	char score[24];          /* stubwatch.scorecard.score, "" when null */
+	char failing[256];       /* stubwatch.scorecard.failing[], comma-separated */
+	const char *manufacturer;  /* device.manufacturer */
+	const char *hostname;      /* host.hostname (from DHCP) */
+};
+
+/* Parses a device event for its per-field values. The event came from the
+ * sensor's own writer, so a parse failure only leaves the fields empty. */
+static void redis_dev_fields(const struct out_event *ev, struct redis_dev_fields *f)
+{
+	json_t *sc, *fl;
+	size_t i, len = 0;
+
+	memset(f, 0, sizeof(*f));
+	f->root = json_loadb(ev->json, ev->len, 0, NULL);
+	f->manufacturer = redis_text(f->root, "device.manufacturer");
+	f->hostname = redis_text(f->root, "host.hostname");
+	sc = redis_path(f->root, "stubwatch.scorecard.score");
+	if (json_is_number(sc)) {
+		/* the event writes four decimals; trailing zeros say nothing */
+		snprintf(f->score, sizeof(f->score), "%.4f", json_number_value(sc));
+		char *e = f->score + strlen(f->score) - 1;
+		while (e > f->score + 1 && *e == '0' && e[-1] != '.')
+			*e-- = '\0';
+	}
+	fl = redis_path(f->root, "stubwatch.scorecard.failing");
+	for (i = 0; i < json_array_size(fl); i++) {
+		const char *k = json_string_value(json_array_get(fl, i));
+		size_t kl = k != NULL ? strlen(k) : 0;
+		if (kl == 0 || len + kl + 2 > sizeof(f->failing))
+			continue;
+		if (len > 0)
+			f->failing[len++] = ',';
+		memcpy(f->failing + len, k, kl + 1);
+		len += kl;
+	}
+}
+
+/* Counts one alert in its device's hash, at most once per alert: alerts of
+ * a device reach the sink in packet-time order, and what a reconnect sends
+ * again is a repeat of the latest ones, so an alert is new when its time is
+ * later than the last one counted (alerts_last), or equal and its SHA-1 is
+ * not among those counted at that time (alerts_last_ids). An alert older
+ * than the last one counted (also one of an older capture replayed into the
+ * same database) is not counted. KEYS[1] the hash, ARGV[1] @timestamp (fixed
+ * width, so text order is time order), ARGV[2] the event. */
+static const char redis_alert_lua[] =
+	"local k = KEYS[1]\n"
+	"local id = redis.sha1hex(ARGV[2])\n"
+	"local last = redis.call('HGET', k, 'alerts_last')\n"
+	"if last and ARGV[1] < last then return 0 end\n"
+	"if last == ARGV[1] then\n"
+	"  local ids = redis.call('HGET', k, 'alerts_last_ids') or ''\n"
+	"  if string.find(ids, id, 1, true) then return 0 end\n"
+	"  redis.call('HSET', k, 'alerts_last_ids', ids .. ' ' .. id)\n"
+	"else\n"
+	"  redis.call('HSET', k, 'alerts_last', ARGV[1], 'alerts_last_ids', id)\n"
+	"end\n"
+	"return redis.call('HINCRBY', k, 'alerts', 1)\n";
+
+/* Appends the alert count of an alert about a device; returns 1, or 0 for
+ * an alert about no device (a network-wide one). */
+static unsigned redis_append_alert(struct redis_sink *r, const struct out_event *ev)
+{
+	char key[256], ts[48], score[40];
+	json_t *root = json_loadb(ev->json, ev->len, 0, NULL);
+	const char *dev = redis_text(root, "stubwatch.device.key");
+	unsigned n = 0;
+
+	if (dev[0] != '\0' && redis_ts(ev->json, ev->len, ts, sizeof(ts), score,
+				       sizeof(score)) == 0) {
+		snprintf(key, sizeof(key), "%s:device:%s", r->opt.prefix, dev);
+		const char *v[6] = { "EVAL", redis_alert_lua, "1", key, ts, ev->json };
+		size_t l[6] = { 4, sizeof(redis_alert_lua) - 1, 1, strlen(key), strlen(ts),
+				ev->len };
+		redisAppendCommandArgv(r->c, 6, v, l);
+		n = 1;
+	}
+	json_decref(root);
+	return n;
+}
+
 /* Appends the commands of one event; returns how many. */
 static unsigned redis_append(struct redis_sink *r, const struct out_event *ev)
 {
@@ -233,9 +348,16 @@ static unsigned redis_append(struct redis_sink *r, const struct out_event *ev)
 		const char *mac = ev->key[0] ? ev->key : "unknown";
 		snprintf(key, sizeof(key), "%s:device:%s", r->opt.prefix, mac);
 		redis_ts(ev->json, ev->len, ts, sizeof(ts), score, sizeof(score));
-		const char *hv[6] = { "HSET", key, "event", ev->json, "last_seen", ts };
-		size_t hl[6] = { 4, strlen(key), 5, ev->len, 9, strlen(ts) };
-		redisAppendCommandArgv(r->c, 6, hv, hl);
+		struct redis_dev_fields f;
+		redis_dev_fields(ev, &f);
+		const char *hv[14] = { "HSET", key, "event", ev->json, "last_seen", ts,
+				       "score", f.score, "failing", f.failing,
+				       "manufacturer", f.manufacturer, "hostname", f.hostname };
+		size_t hl[14];
+		for (int i = 0; i < 14; i++)
+			hl[i] = i == 3 ? ev->len : strlen(hv[i]);
+		redisAppendCommandArgv(r->c, 14, hv, hl);
+		json_decref(f.root);
 		const char *zv[4] = { "ZADD", r->devices, score, mac };
 		size_t zl[4] = { 4, strlen(r->devices), strlen(score), strlen(mac) };
 		redisAppendCommandArgv(r->c, 4, zv, zl);
@@ -253,6 +375,8 @@ static unsigned redis_append(struct redis_sink *r, const struct out_event *ev)
 			redisAppendCommandArgv(r->c, 5, v, l);
 		}
 		n = 1;
+		if (ev->dataset == OUT_DS_ALERT)
+			n += redis_append_alert(r, ev);
 	}
 	if (r->opt.publish) {
 		const char *pv[3] = { "PUBLISH", r->live, ev->json };

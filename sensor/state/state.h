@@ -119,6 +119,11 @@ struct device {
 	uint64_t last_bind;       /* last IP binding refresh from its queries */
 	uint64_t res_overflow;    /* queries to resolvers past DEV_MAX_RESOLVERS */
 	uint8_t nsizes;
+	/* The outer (service) tag of the QinQ frames it sent or received, as
+	 * last seen; 0 when its frames carry one tag or none. The key holds
+	 * the inner (or only) tag. Here it fills the padding before sizes,
+	 * so a device takes no byte more. */
+	uint16_t vlan_outer;
 	struct dev_size sizes[DEV_MAX_SIZES];
 	uint8_t v4[DEV_MAX_V4][4];
 	uint8_t v6[DEV_MAX_V6][16];
@@ -127,10 +132,6 @@ struct device {
 	uint8_t nassigned;
 	uint8_t dhcp_seen;        /* the device's own DHCP/DHCPv6 exchange was seen */
 	uint8_t has_global_v6;    /* it used a global IPv6 address */
-	/* The outer (service) tag of the QinQ frames it sent or received, as
-	 * last seen; 0 when its frames carry one tag or none. The key holds
-	 * the inner (or only) tag. */
-	uint16_t vlan_outer;
 	struct assigned assigned[DEV_MAX_ASSIGNED];
 	char hostname[DEV_HOSTNAME];
 	char mud_url[DEV_MUD_URL];

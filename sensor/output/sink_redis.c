@@ -229,68 +229,165 @@ static int redis_ts(const char *json, size_t len, char *ts, size_t tslen,
 	return 0;
 }
 
-/* The member at a dotted path of a parsed event, or NULL. */
-static json_t *redis_path(json_t *o, const char *path)
-{
-	char part[64];
+/* Per-field values are read out of the event's JSON text by walking it,
+ * not by building a jansson tree: a tree of every device event and alert
+ * cost the Redis sink a sixth more CPU on the bench capture, for four
+ * fields. jansson still decodes a string that holds escapes. */
 
-	while (o != NULL && *path != '\0') {
+static const char *redis_ws(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+		p++;
+	return p;
+}
+
+/* The end of the JSON value at p, or NULL when it is cut short. */
+static const char *redis_skip(const char *p, const char *end)
+{
+	int depth = 0;
+
+	p = redis_ws(p, end);
+	if (p == end)
+		return NULL;
+	if (*p != '"' && *p != '{' && *p != '[') {
+		while (p < end && *p != ',' && *p != '}' && *p != ']' && *p != ' ')
+			p++;
+		return p;
+	}
+	for (; p < end; p++) {
+		if (*p == '"') {
+			for (p++; p < end && *p != '"'; p++)
+				if (*p == '\\' && end - p > 1)
+					p++;
+			if (p == end)
+				return NULL;
+			if (depth == 0)
+				return p + 1;
+		} else if (*p == '{' || *p == '[') {
+			depth++;
+		} else if ((*p == '}' || *p == ']') && --depth == 0) {
+			return p + 1;
+		}
+	}
+	return NULL;
+}
+
+/* The value at a dotted path of the object at p (its text from *v to
+ * *vend), 0; or -1 when there is none. Member names are compared as
+ * written: the sensor's names hold no escapes. */
+static int redis_find(const char *p, const char *end, const char *path, const char **v,
+		      const char **vend)
+{
+	while (*path != '\0') {
 		size_t n = strcspn(path, ".");
-		if (n >= sizeof(part))
-			return NULL;
-		memcpy(part, path, n);
-		part[n] = '\0';
-		o = json_object_get(o, part);
+		p = redis_ws(p, end);
+		if (p == end || *p != '{')
+			return -1;
+		p++;
+		for (;;) {
+			p = redis_ws(p, end);
+			if (p == end || *p != '"')
+				return -1;
+			const char *k = p + 1, *ke = redis_skip(p, end);
+			if (ke == NULL)
+				return -1;
+			p = redis_ws(ke, end);
+			if (p == end || *p != ':')
+				return -1;
+			const char *val = redis_ws(p + 1, end), *ve = redis_skip(val, end);
+			if (ve == NULL)
+				return -1;
+			if ((size_t)(ke - 1 - k) == n && memcmp(k, path, n) == 0) {
+				*v = val;
+				*vend = ve;
+				p = val;
+				break;
+			}
+			p = redis_ws(ve, end);
+			if (p == end || *p != ',')
+				return -1;
+			p++;
+		}
 		path += n + (path[n] == '.');
 	}
-	return o;
+	return 0;
 }
 
-static const char *redis_text(json_t *root, const char *path)
+/* Copies the JSON string v..vend, decoded, into out ("" when it is no
+ * string or does not fit). */
+static void redis_str(const char *v, const char *vend, char *out, size_t outlen)
 {
-	const char *v = json_string_value(redis_path(root, path));
-	return v != NULL ? v : "";
+	size_t n = (size_t)(vend - v);
+
+	out[0] = '\0';
+	if (n < 2 || v[0] != '"')
+		return;
+	if (memchr(v, '\\', n) == NULL) {
+		if (n - 2 < outlen) {
+			memcpy(out, v + 1, n - 2);
+			out[n - 2] = '\0';
+		}
+		return;
+	}
+	json_t *j = json_loadb(v, n, JSON_DECODE_ANY, NULL);
+	const char *t = json_string_value(j);
+	if (t != NULL && strlen(t) < outlen)
+		memcpy(out, t, strlen(t) + 1);
+	json_decref(j);
 }
 
-/* The per-field values of a device event, pointing into root (parsed here;
- * the caller releases it) or into score and failing. */
+/* The string at a dotted path of an event, decoded, or "". */
+static void redis_text(const struct out_event *ev, const char *path, char *out, size_t outlen)
+{
+	const char *v, *ve;
+
+	out[0] = '\0';
+	if (redis_find(ev->json, ev->json + ev->len, path, &v, &ve) == 0)
+		redis_str(v, ve, out, outlen);
+}
+
+/* The per-field values of a device event; each "" when the event has none. */
 struct redis_dev_fields {
-	json_t *root;
-	char score[24];          /* stubwatch.scorecard.score, "" when null */
+	char score[24];          /* stubwatch.scorecard.score as written */
 	char failing[256];       /* stubwatch.scorecard.failing[], comma-separated */
-	const char *manufacturer;  /* device.manufacturer */
-	const char *hostname;      /* host.hostname (from DHCP) */
+	char manufacturer[256];  /* device.manufacturer */
+	char hostname[256];      /* host.hostname (from DHCP) */
 };
 
-/* Parses a device event for its per-field values. The event came from the
- * sensor's own writer, so a parse failure only leaves the fields empty. */
 static void redis_dev_fields(const struct out_event *ev, struct redis_dev_fields *f)
 {
-	json_t *sc, *fl;
-	size_t i, len = 0;
+	const char *sc, *sce, *v, *ve;
+	size_t len = 0;
 
 	memset(f, 0, sizeof(*f));
-	f->root = json_loadb(ev->json, ev->len, 0, NULL);
-	f->manufacturer = redis_text(f->root, "device.manufacturer");
-	f->hostname = redis_text(f->root, "host.hostname");
-	sc = redis_path(f->root, "stubwatch.scorecard.score");
-	if (json_is_number(sc)) {
-		/* the event writes four decimals; trailing zeros say nothing */
-		snprintf(f->score, sizeof(f->score), "%.4f", json_number_value(sc));
-		char *e = f->score + strlen(f->score) - 1;
-		while (e > f->score + 1 && *e == '0' && e[-1] != '.')
-			*e-- = '\0';
+	redis_text(ev, "device.manufacturer", f->manufacturer, sizeof(f->manufacturer));
+	redis_text(ev, "host.hostname", f->hostname, sizeof(f->hostname));
+	/* the scorecard once, then its two members within it */
+	if (redis_find(ev->json, ev->json + ev->len, "stubwatch.scorecard", &sc, &sce) != 0)
+		return;
+	if (redis_find(sc, sce, "score", &v, &ve) == 0 &&
+	    (size_t)(ve - v) < sizeof(f->score) && (*v == '-' || (*v >= '0' && *v <= '9'))) {
+		memcpy(f->score, v, (size_t)(ve - v));
+		f->score[ve - v] = '\0';
 	}
-	fl = redis_path(f->root, "stubwatch.scorecard.failing");
-	for (i = 0; i < json_array_size(fl); i++) {
-		const char *k = json_string_value(json_array_get(fl, i));
-		size_t kl = k != NULL ? strlen(k) : 0;
-		if (kl == 0 || len + kl + 2 > sizeof(f->failing))
-			continue;
-		if (len > 0)
-			f->failing[len++] = ',';
-		memcpy(f->failing + len, k, kl + 1);
-		len += kl;
+	if (redis_find(sc, sce, "failing", &v, &ve) != 0 || *v != '[')
+		return;
+	for (const char *p = redis_ws(v + 1, ve); p < ve && *p == '"';) {
+		char k[64];
+		const char *e = redis_skip(p, ve);
+		if (e == NULL)
+			break;
+		redis_str(p, e, k, sizeof(k));
+		size_t kl = strlen(k);
+		if (kl > 0 && len + kl + 2 <= sizeof(f->failing)) {
+			if (len > 0)
+				f->failing[len++] = ',';
+			memcpy(f->failing + len, k, kl + 1);
+			len += kl;
+		}
+		p = redis_ws(e, ve);
+		if (p < ve && *p == ',')
+			p = redis_ws(p + 1, ve);
 	}
 }
 
@@ -320,11 +417,10 @@ static const char redis_alert_lua[] =
  * an alert about no device (a network-wide one). */
 static unsigned redis_append_alert(struct redis_sink *r, const struct out_event *ev)
 {
-	char key[256], ts[48], score[40];
-	json_t *root = json_loadb(ev->json, ev->len, 0, NULL);
-	const char *dev = redis_text(root, "stubwatch.device.key");
+	char key[256], ts[48], score[40], dev[64];
 	unsigned n = 0;
 
+	redis_text(ev, "stubwatch.device.key", dev, sizeof(dev));
 	if (dev[0] != '\0' && redis_ts(ev->json, ev->len, ts, sizeof(ts), score,
 				       sizeof(score)) == 0) {
 		snprintf(key, sizeof(key), "%s:device:%s", r->opt.prefix, dev);
@@ -334,7 +430,6 @@ static unsigned redis_append_alert(struct redis_sink *r, const struct out_event 
 		redisAppendCommandArgv(r->c, 6, v, l);
 		n = 1;
 	}
-	json_decref(root);
 	return n;
 }
 
@@ -357,7 +452,6 @@ static unsigned redis_append(struct redis_sink *r, const struct out_event *ev)
 		for (int i = 0; i < 14; i++)
 			hl[i] = i == 3 ? ev->len : strlen(hv[i]);
 		redisAppendCommandArgv(r->c, 14, hv, hl);
-		json_decref(f.root);
 		const char *zv[4] = { "ZADD", r->devices, score, mac };
 		size_t zl[4] = { 4, strlen(r->devices), strlen(score), strlen(mac) };
 		redisAppendCommandArgv(r->c, 4, zv, zl);

@@ -131,6 +131,23 @@ elif $CHECK redis "$T/ref1twice.json" "$T/r1b.txt" --dups-ok >/dev/null; then
 else
 	ok $t; echo "     ($withal devices with alerts, $withman with a manufacturer)"
 fi
+# a DHCP host name that JSON must escape (the sensor writes its backslash as
+# two) reaches the hash decoded
+t=device_fields_escaped
+if python3 -c '
+import sys; sys.path.insert(0, "tests/pcap")
+import craft, craft_hygiene as h
+n = "cam \"8\\ x"
+pk = [(craft.T0, h.dhcp_request(craft.DEV2, hostname=n)),
+      (craft.T0 + 1000, h.dhcp_ack(craft.DEV2, craft.DEV2_IP, [craft.RES_IP], hostname=n))]
+pk += h.exchange(craft.T0 + 2000000, craft.DEV2, craft.DEV2_IP, craft.G_IP, 40000, 4242, "a.example")
+craft.write_pcap(sys.argv[1], craft.ETH, pk)' "$T/escaped.pcap" &&
+	$SW -r "$T/escaped.pcap" $COMMON -s spool.dir="$T/spool1e" -o "$T/ref1e.json" \
+		-o "redis://:$PW@127.0.0.1:$RP/6" 2>"$T/$t.err" &&
+	"$IT/redis_dump" 127.0.0.1 "$RP" "$PW" 6 stubwatch >"$T/r1e.txt" &&
+	grep -qF 'hostname":"cam \"8\\\\ x"' "$T/ref1e.json" && $CHECK redis "$T/ref1e.json" "$T/r1e.txt"
+then ok $t
+else bad $t "the escaped host name: $(grep '^fields' "$T/r1e.txt" 2>/dev/null)"; fi
 stop_redis
 
 # ---- 1b. the comparison itself: an empty reference matches nothing --------

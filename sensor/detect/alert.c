@@ -186,7 +186,9 @@ void alert_begin(struct jw *w, const struct det_rule *r, const struct alert_ctx 
 	 * same flow in Zeek's conn.log or Suricata's flow events. */
 	struct ev_flow f = { c->src_ip, c->dst_ip, c->src_port, c->dst_port, c->l4 };
 	int flow = c->src_ip != NULL && c->dst_ip != NULL && c->l4 != 0;
-	ev_jw_network(w, flow ? &f : NULL, NULL, c->d != NULL ? c->d->vlan : c->dev != NULL ? c->dev->vlan : 0);
+	ev_jw_network(w, flow ? &f : NULL, NULL,
+		      c->d != NULL ? c->d->vlan : c->dev != NULL ? c->dev->vlan : 0,
+		      c->d != NULL ? c->d->vlan_outer : 0);
 	if (c->qname != NULL || c->dns_id >= 0) {
 		jw_obj(w, "dns");
 		if (c->dns_id >= 0) {

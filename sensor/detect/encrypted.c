@@ -791,7 +791,8 @@ struct flow_view {
 	int quic;
 	const uint8_t *cip, *sip;
 	uint16_t cport, sport;
-	uint16_t vlan;
+	uint16_t vlan;            /* the opening packet's (inner or only) tag */
+	uint16_t vlan_outer;      /* and its outer QinQ tag, else 0 */
 	const char *sni;          /* "" when none */
 	const char *alpn;
 	const char *ja3;
@@ -826,7 +827,8 @@ static void emit_tls_event(struct enc_mod *m, struct engine *e, const struct dev
 	jw_end(&w);
 	ev_jw_host_device(&w, k, NULL, NULL, NULL);
 	struct ev_flow f = { v->cip, v->sip, v->cport, v->sport, v->quic ? 17 : 6 };
-	ev_jw_network(&w, &f, v->kind == K_DOT ? "dot" : v->kind == K_DOQ ? "doq" : "doh", v->vlan);
+	ev_jw_network(&w, &f, v->kind == K_DOT ? "dot" : v->kind == K_DOQ ? "doq" : "doh", v->vlan,
+		      v->vlan_outer);
 	jw_obj(&w, "tls");
 	if (v->alpn[0]) {
 		const char *c = strchr(v->alpn, ',');
@@ -1016,6 +1018,7 @@ static void flow_verdict(struct enc_mod *m, struct engine *e, struct enc_flow *f
 	v.cport = cp.sport;
 	v.sport = cp.dport;
 	v.vlan = cp.vlan;
+	v.vlan_outer = cp.vlan_outer;
 	v.sni = ff.sni != NULL ? ff.sni : "";
 	v.alpn = ff.alpn != NULL ? ff.alpn : "";
 	v.ja3 = ja3;

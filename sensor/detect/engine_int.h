@@ -132,7 +132,8 @@ static inline void eng_device_changed(struct engine *e, const struct dev_key *k,
 }
 
 /* The device on one side of a packet (src = 1: the sender), created when
- * new (*created = 1); NULL for a group MAC. Updates last_seen (device.c). */
+ * new (*created = 1); NULL for a group MAC. Updates last_seen and the outer
+ * VLAN tag of a QinQ frame (device.c). */
 struct device *eng_device_for(struct engine *e, const struct pkt *p, int src,
 			      struct dev_key *k, int *created);
 

@@ -193,28 +193,43 @@ const char *ev_direction(const uint8_t src[16], const uint8_t dst[16])
 	return s && d ? "internal" : s ? "outbound" : d ? "inbound" : "external";
 }
 
-void ev_jw_network(struct jw *w, const struct ev_flow *f, const char *protocol, uint16_t vlan)
+/* One VLAN ID as ECS wants it, a keyword. */
+static void vlan_obj(struct jw *w, const char *name, uint16_t vid)
 {
-	if (f == NULL && vlan == 0)
+	char id[8];
+	snprintf(id, sizeof(id), "%u", vid);
+	jw_obj(w, name);
+	jw_str(w, "id", id);
+	jw_end(w);
+}
+
+void ev_jw_network(struct jw *w, const struct ev_flow *f, const char *protocol, uint16_t vlan,
+		   uint16_t outer)
+{
+	if (f == NULL && vlan == 0 && outer == 0)
 		return;
 	jw_obj(w, "network");
-	if (f == NULL)
-		goto vlan;
-	jw_str(w, "type", ip_is_v4(f->src_ip) ? "ipv4" : "ipv6");
-	jw_str(w, "transport", f->l4 == 6 ? "tcp" : "udp");
-	if (protocol != NULL)
-		jw_str(w, "protocol", protocol);
-	jw_str(w, "direction", ev_direction(f->src_ip, f->dst_ip));
-	char cid[EV_CID_LEN];
-	ev_community_id(cid, f);
-	jw_str(w, "community_id", cid);
-vlan:
-	if (vlan != 0) {
-		char id[8];
-		snprintf(id, sizeof(id), "%u", vlan);
-		jw_obj(w, "vlan");
-		jw_str(w, "id", id);
-		jw_end(w);
+	if (f != NULL) {
+		jw_str(w, "type", ip_is_v4(f->src_ip) ? "ipv4" : "ipv6");
+		jw_str(w, "transport", f->l4 == 6 ? "tcp" : "udp");
+		if (protocol != NULL)
+			jw_str(w, "protocol", protocol);
+		jw_str(w, "direction", ev_direction(f->src_ip, f->dst_ip));
+		char cid[EV_CID_LEN];
+		ev_community_id(cid, f);
+		jw_str(w, "community_id", cid);
+	}
+	/* ECS: network.vlan.id is the outer tag, network.inner.vlan.id the
+	 * inner one of an 802.1Q-in-Q frame; a single tag is the outer one. */
+	if (outer != 0) {
+		vlan_obj(w, "vlan", outer);
+		if (vlan != 0) {
+			jw_obj(w, "inner");
+			vlan_obj(w, "vlan", vlan);
+			jw_end(w);
+		}
+	} else if (vlan != 0) {
+		vlan_obj(w, "vlan", vlan);
 	}
 	jw_end(w);
 }
@@ -476,7 +491,7 @@ char *ev_device(uint64_t ts_us, const struct ev_observer *obs, const struct dev_
 	jw_end(&w);
 	ev_jw_observer(&w, obs, 0);
 	ev_jw_host_device(&w, k, d, x != NULL ? x->vendor : NULL, d->hostname);
-	ev_jw_network(&w, NULL, NULL, d->vlan);
+	ev_jw_network(&w, NULL, NULL, d->vlan, d->vlan_outer);
 	if (!k->by_ip) {
 		jw_obj(&w, "source");
 		jw_mac_ecs(&w, "mac", k->mac);
@@ -658,7 +673,7 @@ char *ev_dns(const struct ev_observer *obs, const struct ev_dns_txn *t, size_t *
 	if (t->client_ip != NULL && t->server_ip != NULL) {
 		struct ev_flow f = { t->client_ip, t->server_ip, t->client_port, t->server_port,
 				     t->transport == TRANS_TCP ? 6 : 17 };
-		ev_jw_network(&w, &f, protos[t->proto % 3], t->dev != NULL ? t->dev->vlan : 0);
+		ev_jw_network(&w, &f, protos[t->proto % 3], t->vlan, t->vlan_outer);
 	} else {
 		jw_obj(&w, "network");
 		jw_str(&w, "transport", t->transport == TRANS_TCP ? "tcp" : "udp");

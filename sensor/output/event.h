@@ -84,9 +84,13 @@ void ev_community_id(char out[EV_CID_LEN], const struct ev_flow *f);
 const char *ev_direction(const uint8_t src[16], const uint8_t dst[16]);
 
 /* Writes the "network" object of a flow: type, transport, protocol (NULL:
- * none), direction, community_id, and vlan.id (text; absent when 0). With
- * f NULL only vlan.id, and nothing at all when vlan is 0 too. */
-void ev_jw_network(struct jw *w, const struct ev_flow *f, const char *protocol, uint16_t vlan);
+ * none), direction, community_id, and the VLAN tags as ECS names them:
+ * vlan.id the outer tag (the only one of a single-tagged frame),
+ * inner.vlan.id the inner tag of QinQ; text, each absent when 0. vlan is
+ * the inner (or only) tag, outer the outer tag of QinQ (0 otherwise). With
+ * f NULL only the tags, and nothing at all without a tag. */
+void ev_jw_network(struct jw *w, const struct ev_flow *f, const char *protocol, uint16_t vlan,
+		   uint16_t outer);
 
 /* dns.question's registered_domain, subdomain and top_level_domain of a
  * name (Public Suffix List, lower case); nothing without the list or for a
@@ -147,6 +151,8 @@ struct ev_dns_txn {
 	const uint8_t *server_ip;
 	uint16_t client_port;
 	uint16_t server_port;
+	uint16_t vlan;             /* the frame's (inner or only) tag, 0 untagged */
+	uint16_t vlan_outer;       /* outer tag of QinQ, else 0 */
 	uint8_t transport;         /* enum dns_transport */
 	uint8_t proto;             /* enum dns_proto */
 	uint8_t answered;

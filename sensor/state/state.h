@@ -112,10 +112,6 @@ struct device {
 	uint8_t dirty;            /* something a device event shows has changed */
 	uint8_t nres;
 	uint8_t nv4, nv6;
-	/* The VLAN tags of its latest own frame (inner, and outer of QinQ):
-	 * the key holds a VLAN only with capture.vlan_tracking, so these say
-	 * which segment it is on and what events show. */
-	uint16_t vlan, vlan_outer;
 	uint64_t last_seen;
 	uint64_t first_seen;
 	struct dev_counts c;
@@ -124,6 +120,11 @@ struct device {
 	uint64_t last_bind;       /* last IP binding refresh from its queries */
 	uint64_t res_overflow;    /* queries to resolvers past DEV_MAX_RESOLVERS */
 	uint8_t nsizes;
+	/* The VLAN tags of its latest own frame (inner, and outer of QinQ):
+	 * the key holds a VLAN only with capture.vlan_tracking, so these say
+	 * which segment it is on and what events show. Here they fill the
+	 * padding before sizes, so a device takes no byte more. */
+	uint16_t vlan, vlan_outer;
 	struct dev_size sizes[DEV_MAX_SIZES];
 	uint8_t v4[DEV_MAX_V4][4];
 	uint8_t v6[DEV_MAX_V6][16];

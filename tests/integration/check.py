@@ -8,7 +8,9 @@
 The reference is the JSON-lines file the same run wrote. Every reference event
 must arrive, in order (per stream for Redis, per key for Kafka); an event seen
 again after it arrived is a duplicate (counted; an error unless --dups-ok);
-anything else is an error. A reference without events is an error too: a run
+anything else is an error. A Redis device hash must also hold the per-field
+values of the device's latest event and count each of its alerts once, also
+when the sink sent some of them twice. A reference without events is an error too: a run
 that wrote nothing would otherwise match sinks that got nothing. Prints one
 line of counts; exit 1 on a mismatch.
 """
@@ -54,9 +56,62 @@ def walk(name, ref, got, errors):
     return dups
 
 
+def device_fields(ev):
+    """The per-field values the Redis sink copies out of a device event."""
+    sc = ev["stubwatch"]["scorecard"]
+    return {"score": "" if sc.get("score") is None else sc["score"],
+            "failing": ",".join(sc.get("failing", [])),
+            "manufacturer": ev.get("device", {}).get("manufacturer", ""),
+            "hostname": ev.get("host", {}).get("hostname", "")}
+
+
+def alert_counts(ref):
+    """Alerts per device as the sink counts them: in reference order, an
+    alert counts unless it is older than the last one counted for its device,
+    or at the same time and the same text as one counted then."""
+    counts, last = defaultdict(int), {}
+    for d, line, ev in ref:
+        key = ev.get("stubwatch", {}).get("device", {}).get("key") if d == "alerts" else None
+        if key is None:
+            continue
+        ts, seen = last.get(key, (None, set()))
+        if ts is not None and ev["@timestamp"] < ts:
+            continue
+        if ev["@timestamp"] == ts:
+            if line in seen:
+                continue
+            seen.add(line)
+        else:
+            last[key] = (ev["@timestamp"], {line})
+        counts[key] += 1
+    return counts
+
+
+def check_fields(last, fields, ref, errors):
+    """The device hash's per-field values against the device's latest event,
+    and its alert count against the alert events of the reference."""
+    counts = alert_counts(ref)
+    for mac, (line, _) in sorted(last.items()):
+        if mac not in fields:
+            errors.append("redis device %s: no per-field values in the hash" % mac)
+            break
+        want = device_fields(json.loads(line))
+        got = fields[mac]
+        for k, v in want.items():
+            same = (got[k] == "" if v == "" else float(got[k]) == v) if k == "score" \
+                else got[k] == v
+            if not same:
+                errors.append("redis device %s: %s is %r, its latest event says %r"
+                              % (mac, k, got[k], v))
+        alerts = 0 if got["alerts"] == "\\N" else int(got["alerts"])
+        if alerts != counts.get(mac, 0):
+            errors.append("redis device %s: alerts is %d, the reference has %d"
+                          % (mac, alerts, counts.get(mac, 0)))
+
+
 def check_redis(ref, dump, dups_ok):
     errors, dups, n = [], 0, 0
-    streams, devices = defaultdict(list), {}
+    streams, devices, fields = defaultdict(list), {}, {}
     with open(dump) as f:
         for line in f:
             parts = line.rstrip("\n").split("\t")
@@ -64,6 +119,9 @@ def check_redis(ref, dump, dups_ok):
                 streams[parts[1]].append(parts[2])
             elif parts[0] == "device":
                 devices[parts[1]] = (float(parts[2]), parts[3], parts[4])
+            elif parts[0] == "fields":
+                fields[parts[1]] = dict(zip(("score", "failing", "manufacturer", "hostname",
+                                             "alerts"), parts[2:]))
     for ds in ("alerts", "dns", "stats", "tls"):
         r = [line for d, line, _ in ref if d == ds]
         n += len(r)
@@ -81,6 +139,7 @@ def check_redis(ref, dump, dups_ok):
         if got != line or seen != ts:
             errors.append("redis device %s: hash is not the latest posture" % mac)
             break
+    check_fields(last, fields, ref, errors)
     return errors, dups, n + len(last)
 
 

@@ -4,7 +4,9 @@
  * prints, for each stream <PREFIX>:{alerts,dns,stats,tls} in stream order,
  * "stream<TAB>NAME<TAB>json" lines; for each member of <PREFIX>:devices (by
  * score), "device<TAB>MAC<TAB>score<TAB>last_seen<TAB>json" from the hash
- * <PREFIX>:device:<MAC>. Exit 1 with a message when Redis cannot be read.
+ * <PREFIX>:device:<MAC>, then "fields<TAB>MAC<TAB>score<TAB>failing<TAB>
+ * manufacturer<TAB>hostname<TAB>alerts" from the same hash (\N for a field
+ * the hash lacks). Exit 1 with a message when Redis cannot be read.
  */
 #include <hiredis/hiredis.h>
 #include <stdarg.h>
@@ -73,6 +75,13 @@ int main(int argc, char **argv)
 		printf("device\t%s\t%s\t%s\t%s\n", mac, r->element[i + 1]->str,
 		       h->element[0]->str ? h->element[0]->str : "",
 		       h->element[1]->str ? h->element[1]->str : "");
+		freeReplyObject(h);
+		h = cmd(c, "HMGET %s:device:%s score failing manufacturer hostname alerts",
+			argv[5], mac);
+		printf("fields\t%s", mac);
+		for (size_t j = 0; j < h->elements; j++)
+			printf("\t%s", h->element[j]->str ? h->element[j]->str : "\\N");
+		printf("\n");
 		freeReplyObject(h);
 	}
 	freeReplyObject(r);

@@ -105,6 +105,49 @@ else
 	bad $t "a server did not start"
 fi
 stop_mock
+
+# ---- 1a. the device hashes' per-field values: check.py compared them above
+# with the latest device event and the alert events of run 1; here they must
+# be there, the same replay sent again (every alert a repeat, as after a
+# reconnect) must count no alert twice, and one changed value in Redis must
+# fail the comparison.
+t=device_fields
+$SW -r "$T/small.pcap" --log-dns $COMMON -s spool.dir="$T/spool1" -o "$T/ref1again.json" \
+	-o "$RURL" 2>"$T/$t.err"
+cat "$T/ref1.json" "$T/ref1again.json" >"$T/ref1twice.json"
+"$IT/redis_dump" 127.0.0.1 "$RP" "$PW" 3 stubwatch >"$T/r1twice.txt"
+withal=$(awk -F'\t' '$1 == "fields" && $7 != "\\N"' "$T/r1.txt" | wc -l)
+withman=$(awk -F'\t' '$1 == "fields" && $5 != ""' "$T/r1.txt" | wc -l)
+mac=$(awk -F'\t' '$1 == "fields" && $7 != "\\N" { print $2; exit }' "$T/r1.txt")
+if [ "$withal" -eq 0 ] || [ "$withman" -eq 0 ]; then
+	bad $t "$withal device hashes count alerts, $withman name a manufacturer"
+elif ! $CHECK redis "$T/ref1twice.json" "$T/r1twice.txt" --dups-ok; then
+	bad $t "the same alerts sent twice changed the device hashes"
+elif ! redis-cli -p "$RP" -a "$PW" --no-auth-warning -n 3 hincrby "stubwatch:device:$mac" alerts 1 \
+	>/dev/null || ! "$IT/redis_dump" 127.0.0.1 "$RP" "$PW" 3 stubwatch >"$T/r1b.txt"; then
+	bad $t "Redis could not be changed or read"
+elif $CHECK redis "$T/ref1twice.json" "$T/r1b.txt" --dups-ok >/dev/null; then
+	bad $t "check.py passed a device hash whose alert count is one too many"
+else
+	ok $t; echo "     ($withal devices with alerts, $withman with a manufacturer)"
+fi
+# a DHCP host name that JSON must escape (the sensor writes its backslash as
+# two) reaches the hash decoded
+t=device_fields_escaped
+if python3 -c '
+import sys; sys.path.insert(0, "tests/pcap")
+import craft, craft_hygiene as h
+n = "cam \"8\\ x"
+pk = [(craft.T0, h.dhcp_request(craft.DEV2, hostname=n)),
+      (craft.T0 + 1000, h.dhcp_ack(craft.DEV2, craft.DEV2_IP, [craft.RES_IP], hostname=n))]
+pk += h.exchange(craft.T0 + 2000000, craft.DEV2, craft.DEV2_IP, craft.G_IP, 40000, 4242, "a.example")
+craft.write_pcap(sys.argv[1], craft.ETH, pk)' "$T/escaped.pcap" &&
+	$SW -r "$T/escaped.pcap" $COMMON -s spool.dir="$T/spool1e" -o "$T/ref1e.json" \
+		-o "redis://:$PW@127.0.0.1:$RP/6" 2>"$T/$t.err" &&
+	"$IT/redis_dump" 127.0.0.1 "$RP" "$PW" 6 stubwatch >"$T/r1e.txt" &&
+	grep -qF 'hostname":"cam \"8\\\\ x"' "$T/ref1e.json" && $CHECK redis "$T/ref1e.json" "$T/r1e.txt"
+then ok $t
+else bad $t "the escaped host name: $(grep '^fields' "$T/r1e.txt" 2>/dev/null)"; fi
 stop_redis
 
 # ---- 1b. the comparison itself: an empty reference matches nothing --------

@@ -219,6 +219,12 @@ int kafka_url_parse(const char *url, struct kafka_url *u, char *err, size_t errl
 	}
 	memcpy(u->brokers, p, n);
 	u->brokers[n] = '\0';
+	if (strchr(u->brokers, '@') != NULL) {
+		/* Not echoed: what stands before the '@' is likely a password. */
+		snprintf(err, errlen, "no user or password in a Kafka URL (SASL credentials go in "
+			 "output.kafka.property.sasl.username and output.kafka.sasl_password_file)");
+		return SW_EINVAL;
+	}
 	for (const char *b = u->brokers; *b; b++) {
 		if (*b == ' ' || *b == '@' || *b == '?' || (b[0] == ',' && (b[1] == ',' || b[1] == '\0')) ||
 		    (b == u->brokers && *b == ',')) {
@@ -260,6 +266,26 @@ int out_secret(const char *file, const char *key, const char *env, char *buf, si
 	}
 	memcpy(buf, v, strlen(v) + 1);
 	return 1;
+}
+
+void out_url_mask(const char *spec, char *buf, size_t len)
+{
+	const char *scheme = strstr(spec, "://");
+	const char *at = strrchr(spec, '@'), *colon;
+
+	if (len == 0)
+		return;
+	if (scheme == NULL || at == NULL || at < scheme + 3) {
+		snprintf(buf, len, "%s", spec);
+		return;
+	}
+	/* The last '@', not the first: a password with an unescaped '@' in it
+	 * is hidden whole. */
+	colon = memchr(scheme + 3, ':', (size_t)(at - (scheme + 3)));
+	if (colon != NULL)
+		snprintf(buf, len, "%.*s:***%s", (int)(colon - spec), spec, at);
+	else
+		snprintf(buf, len, "%.*s***%s", (int)(scheme + 3 - spec), spec, at);
 }
 
 void out_safe_name(const char *in, char *out, size_t outlen)

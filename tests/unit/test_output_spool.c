@@ -329,6 +329,51 @@ static void test_kafka_urls(void **state)
 	assert_string_equal(s, "_.");
 }
 
+/* Messages about a sink show its URL masked; the parsers' own messages
+ * never repeat a password, also of a malformed URL. */
+static void test_url_mask(void **state)
+{
+	(void)state;
+	static const char *const cases[][2] = {
+		{ "redis://:hunter2@127.0.0.1:6379/0", "redis://:***@127.0.0.1:6379/0" },
+		{ "redis://alice:hunter2@h", "redis://alice:***@h" },
+		{ "redis://hunter2@h:99999", "redis://***@h:99999" },
+		{ "redis://:hun@ter2@h", "redis://:***@h" },
+		{ "rediss://:hunter2@h", "rediss://:***@h" },
+		{ "unix://:hunter2@/run/r.sock", "unix://:***@/run/r.sock" },
+		{ "kafka://u:hunter2@b:9092/sw", "kafka://u:***@b:9092/sw" },
+		{ "redis://127.0.0.1:6379/0", "redis://127.0.0.1:6379/0" },
+		{ "file:/var/log/a@b.json", "file:/var/log/a@b.json" },
+		{ "/var/log/x.json", "/var/log/x.json" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char buf[128];
+		out_url_mask(cases[i][0], buf, sizeof(buf));
+		if (strcmp(buf, cases[i][1]) != 0)
+			fail_msg("%s: masked as '%s', want '%s'", cases[i][0], buf, cases[i][1]);
+	}
+	static const char *const bad[] = { "kafka://u:hunter2@b:9092/sw", "kafka://hunter2@b/sw",
+					   "kafka://b:9092,u:hunter2@c/sw" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct kafka_url u;
+		char err[256] = "";
+		if (kafka_url_parse(bad[i], &u, err, sizeof(err)) != SW_EINVAL)
+			fail_msg("%s accepted", bad[i]);
+		if (strstr(err, "hunter2") != NULL)
+			fail_msg("%s: message shows the password: %s", bad[i], err);
+	}
+	static const char *const rbad[] = { "redis://:hunter2@h:99999", "redis://hunter2@h",
+					    "redis://:hunter2@[::1", "unix://:hunter2@rel" };
+	for (size_t i = 0; i < sizeof(rbad) / sizeof(rbad[0]); i++) {
+		struct redis_url u;
+		char err[256] = "";
+		if (redis_url_parse(rbad[i], &u, err, sizeof(err)) != SW_EINVAL)
+			fail_msg("%s accepted", rbad[i]);
+		if (strstr(err, "hunter2") != NULL)
+			fail_msg("%s: message shows the password: %s", rbad[i], err);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -339,6 +384,7 @@ int main(void)
 		cmocka_unit_test(test_corrupt_segment),
 		cmocka_unit_test(test_redis_urls),
 		cmocka_unit_test(test_kafka_urls),
+		cmocka_unit_test(test_url_mask),
 	};
 	return cmocka_run_group_tests(tests, mk, rm);
 }

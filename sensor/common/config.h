@@ -64,6 +64,7 @@ struct sw_config {
 	uint32_t output_queue_size;   /* events between capture and the output thread */
 	char output_file[CONF_STR];   /* file sink path, "-" = stdout; empty = none */
 	uint64_t output_stop_deadline_ms; /* out_stop flushes sinks this long */
+	int output_follow_symlinks;   /* events files and spool files may be symbolic links */
 	char redis_url[CONF_STR];     /* output.redis.url; empty = no Redis sink */
 	char redis_password_file[CONF_STR]; /* Redis password on its first line; empty = none */
 	char redis_prefix[CONF_STR];  /* key prefix: <prefix>:dns, <prefix>:device:<mac> */

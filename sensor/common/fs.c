@@ -51,6 +51,12 @@ int fs_mkdirs(const char *dir, mode_t mode, const struct fs_owner *own, char *er
 			continue;
 		*s = '\0';
 		if (mkdir(p, mode) == 0) {
+			if (chmod(p, mode) != 0) {
+				int e = errno;
+				snprintf(err, errlen, "%s: cannot set its mode: %s", p, strerror(e));
+				errno = e;
+				return SW_EIO;
+			}
 			if (fs_give(p, own, err, errlen) != 0)
 				return SW_EIO;
 		} else if (errno != EEXIST) {
@@ -179,6 +185,40 @@ int fs_check_writable(const char *dir, const struct fs_owner *own, int may_creat
 	else
 		snprintf(err, errlen, "%s: not writable: %s", dir, strerror(e));
 	return SW_EIO;
+}
+
+int fs_open_create(const char *path, int flags, mode_t mode, int follow)
+{
+	int base = flags | O_CLOEXEC | O_NOCTTY | (follow ? 0 : O_NOFOLLOW);
+
+	/* Three rounds: a file removed between the exclusive create and the
+	 * plain open (logrotate) is created in the next one. */
+	for (int round = 0; round < 3; round++) {
+		int fd = open(path, base | O_CREAT | O_EXCL, mode);
+		if (fd >= 0) {
+			if (fchmod(fd, mode) != 0) {
+				int e = errno;
+				close(fd);
+				unlink(path);
+				errno = e;
+				return -1;
+			}
+			return fd;
+		}
+		if (errno != EEXIST)
+			return -1;
+		fd = open(path, base);
+		if (fd >= 0 || errno != ENOENT)
+			return fd;
+		/* A dangling link, when links are followed: its target is
+		 * created, with the umask's say on the mode (the file is not
+		 * ours to chmod through a link). */
+		struct stat st;
+		if (follow && lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
+			return open(path, base | O_CREAT, mode);
+	}
+	errno = ENOENT;
+	return -1;
 }
 
 static const char *fs_kind(mode_t m)

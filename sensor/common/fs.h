@@ -24,8 +24,9 @@ struct fs_owner {
 	char name[64];      /* for messages: "nobody" */
 };
 
-/* Creates dir and its missing parents (mode, e.g. 0750). Each folder it
- * creates is given to the owner; folders that existed are left as they are
+/* Creates dir and its missing parents with exactly `mode` (e.g. 0750; set
+ * with chmod, so the umask does not decide). Each folder it creates is
+ * given to the owner; folders that existed are left as they are
  * (fs_check_writable then says whether they will do). 0, or SW_EIO with
  * "DIR: reason" in err and errno set. */
 int fs_mkdirs(const char *dir, mode_t mode, const struct fs_owner *own, char *err,
@@ -47,6 +48,15 @@ int fs_chown_dir(const char *dir, const struct fs_owner *own, char *err, size_t 
  * instead, as this process (which would create it). */
 int fs_check_writable(const char *dir, const struct fs_owner *own, int may_create,
 		      char *err, size_t errlen);
+
+/* Opens a file the sensor writes (an events file, a spool segment, the
+ * spool cursor), creating it when missing with exactly `mode`: an
+ * exclusive create, then fchmod, so the umask does not decide; a file that
+ * exists keeps its mode. `flags` is O_WRONLY with O_APPEND or O_TRUNC as
+ * needed; O_CLOEXEC and O_NOCTTY are added, and O_NOFOLLOW unless `follow`:
+ * a symbolic link as the last component is refused (errno ELOOP). Returns
+ * the descriptor, or -1 with errno set. */
+int fs_open_create(const char *path, int flags, mode_t mode, int follow);
 
 /* Opens a file the sensor reads (configuration, rules, a secret) only when
  * it is a regular file: the open is non-blocking, so a FIFO or a device

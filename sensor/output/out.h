@@ -78,6 +78,7 @@ struct out_sink {
 	uint64_t spool_max;      /* bytes */
 	uint64_t spool_segment;  /* bytes */
 	uint64_t stop_deadline_ms;
+	int follow_symlinks;     /* output.follow_symlinks: the spool's files too */
 	struct out_lane *lane;   /* set by out_add_sink */
 };
 
@@ -105,9 +106,18 @@ void out_set_blocking(struct out *o, int block);
  * opened, said with log_err): the caller still owns the sink. */
 int out_add_sink(struct out *o, struct out_sink *s);
 
-/* Opens a file sink: path, or "-" for stdout. NULL and a message in err on
- * failure. */
+/* Opens a file sink: path, or "-" for stdout. The file is appended to, or
+ * created with mode 0640 whatever the umask; a symbolic link is refused
+ * (also when SIGHUP opens it again) unless follow_symlinks. NULL and a
+ * message in err on failure. out_file_sink does not follow links. */
 struct out_sink *out_file_sink(const char *path, char *err, size_t errlen);
+struct out_sink *out_file_sink_follow(const char *path, int follow_symlinks, char *err,
+				      size_t errlen);
+
+/* What out_file_sink_follow refuses before it creates anything (a
+ * symbolic link, unless follow_symlinks), for --check-config: 0, or -1 and
+ * the message a start gives in err. */
+int out_file_check(const char *path, int follow_symlinks, char *err, size_t errlen);
 
 /* Opens a sink from its -o text: "file:PATH", "PATH", "-", "redis://...",
  * "unix://..." or "kafka://broker[,broker]/prefix", with the sink's settings

@@ -225,7 +225,8 @@ static int lane_open_spool(struct out_lane *l)
 		log_err("%s: spool folder name too long: %s", s->name, dir);
 		return SW_EIO;
 	}
-	l->spool = spool_open(dir, s->spool_max, s->spool_segment, err, sizeof(err));
+	l->spool = spool_open(dir, s->spool_max, s->spool_segment, s->follow_symlinks, err,
+			      sizeof(err));
 	if (l->spool == NULL) {
 		log_err("%s: %s", s->name, err);
 		return SW_EIO;

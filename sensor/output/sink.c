@@ -310,6 +310,7 @@ static void sink_common(struct out_sink *s, const struct sw_config *cfg, int spo
 			const char *id)
 {
 	s->stop_deadline_ms = cfg->output_stop_deadline_ms;
+	s->follow_symlinks = cfg->output_follow_symlinks;
 	if (!spool)
 		return;
 	snprintf(s->spool_dir, sizeof(s->spool_dir), "%s", cfg->spool_dir);
@@ -386,7 +387,7 @@ struct out_sink *out_sink_open(const char *spec, const struct sw_config *cfg,
 		snprintf(err, errlen, "empty file name");
 		return NULL;
 	}
-	s = out_file_sink(path, err, errlen);
+	s = out_file_sink_follow(path, cfg->output_follow_symlinks, err, errlen);
 	if (s != NULL)
 		sink_common(s, cfg, 0, "");
 	return s;

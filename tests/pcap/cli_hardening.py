@@ -100,6 +100,32 @@ def main():
     case("password file that is a FIFO", rc == 2 and "output.redis.password_file" in err
          and "FIFO" in err, "rc=%s %s" % (rc, err))
 
+    # ---- files: no symbolic links, modes whatever the umask ---------------
+    victim = os.path.join(tmp, "victim")
+    with open(victim, "w") as f:
+        f.write("precious\n")
+    link = os.path.join(tmp, "events-link.json")
+    os.symlink(victim, link)
+    for check in ([], ["--check-config"]):
+        rc, out, err = run(check + ["-r", basic, "-o", link])
+        with open(victim) as f:
+            kept = f.read() == "precious\n"
+        case("events file that is a symbolic link%s" % (" (checked)" if check else ""),
+             rc == 2 and kept and "symbolic link" in err and "output.follow_symlinks" in err,
+             "rc=%s kept=%s %s" % (rc, kept, err))
+    rc, out, err = run(["-r", basic, "-o", "file:" + link, "-s", "output.follow_symlinks=yes"])
+    with open(victim) as f:
+        lines = f.read().splitlines()
+    case("events file through a link when allowed", rc == 0 and len(lines) > 1
+         and exit_stats(events_of("\n".join(lines[1:]))) is not None, "rc=%s %s" % (rc, err))
+    made = os.path.join(tmp, "out", "sub", "events.json")
+    rc, out, err = run(["-r", basic, "-o", made], umask=0o077)
+    modes = [stat.S_IMODE(os.stat(p).st_mode) for p in
+             (made, os.path.dirname(made), os.path.dirname(os.path.dirname(made)))
+             if os.path.exists(p)]
+    case("events file and folders made under umask 077", rc == 0 and modes == [0o640, 0o750, 0o750],
+         "rc=%s modes=%s %s" % (rc, [oct(m) for m in modes], err))
+
     passed = sum(1 for _, ok, _ in results if ok)
     failed = len(results) - passed
     for name, ok, detail in results:

@@ -850,6 +850,7 @@ int main(int argc, char **argv)
 	eng_free(eng);
 	rules_free(cur_rules);
 	if (o.report.path != NULL) {
+		o.report.follow_symlinks = cfg.output_follow_symlinks;
 		uint16_t failed = 0;
 		if (report_write(view, &o.report, &failed, err, sizeof(err)) != 0) {
 			log_err("%s", err);

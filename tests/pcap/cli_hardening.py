@@ -126,6 +126,23 @@ def main():
     case("events file and folders made under umask 077", rc == 0 and modes == [0o640, 0o750, 0o750],
          "rc=%s modes=%s %s" % (rc, [oct(m) for m in modes], err))
 
+    report = os.path.join(tmp, "report.html")
+    rc, out, err = run(["-r", basic, "-o", os.devnull, "--report", report], umask=0o077)
+    mode = stat.S_IMODE(os.stat(report).st_mode) if os.path.exists(report) else None
+    case("report made under umask 077", rc == 0 and mode == 0o640, "rc=%s mode=%s %s" % (
+        rc, mode and oct(mode), err))
+    rlink = os.path.join(tmp, "report-link.html")
+    os.symlink(victim, rlink)
+    rc, out, err = run(["-r", basic, "-o", os.devnull, "--report", rlink])
+    with open(victim) as f:
+        kept = f.read().startswith("precious")
+    case("report file that is a symbolic link", rc != 0 and kept and "symbolic link" in err,
+         "rc=%s kept=%s %s" % (rc, kept, err))
+    rc, out, err = run(["-r", basic, "-o", os.devnull, "-s", "http.listen=127.0.0.1:0",
+                        "-s", "http.auth_file=" + fifo], timeout=QUICK)
+    case("HTTP credentials file that is a FIFO", rc is not None and rc != 0 and "FIFO" in err,
+         "rc=%s %s" % (rc, err))
+
     passed = sum(1 for _, ok, _ in results if ok)
     failed = len(results) - passed
     for name, ok, detail in results:

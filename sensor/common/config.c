@@ -105,6 +105,17 @@ static const struct conf_def conf_schema[] = {
 	{ .key = "capture.timeout", .type = CONF_DURATION, FIELD(capture_timeout_ms),
 	  .min = US_PER_MS, .max = US_PER_M, .scale = 1000, .def = "100ms",
 	  .help = "live capture read timeout (whole milliseconds)" },
+	/* Packet times come from the capture file (or the NIC): a damaged
+	 * record or a clock set wrong can put one packet years ahead. A day is
+	 * far beyond any gap of a capture that is running, yet short of the
+	 * damage done by a clock left in the future: every table entry would
+	 * expire and every rate be computed against it. Ten years covers any
+	 * gap between lab captures replayed together. */
+	{ .key = "capture.max_time_jump", .type = CONF_DURATION,
+	  FIELD(capture_max_time_jump_us), .min = US_PER_S, .max = 3650 * US_PER_D,
+	  .flags = CONF_ZERO_OFF, .def = "1d",
+	  .help = "a packet this far ahead of the previous ones does not move the clock "
+	  "(capture_time_jump) unless the next one confirms it; 0 = off" },
 
 	/* A device costs about 5 KiB across every table that keeps state for
 	 * it (its entry, the detect layer's rings and verdicts, the modules'

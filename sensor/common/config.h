@@ -34,6 +34,8 @@ struct sw_config {
 	int capture_promisc;
 	char capture_filter[CONF_FILTER]; /* BPF; empty = the sensor's default filter */
 	uint64_t capture_timeout_ms;  /* libpcap read timeout (live) */
+	uint64_t capture_max_time_jump_us; /* a packet further ahead of the clock is an
+	                                    * anomaly that does not move it; 0 = off */
 
 	/* devices.* */
 	uint32_t devices_max;

@@ -113,6 +113,13 @@ void eng_emit_stats_of(struct engine *const *es, size_t n, const char *reason)
 		json_object_set_new(anom, "dns_tcp_resync_skip", json_integer((json_int_t)c->tcp_skipped));
 	if (c->tcp_oversize)
 		json_object_set_new(anom, "dns_tcp_oversize", json_integer((json_int_t)c->tcp_oversize));
+	if (c->time_jump)
+		json_object_set_new(anom, "capture_time_jump", json_integer((json_int_t)c->time_jump));
+	if (c->time_back)
+		json_object_set_new(anom, "capture_time_back", json_integer((json_int_t)c->time_back));
+	if (c->caplen_over)
+		json_object_set_new(anom, "capture_caplen_over_len",
+				    json_integer((json_int_t)c->caplen_over));
 	if (t.tcp_buffers_exhausted)
 		json_object_set_new(anom, "dns_tcp_buffers_exhausted",
 				    json_integer((json_int_t)t.tcp_buffers_exhausted));

@@ -5,15 +5,13 @@ the sensor do.
 Secrets in sink URLs never show in its messages; outputs and spool files
 refuse symbolic links and get their mode whatever the umask; a rules or
 configuration file that is a FIFO or a device is refused at once instead of
-blocking; capture times (ts_sec past 2^31, jumps far ahead, steps back,
-caplen above the wire length) are read right and counted; the last stats
-event is written after the final drain. Captures are crafted here. Each case
-checks an exit code, a phrase, events or files. Prints 'N passed, N failed'.
+blocking. (Capture times that lie are pcap cases: tests/pcap/time-*; the
+exit stats after the final drain are integration tests.) Each case checks an
+exit code, a phrase, events or files. Prints 'N passed, N failed'.
 """
 import json
 import os
 import stat
-import struct
 import subprocess
 import sys
 import tempfile

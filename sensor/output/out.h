@@ -153,10 +153,28 @@ void out_request_reopen(struct out *o);
  * once when the thread is not started. */
 void out_drain(struct out *o);
 
+/* Before the last events of a run (the exit stats): waits until every
+ * event emitted so far has been delivered to each sink that is up — with
+ * its spool's backlog, replayed — and spooled (or dropped) for each that
+ * is down, so counters read afterwards are final. Bounded by the stop
+ * deadline out_stop would give, which out_stop then shares (with a short
+ * grace for what is emitted after). Producer thread only; returns at once
+ * when the threads are not started. */
+void out_settle(struct out *o);
+
+/* Where an event emitted now would end at sink i, as its lane stands (read
+ * after out_settle, so the exit stats can count itself): OUT_FATE_DELIVER
+ * (the sink is up and has no backlog), OUT_FATE_SPOOL (down or replaying,
+ * with room in its spool) or OUT_FATE_DROP (down without a spool, or its
+ * spool full or failing). */
+enum out_fate { OUT_FATE_DELIVER, OUT_FATE_SPOOL, OUT_FATE_DROP };
+int out_sink_fate(struct out *o, size_t i);
+
 /* Delivers what is queued to every sink that is up, within the largest
- * stop deadline of the sinks (output.stop_deadline; 10 s without one),
- * spools what is left for each sink (its next start replays it first),
- * joins the threads, closes the sinks and frees everything. */
+ * stop deadline of the sinks (output.stop_deadline; 10 s without one;
+ * shared with out_settle when it ran), spools what is left for each sink
+ * (its next start replays it first), joins the threads, closes the sinks
+ * and frees everything. */
 void out_stop(struct out *o);
 
 /* Counters for stubwatch.stats. emitted[] counts every event offered to

@@ -369,6 +369,11 @@ uint64_t spool_corrupt(const struct spool *sp)
 	return sp->corrupt;
 }
 
+int spool_full(const struct spool *sp)
+{
+	return sp->full;
+}
+
 int spool_last_errno(const struct spool *sp)
 {
 	return sp->full ? 0 : sp->werr;

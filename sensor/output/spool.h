@@ -76,6 +76,10 @@ void spool_consume(struct spool *sp, size_t n);
 uint64_t spool_bytes(const struct spool *sp);
 uint64_t spool_corrupt(const struct spool *sp);
 
+/* Nonzero once an append found the spool full (until a segment is
+ * consumed): it takes nothing more meanwhile. */
+int spool_full(const struct spool *sp);
+
 /* The errno of the last append that failed to write (a segment that could
  * not be created, a failed write), 0 when the last one succeeded or the
  * spool is merely full. */

@@ -438,6 +438,6 @@ void eng_finish(struct engine *e)
 	for (struct device *d = tbl_next(e->st.devices, NULL); d != NULL;
 	     d = tbl_next(e->st.devices, d))
 		eng_emit_device(e, state_device_key_of(&e->st, d), d, "exit");
-	eng_emit_stats(e, "exit");
+	eng_emit_final_stats(e);
 }
 

@@ -93,6 +93,10 @@ void pl_dns_udp(struct engine *e, const struct pkt *p, int proto);
  * complete message. */
 void pl_dns_tcp(struct engine *e, const struct pkt *p);
 
+/* report.c: the exit stats event, written once the sinks have settled
+ * (out_settle) and counting itself (eng_finish). */
+void eng_emit_final_stats(struct engine *e);
+
 /* dns.c: times out the queries unanswered for queries.timeout (all = 1:
  * every outstanding one, at the end of input), with their detections'
  * unanswered hooks and, with log.dns, their transaction events. */

@@ -9,7 +9,6 @@ blocking. (Capture times that lie are pcap cases: tests/pcap/time-*; the
 exit stats after the final drain are integration tests.) Each case checks an
 exit code, a phrase, events or files. Prints 'N passed, N failed'.
 """
-import json
 import os
 import stat
 import subprocess
@@ -21,6 +20,7 @@ B = os.environ.get("B", "build")
 SENSOR = os.path.join(B, "stubwatch")
 sys.path.insert(0, HERE)
 import craft  # noqa: E402
+from cli import events_of, exit_stats  # noqa: E402
 
 # A sensor that blocks on an input is a failure of its own: it must answer
 # well within this.
@@ -36,15 +36,6 @@ def run(args, stdin=None, env=None, timeout=120, umask=None):
     except subprocess.TimeoutExpired:
         return None, "", "(no answer within %d s: the sensor blocked)" % timeout
     return p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
-
-
-def events_of(text):
-    return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
-
-
-def exit_stats(evs):
-    st = [e for e in evs if e["event"]["dataset"] == "stubwatch.stats"]
-    return st[-1]["stubwatch"]["stats"] if st else None
 
 
 def main():
@@ -141,13 +132,12 @@ def main():
     case("HTTP credentials file that is a FIFO", rc is not None and rc != 0 and "FIFO" in err,
          "rc=%s %s" % (rc, err))
 
-    passed = sum(1 for _, ok, _ in results if ok)
-    failed = len(results) - passed
+    bad = [(name, detail) for name, ok, detail in results if not ok]
     for name, ok, detail in results:
-        print("%s %s%s" % ("ok  " if ok else "FAIL", name, "" if ok else ": " + detail.strip()[-600:]))
-    print("hardening cases: %d passed, %d failed" % (passed, failed))
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+        print(("ok   " + name) if ok else ("FAIL %s: %s" % (name, detail.strip()[-600:])))
+    counts = "%d passed, %d failed" % (len(results) - len(bad), len(bad))
+    print("hardening cases: " + counts + "\n" + counts)
+    return 1 if bad else 0
 
 
 if __name__ == "__main__":

@@ -322,18 +322,6 @@ static int start_web(const struct opts *o, const struct sw_config *cfg, struct o
  * settings); main() sets it before the first sink is opened. */
 static const struct sw_config *sink_cfg;
 
-/* The -o text with any password replaced, for messages. */
-static void sink_label(const char *spec, char *buf, size_t len)
-{
-	const char *at = strchr(spec, '@'), *scheme = strstr(spec, "://");
-	const char *colon = scheme != NULL ? strchr(scheme + 3, ':') : NULL;
-
-	if (at != NULL && colon != NULL && colon < at)
-		snprintf(buf, len, "%.*s:***%s", (int)(colon - spec), spec, at);
-	else
-		snprintf(buf, len, "%s", spec);
-}
-
 /* The folder of an output file: "." for a bare name. */
 static void parent_dir(const char *path, char *buf, size_t len)
 {
@@ -368,10 +356,16 @@ static int open_sink(const char *spec, const struct fs_owner *own, int check, in
 	struct out_sink *s = NULL;
 
 	*out = NULL;
-	sink_label(spec, label, sizeof(label));
+	out_url_mask(spec, label, sizeof(label));  /* messages never show a password */
 	if (!network && strcmp(path, "-") == 0) {
 		*to_stdout = 1;
 	} else if (!network && path[0] != '\0' && (stat(path, &st) != 0 || S_ISREG(st.st_mode))) {
+		/* A link is refused (output.follow_symlinks) before anything
+		 * is created, by a start and by --check-config alike. */
+		if (out_file_check(path, sink_cfg->output_follow_symlinks, err, sizeof(err)) != 0) {
+			log_err("output '%s': %s", label, err);
+			return -1;
+		}
 		parent_dir(path, dir, sizeof(dir));
 		/* The check of --check-config first, so a start refuses with its
 		 * words; then the folders are made and checked as they are. */
@@ -440,10 +434,11 @@ static int open_sinks(const struct opts *o, const struct sw_config *cfg,
 	if (cfg->redis_url[0] != '\0') {
 		if (strncmp(cfg->redis_url, "redis://", 8) != 0 &&
 		    strncmp(cfg->redis_url, "unix://", 7) != 0) {
-			char msg[600], where[700];
+			char msg[600], where[700], label[CONF_STR];
+			out_url_mask(cfg->redis_url, label, sizeof(label));
 			snprintf(msg, sizeof(msg), "output.redis.url: '%s' is not a Redis URL "
 				 "(expected redis://[user:password@]host[:port][/db] or "
-				 "unix:///path[?db=N])", cfg->redis_url);
+				 "unix:///path[?db=N])", label);
 			conf_locate(cfg, msg, where, sizeof(where));
 			log_err("%s", where);
 			return -1;
@@ -466,7 +461,7 @@ static int open_sinks(const struct opts *o, const struct sw_config *cfg,
 		char label[300];
 		if (open_sink(specs[i], own, check, o->nifaces > 0, &s, to_stdout) != 0)
 			return -1;
-		sink_label(specs[i], label, sizeof(label));
+		out_url_mask(specs[i], label, sizeof(label));
 		if (used < sizeof(names))
 			used += (size_t)snprintf(names + used, sizeof(names) - used, "%s%s",
 						 i ? ", " : "", s != NULL ? s->name : label);
@@ -869,6 +864,7 @@ int main(int argc, char **argv)
 	eng_free(eng);
 	rules_free(cur_rules);
 	if (o.report.path != NULL) {
+		o.report.follow_symlinks = cfg.output_follow_symlinks;
 		uint16_t failed = 0;
 		if (report_write(view, &o.report, &failed, err, sizeof(err)) != 0) {
 			log_err("%s", err);

@@ -191,10 +191,24 @@ struct cap_src *cap_open_file(const char *path, const struct cap_conf *c,
 	return s;
 }
 
+uint64_t cap_ts_us(int64_t sec, int64_t usec)
+{
+	/* A pcap record's ts_sec and ts_usec are unsigned 32-bit fields
+	 * (seconds run to 2106); libpcap reads them through signed ones, so
+	 * from 2038 on (2^31 s) they come out negative. pcapng's 64-bit times
+	 * never do. */
+	uint64_t s = sec < 0 ? (uint64_t)(uint32_t)sec : (uint64_t)sec;
+	uint64_t u = usec < 0 ? (uint64_t)(uint32_t)usec : (uint64_t)usec;
+
+	if (s > (UINT64_MAX - u) / 1000000u)
+		return UINT64_MAX;   /* past year 500,000: a clock jump, not a time */
+	return s * 1000000u + u;
+}
+
 static void trampoline(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
 {
 	struct cap_src *s = (struct cap_src *)(void *)user;
-	uint64_t ts = (uint64_t)h->ts.tv_sec * 1000000u + (uint64_t)h->ts.tv_usec;
+	uint64_t ts = cap_ts_us((int64_t)h->ts.tv_sec, (int64_t)h->ts.tv_usec);
 	s->cb(s->cb_arg, s->link, ts, h->caplen, h->len, bytes);
 }
 

@@ -24,9 +24,17 @@ struct cap_conf {
 	                       * "live": the live default, on files too */
 };
 
-/* One frame: link type (DLT), packet time in microseconds, lengths, bytes. */
+/* One frame: link type (DLT), packet time in microseconds, lengths, bytes.
+ * Lengths are as the source gives them: caplen may exceed wirelen in a
+ * damaged file (the engine counts it). */
 typedef void (*cap_cb)(void *arg, int link, uint64_t ts_us, uint32_t caplen,
 		       uint32_t wirelen, const uint8_t *frame);
+
+/* A packet time in microseconds from libpcap's seconds and microseconds,
+ * read as the unsigned 32-bit fields of a pcap record when they come out
+ * negative (a ts_sec past 2^31, year 2038, is not year 1901); saturates
+ * at UINT64_MAX. */
+uint64_t cap_ts_us(int64_t sec, int64_t usec);
 
 /* Opens an interface for live capture. NULL and a message saying what to
  * fix (no such interface, no CAP_NET_RAW, bad filter) in err on failure. */

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "common/err.h"
+#include "common/fs.h"
 
 #define KIB (UINT64_C(1) << 10)
 #define MIB (UINT64_C(1) << 20)
@@ -110,6 +111,17 @@ static const struct conf_def conf_schema[] = {
 	{ .key = "capture.timeout", .type = CONF_DURATION, FIELD(capture_timeout_ms),
 	  .min = US_PER_MS, .max = US_PER_M, .scale = 1000, .def = "100ms",
 	  .help = "live capture read timeout (whole milliseconds)" },
+	/* Packet times come from the capture file (or the NIC): a damaged
+	 * record or a clock set wrong can put one packet years ahead. A day is
+	 * far beyond any gap of a capture that is running, yet short of the
+	 * damage done by a clock left in the future: every table entry would
+	 * expire and every rate be computed against it. Ten years covers any
+	 * gap between lab captures replayed together. */
+	{ .key = "capture.max_time_jump", .type = CONF_DURATION,
+	  FIELD(capture_max_time_jump_us), .min = US_PER_S, .max = 3650 * US_PER_D,
+	  .flags = CONF_ZERO_OFF, .def = "1d",
+	  .help = "a packet this far ahead of the previous ones does not move the clock "
+	  "(capture_time_jump) unless the next one confirms it; 0 = off" },
 
 	/* A device costs about 5 KiB across every table that keeps state for
 	 * it (its entry, the detect layer's rings and verdicts, the modules'
@@ -202,6 +214,12 @@ static const struct conf_def conf_schema[] = {
 	  FIELD(output_stop_deadline_ms), .min = 100 * US_PER_MS, .max = 10 * US_PER_M,
 	  .scale = 1000, .def = "10s",
 	  .help = "on stop, sinks get this long to flush; the rest is spooled" },
+	/* An events file or spool file replaced by a symbolic link would make
+	 * the sensor (root, before it drops privileges) write where the link
+	 * points: refused unless the operator says links are meant. */
+	{ .key = "output.follow_symlinks", .type = CONF_BOOL, FIELD(output_follow_symlinks),
+	  .max = 1, .def = "no",
+	  .help = "write events and spool files through a symbolic link" },
 	{ .key = "output.redis.url", .type = CONF_STRING, FIELD(redis_url),
 	  .def = "", .help = "redis://[user:password@]host:port[/db] or "
 	  "unix:///path[?db=N]; empty = none" },
@@ -892,13 +910,16 @@ int conf_load(struct sw_config *c, const char *path, char *err, size_t errlen)
 	size_t got = 0;
 	int fd, rc;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* A FIFO or a device would block the start, or never end. */
+	char why[128];
+	fd = fs_open_regular(path, 0, why, sizeof(why));
 	if (fd < 0) {
-		conf_err(err, errlen, "%s: %s", path, strerror(errno));
+		conf_err(err, errlen, "%s: %s%s", path, why, errno == EINVAL ?
+			 " (configuration is read from a regular file only)" : "");
 		return SW_EIO;
 	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		conf_err(err, errlen, "%s: not a regular file", path);
+	if (fstat(fd, &st) != 0) {
+		conf_err(err, errlen, "%s: %s", path, strerror(errno));
 		close(fd);
 		return SW_EIO;
 	}

@@ -35,6 +35,8 @@ struct sw_config {
 	int capture_vlan_tracking;    /* devices and queries keyed by VLAN as well */
 	char capture_filter[CONF_FILTER]; /* BPF; empty = the sensor's default filter */
 	uint64_t capture_timeout_ms;  /* libpcap read timeout (live) */
+	uint64_t capture_max_time_jump_us; /* a packet further ahead of the clock is an
+	                                    * anomaly that does not move it; 0 = off */
 
 	/* devices.* */
 	uint32_t devices_max;
@@ -65,6 +67,7 @@ struct sw_config {
 	uint32_t output_queue_size;   /* events between capture and the output thread */
 	char output_file[CONF_STR];   /* file sink path, "-" = stdout; empty = none */
 	uint64_t output_stop_deadline_ms; /* out_stop flushes sinks this long */
+	int output_follow_symlinks;   /* events files and spool files may be symbolic links */
 	char redis_url[CONF_STR];     /* output.redis.url; empty = no Redis sink */
 	char redis_password_file[CONF_STR]; /* Redis password on its first line; empty = none */
 	char redis_prefix[CONF_STR];  /* key prefix: <prefix>:dns, <prefix>:device:<mac> */

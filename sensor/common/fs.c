@@ -51,6 +51,12 @@ int fs_mkdirs(const char *dir, mode_t mode, const struct fs_owner *own, char *er
 			continue;
 		*s = '\0';
 		if (mkdir(p, mode) == 0) {
+			if (chmod(p, mode) != 0) {
+				int e = errno;
+				snprintf(err, errlen, "%s: cannot set its mode: %s", p, strerror(e));
+				errno = e;
+				return SW_EIO;
+			}
 			if (fs_give(p, own, err, errlen) != 0)
 				return SW_EIO;
 		} else if (errno != EEXIST) {
@@ -181,15 +187,105 @@ int fs_check_writable(const char *dir, const struct fs_owner *own, int may_creat
 	return SW_EIO;
 }
 
+int fs_open_create(const char *path, int flags, mode_t mode, int follow)
+{
+	int base = flags | O_CLOEXEC | O_NOCTTY | (follow ? 0 : O_NOFOLLOW);
+
+	/* Three rounds: a file removed between the exclusive create and the
+	 * plain open (logrotate) is created in the next one. */
+	for (int round = 0; round < 3; round++) {
+		int fd = open(path, base | O_CREAT | O_EXCL, mode);
+		if (fd >= 0) {
+			if (fchmod(fd, mode) != 0) {
+				int e = errno;
+				close(fd);
+				unlink(path);
+				errno = e;
+				return -1;
+			}
+			return fd;
+		}
+		if (errno != EEXIST)
+			return -1;
+		fd = open(path, base);
+		if (fd >= 0 || errno != ENOENT)
+			return fd;
+		/* A dangling link, when links are followed: its target is
+		 * created, with the umask's say on the mode (the file is not
+		 * ours to chmod through a link). */
+		struct stat st;
+		if (follow && lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
+			return open(path, base | O_CREAT, mode);
+	}
+	errno = ENOENT;
+	return -1;
+}
+
+static const char *fs_kind(mode_t m)
+{
+	if (S_ISFIFO(m))
+		return "a FIFO";
+	if (S_ISCHR(m))
+		return "a character device";
+	if (S_ISBLK(m))
+		return "a block device";
+	if (S_ISDIR(m))
+		return "a folder";
+	if (S_ISSOCK(m))
+		return "a socket";
+	return "not a plain file";
+}
+
+int fs_open_regular(const char *path, int flags, char *why, size_t whylen)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | (flags & O_NOFOLLOW));
+	int e;
+
+	if (fd < 0) {
+		e = errno;
+		if (e == ELOOP && (flags & O_NOFOLLOW))
+			snprintf(why, whylen, "a symbolic link, not followed");
+		else if (e == ENXIO)   /* a socket, or a device without its driver */
+			snprintf(why, whylen, "not a regular file");
+		else
+			snprintf(why, whylen, "%s", strerror(e));
+		errno = e;
+		return -1;
+	}
+	if (fstat(fd, &st) != 0) {
+		e = errno;
+		snprintf(why, whylen, "%s", strerror(e));
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(why, whylen, "%s, not a regular file", fs_kind(st.st_mode));
+		close(fd);
+		errno = EINVAL;
+		return -1;
+	}
+	/* Regular files ignore O_NONBLOCK; clearing it keeps reads plain. */
+	(void)fcntl(fd, F_SETFL, 0);
+	return fd;
+}
+
 int fs_read_secret(const char *path, char *buf, size_t len, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "re");
+	char why[128];
+	int fd = fs_open_regular(path, 0, why, sizeof(why));
+	FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t n;
 
 	if (f == NULL) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		if (fd >= 0) {
+			snprintf(why, sizeof(why), "%s", strerror(errno));
+			close(fd);
+		}
+		snprintf(err, errlen, "%s: %s", path, why);
 		return SW_EIO;
 	}
 	n = getline(&line, &cap, f);

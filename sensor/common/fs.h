@@ -1,4 +1,5 @@
-/* fs.h — folders and files the sensor needs before it drops privileges.
+/* fs.h — folders and files the sensor needs before it drops privileges,
+ * and the one way it opens a file it reads.
  *
  * A service starts as root (to open the capture), then runs as `run.user`.
  * Whatever that user must write later (spool segments, an output file
@@ -23,8 +24,9 @@ struct fs_owner {
 	char name[64];      /* for messages: "nobody" */
 };
 
-/* Creates dir and its missing parents (mode, e.g. 0750). Each folder it
- * creates is given to the owner; folders that existed are left as they are
+/* Creates dir and its missing parents with exactly `mode` (e.g. 0750; set
+ * with chmod, so the umask does not decide). Each folder it creates is
+ * given to the owner; folders that existed are left as they are
  * (fs_check_writable then says whether they will do). 0, or SW_EIO with
  * "DIR: reason" in err and errno set. */
 int fs_mkdirs(const char *dir, mode_t mode, const struct fs_owner *own, char *err,
@@ -46,6 +48,25 @@ int fs_chown_dir(const char *dir, const struct fs_owner *own, char *err, size_t 
  * instead, as this process (which would create it). */
 int fs_check_writable(const char *dir, const struct fs_owner *own, int may_create,
 		      char *err, size_t errlen);
+
+/* Opens a file the sensor writes (an events file, a spool segment, the
+ * spool cursor), creating it when missing with exactly `mode`: an
+ * exclusive create, then fchmod, so the umask does not decide; a file that
+ * exists keeps its mode. `flags` is O_WRONLY with O_APPEND or O_TRUNC as
+ * needed; O_CLOEXEC and O_NOCTTY are added, and O_NOFOLLOW unless `follow`:
+ * a symbolic link as the last component is refused (errno ELOOP). Returns
+ * the descriptor, or -1 with errno set. */
+int fs_open_create(const char *path, int flags, mode_t mode, int follow);
+
+/* Opens a file the sensor reads (configuration, rules, a secret) only when
+ * it is a regular file: the open is non-blocking, so a FIFO or a device
+ * named by mistake or by malice cannot hold the start, and anything that
+ * fstat(2) does not call a regular file is closed again and refused.
+ * `flags` may add O_NOFOLLOW. Returns a blocking O_RDONLY|O_CLOEXEC
+ * descriptor, or -1 with errno set (EINVAL for the wrong kind of file) and
+ * the reason, for the caller to put after the file's name, in why ("a
+ * FIFO, not a regular file"). */
+int fs_open_regular(const char *path, int flags, char *why, size_t whylen);
 
 /* Reads a secret (a password) from a file: its first line, without the
  * line end. Empty, longer than len-1 bytes, or unreadable: SW_EINVAL or

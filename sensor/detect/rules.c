@@ -17,6 +17,7 @@
 
 #include "common/err.h"
 #include "common/fmt.h"
+#include "common/fs.h"
 #include "detect/alert.h"
 
 /* ------------------------------------------------------------------ */
@@ -1405,9 +1406,18 @@ void rules_free(struct rules *r)
 /* Reads a whole file; NULL and a message naming it on failure. */
 static char *read_file(const char *path, size_t *len, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "rb");
+	/* Regular files only: a FIFO or a device would block the start (or a
+	 * SIGHUP reload) for ever. */
+	char why[128];
+	int fd = fs_open_regular(path, 0, why, sizeof(why));
+	FILE *f = fd >= 0 ? fdopen(fd, "rb") : NULL;
 	if (f == NULL) {
-		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+		if (fd >= 0) {
+			snprintf(why, sizeof(why), "%s", strerror(errno));
+			close(fd);
+		}
+		snprintf(err, errlen, "%s: cannot open: %s%s", path, why,
+			 errno == EINVAL ? " (rules are read from regular files only)" : "");
 		return NULL;
 	}
 	char *buf = NULL;

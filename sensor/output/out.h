@@ -78,6 +78,7 @@ struct out_sink {
 	uint64_t spool_max;      /* bytes */
 	uint64_t spool_segment;  /* bytes */
 	uint64_t stop_deadline_ms;
+	int follow_symlinks;     /* output.follow_symlinks: the spool's files too */
 	struct out_lane *lane;   /* set by out_add_sink */
 };
 
@@ -105,9 +106,18 @@ void out_set_blocking(struct out *o, int block);
  * opened, said with log_err): the caller still owns the sink. */
 int out_add_sink(struct out *o, struct out_sink *s);
 
-/* Opens a file sink: path, or "-" for stdout. NULL and a message in err on
- * failure. */
+/* Opens a file sink: path, or "-" for stdout. The file is appended to, or
+ * created with mode 0640 whatever the umask; a symbolic link is refused
+ * (also when SIGHUP opens it again) unless follow_symlinks. NULL and a
+ * message in err on failure. out_file_sink does not follow links. */
 struct out_sink *out_file_sink(const char *path, char *err, size_t errlen);
+struct out_sink *out_file_sink_follow(const char *path, int follow_symlinks, char *err,
+				      size_t errlen);
+
+/* What out_file_sink_follow refuses before it creates anything (a
+ * symbolic link, unless follow_symlinks), for --check-config: 0, or -1 and
+ * the message a start gives in err. */
+int out_file_check(const char *path, int follow_symlinks, char *err, size_t errlen);
 
 /* Opens a sink from its -o text: "file:PATH", "PATH", "-", "redis://...",
  * "unix://..." or "kafka://broker[,broker]/prefix", with the sink's settings
@@ -143,10 +153,28 @@ void out_request_reopen(struct out *o);
  * once when the thread is not started. */
 void out_drain(struct out *o);
 
+/* Before the last events of a run (the exit stats): waits until every
+ * event emitted so far has been delivered to each sink that is up — with
+ * its spool's backlog, replayed — and spooled (or dropped) for each that
+ * is down, so counters read afterwards are final. Bounded by the stop
+ * deadline out_stop would give, which out_stop then shares (with a short
+ * grace for what is emitted after). Producer thread only; returns at once
+ * when the threads are not started. */
+void out_settle(struct out *o);
+
+/* Where an event emitted now would end at sink i, as its lane stands (read
+ * after out_settle, so the exit stats can count itself): OUT_FATE_DELIVER
+ * (the sink is up and has no backlog), OUT_FATE_SPOOL (down or replaying,
+ * with room in its spool) or OUT_FATE_DROP (down without a spool, or its
+ * spool full or failing). */
+enum out_fate { OUT_FATE_DELIVER, OUT_FATE_SPOOL, OUT_FATE_DROP };
+int out_sink_fate(struct out *o, size_t i);
+
 /* Delivers what is queued to every sink that is up, within the largest
- * stop deadline of the sinks (output.stop_deadline; 10 s without one),
- * spools what is left for each sink (its next start replays it first),
- * joins the threads, closes the sinks and frees everything. */
+ * stop deadline of the sinks (output.stop_deadline; 10 s without one;
+ * shared with out_settle when it ran), spools what is left for each sink
+ * (its next start replays it first), joins the threads, closes the sinks
+ * and frees everything. */
 void out_stop(struct out *o);
 
 /* Counters for stubwatch.stats. emitted[] counts every event offered to

@@ -74,6 +74,11 @@ _Static_assert(ATOMIC_INT_LOCK_FREE == 2, "atomic_int must be lock-free");
  * inside systemd's default 90 s stop timeout. */
 #define OUT_STOP_DEADLINE_MS 10000
 
+/* After out_settle used up the deadline, out_stop still gives the sinks
+ * this long for the events emitted after it (the exit stats): one batch
+ * to a sink that is up takes milliseconds. */
+#define OUT_FINAL_GRACE_MS 1000
+
 struct out_lane {
 	struct out *o;
 	struct out_sink *sink;
@@ -122,7 +127,7 @@ struct out {
 	atomic_int stopping;
 	atomic_uint reopen;            /* bumped per request */
 	atomic_int spooler_exit;
-	uint64_t deadline_ms;          /* set by out_stop */
+	uint64_t deadline_ms;          /* set by out_settle or out_stop */
 
 	pthread_mutex_t mu;            /* producer sleeps: ring full, or drain */
 	pthread_cond_t cv_room;
@@ -225,7 +230,8 @@ static int lane_open_spool(struct out_lane *l)
 		log_err("%s: spool folder name too long: %s", s->name, dir);
 		return SW_EIO;
 	}
-	l->spool = spool_open(dir, s->spool_max, s->spool_segment, err, sizeof(err));
+	l->spool = spool_open(dir, s->spool_max, s->spool_segment, s->follow_symlinks, err,
+			      sizeof(err));
 	if (l->spool == NULL) {
 		log_err("%s: %s", s->name, err);
 		return SW_EIO;
@@ -489,9 +495,11 @@ static int lane_step(struct out_lane *l)
 			return 1;   /* skipped a corrupt or empty segment */
 		size_t k = lane_write(l, l->rbuf, (size_t)n);
 		pthread_mutex_lock(&l->mu);
+		/* Counted before the spool shows them gone, so out_settle,
+		 * which waits for an empty spool, never reads a count short. */
+		out_add(&l->replayed, k);
 		spool_consume(l->spool, k);
 		pthread_mutex_unlock(&l->mu);
-		out_add(&l->replayed, k);
 		if (k < (size_t)n)
 			lane_failed(l, OUT_RETRY_MAX_MS);
 		else
@@ -812,16 +820,87 @@ void out_drain(struct out *o)
 
 /* ---- stopping -------------------------------------------------------- */
 
-void out_stop(struct out *o)
+/* The largest stop deadline of the sinks, or the default. */
+static uint64_t out_stop_budget(const struct out *o)
 {
 	uint64_t deadline = 0;
 
-	if (o == NULL)
-		return;
 	for (size_t i = 0; i < o->nsinks; i++)
 		if (o->lanes[i].sink->stop_deadline_ms > deadline)
 			deadline = o->lanes[i].sink->stop_deadline_ms;
-	o->deadline_ms = out_now_ms() + (deadline ? deadline : OUT_STOP_DEADLINE_MS);
+	return deadline ? deadline : OUT_STOP_DEADLINE_MS;
+}
+
+/* A lane is settled when it has taken (or spooled) everything up to
+ * target, and, if it is up, has replayed its spool to the end. */
+static int lane_settled(struct out_lane *l, uint64_t target)
+{
+	int ok;
+
+	if (atomic_load(&l->done) < target)
+		return 0;
+	pthread_mutex_lock(&l->mu);
+	ok = l->spool == NULL || l->down || !spool_pending(l->spool);
+	pthread_mutex_unlock(&l->mu);
+	return ok;
+}
+
+void out_settle(struct out *o)
+{
+	uint64_t target = atomic_load_explicit(&o->tail, memory_order_relaxed);
+	struct timespec ts;
+
+	if (!o->started)
+		return;
+	if (o->deadline_ms == 0)
+		o->deadline_ms = out_now_ms() + out_stop_budget(o);
+	/* Unlike out_drain, bounded: a sink without a spool that stays down
+	 * never takes its events. */
+	for (size_t i = 0; i < o->nsinks; i++) {
+		struct out_lane *l = &o->lanes[i];
+		while (!lane_settled(l, target) && out_now_ms() < o->deadline_ms) {
+			lane_kick(l, 1);
+			out_kick_spooler(o);
+			pthread_mutex_lock(&o->mu);
+			atomic_store(&o->prod_waiting, 1);
+			out_deadline(&ts, 20);
+			pthread_cond_timedwait(&o->cv_room, &o->mu, &ts);
+			atomic_store(&o->prod_waiting, 0);
+			pthread_mutex_unlock(&o->mu);
+		}
+	}
+}
+
+int out_sink_fate(struct out *o, size_t i)
+{
+	struct out_lane *l;
+	int fate;
+
+	if (i >= o->nsinks)
+		return OUT_FATE_DROP;
+	l = &o->lanes[i];
+	pthread_mutex_lock(&l->mu);
+	if (!l->down && (l->spool == NULL || !spool_pending(l->spool)))
+		fate = OUT_FATE_DELIVER;
+	else if (l->spool != NULL && !spool_full(l->spool) && spool_last_errno(l->spool) == 0)
+		fate = OUT_FATE_SPOOL;
+	else
+		fate = OUT_FATE_DROP;
+	pthread_mutex_unlock(&l->mu);
+	return fate;
+}
+
+void out_stop(struct out *o)
+{
+	uint64_t now;
+
+	if (o == NULL)
+		return;
+	now = out_now_ms();
+	if (o->deadline_ms == 0)
+		o->deadline_ms = now + out_stop_budget(o);
+	else if (o->deadline_ms < now + OUT_FINAL_GRACE_MS)
+		o->deadline_ms = now + OUT_FINAL_GRACE_MS;
 	atomic_store(&o->stopping, 1);
 	if (o->started) {
 		for (size_t i = 0; i < o->nsinks; i++) {

@@ -219,6 +219,12 @@ int kafka_url_parse(const char *url, struct kafka_url *u, char *err, size_t errl
 	}
 	memcpy(u->brokers, p, n);
 	u->brokers[n] = '\0';
+	if (strchr(u->brokers, '@') != NULL) {
+		/* Not echoed: what stands before the '@' is likely a password. */
+		snprintf(err, errlen, "no user or password in a Kafka URL (SASL credentials go in "
+			 "output.kafka.property.sasl.username and output.kafka.sasl_password_file)");
+		return SW_EINVAL;
+	}
 	for (const char *b = u->brokers; *b; b++) {
 		if (*b == ' ' || *b == '@' || *b == '?' || (b[0] == ',' && (b[1] == ',' || b[1] == '\0')) ||
 		    (b == u->brokers && *b == ',')) {
@@ -262,6 +268,26 @@ int out_secret(const char *file, const char *key, const char *env, char *buf, si
 	return 1;
 }
 
+void out_url_mask(const char *spec, char *buf, size_t len)
+{
+	const char *scheme = strstr(spec, "://");
+	const char *at = strrchr(spec, '@'), *colon;
+
+	if (len == 0)
+		return;
+	if (scheme == NULL || at == NULL || at < scheme + 3) {
+		snprintf(buf, len, "%s", spec);
+		return;
+	}
+	/* The last '@', not the first: a password with an unescaped '@' in it
+	 * is hidden whole. */
+	colon = memchr(scheme + 3, ':', (size_t)(at - (scheme + 3)));
+	if (colon != NULL)
+		snprintf(buf, len, "%.*s:***%s", (int)(colon - spec), spec, at);
+	else
+		snprintf(buf, len, "%.*s***%s", (int)(scheme + 3 - spec), spec, at);
+}
+
 void out_safe_name(const char *in, char *out, size_t outlen)
 {
 	size_t o = 0;
@@ -284,6 +310,7 @@ static void sink_common(struct out_sink *s, const struct sw_config *cfg, int spo
 			const char *id)
 {
 	s->stop_deadline_ms = cfg->output_stop_deadline_ms;
+	s->follow_symlinks = cfg->output_follow_symlinks;
 	if (!spool)
 		return;
 	snprintf(s->spool_dir, sizeof(s->spool_dir), "%s", cfg->spool_dir);
@@ -360,7 +387,7 @@ struct out_sink *out_sink_open(const char *spec, const struct sw_config *cfg,
 		snprintf(err, errlen, "empty file name");
 		return NULL;
 	}
-	s = out_file_sink(path, err, errlen);
+	s = out_file_sink_follow(path, cfg->output_follow_symlinks, err, errlen);
 	if (s != NULL)
 		sink_common(s, cfg, 0, "");
 	return s;

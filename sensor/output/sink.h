@@ -57,6 +57,14 @@ struct out_sink *out_kafka_sink(const struct kafka_url *u, const struct sw_confi
 int out_secret(const char *file, const char *key, const char *env, char *buf, size_t len,
 	       char *err, size_t errlen);
 
+/* Copies a sink's -o text or URL into buf for a message, with what stands
+ * before the last '@' after the scheme's "://" (the user information) hidden:
+ * "redis://user:***@host", and only "***" before the '@' when there is
+ * no ':' (a password written without its colon). Anything else, a file path
+ * included, is copied as it is. Malformed URLs are masked alike, so an
+ * error about a URL never shows its password. */
+void out_url_mask(const char *spec, char *buf, size_t len);
+
 /* Turns any text into a folder name ([A-Za-z0-9._-], others '_'), for
  * spool_id. */
 void out_safe_name(const char *in, char *out, size_t outlen);

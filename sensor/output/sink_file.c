@@ -6,8 +6,10 @@
  * write(2) rather than stdio means a failed write is known exactly: the
  * events in that buffer are counted as dropped, the error counted, and the
  * sink carries on (EPIPE included: the sensor ignores SIGPIPE). The file is
- * opened for append, created 0640 (events name devices and their traffic:
- * not for every local user), and reopened on request for logrotate.
+ * opened for append, created 0640 whatever the umask (events name devices
+ * and their traffic: not for every local user), never through a symbolic
+ * link unless output.follow_symlinks, and reopened on request for
+ * logrotate.
  */
 #include "output/out.h"
 
@@ -16,9 +18,11 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/err.h"
+#include "common/fs.h"
 #include "common/log.h"
 
 /* 1 MiB: at 200,000 events/s of ~400 B (80 MB/s) that is ~80 write calls a
@@ -33,6 +37,7 @@
 struct file_sink {
 	struct out_sink base;  /* first: the queue holds &base */
 	char *path;            /* NULL for stdout */
+	int follow;            /* output.follow_symlinks */
 	int fd;
 	char *buf;
 	size_t used;           /* bytes in buf */
@@ -107,9 +112,30 @@ static size_t file_write(struct out_sink *s, const struct out_event *ev, size_t 
 	return n;
 }
 
-static int file_open(const char *path)
+static int file_open(const struct file_sink *f)
 {
-	return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0640);
+	return fs_open_create(f->path, O_WRONLY | O_APPEND, 0640, f->follow);
+}
+
+/* Why an open failed: a refused link says how to allow it. */
+static void file_why(const char *path, int e, int follow, char *err, size_t errlen)
+{
+	if (e == ELOOP && !follow)
+		snprintf(err, errlen, "%s: a symbolic link, not followed (output.follow_symlinks "
+			 "= yes writes through it; '-' is standard output)", path);
+	else
+		snprintf(err, errlen, "%s: %s", path, strerror(e));
+}
+
+int out_file_check(const char *path, int follow_symlinks, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (follow_symlinks || strcmp(path, "-") == 0 || lstat(path, &st) != 0 ||
+	    !S_ISLNK(st.st_mode))
+		return 0;
+	file_why(path, ELOOP, 0, err, errlen);
+	return -1;
 }
 
 /* Buffered lines go to the old file first (they were written before the
@@ -123,13 +149,15 @@ static int file_reopen(struct out_sink *s)
 	file_flush(s);
 	if (f->path == NULL)
 		return 0;
-	fd = file_open(f->path);
+	fd = file_open(f);
 	if (fd < 0) {
 		/* logrotate has moved the old file: said loudly, since every
 		 * line from now on goes to the rotated file. */
+		char why[600];
+		file_why(f->path, errno, f->follow, why, sizeof(why));
 		s->errors++;
 		log_err("%s: cannot open it again after SIGHUP: %s; still writing to "
-			"the file opened before", s->name, strerror(errno));
+			"the file opened before", s->name, why);
 		return SW_EIO;
 	}
 	close(f->fd);
@@ -159,6 +187,12 @@ static const struct out_sink_ops file_ops = {
 
 struct out_sink *out_file_sink(const char *path, char *err, size_t errlen)
 {
+	return out_file_sink_follow(path, 0, err, errlen);
+}
+
+struct out_sink *out_file_sink_follow(const char *path, int follow_symlinks, char *err,
+				      size_t errlen)
+{
 	struct file_sink *f;
 
 	if (path == NULL || path[0] == '\0') {
@@ -173,9 +207,10 @@ struct out_sink *out_file_sink(const char *path, char *err, size_t errlen)
 	} else {
 		if ((f->path = strdup(path)) == NULL)
 			goto fail_mem;
-		f->fd = file_open(path);
+		f->follow = follow_symlinks != 0;
+		f->fd = file_open(f);
 		if (f->fd < 0) {
-			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			file_why(path, errno, f->follow, err, errlen);
 			goto fail;
 		}
 	}

@@ -58,6 +58,7 @@ struct spool {
 	size_t wbuf_cap;
 	uint64_t corrupt;
 	int dir_ok;
+	int follow;              /* output.follow_symlinks */
 	int werr;                /* errno of the last failed write (0: none since) */
 };
 
@@ -228,9 +229,21 @@ static void read_cursor(struct spool *sp)
 	unsigned long long f, off, ss, so;
 	FILE *fp;
 
+	char why[128];
+	int fd;
+
 	cursor_path(sp, path, sizeof(path));
-	if ((fp = fopen(path, "r")) == NULL)
+	fd = fs_open_regular(path, sp->follow ? 0 : O_NOFOLLOW, why, sizeof(why));
+	if (fd < 0) {
+		if (errno != ENOENT)
+			log_warn("spool %s: cursor: %s; reading from the first segment's start",
+				 sp->dir, why);
 		return;
+	}
+	if ((fp = fdopen(fd, "r")) == NULL) {
+		close(fd);
+		return;
+	}
 	if (fscanf(fp, "%llx %llu %llx %llu", &f, &off, &ss, &so) == 4 && !sp->empty &&
 	    f == sp->first && off >= SPOOL_MAGIC_LEN) {
 		sp->rd_off = off;
@@ -243,7 +256,7 @@ static void read_cursor(struct spool *sp)
 }
 
 struct spool *spool_open(const char *dir, uint64_t max_size, uint64_t seg_size,
-			 char *err, size_t errlen)
+			 int follow_symlinks, char *err, size_t errlen)
 {
 	struct spool *sp;
 	DIR *d;
@@ -261,6 +274,7 @@ struct spool *spool_open(const char *dir, uint64_t max_size, uint64_t seg_size,
 	memcpy(sp->dir, dir, strlen(dir) + 1);
 	sp->max_size = max_size;
 	sp->seg_size = seg_size;
+	sp->follow = follow_symlinks != 0;
 	sp->empty = 1;
 	sp->wfd = -1;
 	sp->rfd = -1;
@@ -355,6 +369,11 @@ uint64_t spool_corrupt(const struct spool *sp)
 	return sp->corrupt;
 }
 
+int spool_full(const struct spool *sp)
+{
+	return sp->full;
+}
+
 int spool_last_errno(const struct spool *sp)
 {
 	return sp->full ? 0 : sp->werr;
@@ -391,7 +410,7 @@ static int seg_create(struct spool *sp, uint64_t seq)
 		sp->dir_ok = 1;
 	}
 	seg_path(sp, seq, path, sizeof(path));
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0640);
+	fd = fs_open_create(path, O_WRONLY | O_TRUNC | O_APPEND, 0640, sp->follow);
 	if (fd < 0)
 		return -1;
 	if (write(fd, SPOOL_MAGIC, SPOOL_MAGIC_LEN) != SPOOL_MAGIC_LEN) {
@@ -545,7 +564,12 @@ static int open_reader(struct spool *sp)
 		return 0;
 	close_reader(sp);
 	seg_path(sp, sp->first, path, sizeof(path));
-	sp->rfd = open(path, O_RDONLY | O_CLOEXEC);
+	sp->rfd = open(path, O_RDONLY | O_CLOEXEC | (sp->follow ? 0 : O_NOFOLLOW));
+	if (sp->rfd < 0 && errno == ELOOP && !sp->follow) {
+		log_warn("spool %s: segment %016" PRIx64 " is a symbolic link; skipped and "
+			 "removed (output.follow_symlinks = no)", sp->dir, sp->first);
+		return 1;
+	}
 	if (sp->rfd < 0)
 		return errno == ENOENT ? 1 : -1;
 	if (fstat(sp->rfd, &st) != 0) {
@@ -664,8 +688,13 @@ void spool_close(struct spool *sp)
 	}
 	cursor_path(sp, path, sizeof(path));
 	if (!sp->empty && (sp->rd_off > SPOOL_MAGIC_LEN || sp->skip_seq != 0)) {
+		/* 0600: only the sensor reads its cursor. */
+		int fd;
 		snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-		fp = fopen(tmp, "w");
+		fd = fs_open_create(tmp, O_WRONLY | O_TRUNC, 0600, sp->follow);
+		fp = fd >= 0 ? fdopen(fd, "w") : NULL;
+		if (fp == NULL && fd >= 0)
+			close(fd);
 		if (fp != NULL) {
 			fprintf(fp, "%" PRIx64 " %" PRIu64 " %" PRIx64 " %" PRIu64 "\n",
 				sp->first, sp->rd_off, sp->skip_seq, sp->skip_off);

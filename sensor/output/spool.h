@@ -37,12 +37,16 @@
 
 struct spool;
 
-/* Opens the spool in dir (created on first write, with its parents) and
- * finds any segments a previous run left. max_size caps the bytes of all
- * segments; seg_size is where a segment ends. NULL and a message in err
- * when dir exists but cannot be read. */
+/* Opens the spool in dir (created on first write, with its parents, 0750)
+ * and finds any segments a previous run left. max_size caps the bytes of
+ * all segments; seg_size is where a segment ends. Segments are created
+ * 0640 and the cursor 0600, whatever the umask; unless follow_symlinks
+ * (output.follow_symlinks), no spool file is opened through a symbolic
+ * link: a segment that is one is skipped (counted in spool_corrupt) and
+ * removed, a cursor that is one is ignored. NULL and a message in err when
+ * dir exists but cannot be read. */
 struct spool *spool_open(const char *dir, uint64_t max_size, uint64_t seg_size,
-			 char *err, size_t errlen);
+			 int follow_symlinks, char *err, size_t errlen);
 
 /* Appends events at the end. Returns how many were stored; the rest did not
  * fit under max_size (or a write failed) and are the caller's to count as
@@ -71,6 +75,10 @@ void spool_consume(struct spool *sp, size_t n);
 /* Bytes of all segment files, and corrupt records skipped so far. */
 uint64_t spool_bytes(const struct spool *sp);
 uint64_t spool_corrupt(const struct spool *sp);
+
+/* Nonzero once an append found the spool full (until a segment is
+ * consumed): it takes nothing more meanwhile. */
+int spool_full(const struct spool *sp);
 
 /* The errno of the last append that failed to write (a segment that could
  * not be created, a failed write), 0 when the last one succeeded or the

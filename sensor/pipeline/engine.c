@@ -298,16 +298,69 @@ static void tick(struct engine *e)
 	pl->next_tick = now + SEC;
 }
 
+/* A jump ahead is believed when this many packets in a row agree on it
+ * (each within the bound of the first): the packet after a lone damaged
+ * one is back near the clock, while after a real gap (a capture resumed,
+ * a clock set right) the next packet is as far ahead. Two costs a real
+ * jump the time of one packet. */
+#define JUMP_CONFIRM 2
+
+static uint64_t time_dist(uint64_t a, uint64_t b)
+{
+	return a > b ? a - b : b - a;
+}
+
+/* The time a packet is processed at. The clock (e->now) only moves
+ * forward, even in a file with reordered frames: a packet older than it
+ * keeps its own time and is counted (capture_time_back). A packet more
+ * than capture.max_time_jump ahead of it is held at the clock and counted
+ * (capture_time_jump), so one damaged record cannot leave the clock years
+ * in the future (every entry expired, every rate wrong) — unless the
+ * packets after it confirm the jump, and the clock follows. */
+static uint64_t packet_time(struct engine *e, struct pipeline *pl, uint64_t ts)
+{
+	uint64_t bound = e->cfg->capture_max_time_jump_us;
+
+	if (!pl->clock_set || bound == 0 || ts <= e->now || ts - e->now <= bound) {
+		pl->jump_run = 0;
+		if (pl->clock_set && ts < e->now) {
+			pl->c.time_back++;
+			return ts;
+		}
+		pl->clock_set = 1;
+		e->now = ts;
+		return ts;
+	}
+	if (pl->jump_run > 0 && time_dist(ts, pl->jump_base) <= bound) {
+		pl->jump_run++;
+	} else {
+		pl->jump_base = ts;
+		pl->jump_run = 1;
+	}
+	if (pl->jump_run >= JUMP_CONFIRM) {
+		pl->jump_run = 0;
+		e->now = ts;
+		return ts;
+	}
+	pl->c.time_jump++;
+	return e->now;
+}
+
 void eng_packet(void *arg, int link, uint64_t ts_us, uint32_t caplen,
 		uint32_t wirelen, const uint8_t *frame)
 {
 	struct engine *e = arg;
 	struct pipeline *pl = pl_of(e);
 	pl->c.packets++;
+	/* A frame cannot hold more than the wire carried: a damaged record.
+	 * Its bytes are decoded as captured (the IP lengths bound what is
+	 * read), counted once. */
+	if (caplen > wirelen) {
+		pl->c.caplen_over++;
+		wirelen = caplen;
+	}
 	pl->c.bytes += wirelen;
-	/* Packet time only moves forward, even in a file with reordered frames. */
-	if (ts_us > e->now)
-		e->now = ts_us;
+	ts_us = packet_time(e, pl, ts_us);
 	if (e->now >= pl->next_tick)
 		tick(e);
 
@@ -398,6 +451,6 @@ void eng_finish(struct engine *e)
 	for (struct device *d = tbl_next(e->st.devices, NULL); d != NULL;
 	     d = tbl_next(e->st.devices, d))
 		eng_emit_device(e, state_device_key_of(&e->st, d), d, "exit");
-	eng_emit_stats(e, "exit");
+	eng_emit_final_stats(e);
 }
 

@@ -79,7 +79,9 @@ void eng_emit_stats(struct engine *e, const char *reason);
 void eng_emit_stats_of(struct engine *const *es, size_t n, const char *reason);
 
 /* End of input: times out every outstanding query, emits the final device
- * events and stats. */
+ * events, waits until the sinks have taken them (and replayed their
+ * spools; out_settle, within the stop deadline), then the last stats
+ * event, which counts itself: the state the run ends in. */
 void eng_finish(struct engine *e);
 
 /* Prints the readable per-device table of this engine's devices (the

@@ -48,6 +48,9 @@ struct eng_counts {
 	uint64_t tcp_skipped;     /* segments with bytes skipped to find a plausible message */
 	uint64_t tcp_oversize;
 	uint64_t tcp_retrans;
+	uint64_t time_jump;       /* packets far ahead of the clock, held at it */
+	uint64_t time_back;       /* packets older than the clock */
+	uint64_t caplen_over;     /* captured length above the wire length */
 };
 
 /* One engine with what only the per-packet path needs. The detections'
@@ -59,6 +62,9 @@ struct pipeline {
 	uint64_t next_tick;       /* next once-a-second housekeeping */
 	uint64_t next_stats;
 	uint32_t sweep_slot;      /* snapshot sweep position in the device table */
+	int clock_set;            /* a packet has set the clock (e.now) */
+	uint64_t jump_base;       /* time of the last packet far ahead of the clock */
+	uint32_t jump_run;        /* consecutive such packets near jump_base */
 	struct cap_stats cap;
 	struct {
 		char name[64];            /* the libpcap device name, cut at 63 */
@@ -91,6 +97,10 @@ void pl_dns_udp(struct engine *e, const struct pkt *p, int proto);
 /* dns.c: a TCP segment to or from port 53: its flow's framing, and each
  * complete message. */
 void pl_dns_tcp(struct engine *e, const struct pkt *p);
+
+/* report.c: the exit stats event, written once the sinks have settled
+ * (out_settle) and counting itself (eng_finish). */
+void eng_emit_final_stats(struct engine *e);
 
 /* dns.c: times out the queries unanswered for queries.timeout (all = 1:
  * every outstanding one, at the end of input), with their detections'

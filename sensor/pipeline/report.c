@@ -62,18 +62,20 @@ static json_t *table_json(const uint64_t t[3])
 			 (json_int_t)t[1], "evictions", (json_int_t)t[2]);
 }
 
-void eng_emit_stats(struct engine *e, const char *reason)
-{
-	eng_emit_stats_of(&e, 1, reason);
-}
-
-void eng_emit_stats_of(struct engine *const *es, size_t n, const char *reason)
+/* One stats event. The last one of a run (final) waits until the sinks
+ * have settled (out_settle: everything before it delivered, spooled
+ * events replayed, or spooled for a sink that is down) and counts itself,
+ * at each sink where it will end and among the stats events, so it
+ * describes the final state. */
+static void emit_stats(struct engine *const *es, size_t n, const char *reason, int final)
 {
 	struct engine *e = es[0];
 	const struct pipeline *pl = pl_of_const(e);
 	/* In a replay the stats must not depend on how far the sinks' threads
 	 * got: wait until they have delivered everything before this event. */
-	if (e->deterministic)
+	if (final)
+		out_settle(e->out);
+	else if (e->deterministic)
 		out_drain(e->out);
 	struct totals t;
 	memset(&t, 0, sizeof(t));
@@ -126,6 +128,13 @@ void eng_emit_stats_of(struct engine *const *es, size_t n, const char *reason)
 		json_object_set_new(anom, "dns_tcp_resync_skip", json_integer((json_int_t)c->tcp_skipped));
 	if (c->tcp_oversize)
 		json_object_set_new(anom, "dns_tcp_oversize", json_integer((json_int_t)c->tcp_oversize));
+	if (c->time_jump)
+		json_object_set_new(anom, "capture_time_jump", json_integer((json_int_t)c->time_jump));
+	if (c->time_back)
+		json_object_set_new(anom, "capture_time_back", json_integer((json_int_t)c->time_back));
+	if (c->caplen_over)
+		json_object_set_new(anom, "capture_caplen_over_len",
+				    json_integer((json_int_t)c->caplen_over));
 	if (t.tcp_buffers_exhausted)
 		json_object_set_new(anom, "dns_tcp_buffers_exhausted",
 				    json_integer((json_int_t)t.tcp_buffers_exhausted));
@@ -171,6 +180,8 @@ void eng_emit_stats_of(struct engine *const *es, size_t n, const char *reason)
 	struct out_stats os;
 	out_get_stats(e->out, &os);
 	static const char *const ds[OUT_DS_MAX] = { "alert", "device", "dns", "stats", "tls" };
+	if (final)
+		os.emitted[OUT_DS_STATS]++;
 	json_t *evs = json_object();
 	for (int i = 0; i < OUT_DS_MAX; i++)
 		json_object_set_new(evs, ds[i], json_integer((json_int_t)os.emitted[i]));
@@ -179,6 +190,12 @@ void eng_emit_stats_of(struct engine *const *es, size_t n, const char *reason)
 		struct out_sink_stats ss;
 		if (out_get_sink_stats(e->out, i, &ss) != 0)
 			continue;
+		if (final) {
+			int fate = out_sink_fate(e->out, i);
+			ss.delivered += fate == OUT_FATE_DELIVER;
+			ss.spooled += fate == OUT_FATE_SPOOL;
+			ss.dropped += fate == OUT_FATE_DROP;
+		}
 		json_array_append_new(sinks, json_pack("{s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
 			"name", ss.name, "kind", out_sink_at(e->out, i)->ops->kind,
 			"delivered", (json_int_t)ss.delivered, "errors", (json_int_t)ss.errors,
@@ -192,6 +209,21 @@ void eng_emit_stats_of(struct engine *const *es, size_t n, const char *reason)
 		"sinks", sinks));
 	json_object_set_new(o, "stubwatch", json_pack("{s:o}", "stats", st));
 	ev_emit(e->out, OUT_DS_STATS, "", o);
+}
+
+void eng_emit_stats(struct engine *e, const char *reason)
+{
+	eng_emit_stats_of(&e, 1, reason);
+}
+
+void eng_emit_stats_of(struct engine *const *es, size_t n, const char *reason)
+{
+	emit_stats(es, n, reason, 0);
+}
+
+void eng_emit_final_stats(struct engine *e)
+{
+	emit_stats(&e, 1, "exit", 1);
 }
 
 

@@ -24,9 +24,11 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/err.h"
 #include "common/fmt.h"
+#include "common/fs.h"
 #include "common/log.h"
 #include "web/guide.h"
 
@@ -145,11 +147,16 @@ static int load_files(struct web_http *h, const char *dir, char *err, size_t err
 		}
 		char path[4096];
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		FILE *f = fopen(path, "rb");
+		/* A FIFO or a device would block the start: regular files only. */
+		char why[128];
+		int fd = fs_open_regular(path, 0, why, sizeof(why));
+		FILE *f = fd >= 0 ? fdopen(fd, "rb") : NULL;
 		struct stat st;
+		if (f == NULL && fd >= 0)
+			close(fd);
 		if (f == NULL || fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) ||
 		    st.st_size > (off_t)WEB_FILE_MAX) {
-			snprintf(err, errlen, "%s: %s", path, f == NULL ? strerror(errno) :
+			snprintf(err, errlen, "%s: %s", path, f == NULL ? why :
 				 "not a regular file of at most 4 MiB");
 			rc = SW_EIO;
 		} else {
@@ -177,9 +184,13 @@ static int load_files(struct web_http *h, const char *dir, char *err, size_t err
 
 static int read_cred(struct web_http *h, const char *path, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "r");
+	char why[128];
+	int fd = fs_open_regular(path, 0, why, sizeof(why));
+	FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
 	if (f == NULL) {
-		snprintf(err, errlen, "http.auth_file '%s': %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		snprintf(err, errlen, "http.auth_file '%s': %s", path, fd >= 0 ? "cannot read" : why);
 		return SW_EIO;
 	}
 	if (fgets(h->cred, sizeof(h->cred), f) == NULL)

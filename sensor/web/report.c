@@ -4,12 +4,15 @@
 #include "web/report.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "common/err.h"
+#include "common/fs.h"
 #include "web/fields.h"
 #include "web/guide.h"
 
@@ -413,10 +416,17 @@ int report_write(struct web_view *v, const struct report_opts *o, uint16_t *fail
 	char *stats_text = view_stats_text(v);
 	json_t *stats = json_loads(stats_text != NULL ? stats_text : "", 0, NULL);
 	free(stats_text);
-	FILE *f = fopen(o->path, "w");
+	int fd = fs_open_create(o->path, O_WRONLY | O_TRUNC, 0640, o->follow_symlinks);
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
 	int rc = 0;
 	if (f == NULL) {
-		snprintf(err, errlen, "--report %s: %s", o->path, strerror(errno));
+		if (errno == ELOOP && !o->follow_symlinks)
+			snprintf(err, errlen, "--report %s: a symbolic link, not followed "
+				 "(output.follow_symlinks = yes writes through it)", o->path);
+		else
+			snprintf(err, errlen, "--report %s: %s", o->path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
 		rc = SW_EIO;
 	} else {
 		size_t n = strlen(o->path);

@@ -19,13 +19,15 @@ struct report_opts {
 	const char *path;        /* ends in .json: JSON; otherwise HTML */
 	const char *device;      /* NULL: every device; else a device id or MAC */
 	uint16_t fail_on;        /* bit n-1: scorecard line n */
+	int follow_symlinks;     /* output.follow_symlinks: path may be a link */
 };
 
 /* Parses --fail-on: scorecard line numbers 1-11, comma-separated, or "any".
  * 0 or SW_EINVAL with the reason in err. */
 int report_parse_fail_on(const char *s, uint16_t *mask, char *err, size_t errlen);
 
-/* Writes the report. *failed gets the fail_on lines some reported device
+/* Writes the report (created 0640 whatever the umask; never through a
+ * symbolic link unless follow_symlinks). *failed gets the fail_on lines some reported device
  * fails. 0, or SW_EIO / SW_EINVAL (no such device) with the reason in err. */
 int report_write(struct web_view *v, const struct report_opts *o, uint16_t *failed,
 		 char *err, size_t errlen);

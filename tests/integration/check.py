@@ -4,6 +4,9 @@
   check.py redis REF.json DUMP [--dups-ok]
   check.py kafka REF.json DUMP [--dups-ok]
   check.py spool DIR                  prints the number of records in a spool
+  check.py exitstats REF.json KIND    prints the last stats event's counters of
+                                      the sink of that kind: delivered spooled
+                                      replayed dropped, and the events in REF
 
 The reference is the JSON-lines file the same run wrote. Every reference event
 must arrive, in order (per stream for Redis, per key for Kafka); an event seen
@@ -201,6 +204,20 @@ def main():
     mode = sys.argv[1]
     if mode == "spool":
         print(spool_records(sys.argv[2]))
+        return 0
+    if mode == "exitstats":
+        ref = load_ref(sys.argv[2])
+        stats = [ev for ds, _, ev in ref if ds == "stats"]
+        if not stats or stats[-1]["event"].get("reason") != "exit":
+            print("no exit stats event in %s" % sys.argv[2])
+            return 1
+        sinks = [s for s in stats[-1]["stubwatch"]["stats"]["output"]["sinks"]
+                 if s["kind"] == sys.argv[3]]
+        if len(sinks) != 1:
+            print("%d %s sinks in the exit stats" % (len(sinks), sys.argv[3]))
+            return 1
+        print(" ".join(str(sinks[0][k]) for k in ("delivered", "spooled", "replayed", "dropped")),
+              len(ref))
         return 0
     args = [a for a in sys.argv[2:] if not a.startswith("--")]
     dups_ok = "--dups-ok" in sys.argv

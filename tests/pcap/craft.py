@@ -319,10 +319,13 @@ def craft_mdns_llmnr():
 
 
 def write_pcap(path, linktype, packets):
+    """packets: (ts_us, frame), or (ts_us, frame, wire_len) for a record
+    whose wire length is not the frame's (a damaged file may lie)."""
     with open(path, "wb") as f:
         f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, linktype))
-        for ts, frame in packets:
-            f.write(struct.pack("<IIII", ts // 1000000, ts % 1000000, len(frame), len(frame)))
+        for ts, frame, *wire in packets:
+            f.write(struct.pack("<IIII", ts // 1000000, ts % 1000000, len(frame),
+                                wire[0] if wire else len(frame)))
             f.write(frame)
 
 

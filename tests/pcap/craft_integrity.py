@@ -405,7 +405,8 @@ def craft_integ_params():
 def craft_integ_new_domain():
     """DEV resolves two domains on day 0 and day 1; on day 8 it asks one of
     them again (known) and then a new one (fires, low). DEV2 meets a new
-    domain on day 3, inside its learning period (no alert)."""
+    domain on day 3, inside its learning period (no alert). Its gaps of days
+    are meant: the case raises capture.max_time_jump to 30 days."""
     pk = [query(T0, DEV, DEV_IP, 0x4001, "api.vendor.com", 40001),
           query(T0 + S, DEV2, DEV2_IP, 0x4101, "api.vendor.com", 40101),
           query(T0 + DAY, DEV, DEV_IP, 0x4002, "time.ntp-vendor.co.uk", 40002),

@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,6 +123,117 @@ static void test_read_secret(void **state)
 }
 
 /* Nothing is given away without an owner. */
+/* Files the sensor reads open only when regular: a FIFO (no writer: a
+ * blocking open would wait for ever), a device and a folder are refused at
+ * once with their kind; a symbolic link only when asked not to follow. */
+static void test_open_regular(void **state)
+{
+	(void)state;
+	char p[128], l[128], why[128];
+	int fd;
+
+	put("plain", "x\n");
+	snprintf(p, sizeof(p), "%s/plain", tmp);
+	fd = fs_open_regular(p, 0, why, sizeof(why));
+	assert_true(fd >= 0);
+	assert_int_equal(fcntl(fd, F_GETFL) & O_NONBLOCK, 0);
+	assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+	close(fd);
+	snprintf(l, sizeof(l), "%s/link", tmp);
+	assert_int_equal(symlink(p, l), 0);
+	fd = fs_open_regular(l, 0, why, sizeof(why));
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(fs_open_regular(l, O_NOFOLLOW, why, sizeof(why)), -1);
+	assert_non_null(strstr(why, "symbolic link"));
+
+	snprintf(p, sizeof(p), "%s/fifo", tmp);
+	assert_int_equal(mkfifo(p, 0600), 0);
+	assert_int_equal(fs_open_regular(p, 0, why, sizeof(why)), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_non_null(strstr(why, "a FIFO, not a regular file"));
+	assert_int_equal(fs_open_regular("/dev/zero", 0, why, sizeof(why)), -1);
+	assert_non_null(strstr(why, "character device"));
+	assert_int_equal(fs_open_regular(tmp, 0, why, sizeof(why)), -1);
+	assert_non_null(strstr(why, "folder"));
+	snprintf(p, sizeof(p), "%s/missing", tmp);
+	assert_int_equal(fs_open_regular(p, 0, why, sizeof(why)), -1);
+	assert_int_equal(errno, ENOENT);
+
+	/* A secret in a FIFO: refused, not waited for. */
+	char buf[64], err[256];
+	snprintf(p, sizeof(p), "%s/fifo", tmp);
+	assert_int_equal(fs_read_secret(p, buf, sizeof(buf), err, sizeof(err)), SW_EIO);
+	assert_non_null(strstr(err, "FIFO"));
+}
+
+/* Files and folders the sensor creates get their mode whatever the umask;
+ * a file that exists keeps its own; a symbolic link is written through
+ * only when asked. */
+static void test_open_create(void **state)
+{
+	(void)state;
+	char p[128], l[128], d[128], err[256];
+	struct stat st;
+	mode_t old = umask(0077);
+	int fd;
+
+	snprintf(p, sizeof(p), "%s/new.json", tmp);
+	fd = fs_open_create(p, O_WRONLY | O_APPEND, 0640, 0);
+	assert_true(fd >= 0);
+	assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+	close(fd);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0640);
+	snprintf(d, sizeof(d), "%s/x/y", tmp);
+	assert_int_equal(fs_mkdirs(d, 0750, NULL, err, sizeof(err)), 0);
+	assert_int_equal(stat(d, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0750);
+	umask(0);
+	snprintf(d, sizeof(d), "%s/x/z", tmp);
+	assert_int_equal(fs_mkdirs(d, 0750, NULL, err, sizeof(err)), 0);
+	assert_int_equal(stat(d, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0750);
+	snprintf(p, sizeof(p), "%s/open.json", tmp);
+	fd = fs_open_create(p, O_WRONLY | O_TRUNC, 0600, 0);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	umask(old);
+	assert_int_equal(chmod(p, 0604), 0);
+	fd = fs_open_create(p, O_WRONLY | O_APPEND, 0640, 0);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0604);   /* the operator's mode stays */
+
+	put("target", "keep\n");
+	snprintf(p, sizeof(p), "%s/target", tmp);
+	snprintf(l, sizeof(l), "%s/link.json", tmp);
+	assert_int_equal(symlink(p, l), 0);
+	assert_int_equal(fs_open_create(l, O_WRONLY | O_APPEND, 0640, 0), -1);
+	assert_int_equal(errno, ELOOP);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_size, 5);
+	fd = fs_open_create(l, O_WRONLY | O_APPEND, 0640, 1);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "x\n", 2), 2);
+	close(fd);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_size, 7);
+	/* a dangling link: refused, or its target created when followed */
+	snprintf(p, sizeof(p), "%s/made-through-link", tmp);
+	snprintf(l, sizeof(l), "%s/dangling.json", tmp);
+	assert_int_equal(symlink(p, l), 0);
+	assert_int_equal(fs_open_create(l, O_WRONLY | O_APPEND, 0640, 0), -1);
+	assert_int_equal(lstat(p, &st), -1);
+	fd = fs_open_create(l, O_WRONLY | O_APPEND, 0640, 1);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(lstat(p, &st), 0);
+}
+
 static void test_no_owner(void **state)
 {
 	(void)state;
@@ -137,6 +250,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_mkdirs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_check_writable, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_read_secret, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_regular, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_create, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_owner, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

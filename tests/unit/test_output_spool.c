@@ -1,6 +1,7 @@
 /* test_output_spool.c — spool records (encode/decode, named edge cases),
  * segments, prepend, cap and the cursor across a reopen (output/spool.c),
  * and the sink URL parsers (output/sink.c). */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -160,7 +162,7 @@ static void test_segments_order(void **state)
 	struct spool *sp;
 
 	snprintf(sub, sizeof(sub), "%s/a/b", dir);   /* created on first write */
-	sp = spool_open(sub, 1 << 20, 200, err, sizeof(err));
+	sp = spool_open(sub, 1 << 20, 200, 0, err, sizeof(err));
 	assert_non_null(sp);
 	assert_false(spool_pending(sp));
 	for (int i = 0; i < 64; i++) {
@@ -181,14 +183,14 @@ static void test_segments_order(void **state)
 	assert_string_equal(r[0].json, js[3]);
 	spool_consume(sp, 2);
 	spool_close(sp);
-	sp = spool_open(sub, 1 << 20, 200, err, sizeof(err));
+	sp = spool_open(sub, 1 << 20, 200, 0, err, sizeof(err));
 	assert_non_null(sp);
 	for (int i = 0; i < 38; i++)
 		want[i] = js[5 + i];
 	drain_expect(sp, want, 38);
 	spool_close(sp);
 	/* consumed segments are deleted */
-	sp = spool_open(sub, 1 << 20, 200, err, sizeof(err));
+	sp = spool_open(sub, 1 << 20, 200, 0, err, sizeof(err));
 	assert_false(spool_pending(sp));
 	assert_int_equal(spool_bytes(sp), 0);
 	spool_close(sp);
@@ -204,7 +206,7 @@ static void test_cap(void **state)
 
 	snprintf(sub, sizeof(sub), "%s/cap", dir);
 	/* each record: 16 + 1 + 9..10 + 1 = 27..28 bytes; segments hold 8 + 3 */
-	sp = spool_open(sub, 1000, 100, err, sizeof(err));
+	sp = spool_open(sub, 1000, 100, 0, err, sizeof(err));
 	for (int i = 0; i < 100; i++) {
 		snprintf(js[i], sizeof(js[i]), "{\"n\":%d}", i);
 		ev[i] = mkev(OUT_DS_STATS, "k", js[i]);
@@ -230,7 +232,7 @@ static void test_corrupt_segment(void **state)
 	FILE *f;
 
 	snprintf(sub, sizeof(sub), "%s/torn", dir);
-	sp = spool_open(sub, 1 << 20, 1 << 20, err, sizeof(err));
+	sp = spool_open(sub, 1 << 20, 1 << 20, 0, err, sizeof(err));
 	assert_int_equal(spool_append(sp, ev, 2), 2);
 	spool_close(sp);
 	/* a crash mid-write: the second record loses its last bytes */
@@ -240,10 +242,98 @@ static void test_corrupt_segment(void **state)
 	fseek(f, 0, SEEK_END);
 	assert_int_equal(ftruncate(fileno(f), ftell(f) - 3), 0);
 	fclose(f);
-	sp = spool_open(sub, 1 << 20, 1 << 20, err, sizeof(err));
+	sp = spool_open(sub, 1 << 20, 1 << 20, 0, err, sizeof(err));
 	drain_expect(sp, want, 1);
 	assert_int_equal(spool_corrupt(sp), 1);
 	spool_close(sp);
+}
+
+/* Moves a spool file elsewhere and leaves a symbolic link to it in its
+ * place. */
+static void move_behind_link(const char *path, const char *elsewhere)
+{
+	assert_int_equal(rename(path, elsewhere), 0);
+	assert_int_equal(symlink(elsewhere, path), 0);
+}
+
+/* Spool files get their modes whatever the umask (folder 0750, segments
+ * 0640, cursor 0600), and no spool file is opened through a symbolic link:
+ * a link planted where the next segment goes is not written through, one
+ * that replaces a segment is skipped and removed (its target left alone),
+ * a cursor that is one is ignored; with follow_symlinks they are used. */
+static void test_modes_and_links(void **state)
+{
+	(void)state;
+	char err[256], sub[128], path[300], victim[300];
+	struct out_event ev[3] = { mkev(0, "a", "{\"x\":1}"), mkev(0, "a", "{\"x\":2}"),
+				   mkev(0, "a", "{\"x\":3}") };
+	const char *want[] = { "{\"x\":2}", "{\"x\":3}" };
+	struct out_event r[1];
+	struct spool *sp;
+	struct stat st;
+	mode_t old = umask(0);
+
+	snprintf(sub, sizeof(sub), "%s/modes", dir);
+	sp = spool_open(sub, 1 << 20, 1 << 20, 0, err, sizeof(err));
+	assert_int_equal(spool_append(sp, ev, 3), 3);
+	assert_int_equal(spool_read(sp, r, 1), 1);
+	spool_consume(sp, 1);
+	spool_close(sp);          /* partly read: a cursor is written */
+	assert_int_equal(stat(sub, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0750);
+	snprintf(path, sizeof(path), "%s/0000010000000000.seg", sub);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0640);
+	snprintf(path, sizeof(path), "%s/cursor", sub);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	umask(old);
+
+	/* The cursor as a link: used when followed (the read event is
+	 * skipped), else ignored (reading starts at the segment's start). */
+	snprintf(victim, sizeof(victim), "%s/cursor-elsewhere", dir);
+	move_behind_link(path, victim);
+	sp = spool_open(sub, 1 << 20, 1 << 20, 1, err, sizeof(err));
+	assert_int_equal(spool_read(sp, r, 1), 1);
+	assert_string_equal(r[0].json, want[0]);
+	spool_close(sp);
+	move_behind_link(path, victim);
+	sp = spool_open(sub, 1 << 20, 1 << 20, 0, err, sizeof(err));
+	assert_int_equal(spool_read(sp, r, 1), 1);
+	assert_string_equal(r[0].json, "{\"x\":1}");
+	spool_close(sp);
+
+	/* A link where the next segment goes: nothing is written through it. */
+	FILE *f = fopen(victim, "w");
+	assert_non_null(f);
+	fputs("precious\n", f);
+	fclose(f);
+	snprintf(sub, sizeof(sub), "%s/planted", dir);
+	assert_int_equal(mkdir(sub, 0750), 0);
+	sp = spool_open(sub, 1 << 20, 1 << 20, 0, err, sizeof(err));
+	assert_non_null(sp);
+	snprintf(path, sizeof(path), "%s/0000010000000000.seg", sub);
+	assert_int_equal(symlink(victim, path), 0);   /* after the open: a race */
+	assert_int_equal(spool_append(sp, ev, 1), 0);
+	assert_int_equal(spool_last_errno(sp), ELOOP);
+	spool_close(sp);
+	assert_int_equal(stat(victim, &st), 0);
+	assert_int_equal(st.st_size, 9);
+
+	/* A segment replaced by a link to a valid segment: skipped, removed. */
+	snprintf(sub, sizeof(sub), "%s/replaced", dir);
+	sp = spool_open(sub, 1 << 20, 1 << 20, 0, err, sizeof(err));
+	assert_int_equal(spool_append(sp, ev, 2), 2);
+	spool_close(sp);
+	snprintf(path, sizeof(path), "%s/0000010000000000.seg", sub);
+	move_behind_link(path, victim);
+	sp = spool_open(sub, 1 << 20, 1 << 20, 0, err, sizeof(err));
+	assert_int_equal(spool_read(sp, r, 1), 0);
+	assert_int_equal(spool_corrupt(sp), 1);
+	assert_false(spool_pending(sp));
+	spool_close(sp);
+	assert_int_equal(lstat(path, &st), -1);
+	assert_int_equal(stat(victim, &st), 0);
 }
 
 /* ---- URLs ------------------------------------------------------------ */
@@ -329,6 +419,47 @@ static void test_kafka_urls(void **state)
 	assert_string_equal(s, "_.");
 }
 
+/* Messages about a sink show its URL masked; the parsers' own messages
+ * never repeat a password, also of a malformed URL. */
+static void test_url_mask(void **state)
+{
+	(void)state;
+	static const char *const cases[][2] = {
+		{ "redis://:hunter2@127.0.0.1:6379/0", "redis://:***@127.0.0.1:6379/0" },
+		{ "redis://alice:hunter2@h", "redis://alice:***@h" },
+		{ "redis://hunter2@h:99999", "redis://***@h:99999" },
+		{ "redis://:hun@ter2@h", "redis://:***@h" },
+		{ "rediss://:hunter2@h", "rediss://:***@h" },
+		{ "unix://:hunter2@/run/r.sock", "unix://:***@/run/r.sock" },
+		{ "kafka://u:hunter2@b:9092/sw", "kafka://u:***@b:9092/sw" },
+		{ "redis://127.0.0.1:6379/0", "redis://127.0.0.1:6379/0" },
+		{ "file:/var/log/a@b.json", "file:/var/log/a@b.json" },
+		{ "/var/log/x.json", "/var/log/x.json" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char buf[128];
+		out_url_mask(cases[i][0], buf, sizeof(buf));
+		if (strcmp(buf, cases[i][1]) != 0)
+			fail_msg("%s: masked as '%s', want '%s'", cases[i][0], buf, cases[i][1]);
+	}
+	static const char *const bad[] = { "kafka://u:hunter2@b:9092/sw", "kafka://hunter2@b/sw",
+					   "kafka://b:9092,u:hunter2@c/sw", "redis://:hunter2@h:99999",
+					   "redis://hunter2@h", "redis://:hunter2@[::1",
+					   "unix://:hunter2@rel" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct kafka_url ku;
+		struct redis_url ru;
+		char err[256] = "";
+		int rc = strncmp(bad[i], "kafka:", 6) == 0 ?
+			 kafka_url_parse(bad[i], &ku, err, sizeof(err)) :
+			 redis_url_parse(bad[i], &ru, err, sizeof(err));
+		if (rc != SW_EINVAL)
+			fail_msg("%s accepted", bad[i]);
+		if (strstr(err, "hunter2") != NULL)
+			fail_msg("%s: message shows the password: %s", bad[i], err);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -337,8 +468,10 @@ int main(void)
 		cmocka_unit_test(test_segments_order),
 		cmocka_unit_test(test_cap),
 		cmocka_unit_test(test_corrupt_segment),
+		cmocka_unit_test(test_modes_and_links),
 		cmocka_unit_test(test_redis_urls),
 		cmocka_unit_test(test_kafka_urls),
+		cmocka_unit_test(test_url_mask),
 	};
 	return cmocka_run_group_tests(tests, mk, rm);
 }

@@ -290,19 +290,37 @@ unsigned cust_match(const struct cust_set *s, const struct cust_txn *t, cust_hit
 
 /* --- the module: thresholds, rate limits, alerts ---------------------------------------- */
 
-/* Per device and rule, once it has matched: 24 bytes of value and 8 of
- * key, some 48 with the table's links; at the default devices.max
- * (16,384) that is 768 KiB reserved, touched only as entries are used. */
+/* A fixed window from the first match after the last one closed (or
+ * fired); a clock that steps back opens a new one, as does a rate limit's
+ * interval. */
+int cust_count(struct cust_counter *v, const struct cust_rule *r, uint32_t now,
+	       uint32_t *matches)
+{
+	*matches = 1;
+	if (r->count > 1) {
+		if (v->n == 0 || now < v->win_start_s || now - v->win_start_s >= r->seconds) {
+			v->win_start_s = now;
+			v->n = 0;
+		}
+		if (++v->n < r->count)
+			return CUST_BELOW;
+		*matches = v->n;
+		v->n = 0;
+	}
+	if (v->fired && now >= v->last_fired_s && now - v->last_fired_s < r->det.rate_limit_s)
+		return CUST_LIMITED;
+	v->fired = 1;
+	v->last_fired_s = now;
+	return CUST_FIRE;
+}
+
+/* Per device and rule that has matched (with a threshold or a rate
+ * limit): 16 bytes of counter and 8 of key, some 40 with the table's
+ * links; at the default devices.max (16,384) that is 640 KiB reserved,
+ * touched only as entries are used. */
 struct cm_key {
 	uint32_t dev_id;              /* struct device id: never reused */
 	uint32_t rule;                /* index in the set */
-};
-
-struct cm_val {
-	uint32_t win_start_s;         /* packet time the window opened */
-	uint32_t n;                   /* matches in the window */
-	uint32_t last_fired_s;
-	uint8_t fired;
 };
 
 struct cust_mod {
@@ -338,7 +356,7 @@ static void *cm_create(struct engine *e, char *err, size_t errlen)
 	if (m != NULL) {
 		m->cap = e->cfg->devices_max;
 		memcpy(m->sipkey, e->sipkey, 16);
-		m->t = tbl_new("custom", m->cap, sizeof(struct cm_key), sizeof(struct cm_val),
+		m->t = tbl_new("custom", m->cap, sizeof(struct cm_key), sizeof(struct cust_counter),
 			       m->sipkey);
 	}
 	if (m == NULL || m->t == NULL) {
@@ -362,7 +380,7 @@ static void cm_rules_changed(void *arg, struct engine *e)
 	m->set = s;
 	if (tbl_count(m->t) == 0)
 		return;
-	struct tbl *t = tbl_new("custom", m->cap, sizeof(struct cm_key), sizeof(struct cm_val),
+	struct tbl *t = tbl_new("custom", m->cap, sizeof(struct cm_key), sizeof(struct cust_counter),
 				m->sipkey);
 	if (t != NULL) {
 		tbl_free(m->t);
@@ -376,7 +394,7 @@ static void cm_rules_changed(void *arg, struct engine *e)
 }
 
 static void alert(struct hit_ctx *h, const struct cust_rule *r, const char *via,
-		  const struct cm_val *v)
+		  uint32_t matches)
 {
 	struct engine *e = h->e;
 	const struct cust_txn *t = h->t;
@@ -411,7 +429,7 @@ static void alert(struct hit_ctx *h, const struct cust_rule *r, const char *via,
 		jw_uint(&w, "count", r->count);
 		jw_uint(&w, "seconds", r->seconds);
 		jw_end(&w);
-		jw_uint(&w, "matches", v != NULL ? v->n : 1);
+		jw_uint(&w, "matches", matches);
 	}
 	alert_emit(e->out, &w, &a);
 	h->m->alerts++;
@@ -424,36 +442,24 @@ static void on_hit(void *arg, uint32_t ri, const char *via)
 	const struct cust_rule *r = &m->set->rules[ri];
 	m->matches++;
 	if (r->count <= 1 && r->det.rate_limit_s == 0) {
-		alert(h, r, via, NULL);
+		alert(h, r, via, 1);
 		return;
 	}
-	uint32_t now = (uint32_t)(h->e->now / SEC);
 	struct cm_key k = { h->c->d->id, ri };
 	int created;
-	struct cm_val *v = tbl_get(m->t, &k, &created);
-	if (r->count > 1) {
-		/* A fixed window from the first match after the last one
-		 * closed; a clock that steps back opens a new one. */
-		if (created || v->n == 0 || now < v->win_start_s ||
-		    now - v->win_start_s >= r->seconds) {
-			v->win_start_s = now;
-			v->n = 0;
-		}
-		v->n++;
-		if (v->n < r->count) {
-			m->below_threshold++;
-			return;
-		}
-	}
-	if (v->fired && now >= v->last_fired_s && now - v->last_fired_s < r->det.rate_limit_s) {
+	struct cust_counter *v = tbl_get(m->t, &k, &created);
+	uint32_t matches;
+	switch (cust_count(v, r, (uint32_t)(h->e->now / SEC), &matches)) {
+	case CUST_BELOW:
+		m->below_threshold++;
+		break;
+	case CUST_LIMITED:
 		m->rate_limited++;
-		v->n = 0;
-		return;
+		break;
+	default:
+		alert(h, r, via, matches);
+		break;
 	}
-	v->fired = 1;
-	v->last_fired_s = now;
-	alert(h, r, via, v);
-	v->n = 0;
 }
 
 static void cm_query(void *arg, struct engine *e, const struct pkt *p, struct dctx *c,

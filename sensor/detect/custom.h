@@ -158,6 +158,24 @@ int cust_rule_holds(const struct cust_rule *r, const struct cust_txn *t);
 /* The transport word of a CUST_T_* bit ("udp" …); "?" for others. */
 const char *cust_transport_name(unsigned t);
 
+/* A device's count of one rule's matches (zeroed when new). */
+struct cust_counter {
+	uint32_t win_start_s;         /* packet time the window opened, seconds */
+	uint32_t n;                   /* matches in the window */
+	uint32_t last_fired_s;        /* packet time of the last alert */
+	uint8_t fired;
+};
+
+/* One more match of r at packet time now (seconds): CUST_FIRE when the
+ * alert should go out (with *matches: the count that reached the
+ * threshold, 1 without one), CUST_BELOW while the window holds fewer than
+ * threshold.count matches, CUST_LIMITED when the rule's rate_limit_s since
+ * the last alert has not passed. A window spans threshold.seconds from its
+ * first match; reaching the count (alerting or not) starts the next. */
+enum { CUST_FIRE = 0, CUST_BELOW = 1, CUST_LIMITED = 2 };
+int cust_count(struct cust_counter *v, const struct cust_rule *r, uint32_t now,
+	       uint32_t *matches);
+
 /* The detect module (modules.c); always on, whatever detect.modules says:
  * an operator's rules are not a family to leave out. */
 struct eng_module;

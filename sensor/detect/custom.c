@@ -56,11 +56,11 @@ static uint64_t name_hash(const char *s, size_t len)
 	return h_final(h, len);
 }
 
-static struct cust_slot *slot_find(const struct cust_set *s, uint64_t h, const char *name,
+static struct cust_slot *slot_find(const struct cust_index *x, uint64_t h, const char *name,
 				   size_t len)
 {
-	for (uint32_t i = (uint32_t)h & s->mask;; i = (i + 1) & s->mask) {
-		struct cust_slot *sl = &s->slots[i];
+	for (uint32_t i = (uint32_t)h & x->mask;; i = (i + 1) & x->mask) {
+		struct cust_slot *sl = &x->slots[i];
 		if (sl->hash == 0)
 			return NULL;
 		if (sl->hash == h && sl->len == len && memcmp(sl->name, name, len) == 0)
@@ -69,77 +69,195 @@ static struct cust_slot *slot_find(const struct cust_set *s, uint64_t h, const c
 }
 
 /* The slot of a name, made when new. */
-static struct cust_slot *slot_get(struct cust_set *s, const char *name)
+static struct cust_slot *slot_get(struct cust_index *x, const char *name)
 {
 	size_t len = strlen(name);
 	uint64_t h = name_hash(name, len);
-	uint32_t i = (uint32_t)h & s->mask;
-	while (s->slots[i].hash != 0) {
-		struct cust_slot *sl = &s->slots[i];
-		if (sl->hash == h && sl->len == len && memcmp(sl->name, name, len) == 0)
-			return sl;
-		i = (i + 1) & s->mask;
+	struct cust_slot *sl = slot_find(x, h, name, len);
+	if (sl != NULL)
+		return sl;
+	uint32_t i = (uint32_t)h & x->mask;
+	while (x->slots[i].hash != 0)
+		i = (i + 1) & x->mask;
+	x->slots[i].hash = h;
+	x->slots[i].name = name;
+	x->slots[i].len = (uint32_t)len;
+	return &x->slots[i];
+}
+
+/* OUIs are 24 bits; the table holds oui + 1 so that 0 marks a free slot. */
+static inline uint32_t oui_of(const uint8_t *b)
+{
+	return (uint32_t)b[0] << 16 | (uint32_t)b[1] << 8 | b[2];
+}
+
+static inline uint32_t oui_pos(uint32_t oui, uint32_t mask)
+{
+	return (uint32_t)sw_mix64(oui) & mask;
+}
+
+static struct cust_oui *oui_find(const struct cust_index *x, uint32_t oui)
+{
+	for (uint32_t i = oui_pos(oui, x->omask);; i = (i + 1) & x->omask) {
+		struct cust_oui *o = &x->ouis[i];
+		if (o->key == 0)
+			return NULL;
+		if (o->key == oui + 1)
+			return o;
 	}
-	s->slots[i].hash = h;
-	s->slots[i].name = name;
-	s->slots[i].len = (uint32_t)len;
-	return &s->slots[i];
+}
+
+static struct cust_oui *oui_get(struct cust_index *x, uint32_t oui)
+{
+	uint32_t i = oui_pos(oui, x->omask);
+	while (x->ouis[i].key != 0 && x->ouis[i].key != oui + 1)
+		i = (i + 1) & x->omask;
+	x->ouis[i].key = oui + 1;
+	return &x->ouis[i];
+}
+
+static void index_free(struct cust_index *x)
+{
+	free(x->slots);
+	free(x->ouis);
+	free(x->refs);
+	free(x->residual);
 }
 
 void cust_free(struct cust_set *s)
 {
 	if (s == NULL)
 		return;
-	free(s->slots);
-	free(s->refs);
-	free(s->residual);
+	index_free(&s->query);
+	index_free(&s->answer);
 	free(s);
 }
 
-/* Two passes over the rules' names: the first counts each slot's exact and
- * suffix rules, the second, with the ranges laid out, fills them. */
-struct cust_set *cust_build(const struct cust_rule *rules, uint32_t n)
+/* Which index a rule goes in, and where in it. */
+static int in_index(const struct cust_rule *r, int answer)
 {
-	struct cust_set *s = calloc(1, sizeof(*s));
-	if (s == NULL)
-		return NULL;
-	s->rules = rules;
-	s->n = n;
-	size_t nnames = 0;
-	for (uint32_t i = 0; i < n; i++) {
-		if (!rules[i].enabled)
-			continue;
-		s->nenabled++;
-		nnames += rules[i].nqnames + rules[i].nsuffixes;
-		if (rules[i].nqnames + rules[i].nsuffixes == 0)
-			s->nresidual++;
+	return r->enabled && ((r->keys & CUST_K_RCODE) != 0) == answer;
+}
+
+static int by_name(const struct cust_rule *r)
+{
+	return r->nqnames + r->nsuffixes > 0;
+}
+
+static int by_oui(const struct cust_rule *r)
+{
+	return !by_name(r) && r->nmacs + r->nouis > 0;
+}
+
+/* Calls fn for each distinct OUI of r (its OUIs and its MACs' first three
+ * bytes): a rule listing two MACs of one vendor is met once. */
+static void each_oui(const struct cust_rule *r, void (*fn)(struct cust_index *, uint32_t,
+							  uint32_t), struct cust_index *x,
+		     uint32_t ri)
+{
+	for (uint32_t i = 0; i < r->nouis + r->nmacs; i++) {
+		const uint8_t *b = i < r->nouis ? r->ouis[i] : r->macs[i - r->nouis];
+		uint32_t o = oui_of(b);
+		int seen = 0;
+		for (uint32_t j = 0; j < i && !seen; j++)
+			seen = oui_of(j < r->nouis ? r->ouis[j] : r->macs[j - r->nouis]) == o;
+		if (!seen)
+			fn(x, o, ri);
 	}
+}
+
+static void oui_count(struct cust_index *x, uint32_t oui, uint32_t ri)
+{
+	oui_get(x, oui)->n++;
+}
+
+static void oui_fill(struct cust_index *x, uint32_t oui, uint32_t ri)
+{
+	struct cust_oui *o = oui_get(x, oui);
+	x->refs[o->first + o->n++] = ri;
+}
+
+/* Labels of a name: its suffixes ("a.b.c": a.b.c, b.c, c). */
+static size_t labels(const char *name)
+{
+	size_t n = 1;
+	for (const char *p = name; *p; p++)
+		n += *p == '.';
+	return n;
+}
+
+/* Every proper suffix of a name gets a slot (with no rules when no rule
+ * names it), so the walk from the right can stop at the first suffix that
+ * has none: no longer name can be in the index then, and the long labels
+ * on the left of most names are never hashed. */
+static void add_parents(struct cust_index *x, const char *name)
+{
+	for (const char *p = strchr(name, '.'); p != NULL; p = strchr(p + 1, '.'))
+		slot_get(x, p + 1);
+}
+
+static uint32_t table_size(size_t n)
+{
 	uint32_t cap = 16;
-	while (cap < 2 * nnames)
+	while (cap < 2 * n)
 		cap *= 2;
-	s->mask = cap - 1;
-	s->slots = calloc(cap, sizeof(*s->slots));
-	s->refs = calloc(nnames ? nnames : 1, sizeof(*s->refs));
-	s->residual = calloc(s->nresidual ? s->nresidual : 1, sizeof(*s->residual));
-	if (s->slots == NULL || s->refs == NULL || s->residual == NULL) {
-		cust_free(s);
-		return NULL;
-	}
-	s->nresidual = 0;
+	return cap;
+}
+
+/* Two passes over one phase's rules: the first counts each name's exact
+ * and suffix rules and each OUI's, the second, with the ranges laid out in
+ * refs, fills them. */
+static int index_build(struct cust_index *x, const struct cust_rule *rules, uint32_t n,
+		       int answer)
+{
+	size_t nnames = 0, nouis = 0;
 	for (uint32_t i = 0; i < n; i++) {
 		const struct cust_rule *r = &rules[i];
-		if (!r->enabled)
+		if (!in_index(r, answer))
 			continue;
-		for (uint32_t j = 0; j < r->nqnames; j++)
-			slot_get(s, r->qnames[j])->nexact++;
-		for (uint32_t j = 0; j < r->nsuffixes; j++)
-			slot_get(s, r->suffixes[j])->nsub++;
-		if (r->nqnames + r->nsuffixes == 0)
-			s->residual[s->nresidual++] = i;
+		x->nrules++;
+		if (by_name(r))
+			for (uint32_t j = 0; j < r->nqnames + r->nsuffixes; j++)
+				nnames += labels(j < r->nqnames ? r->qnames[j] :
+						 r->suffixes[j - r->nqnames]);
+		else if (by_oui(r))
+			nouis += r->nouis + r->nmacs;
+		else
+			x->nresidual++;
+	}
+	uint32_t cap = table_size(nnames), ocap = table_size(nouis);
+	x->mask = cap - 1;
+	x->omask = ocap - 1;
+	x->nnames = (uint32_t)nnames;
+	x->slots = calloc(cap, sizeof(*x->slots));
+	x->ouis = calloc(ocap, sizeof(*x->ouis));
+	x->refs = calloc(nnames + nouis + 1, sizeof(*x->refs));
+	x->residual = calloc(x->nresidual + 1, sizeof(*x->residual));
+	if (x->slots == NULL || x->ouis == NULL || x->refs == NULL || x->residual == NULL)
+		return -1;
+	x->nresidual = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct cust_rule *r = &rules[i];
+		if (!in_index(r, answer))
+			continue;
+		if (by_name(r)) {
+			for (uint32_t j = 0; j < r->nqnames; j++) {
+				slot_get(x, r->qnames[j])->nexact++;
+				add_parents(x, r->qnames[j]);
+			}
+			for (uint32_t j = 0; j < r->nsuffixes; j++) {
+				slot_get(x, r->suffixes[j])->nsub++;
+				add_parents(x, r->suffixes[j]);
+			}
+		} else if (by_oui(r)) {
+			each_oui(r, oui_count, x, i);
+		} else {
+			x->residual[x->nresidual++] = i;
+		}
 	}
 	uint32_t at = 0;
 	for (uint32_t i = 0; i < cap; i++) {
-		struct cust_slot *sl = &s->slots[i];
+		struct cust_slot *sl = &x->slots[i];
 		if (sl->hash == 0)
 			continue;
 		sl->exact = at;
@@ -148,19 +266,50 @@ struct cust_set *cust_build(const struct cust_rule *rules, uint32_t n)
 		at += sl->nsub;
 		sl->nexact = sl->nsub = 0;
 	}
+	for (uint32_t i = 0; i < ocap; i++) {
+		struct cust_oui *o = &x->ouis[i];
+		if (o->key == 0)
+			continue;
+		o->first = at;
+		at += o->n;
+		o->n = 0;
+	}
 	for (uint32_t i = 0; i < n; i++) {
 		const struct cust_rule *r = &rules[i];
-		if (!r->enabled)
+		if (!in_index(r, answer))
 			continue;
-		for (uint32_t j = 0; j < r->nqnames; j++) {
-			struct cust_slot *sl = slot_get(s, r->qnames[j]);
-			s->refs[sl->exact + sl->nexact++] = i;
-		}
-		for (uint32_t j = 0; j < r->nsuffixes; j++) {
-			struct cust_slot *sl = slot_get(s, r->suffixes[j]);
-			s->refs[sl->sub + sl->nsub++] = i;
+		if (by_name(r)) {
+			for (uint32_t j = 0; j < r->nqnames; j++) {
+				struct cust_slot *sl = slot_get(x, r->qnames[j]);
+				x->refs[sl->exact + sl->nexact++] = i;
+			}
+			for (uint32_t j = 0; j < r->nsuffixes; j++) {
+				struct cust_slot *sl = slot_get(x, r->suffixes[j]);
+				x->refs[sl->sub + sl->nsub++] = i;
+			}
+		} else if (by_oui(r)) {
+			each_oui(r, oui_fill, x, i);
 		}
 	}
+	return 0;
+}
+
+struct cust_set *cust_build(const struct cust_rule *rules, uint32_t n)
+{
+	struct cust_set *s = calloc(1, sizeof(*s));
+	if (s == NULL)
+		return NULL;
+	s->rules = rules;
+	s->n = n;
+	if (index_build(&s->query, rules, n, 0) != 0 || index_build(&s->answer, rules, n, 1) != 0) {
+		cust_free(s);
+		return NULL;
+	}
+	for (uint32_t i = 0; i < n; i++)
+		if (in_index(&rules[i], 1))
+			s->rcodes |= 1u << (rules[i].rcode < 31 ? rules[i].rcode : 31);
+	s->nenabled = s->query.nrules + s->answer.nrules;
+	s->nresidual = s->query.nresidual + s->answer.nresidual;
 	return s;
 }
 
@@ -175,20 +324,28 @@ static int name_under(const char *name, size_t len, const char *zone)
 	return zl == len || name[len - zl - 1] == '.';
 }
 
-static int prefix_holds(const struct cust_prefix *p, const uint8_t ip[16])
+void cust_prefix_set(struct cust_prefix *p, unsigned bits)
 {
-	unsigned full = p->bits / 8, rest = p->bits % 8;
-	if (memcmp(p->ip, ip, full) != 0)
-		return 0;
-	if (rest == 0)
-		return 1;
-	uint8_t m = (uint8_t)(0xff << (8 - rest));
-	return (p->ip[full] & m) == (ip[full] & m);
+	uint8_t m[16] = { 0 };
+	for (unsigned i = 0; i < bits && i < 128; i++)
+		m[i / 8] |= (uint8_t)(0x80 >> (i % 8));
+	p->bits = (uint8_t)bits;
+	memcpy(p->mask, m, 16);
+	memcpy(p->net, p->ip, 16);
+	p->net[0] &= p->mask[0];
+	p->net[1] &= p->mask[1];
+}
+
+static inline int prefix_holds(const struct cust_prefix *p, const uint8_t ip[16])
+{
+	uint64_t w[2];
+	memcpy(w, ip, 16);
+	return (w[0] & p->mask[0]) == p->net[0] && (w[1] & p->mask[1]) == p->net[1];
 }
 
 /* Every key of r holds for t; the name keys only when check_name (the
  * index has placed the name already otherwise). */
-static int holds(const struct cust_rule *r, const struct cust_txn *t, int check_name)
+static inline int holds(const struct cust_rule *r, const struct cust_txn *t, int check_name)
 {
 	uint32_t k = r->keys;
 	if (!(r->transports & t->transport))
@@ -248,12 +405,18 @@ unsigned cust_match(const struct cust_set *s, const struct cust_txn *t, cust_hit
 		    void *arg)
 {
 	unsigned hits = 0;
-	if (s == NULL || s->nenabled == 0)
+	if (s == NULL)
+		return 0;
+	const struct cust_index *x = t->rcode >= 0 ? &s->answer : &s->query;
+	if (x->nrules == 0)
+		return 0;
+	/* Most answers are NOERROR, and most rcode rules are about others. */
+	if (t->rcode >= 0 && !(s->rcodes & (1u << (t->rcode < 31 ? t->rcode : 31))))
 		return 0;
 	size_t len = t->qname != NULL ? t->qlen : 0;
 	if (len == 1 && t->qname[0] == '.')
 		len = 0; /* the root: below no rule's name */
-	if (len > 0) {
+	if (len > 0 && x->nnames > 0) {
 		/* No rule has two names of which one is at or below the
 		 * other (the loader drops those), so no rule is met twice on
 		 * the way. */
@@ -263,11 +426,11 @@ unsigned cust_match(const struct cust_set *s, const struct cust_txn *t, cust_hit
 			if (i > 1 && t->qname[i - 2] != '.')
 				continue;
 			size_t sl = len - (i - 1);
-			const struct cust_slot *slot = slot_find(s, h_final(h, sl),
+			const struct cust_slot *slot = slot_find(x, h_final(h, sl),
 								 t->qname + i - 1, sl);
 			if (slot == NULL)
-				continue;
-			const uint32_t *ref = s->refs + (i == 1 ? slot->exact : slot->sub);
+				break;
+			const uint32_t *ref = x->refs + (i == 1 ? slot->exact : slot->sub);
 			uint32_t nref = i == 1 ? slot->nexact + slot->nsub : slot->nsub;
 			for (uint32_t j = 0; j < nref; j++) {
 				uint32_t ri = ref[j];
@@ -278,9 +441,19 @@ unsigned cust_match(const struct cust_set *s, const struct cust_txn *t, cust_hit
 			}
 		}
 	}
-	for (uint32_t j = 0; j < s->nresidual; j++) {
-		uint32_t ri = s->residual[j];
-		if (cust_rule_holds(&s->rules[ri], t)) {
+	if (!t->dev->by_ip) {
+		const struct cust_oui *o = oui_find(x, oui_of(t->dev->mac));
+		for (uint32_t j = 0; o != NULL && j < o->n; j++) {
+			uint32_t ri = x->refs[o->first + j];
+			if (holds(&s->rules[ri], t, 1)) {
+				hits++;
+				fn(arg, ri, NULL);
+			}
+		}
+	}
+	for (uint32_t j = 0; j < x->nresidual; j++) {
+		uint32_t ri = x->residual[j];
+		if (holds(&s->rules[ri], t, 1)) {
 			hits++;
 			fn(arg, ri, NULL);
 		}

@@ -13,14 +13,16 @@
  * whose questions are not visible.
  *
  * The rules loader (rules.c) parses and checks the file into a struct
- * cust_rule array; cust_build() then indexes the enabled rules by their
- * names, so a query costs one walk over its name and a hash probe per
- * label rather than a look at every rule: a hash of each name suffix
- * ("a.b.c", "b.c", "c") is computed in one pass from the right, and each
- * is looked up in an open-addressing table of the rules' names. Rules
- * without a name (or with only not_qname_suffix) are a residual list that
- * every transaction walks; it is expected to be short. The set is
- * immutable once built, like the rest of struct rules.
+ * cust_rule array; cust_build() then indexes the enabled rules, one index
+ * for queries and one for answers (rules with an rcode), so a transaction
+ * costs one walk over its name and a hash probe per label rather than a
+ * look at every rule: a hash of each name suffix ("a.b.c", "b.c", "c") is
+ * computed in one pass from the right, and each is looked up in an
+ * open-addressing table of the rules' names. Rules without a name but
+ * with a MAC or OUI (a camera outside its vendor's zones) are found by the
+ * device's OUI; the others are a residual list that every transaction
+ * walks, expected to be short. The set is immutable once built, like the
+ * rest of struct rules.
  *
  * The module (mod_custom, always on) keeps per device and rule a match
  * count in a fixed window and the time of the last alert, in a bounded
@@ -61,11 +63,16 @@
 			 CUST_K_RCODE)
 
 /* A resolver address or prefix, in the 16-byte form (IPv4 mapped; an IPv4
- * /n is /96+n). */
+ * /n is /96+n); net and mask are the same as two words each, as memcpy
+ * loads them, for a test of two ANDs (cust_prefix_set fills them). */
 struct cust_prefix {
 	uint8_t ip[16];
 	uint8_t bits;
+	uint64_t net[2], mask[2];
 };
+
+/* Sets p->bits and the words from p->ip. */
+void cust_prefix_set(struct cust_prefix *p, unsigned bits);
 
 /* The most rules a file holds: the index's 32-bit references would allow
  * more, but 10,000 already means a generated file whose residual rules
@@ -107,20 +114,42 @@ struct cust_slot {
 	uint64_t hash;                /* 0: empty slot */
 	const char *name;
 	uint32_t len;
-	uint32_t exact, nexact;       /* ranges of cust_set.refs */
+	uint32_t exact, nexact;       /* ranges of cust_index.refs */
 	uint32_t sub, nsub;
 };
 
-/* The loaded file, indexed. */
+/* An OUI of the index: the rules without a name that list it (or a MAC
+ * under it). */
+struct cust_oui {
+	uint32_t key;                 /* the OUI + 1; 0: empty slot */
+	uint32_t first, n;            /* a range of cust_index.refs */
+};
+
+/* The enabled rules of one phase, indexed: by name; those without a name
+ * by the OUIs they list; the rest (the residual list) walked by every
+ * transaction. Open addressing, at most half full. */
+struct cust_index {
+	uint32_t nrules;
+	struct cust_slot *slots;
+	uint32_t mask;
+	uint32_t nnames;
+	struct cust_oui *ouis;
+	uint32_t omask;
+	uint32_t *refs;               /* rule indexes the slots point into */
+	uint32_t *residual;
+	uint32_t nresidual;
+};
+
+/* The loaded file, indexed: queries meet the rules without an rcode,
+ * answers the rules with one, so neither walks the other's. */
 struct cust_set {
 	const struct cust_rule *rules;
 	uint32_t n;
 	uint32_t nenabled;
-	struct cust_slot *slots;      /* power of two, at most half full */
-	uint32_t mask;
-	uint32_t *refs;               /* rule indexes the slots point into */
-	uint32_t *residual;           /* enabled rules without qname or qname_suffix */
-	uint32_t nresidual;
+	uint32_t nresidual;           /* both phases' */
+	uint32_t rcodes;              /* bit per rcode the answer rules ask for (31: 31 and up) */
+	struct cust_index query;
+	struct cust_index answer;
 };
 
 /* Indexes rules[0..n) (owned by the caller, who keeps them while the set

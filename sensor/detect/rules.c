@@ -1428,12 +1428,9 @@ static int parse_prefix(const char *s, struct cust_prefix *p)
 			return -1;
 		bits = (unsigned)b;
 	}
-	p->bits = (uint8_t)(v4 ? 96 + bits : bits);
+	cust_prefix_set(p, v4 ? 96 + bits : bits);
 	/* Host bits set ("10.0.0.1/8") say the author meant something else. */
-	for (unsigned i = p->bits; i < 128; i++)
-		if (p->ip[i / 8] & (0x80 >> (i % 8)))
-			return -1;
-	return 0;
+	return memcmp(p->net, p->ip, 16) == 0 ? 0 : -1;
 }
 
 /* A match key that takes one string or an array of 1..CUST_LIST_MAX:

@@ -289,47 +289,79 @@ static void test_many_rules(void **state)
 		",{\"id\": \"res2\", \"message\": \"m\", \"severity\": \"low\", "
 		"\"match\": {\"vlan\": 99}}"
 		",{\"id\": \"res3\", \"message\": \"m\", \"severity\": \"low\", "
-		"\"match\": {\"not_qname_suffix\": \"z5.example\"}}]}");
+		"\"match\": {\"not_qname_suffix\": \"z5.example\"}}"
+		/* Found by the device's OUI; the two MACs share one. */
+		",{\"id\": \"oui1\", \"message\": \"m\", \"severity\": \"low\", "
+		"\"match\": {\"oui\": [\"aa:bb:cc\", \"24:0a:c4\"], "
+		"\"not_qname_suffix\": \"z5.example\"}}"
+		",{\"id\": \"mac2\", \"message\": \"m\", \"severity\": \"low\", "
+		"\"match\": {\"mac\": [\"24:0a:c4:00:00:01\", \"24:0a:c4:00:00:02\"], "
+		"\"oui\": \"24:0a:c4\"}}"
+		/* Answers: by name, and one residual. */
+		",{\"id\": \"nx1\", \"message\": \"m\", \"severity\": \"low\", "
+		"\"match\": {\"rcode\": \"NXDOMAIN\", \"qname_suffix\": \"z5.example\"}}"
+		",{\"id\": \"nx2\", \"message\": \"m\", \"severity\": \"low\", "
+		"\"match\": {\"rcode\": 3}}"
+		",{\"id\": \"sf\", \"message\": \"m\", \"severity\": \"low\", "
+		"\"match\": {\"rcode\": \"SERVFAIL\", \"oui\": \"24:0a:c4\"}}]}");
 	assert_true(n < cap);
 	struct rules *r = must_load(text);
 	free(text);
-	assert_int_equal(r->custom->n, 503);
-	assert_int_equal(r->custom->nresidual, 3);
+	assert_int_equal(r->custom->n, 508);
+	assert_int_equal(r->custom->nresidual, 4);
 	static const char *const names[] = {
 		"www.z5.example", "z5.example", "a.b.www.z5.example", "z50.example", "www.z0.example",
 		"z5.example.org", "example", "zz5.example", "www.z99.example", "nothing.test",
 	};
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		for (int qt = 1; qt <= 28; qt += 27) {
+	static const int rcodes[] = { -1, 0, 2, 3 };
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]) * 4 * 2 * 3; i++) {
+		int qt = i / 10 % 2 ? 28 : 1;
+		{
 			struct txn x;
 			txn_init(&x);
-			set_name(&x, names[i]);
+			set_name(&x, names[i % 10]);
 			x.t.qtype = (uint16_t)qt;
+			x.t.rcode = rcodes[i / 20 % 4];
+			x.k.mac[2] = i / 80 == 1 ? 0xc5 : 0xc4;
+			x.k.by_ip = i / 80 == 2;
 			struct hits h = { 0 };
 			cust_match(r->custom, &x.t, on_hit, &h);
 			unsigned loop = 0;
 			for (uint32_t j = 0; j < r->custom->n; j++)
 				loop += (unsigned)cust_rule_holds(&r->custom->rules[j], &x.t);
 			if (h.n != loop)
-				fail_msg("%s type %d: index %u rules, loop %u", names[i], qt, h.n, loop);
+				fail_msg("%s type %d rcode %d: index %u rules, loop %u", names[i % 10],
+					 qt, x.t.rcode, h.n, loop);
 			for (unsigned j = 0; j < h.n && j < 64; j++) {
 				assert_true(cust_rule_holds(&r->custom->rules[h.rule[j]], &x.t));
 				for (unsigned k = 0; k < j; k++)
 					assert_int_not_equal(h.rule[j], h.rule[k]);
 				if (h.via[j] != NULL)
-					assert_non_null(strstr(names[i], h.via[j]));
+					assert_non_null(strstr(names[i % 10], h.via[j]));
 			}
 		}
 	}
 	/* www.z5.example AAAA: of r5, r105, r205, r305 and r405 (i % 100 ==
 	 * 5), r105 and r405 name it exactly (i % 3 == 0) and the others
 	 * z5.example as a suffix; r105 asks for qtype A (i % 7 == 0); res1
-	 * matches everything, res3 excludes z5.example. */
+	 * matches everything, res3 and oui1 exclude z5.example; mac2 once. */
 	struct txn x;
 	txn_init(&x);
 	set_name(&x, "www.z5.example");
 	x.t.qtype = 28;
-	assert_int_equal(hits_of(r, &x), 5);
+	assert_int_equal(hits_of(r, &x), 6);
+	/* Its NXDOMAIN answer: nx1 and nx2 only. */
+	x.t.rcode = 3;
+	assert_int_equal(hits_of(r, &x), 2);
+	/* Another device's query outside z5: res1, res3 and, by OUI, oui1
+	 * and mac2 (whose oui covers the device, though its MACs do not); a
+	 * device of another vendor: res1 and res3. */
+	x.t.rcode = -1;
+	set_name(&x, "nothing.test");
+	x.k.mac[5] = 9;
+	assert_int_equal(hits_of(r, &x), 4);
+	x.k.mac[0] = 0x02;
+	assert_int_equal(hits_of(r, &x), 2);
 	rules_free(r);
 }
 

@@ -204,7 +204,37 @@ static uint32_t table_size(size_t n)
 	return cap;
 }
 
-/* Two passes over one phase's rules: the first counts each name's exact
+/* One pass over one phase's rules: the first (fill = 0) counts each
+ * name's exact and suffix rules, each OUI's, and lists the residual ones;
+ * the second, with the ranges laid out, writes the rule indexes. */
+static void place(struct cust_index *x, const struct cust_rule *rules, uint32_t n, int answer,
+		  int fill)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		const struct cust_rule *r = &rules[i];
+		if (!in_index(r, answer))
+			continue;
+		if (by_name(r)) {
+			for (uint32_t j = 0; j < r->nqnames + r->nsuffixes; j++) {
+				int exact = j < r->nqnames;
+				const char *name = exact ? r->qnames[j] : r->suffixes[j - r->nqnames];
+				struct cust_slot *sl = slot_get(x, name);
+				uint32_t *cnt = exact ? &sl->nexact : &sl->nsub;
+				if (fill)
+					x->refs[(exact ? sl->exact : sl->sub) + *cnt] = i;
+				else
+					add_parents(x, name);
+				(*cnt)++;
+			}
+		} else if (by_oui(r)) {
+			each_oui(r, fill ? oui_fill : oui_count, x, i);
+		} else if (!fill) {
+			x->residual[x->nresidual++] = i;
+		}
+	}
+}
+
+/* Two passes over one phase's rules (place): the first counts each name's exact
  * and suffix rules and each OUI's, the second, with the ranges laid out in
  * refs, fills them. */
 static int index_build(struct cust_index *x, const struct cust_rule *rules, uint32_t n,
@@ -236,25 +266,7 @@ static int index_build(struct cust_index *x, const struct cust_rule *rules, uint
 	if (x->slots == NULL || x->ouis == NULL || x->refs == NULL || x->residual == NULL)
 		return -1;
 	x->nresidual = 0;
-	for (uint32_t i = 0; i < n; i++) {
-		const struct cust_rule *r = &rules[i];
-		if (!in_index(r, answer))
-			continue;
-		if (by_name(r)) {
-			for (uint32_t j = 0; j < r->nqnames; j++) {
-				slot_get(x, r->qnames[j])->nexact++;
-				add_parents(x, r->qnames[j]);
-			}
-			for (uint32_t j = 0; j < r->nsuffixes; j++) {
-				slot_get(x, r->suffixes[j])->nsub++;
-				add_parents(x, r->suffixes[j]);
-			}
-		} else if (by_oui(r)) {
-			each_oui(r, oui_count, x, i);
-		} else {
-			x->residual[x->nresidual++] = i;
-		}
-	}
+	place(x, rules, n, answer, 0);
 	uint32_t at = 0;
 	for (uint32_t i = 0; i < cap; i++) {
 		struct cust_slot *sl = &x->slots[i];
@@ -274,23 +286,7 @@ static int index_build(struct cust_index *x, const struct cust_rule *rules, uint
 		at += o->n;
 		o->n = 0;
 	}
-	for (uint32_t i = 0; i < n; i++) {
-		const struct cust_rule *r = &rules[i];
-		if (!in_index(r, answer))
-			continue;
-		if (by_name(r)) {
-			for (uint32_t j = 0; j < r->nqnames; j++) {
-				struct cust_slot *sl = slot_get(x, r->qnames[j]);
-				x->refs[sl->exact + sl->nexact++] = i;
-			}
-			for (uint32_t j = 0; j < r->nsuffixes; j++) {
-				struct cust_slot *sl = slot_get(x, r->suffixes[j]);
-				x->refs[sl->sub + sl->nsub++] = i;
-			}
-		} else if (by_oui(r)) {
-			each_oui(r, oui_fill, x, i);
-		}
-	}
+	place(x, rules, n, answer, 1);
 	return 0;
 }
 

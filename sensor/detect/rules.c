@@ -1381,24 +1381,13 @@ static int cust_id_ok(const char *s)
 	return 1;
 }
 
-static int hexval(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
 /* "aa:bb:cc[:dd:ee:ff]" (or with '-') into n bytes; 0 or -1. */
 static int parse_hex_bytes(const char *s, uint8_t *out, size_t n)
 {
 	if (strlen(s) != n * 3 - 1)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
-		int hi = hexval(s[3 * i]), lo = hexval(s[3 * i + 1]);
+		int hi = fmt_hexval(s[3 * i]), lo = fmt_hexval(s[3 * i + 1]);
 		if (hi < 0 || lo < 0 || (i + 1 < n && s[3 * i + 2] != ':' && s[3 * i + 2] != '-'))
 			return -1;
 		out[i] = (uint8_t)(hi << 4 | lo);

@@ -17,8 +17,9 @@ alternates runs of the floor (libpcap read only) and of stubwatch:
   live filter applied to the file (-f live): the share of packets the filter
   passes, packets/s and Gbit/s of the file.
 - "custom" (not in the default list): the DNS-heavy capture with every
-  detection, with the shipped rules (no operator rule enabled) and with 500
-  operator rules (contrib/bench/custom_rules.py), alternating.
+  detection, with the shipped rules (no operator rule enabled), with 500
+  operator rules of which none fire and with the same 500 of which three
+  fire (contrib/bench/custom_rules.py), alternating.
 BENCH_CAPTURES (default "dns,tls,mirror") picks which.
 
 BENCH_FAMILIES=1 also runs each detection family alone (detect.modules=
@@ -144,13 +145,16 @@ def bench_custom():
     n = int(os.environ.get("BENCH_CUSTOM_RULES", "500"))
     pcap = os.path.join(B, "bench-%d.pcap" % PACKETS)
     gen(pcap, PACKETS, "dns")
-    rules = os.path.join(B, "bench-rules-%d" % n)
-    subprocess.run([sys.executable, os.path.join(os.path.dirname(__file__), "custom_rules.py"),
-                    "rules", rules, str(n)], check=True)
+    quiet = os.path.join(B, "bench-rules-%d" % n)
+    hits = os.path.join(B, "bench-rules-%d-hits" % n)
+    for d, extra in ((quiet, []), (hits, ["--hits"])):
+        subprocess.run([sys.executable, os.path.join(os.path.dirname(__file__), "custom_rules.py"),
+                        "rules", d, str(n)] + extra, check=True)
     events = os.path.join(B, "bench-events.json")
     sensor = [os.path.join(B, "stubwatch"), "-q", "-r", pcap, "-o", "file:" + events]
     arms = [("no operator rules", sensor + ["--rules", "rules"], [], []),
-            ("%d operator rules" % n, sensor + ["--rules", rules], [], [])]
+            ("%d, none fire" % n, sensor + ["--rules", quiet], [], []),
+            ("%d, 3 fire" % n, sensor + ["--rules", hits], [], [])]
     run_cpu(arms[0][1])
     for _ in range(RUNS):
         for _, cmd, wall, cpu in arms:
@@ -167,10 +171,11 @@ def bench_custom():
         print("%-19s %.2f Mpkt/s (min %.2f, max %.2f), %.3f CPU s (min %.3f, max %.3f)" %
               (name + ":", statistics.median(wall) / 1e6, min(wall) / 1e6, max(wall) / 1e6,
                statistics.median(cpu), min(cpu), max(cpu)))
-    a, b = arms[0], arms[1]
-    print("ratio:              packets/s %.3f, CPU time %.3f" %
-          (statistics.median(b[2]) / statistics.median(a[2]),
-           statistics.median(b[3]) / statistics.median(a[3])))
+    a = arms[0]
+    for name, _, wall, cpu in arms[1:]:
+        print("%-19s packets/s %.3f, CPU time %.3f of no operator rules" %
+              (name + ":", statistics.median(wall) / statistics.median(a[2]),
+               statistics.median(cpu) / statistics.median(a[3])))
     print()
 
 

@@ -2,7 +2,7 @@
 #
 #   make               build build/stubwatch and the tools (generator, floor)
 #   make check         unit tests, fuzz-corpus replay under ASan+UBSan,
-#                      pcap regression cases, integration and service tests,
+#                      pcap regression cases, ECS conformance, integration, service and web tests,
 #                      corpus conformance (when ../shared/corpus exists)
 #   make bench         throughput and memory on a generated capture vs a libpcap floor
 #   make demo          generate the demo capture and replay it
@@ -44,13 +44,16 @@ HARDEN_LD := -fsanitize=$(SANITIZE)
 endif
 
 # Dependencies by pkg-config name, and the Debian package that provides each.
-PKGS := libpcap libndpi libmaxminddb hiredis rdkafka jansson
+PKGS := libpcap libndpi libmaxminddb hiredis rdkafka jansson libmicrohttpd libpsl nettle
 PKG_libpcap := libpcap-dev
 PKG_libndpi := libndpi-dev
 PKG_libmaxminddb := libmaxminddb-dev
 PKG_hiredis := libhiredis-dev
 PKG_rdkafka := librdkafka-dev
 PKG_jansson := libjansson-dev
+PKG_libmicrohttpd := libmicrohttpd-dev
+PKG_libpsl := libpsl-dev
+PKG_nettle := nettle-dev
 PKG_cmocka := libcmocka-dev
 
 # Targets that need no libraries (clean, deps, help) skip the check.
@@ -91,7 +94,7 @@ endif
 endif
 
 # Sensor sources: every .c under a layer folder; main.c is the program.
-LAYERS := common capture decode dns dhcp tls enrich state output detect pipeline
+LAYERS := common capture decode dns dhcp tls enrich state output detect web pipeline
 LIB_SRCS := $(foreach l,$(LAYERS),$(wildcard sensor/$(l)/*.c))
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/obj/%.o)
 MAIN_OBJ := $(B)/obj/sensor/main.o
@@ -112,6 +115,7 @@ DEPS_dhcp := common dhcp
 DEPS_tls := common tls
 DEPS_enrich := common enrich
 DEPS_detect := common decode dns state dhcp tls enrich detect output
+DEPS_web := common dns state output web
 DEPS_pipeline := common capture decode dns dhcp tls enrich state output detect pipeline
 layer_of = $(word 2,$(subst _, ,$(basename $(notdir $(1)))))
 objs_for = $(filter $(foreach l,$(DEPS_$(call layer_of,$(1))),$(B)/obj/sensor/$(l)/%),$(LIB_OBJS))
@@ -135,8 +139,8 @@ CTOOL_BINS := $(CTOOL_SRCS:tests/corpus/%.c=$(B)/ctool/%)
 SWGEN := $(B)/swgen
 FLOOR := $(B)/pcapfloor
 
-.PHONY: all check check-unit check-fuzz check-pcap check-corpus check-layering check-integration \
-	check-service \
+.PHONY: all check check-unit check-fuzz check-pcap check-ecs check-corpus check-layering check-integration \
+	check-service check-web \
 	bench demo deb deps install uninstall clean fuzz help
 
 all: $(SENSOR) $(SWGEN) $(FLOOR)
@@ -195,7 +199,7 @@ fuzz:
 		-fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) $$f $(LIB_SRCS) \
 		-o build-fuzz/$$n $(LIBS) || exit 1; done
 
-check: check-layering check-unit check-fuzz check-pcap check-integration check-service check-corpus
+check: check-layering check-unit check-fuzz check-pcap check-ecs check-integration check-service check-web check-corpus
 	@echo "make check: all suites passed"
 
 check-unit: $(UNIT_BINS)
@@ -212,6 +216,11 @@ fuzz-replay: $(FUZZ_REPLAY)
 check-pcap: $(SENSOR) $(SWGEN)
 	$(Q)B=$(B) tests/pcap/run.sh
 
+# Every field of the pcap cases' events and the demo's against the ECS
+# definitions (tests/ecs; node, npm package pinned in tests/ecs/package.json).
+check-ecs: check-pcap
+	$(Q)B=$(B) tests/ecs/run.sh
+
 check-integration: $(SENSOR) $(SWGEN) $(ITEST_BINS)
 	$(Q)if [ -x tests/integration/run.sh ]; then B=$(B) tests/integration/run.sh; \
 	else echo "integration: no tests yet"; fi
@@ -220,6 +229,10 @@ check-integration: $(SENSOR) $(SWGEN) $(ITEST_BINS)
 # network namespaces (needs root), the systemd unit, the package, the man page.
 check-service: $(SENSOR) $(SWGEN) $(B)/itest/redis_dump
 	$(Q)B=$(B) tests/service/run.sh
+
+# The HTTP endpoint, dashboards and report: chromium, Prometheus, bad input.
+check-web: $(SENSOR) $(SWGEN)
+	$(Q)B=$(B) tests/web/run.sh
 
 check-corpus: $(SENSOR) $(CTOOL_BINS)
 	$(Q)B=$(B) tests/corpus/run.sh
@@ -257,12 +270,19 @@ deps:
 
 install: $(SENSOR)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(SYSCONFDIR)/stubwatch \
-		$(DESTDIR)$(PREFIX)/share/stubwatch/rules
+		$(DESTDIR)$(PREFIX)/share/stubwatch/rules $(DESTDIR)$(PREFIX)/share/stubwatch/web \
+		$(DESTDIR)$(PREFIX)/share/stubwatch/grafana $(DESTDIR)$(PREFIX)/share/stubwatch/elastic \
+		$(DESTDIR)$(PREFIX)/share/stubwatch/splunk
 	install -m 0755 $(SENSOR) $(DESTDIR)$(PREFIX)/bin/stubwatch
 	install -m 0644 contrib/stubwatch.conf $(DESTDIR)$(SYSCONFDIR)/stubwatch/stubwatch.conf
 	install -d $(DESTDIR)$(PREFIX)/share/man/man8
 	install -m 0644 doc/stubwatch.8 $(DESTDIR)$(PREFIX)/share/man/man8/stubwatch.8
 	for f in rules/*; do [ -f "$$f" ] && install -m 0644 "$$f" $(DESTDIR)$(PREFIX)/share/stubwatch/rules/; done; true
+	install -m 0644 dashboards/web/* $(DESTDIR)$(PREFIX)/share/stubwatch/web/
+	install -m 0644 dashboards/grafana/* $(DESTDIR)$(PREFIX)/share/stubwatch/grafana/
+	install -m 0644 dashboards/elastic/*.json dashboards/elastic/*.ndjson dashboards/elastic/*.yml \
+		dashboards/elastic/*.toml $(DESTDIR)$(PREFIX)/share/stubwatch/elastic/
+	install -m 0644 dashboards/splunk/* $(DESTDIR)$(PREFIX)/share/stubwatch/splunk/
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/stubwatch

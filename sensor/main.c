@@ -27,6 +27,9 @@
 #include "detect/rules.h"
 #include "output/out.h"
 #include "output/sink.h"
+#include "web/http.h"
+#include "web/report.h"
+#include "web/view.h"
 
 #ifndef SW_VERSION
 #define SW_VERSION "0.0.0"
@@ -48,6 +51,7 @@ struct opts {
 	int rules_explicit;       /* --rules given: no fallback to installed rules */
 	int summary;
 	int verbosity;
+	struct report_opts report; /* --report FILE, --device, --fail-on */
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -104,6 +108,14 @@ static void usage(FILE *f)
 "                         a readable device table on a terminal\n"
 "      --log-dns          one stubwatch.dns event per DNS transaction (log.dns = yes)\n"
 "      --summary          print the per-device table at the end as well\n"
+"      --report FILE      after a replay, a report of every device: FILE.json as\n"
+"                         data, any other name one self-contained HTML page\n"
+"      --device MAC       only this device in the report\n"
+"      --fail-on LINES    exit 3 when a reported device fails one of these\n"
+"                         scorecard lines (1-11, comma-separated, or 'any')\n"
+"      --http ADDR:PORT   serve /metrics, /api/v1 and the web dashboard\n"
+"                         (http.listen; a bare PORT is loopback); after a\n"
+"                         replay it serves until SIGINT/SIGTERM\n"
 "Configuration:\n"
 "  -c, --config FILE      read 'key = value' settings (see --help-config)\n"
 "      --rules DIR        detection rules folder (rules.dir)\n"
@@ -137,7 +149,8 @@ static int add_list(const char **list, unsigned *n, const char *v, const char *w
 
 static int parse_args(int argc, char **argv, struct opts *o, struct sw_config *cfg)
 {
-	enum { OPT_LOG_DNS = 256, OPT_SUMMARY, OPT_RULES, OPT_CHECK, OPT_HELP_CONFIG };
+	enum { OPT_LOG_DNS = 256, OPT_SUMMARY, OPT_RULES, OPT_CHECK, OPT_HELP_CONFIG, OPT_REPORT,
+	       OPT_DEVICE, OPT_FAIL_ON, OPT_HTTP };
 	static const struct option longopts[] = {
 		{ "read", required_argument, NULL, 'r' },
 		{ "interface", required_argument, NULL, 'i' },
@@ -150,6 +163,10 @@ static int parse_args(int argc, char **argv, struct opts *o, struct sw_config *c
 		{ "rules", required_argument, NULL, OPT_RULES },
 		{ "check-config", no_argument, NULL, OPT_CHECK },
 		{ "help-config", no_argument, NULL, OPT_HELP_CONFIG },
+		{ "report", required_argument, NULL, OPT_REPORT },
+		{ "device", required_argument, NULL, OPT_DEVICE },
+		{ "fail-on", required_argument, NULL, OPT_FAIL_ON },
+		{ "http", required_argument, NULL, OPT_HTTP },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "version", no_argument, NULL, 'V' },
@@ -160,7 +177,8 @@ static int parse_args(int argc, char **argv, struct opts *o, struct sw_config *c
 	static const char *sets[MAX_SOURCES];
 	unsigned nsets = 0;
 	int log_dns = 0;
-	const char *rules = NULL;
+	const char *rules = NULL, *http = NULL;
+	char err[512];
 	int c;
 
 	while ((c = getopt_long(argc, argv, "r:i:f:o:c:s:qvVh", longopts, NULL)) != -1) {
@@ -177,6 +195,15 @@ static int parse_args(int argc, char **argv, struct opts *o, struct sw_config *c
 		case OPT_SUMMARY: o->summary = 1; break;
 		case OPT_RULES: rules = optarg; break;
 		case OPT_CHECK: o->check_config = 1; break;
+		case OPT_REPORT: o->report.path = optarg; break;
+		case OPT_DEVICE: o->report.device = optarg; break;
+		case OPT_HTTP: http = optarg; break;
+		case OPT_FAIL_ON:
+			if (report_parse_fail_on(optarg, &o->report.fail_on, err, sizeof(err)) != 0) {
+				log_err("%s", err);
+				return -1;
+			}
+			break;
 		case OPT_HELP_CONFIG: conf_print_schema(stdout); exit(0);
 		case 'V': printf("stubwatch %s\n", SW_VERSION); exit(0);
 		case 'h': usage(stdout); exit(0);
@@ -187,8 +214,10 @@ static int parse_args(int argc, char **argv, struct opts *o, struct sw_config *c
 		log_err("unexpected argument '%s' (files are read with -r FILE)", argv[optind]);
 		return -1;
 	}
-
-	char err[512];
+	if ((o->report.device != NULL || o->report.fail_on != 0) && o->report.path == NULL) {
+		log_err("--device and --fail-on go with --report FILE");
+		return -1;
+	}
 	if (o->config != NULL && conf_load(cfg, o->config, err, sizeof(err)) != 0) {
 		log_err("%s", err);
 		return -1;
@@ -222,6 +251,68 @@ static int parse_args(int argc, char **argv, struct opts *o, struct sw_config *c
 		log_err("%s", err);
 		return -1;
 	}
+	if (http != NULL && conf_set(cfg, "http.listen", http, "--http", err, sizeof(err)) != 0) {
+		log_err("%s", err);
+		return -1;
+	}
+	return 0;
+}
+
+/* The dashboard's folder when http.web_dir is empty: the installed one
+ * (PREFIX/share/stubwatch/web beside PREFIX/bin), else the source tree's
+ * (build/stubwatch → dashboards/web). "" when neither exists. */
+static void find_web_dir(char *dir, size_t len)
+{
+	static const char *const rel[] = { "../share/stubwatch/web", "../dashboards/web" };
+	char exe[PATH_MAX - 64];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	dir[0] = '\0';
+	char *slash = n > 0 ? (exe[n] = '\0', strrchr(exe, '/')) : NULL;
+	if (slash == NULL)
+		return;
+	*slash = '\0';
+	for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
+		char cand[PATH_MAX];
+		snprintf(cand, sizeof(cand), "%s/%s/index.html", exe, rel[i]);
+		if (access(cand, R_OK) == 0) {
+			snprintf(dir, len, "%.*s", (int)(strlen(cand) - 11), cand);
+			return;
+		}
+	}
+}
+
+/* The web view (for --http or --report) as one more sink of the queue, and
+ * the HTTP endpoint over it. 0, or -1 after saying why. Not inlined: inlined,
+ * it leads GCC 12's -Wdangling-pointer to flag main's sink_cfg = &cfg, which
+ * lives as long as the program. */
+__attribute__((noinline))
+static int start_web(const struct opts *o, const struct sw_config *cfg, struct out *out,
+		     struct web_view **view, struct web_http **http)
+{
+	if (cfg->http_listen[0] == '\0' && o->report.path == NULL)
+		return 0;
+	/* 1024 recent alerts of ~1.5 KB: 1.5 MiB. */
+	*view = view_new(cfg->devices_max, 1024, o->report.path != NULL);
+	struct out_sink *s = *view != NULL ? view_sink(*view) : NULL;
+	if (s == NULL || out_add_sink(out, s) != 0) {
+		log_err("cannot set up the web view (out of memory, or too many outputs)");
+		return -1;
+	}
+	if (cfg->http_listen[0] == '\0')
+		return 0;
+	char dir[PATH_MAX], err[512];
+	snprintf(dir, sizeof(dir), "%s", cfg->http_web_dir);
+	if (dir[0] == '\0')
+		find_web_dir(dir, sizeof(dir));
+	struct web_http_conf hc = { cfg->http_listen, cfg->http_auth_file, dir,
+				    cfg->http_max_connections };
+	*http = web_http_start(*view, &hc, err, sizeof(err));
+	if (*http == NULL) {
+		log_err("%s", err);
+		return -1;
+	}
+	log_info("http: serving on %s (port %u)%s", cfg->http_listen, web_http_port(*http),
+		 dir[0] == '\0' ? "; no dashboard folder found" : "");
 	return 0;
 }
 
@@ -613,6 +704,7 @@ static int run_live(const struct opts *o, const struct sw_config *cfg, struct en
 			break;
 		}
 		for (unsigned i = 0; i < nsources && !stop_requested; i++) {
+			eng_set_ingress(eng, o->ifaces[i]);
 			int n = cap_dispatch(sources[i], -1, eng_packet, eng);
 			if (n == CAP_ERROR) {
 				log_err("%s: %s", cap_name(sources[i]), cap_error(sources[i]));
@@ -732,6 +824,11 @@ int main(int argc, char **argv)
 		}
 	}
 
+	struct web_view *view = NULL;
+	struct web_http *http = NULL;
+	if (start_web(&o, &cfg, out, &view, &http) != 0)
+		return 2;
+
 	uint8_t sipkey[16];
 	if (getrandom(sipkey, sizeof(sipkey), 0) != (ssize_t)sizeof(sipkey)) {
 		log_err("cannot read random bytes for the hash key: %s", strerror(errno));
@@ -762,5 +859,21 @@ int main(int argc, char **argv)
 	}
 	eng_free(eng);
 	rules_free(cur_rules);
+	if (o.report.path != NULL) {
+		uint16_t failed = 0;
+		if (report_write(view, &o.report, &failed, err, sizeof(err)) != 0) {
+			log_err("%s", err);
+			rc = rc != 0 ? rc : 1;
+		} else if (failed != 0 && rc == 0) {
+			rc = 3; /* --fail-on: a named guideline fails */
+		}
+	}
+	if (http != NULL && o.nfiles > 0) {
+		log_info("http: replay done; serving until SIGINT or SIGTERM");
+		while (!stop_requested)
+			poll(NULL, 0, 100);
+	}
+	web_http_stop(http);
+	view_free(view);
 	return rc;
 }

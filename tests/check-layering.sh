@@ -10,7 +10,7 @@
 #   capture decode dns dhcp tls enrich        libpcap; parsers; lookups
 #   state                                     the tables of one engine
 #   output                                    events to JSON; queue, sinks
-#   detect                                    detections, rules, scorecard
+#   detect web                                detections, rules, scorecard; HTTP, report
 #   pipeline                                  the per-packet path that drives them
 #
 # sensor/main.c sits above them all. A folder under sensor/ that is not in
@@ -21,7 +21,7 @@ order="common
 capture decode dns dhcp tls enrich
 state
 output
-detect
+detect web
 pipeline"
 
 # rank LAYER: its line number in the order, or nothing when it has none.

@@ -276,6 +276,20 @@ static const struct conf_def conf_schema[] = {
 	  .help = "GeoIP/ASN lookups kept in memory" },
 	{ .key = "run.user", .type = CONF_STRING, FIELD(run_user),
 	  .def = "", .help = "live capture drops privileges to this user" },
+	{ .key = "http.listen", .type = CONF_STRING, FIELD(http_listen), .def = "",
+	  .help = "serve /metrics, /api/v1 and the dashboard on ADDR:PORT (a bare "
+	  "PORT is loopback); empty = off" },
+	{ .key = "http.auth_file", .type = CONF_STRING, FIELD(http_auth_file), .def = "",
+	  .help = "file whose first line is user:password (HTTP basic) or a bearer "
+	  "token; empty = no authentication" },
+	{ .key = "http.web_dir", .type = CONF_STRING, FIELD(http_web_dir), .def = "",
+	  .help = "folder of the web dashboard; empty = the installed or source one" },
+	/* Each connection costs its 32 KiB memory pool at most: 1024 is 32 MiB,
+	 * far more browsers and scrapers than a sensor has; past it MHD refuses
+	 * new connections instead of slowing the ones it has. */
+	{ .key = "http.max_connections", .type = CONF_UINT, FIELD(http_max_connections),
+	  .min = 4, .max = 65536, .def = "1024",
+	  .help = "concurrent HTTP connections; more are refused" },
 };
 
 #define CONF_NSCHEMA (sizeof(conf_schema) / sizeof(conf_schema[0]))

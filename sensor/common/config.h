@@ -99,6 +99,12 @@ struct sw_config {
 	uint32_t enrich_geo_cache;         /* addresses whose lookups are cached */
 	char run_user[CONF_STR];      /* live capture drops privileges to this user */
 
+	/* http.* (the sensor's own web endpoint; off when listen is empty) */
+	char http_listen[CONF_STR];   /* ADDR:PORT, [v6]:PORT or PORT (loopback) */
+	char http_auth_file[CONF_STR]; /* "user:password" (basic) or a bearer token */
+	char http_web_dir[CONF_STR];  /* the dashboard's files; empty = found */
+	uint32_t http_max_connections;
+
 	/* Keys under a pass-through prefix (e.g. output.kafka.property.*) are kept
 	 * verbatim for the module that owns them. */
 	unsigned nextra;

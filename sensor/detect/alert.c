@@ -49,36 +49,6 @@ static void w_text(struct jw *w, const char *key, const char *utf8)
 	jw_strn(w, key, buf, n);
 }
 
-static void w_device(struct jw *w, const struct alert_ctx *c)
-{
-	const struct dev_key *k = c->dev;
-	char id[FMT_IP_LEN];
-	ev_dev_keytext(k, id, sizeof(id));
-	jw_obj(w, "device");
-	jw_str(w, "id", id);
-	if (!k->by_ip)
-		jw_mac_text(w, "mac", k->mac);
-	jw_uint(w, "vlan", k->vlan);
-	if (c->vendor != NULL)
-		jw_str(w, "vendor", c->vendor);
-	if (c->hostname != NULL)
-		jw_str(w, "hostname", c->hostname);
-	if (c->d != NULL) {
-		jw_arr(w, "ip");
-		for (unsigned i = 0; i < c->d->nv4 && i < DEV_MAX_V4; i++) {
-			uint8_t ip[16];
-			ip_from_v4(ip, c->d->v4[i]);
-			jw_ip_text(w, NULL, ip);
-		}
-		for (unsigned i = 0; i < c->d->nv6 && i < DEV_MAX_V6; i++)
-			jw_ip_text(w, NULL, c->d->v6[i]);
-		jw_end(w);
-		jw_time_text(w, "first_seen", c->d->first_seen);
-		jw_time_text(w, "last_seen", c->d->last_seen);
-	}
-	jw_end(w);
-}
-
 void alert_geo_json(struct jw *w, const struct enr_geo_info *gi, const char *operator)
 {
 	if (gi != NULL && (gi->country_iso[0] || gi->country_name[0] || gi->city_name[0])) {
@@ -105,16 +75,55 @@ void alert_geo_json(struct jw *w, const struct enr_geo_info *gi, const char *ope
 	}
 }
 
+/* rule.reference wants URLs: "RFC 6891 §6.2.5" becomes the RFC Editor's
+ * page of RFC 6891 at section 6.2.5, "draft-name-04: why" the draft's page
+ * at the IETF datatracker; a URL passes as it is, and any other text is
+ * kept (it is what the rules file says). */
+static void w_reference(struct jw *w, const char *key, const char *ref)
+{
+	char url[512];
+	unsigned num = 0;
+	int used = 0;
+	if (strncmp(ref, "http://", 7) == 0 || strncmp(ref, "https://", 8) == 0) {
+		w_text(w, key, ref);
+		return;
+	}
+	if (sscanf(ref, "RFC %u%n", &num, &used) == 1 && num > 0) {
+		const char *sec = strstr(ref + used, "\xc2\xa7"); /* § in UTF-8 */
+		size_t n = sec != NULL ? strspn(sec + 2, "0123456789.") : 0;
+		while (n > 0 && sec[2 + n - 1] == '.')
+			n--;
+		if (n > 0)
+			snprintf(url, sizeof(url), "https://www.rfc-editor.org/rfc/rfc%u#section-%.*s",
+				 num, (int)n, sec + 2);
+		else
+			snprintf(url, sizeof(url), "https://www.rfc-editor.org/rfc/rfc%u", num);
+		jw_str(w, key, url);
+		return;
+	}
+	if (strncmp(ref, "draft-", 6) == 0) {
+		size_t n = strspn(ref, "abcdefghijklmnopqrstuvwxyz0123456789-");
+		snprintf(url, sizeof(url), "https://datatracker.ietf.org/doc/html/%.*s", (int)n, ref);
+		jw_str(w, key, url);
+		return;
+	}
+	w_text(w, key, ref);
+}
+
 static void w_rule(struct jw *w, const char *key, const struct det_rule *r)
 {
 	jw_obj(w, key);
 	jw_str(w, "id", r->id_text);
 	w_text(w, "name", r->name);
 	jw_str(w, "category", r->category);
-	jw_arr(w, "reference");
-	for (unsigned i = 0; i < r->nrefs; i++)
-		w_text(w, NULL, r->refs[i]);
-	jw_end(w);
+	if (r->description != NULL)
+		w_text(w, "description", r->description);
+	/* ECS has one reference URL: the first; stubwatch.rule.references
+	 * lists them all. */
+	if (r->nrefs > 0)
+		w_reference(w, "reference", r->refs[0]);
+	jw_str(w, "ruleset", "stubwatch");
+	jw_str(w, "version", SW_VERSION);
 	jw_end(w);
 }
 
@@ -130,25 +139,12 @@ void alert_begin(struct jw *w, const struct det_rule *r, const struct alert_ctx 
 		 const char *message)
 {
 	jw_init(w, ALERT_HINT);
-	jw_obj(w, NULL);
-	jw_time_text(w, "@timestamp", c->ts_us);
-
-	jw_obj(w, "event");
-	jw_str(w, "kind", "alert");
-	jw_str(w, "dataset", "stubwatch.alert");
+	ev_jw_head(w, c->ts_us, "alert", "stubwatch.alert", "network,intrusion_detection", "info");
 	jw_uint(w, "severity", (uint64_t)alert_severity(r, c->escalated));
-	jw_arr(w, "category");
-	jw_str(w, NULL, "network");
-	jw_end(w);
 	if (c->reason != NULL)
 		jw_str(w, "reason", c->reason);
 	jw_end(w);
-
-	jw_obj(w, "observer");
-	jw_str(w, "name", c->observer != NULL ? c->observer : "");
-	jw_str(w, "product", "stubwatch");
-	jw_str(w, "version", SW_VERSION);
-	jw_end(w);
+	ev_jw_observer(w, c->observer, c->src_ip != NULL);
 
 	if (r->json != NULL)
 		jw_raw(w, "rule", r->json, r->json_len);
@@ -157,16 +153,28 @@ void alert_begin(struct jw *w, const struct det_rule *r, const struct alert_ctx 
 
 	jw_str(w, "message", message != NULL ? message : "");
 
-	if ((c->dev != NULL && !c->dev->by_ip) || c->src_ip != NULL) {
+	/* source.ip: the address in the packet, else the device's first one
+	 * (posture findings are about the device, not one packet). */
+	uint8_t dev_ip[16];
+	const uint8_t *src_ip = c->src_ip;
+	if (src_ip == NULL && c->d != NULL && c->d->nv4 > 0) {
+		ip_from_v4(dev_ip, c->d->v4[0]);
+		src_ip = dev_ip;
+	} else if (src_ip == NULL && c->d != NULL && c->d->nv6 > 0) {
+		src_ip = c->d->v6[0];
+	}
+	if ((c->dev != NULL && !c->dev->by_ip) || src_ip != NULL) {
 		jw_obj(w, "source");
 		if (c->dev != NULL && !c->dev->by_ip)
-			jw_mac_text(w, "mac", c->dev->mac);
-		if (c->src_ip != NULL)
-			jw_ip_text(w, "ip", c->src_ip);
+			jw_mac_ecs(w, "mac", c->dev->mac);
+		if (src_ip != NULL)
+			jw_ip_text(w, "ip", src_ip);
+		if (c->src_ip != NULL && c->src_port != 0)
+			jw_uint(w, "port", c->src_port);
 		jw_end(w);
 	}
 	if (c->dev != NULL)
-		w_device(w, c);
+		ev_jw_host_device(w, c->dev, c->d, c->vendor, c->hostname);
 	if (c->dst_ip != NULL) {
 		jw_obj(w, "destination");
 		jw_ip_text(w, "ip", c->dst_ip);
@@ -174,10 +182,18 @@ void alert_begin(struct jw *w, const struct det_rule *r, const struct alert_ctx 
 		alert_geo_json(w, c->dst_geo, c->dst_operator);
 		jw_end(w);
 	}
+	/* An alert about one flow carries its Community ID, to pivot to the
+	 * same flow in Zeek's conn.log or Suricata's flow events. */
+	struct ev_flow f = { c->src_ip, c->dst_ip, c->src_port, c->dst_port, c->l4 };
+	int flow = c->src_ip != NULL && c->dst_ip != NULL && c->l4 != 0;
+	ev_jw_network(w, flow ? &f : NULL, NULL, c->dev != NULL ? c->dev->vlan : 0);
 	if (c->qname != NULL || c->dns_id >= 0) {
 		jw_obj(w, "dns");
-		if (c->dns_id >= 0)
-			jw_uint(w, "id", (uint64_t)c->dns_id);
+		if (c->dns_id >= 0) {
+			char id[16];
+			snprintf(id, sizeof(id), "%d", (int)c->dns_id);
+			jw_str(w, "id", id);
+		}
 		if (c->qname != NULL) {
 			jw_obj(w, "question");
 			jw_str(w, "name", c->qname);
@@ -189,12 +205,21 @@ void alert_begin(struct jw *w, const struct det_rule *r, const struct alert_ctx 
 				snprintf(num, sizeof(num), "TYPE%u", c->qtype); /* RFC 3597 §5 */
 				jw_str(w, "type", num);
 			}
+			ev_jw_domain_parts(w, c->observer, c->qname, strlen(c->qname));
 			jw_end(w);
 		}
 		jw_end(w);
 	}
 
 	jw_obj(w, "stubwatch");
+	if (c->dev != NULL)
+		ev_jw_sw_device(w, c->dev, c->d, -1);
+	jw_obj(w, "rule");
+	jw_arr(w, "references");
+	for (unsigned i = 0; i < r->nrefs; i++)
+		w_reference(w, NULL, r->refs[i]);
+	jw_end(w);
+	jw_end(w);
 	jw_obj(w, "evidence");
 }
 

@@ -1,11 +1,16 @@
 /* alert.h — stubwatch.alert events and their rate limits.
  *
  * An alert is written with the streaming JSON writer (output/jw.h) in the
- * house event shape (DESIGN.md "Events"): @timestamp, event {kind "alert",
- * dataset, severity 1-4, category ["network"], reason}, observer, rule {id,
- * name, category, reference[]}, message, source {mac, ip}, device {id, mac,
- * vlan, ip[] …}, destination {ip, port}, dns {id, question} and last
- * stubwatch.evidence, an object the caller fills member by member:
+ * house event shape (DESIGN.md "Events", ECS): @timestamp, ecs, event
+ * {kind "alert", module, dataset, category ["network",
+ * "intrusion_detection"], type ["info"], severity 1-4, reason}, observer,
+ * rule {id, name, category, description, reference (the first reference's
+ * URL), ruleset, version}, message, source {mac, ip, port}, host {name, hostname, mac[],
+ * ip[]}, device {id, manufacturer}, destination {ip, port, geo, as},
+ * network (with community_id, for an alert about one flow), dns {id,
+ * question}, and last stubwatch.device, stubwatch.rule.references[] (every
+ * reference, as URLs) and stubwatch.evidence, an object
+ * the caller fills member by member:
  *
  *	struct jw w;
  *	alert_begin(&w, rule, &ctx, "…one sentence…");
@@ -28,6 +33,7 @@
 
 #include "detect/rules.h"
 #include "enrich/enrich.h"
+#include "output/event.h"
 #include "output/jw.h"
 #include "output/out.h"
 #include "state/state.h"
@@ -36,14 +42,17 @@
  * optional (NULL or 0 leaves the field out). */
 struct alert_ctx {
 	uint64_t ts_us;              /* packet time */
-	const char *observer;        /* observer.name */
-	const struct dev_key *dev;   /* source.mac, device.*; NULL for network-wide alerts */
-	const struct device *d;      /* device.ip[], first_seen/last_seen */
-	const char *vendor;          /* device.vendor */
-	const char *hostname;        /* device.hostname */
+	const struct ev_observer *observer; /* observer.* */
+	const struct dev_key *dev;   /* source.mac, host.*, device.*; NULL for network-wide alerts */
+	const struct device *d;      /* host.ip[] (source.ip without src_ip), first_seen/last_seen */
+	const char *vendor;          /* device.manufacturer */
+	const char *hostname;        /* host.hostname */
 	const uint8_t *src_ip;       /* source.ip: the device's address in the packet */
 	const uint8_t *dst_ip;       /* destination.ip: resolver, server, peer */
 	uint16_t dst_port;           /* destination.port, written when dst_ip is */
+	uint16_t src_port;           /* source.port, with src_ip */
+	uint8_t l4;                  /* 6 or 17 when the alert is about one flow (src and
+				      * dst address and port): network.community_id */
 	const char *dst_operator;    /* destination.as.organization.name when well known */
 	const struct enr_geo_info *dst_geo; /* destination.geo.* and .as.* (GeoIP), or NULL */
 	const char *qname;           /* dns.question.name of the triggering transaction */

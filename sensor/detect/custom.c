@@ -4,6 +4,7 @@
 #include "detect/custom.h"
 
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -587,11 +588,15 @@ static void alert(struct hit_ctx *h, const struct cust_rule *r, const char *via,
 	if (via != NULL)
 		jw_str(&w, "matched_name", via);
 	if (t->rcode >= 0) {
+		/* Always text, so an index maps one type: the name, or the
+		 * number of an rcode that has none. */
 		const char *rc = dns_rcode_name((uint16_t)t->rcode);
-		if (rc != NULL)
-			jw_str(&w, "rcode", rc);
-		else
-			jw_uint(&w, "rcode", (uint64_t)t->rcode);
+		char num[12];
+		if (rc == NULL) {
+			snprintf(num, sizeof(num), "%d", (int)t->rcode);
+			rc = num;
+		}
+		jw_str(&w, "rcode", rc);
 	}
 	if (r->count > 0) {
 		jw_obj(&w, "threshold");

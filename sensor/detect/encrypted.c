@@ -652,7 +652,7 @@ static void alert_none(struct engine *e, struct dctx *c, struct enc_dev *s,
 	jw_bool(&w, "network_offers_dnr", sg->dnr);
 	jw_bool(&w, "network_offers_ddr", sg->ddr);
 	jw_bool(&w, "device_used_ddr", s->ddr_queries > 0);
-	jw_uint(&w, "window_s", (uint64_t)rl->p[DP_WINDOW_S]);
+	jw_real4(&w, "window_s", rl->p[DP_WINDOW_S]);
 	jw_uint(&w, "min_queries", (uint64_t)rl->p[DP_MIN_QUERIES]);
 	alert_emit(e->out, &w, &a);
 }
@@ -807,31 +807,14 @@ static void emit_tls_event(struct enc_mod *m, struct engine *e, const struct dev
 {
 	struct jw w;
 	jw_init(&w, 1024);
-	jw_obj(&w, NULL);
-	jw_time_text(&w, "@timestamp", e->now);
-	jw_obj(&w, "event");
-	jw_str(&w, "kind", "event");
-	jw_str(&w, "dataset", "stubwatch.tls");
-	jw_arr(&w, "category");
-	jw_str(&w, NULL, "network");
+	ev_jw_head(&w, e->now, "event", "stubwatch.tls", "network", "protocol,connection");
 	jw_end(&w);
-	jw_arr(&w, "type");
-	jw_str(&w, NULL, "protocol");
-	jw_end(&w);
-	jw_end(&w);
-	jw_obj(&w, "observer");
-	jw_str(&w, "name", e->observer != NULL ? e->observer : "");
-	jw_str(&w, "product", "stubwatch");
-	jw_str(&w, "version", SW_VERSION);
-	jw_end(&w);
+	ev_jw_observer(&w, e->observer, 1);
 	char id[FMT_IP_LEN];
 	ev_dev_keytext(k, id, sizeof(id));
 	jw_obj(&w, "source");
-	if (!k->by_ip) {
-		char mac[FMT_MAC_LEN];
-		fmt_mac(mac, k->mac);
-		jw_str(&w, "mac", mac);
-	}
+	if (!k->by_ip)
+		jw_mac_ecs(&w, "mac", k->mac);
 	jw_ip_text(&w, "ip", v->cip);
 	jw_uint(&w, "port", v->cport);
 	jw_end(&w);
@@ -840,20 +823,9 @@ static void emit_tls_event(struct enc_mod *m, struct engine *e, const struct dev
 	jw_uint(&w, "port", v->sport);
 	w_geo(e, &w, v->sip);
 	jw_end(&w);
-	jw_obj(&w, "device");
-	jw_str(&w, "id", id);
-	jw_uint(&w, "vlan", k->vlan);
-	jw_end(&w);
-	jw_obj(&w, "network");
-	jw_str(&w, "transport", v->quic ? "udp" : "tcp");
-	jw_str(&w, "protocol", v->kind == K_DOT ? "dot" : v->kind == K_DOQ ? "doq" : "doh");
-	jw_str(&w, "type", ip_is_v4(v->sip) ? "ipv4" : "ipv6");
-	if (v->vlan) {
-		jw_obj(&w, "vlan");
-		jw_uint(&w, "id", v->vlan);
-		jw_end(&w);
-	}
-	jw_end(&w);
+	ev_jw_host_device(&w, k, NULL, NULL, NULL);
+	struct ev_flow f = { v->cip, v->sip, v->cport, v->sport, v->quic ? 17 : 6 };
+	ev_jw_network(&w, &f, v->kind == K_DOT ? "dot" : v->kind == K_DOQ ? "doq" : "doh", v->vlan);
 	jw_obj(&w, "tls");
 	if (v->alpn[0]) {
 		const char *c = strchr(v->alpn, ',');
@@ -864,22 +836,32 @@ static void emit_tls_event(struct enc_mod *m, struct engine *e, const struct dev
 		jw_str(&w, "server_name", v->sni);
 	if (v->ja3[0])
 		jw_str(&w, "ja3", v->ja3);
-	if (v->ja4[0])
-		jw_str(&w, "ja4", v->ja4);
-	if (v->alpn[0])
-		w_alpn_list(&w, "alpn", v->alpn);
 	if (v->h != NULL) {
 		jw_arr(&w, "supported_ciphers");
 		for (unsigned i = 0; i < v->h->n_ciphers && i < TLS_MAX_CIPHERS; i++) {
+			const char *name = tls_cipher_name(v->h->ciphers[i]);
 			char hex[8];
-			snprintf(hex, sizeof(hex), "0x%04x", v->h->ciphers[i]);
-			jw_str(&w, NULL, hex);
+			if (name == NULL) {
+				snprintf(hex, sizeof(hex), "0x%04x", v->h->ciphers[i]);
+				name = hex;
+			}
+			jw_str(&w, NULL, name);
 		}
 		jw_end(&w);
 	}
 	jw_end(&w);
 	jw_end(&w);
 	jw_obj(&w, "stubwatch");
+	ev_jw_sw_device(&w, k, NULL, -1);
+	/* ECS has neither JA4 nor the client's ALPN list. */
+	if (v->ja4[0] || v->alpn[0]) {
+		jw_obj(&w, "tls");
+		if (v->ja4[0])
+			jw_str(&w, "ja4", v->ja4);
+		if (v->alpn[0])
+			w_alpn_list(&w, "alpn", v->alpn);
+		jw_end(&w);
+	}
 	jw_obj(&w, "encrypted_dns");
 	jw_str(&w, "protocol", kind_names[v->kind]);
 	if (v->operator != NULL)
@@ -915,6 +897,8 @@ static void alert_unsanctioned(struct enc_mod *m, struct engine *e, struct dctx 
 	a.src_ip = v->cip;
 	a.dst_ip = v->sip;
 	a.dst_port = v->sport;
+	a.src_port = v->cport;
+	a.l4 = v->quic ? 17 : 6;
 	a.dst_operator = v->operator;
 	a.reason = kind_names[v->kind];
 	struct jw w;
@@ -1411,7 +1395,7 @@ static int enc_scorecard(void *arg, struct engine *e, struct dctx *c, int line, 
 	jw_uint(w, "unsanctioned_flows", s->unsanctioned_flows);
 	jw_bool(w, "ddr", s->ddr_queries > 0);
 	jw_bool(w, "network_offers_encrypted", segment_offers(e, c));
-	jw_uint(w, "window_s", (uint64_t)rl->p[DP_WINDOW_S]);
+	jw_real4(w, "window_s", rl->p[DP_WINDOW_S]);
 	jw_uint(w, "min_queries", (uint64_t)rl->p[DP_MIN_QUERIES]);
 	return verdict;
 }

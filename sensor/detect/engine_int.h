@@ -17,6 +17,7 @@
 #include "common/table.h"
 #include "decode/decode.h"
 #include "dns/dns.h"
+#include "output/event.h"
 #include "output/out.h"
 #include "state/state.h"
 
@@ -47,7 +48,8 @@
 struct engine {
 	const struct sw_config *cfg;
 	struct out *out;
-	const char *observer;
+	const struct ev_observer *observer; /* &obs */
+	struct ev_observer obs;       /* observer.* of every event */
 	struct state st;              /* devices, queries, flows, bindings, segments */
 	/* The same objects as st's, under the names the detections read. */
 	struct tbl *devices;

@@ -53,6 +53,13 @@ static const char *const sc_titles[SC_LINES] = {
 	"stays within its management domains (MUD)",
 };
 
+/* Each line's fixed key in stubwatch.scorecard, so a SIEM can query one
+ * guideline (stubwatch.scorecard.ports.verdict) without nested arrays. */
+static const char *const sc_keys[SC_LINES] = {
+	"resolver", "encrypted", "ports", "txid", "edns", "tcp",
+	"cache", "backoff", "ipv6", "dnssec", "mud",
+};
+
 static const char *verdict_name(int v)
 {
 	return v == VERDICT_PASS ? "pass" : v == VERDICT_FAIL ? "fail" : "unknown";
@@ -91,6 +98,8 @@ void post_alert_ctx_sent(struct engine *e, const struct dctx *c, const struct pk
 	a->src_ip = p->src_ip;
 	a->dst_ip = p->dst_ip;
 	a->dst_port = p->dport;
+	a->src_port = p->sport;
+	a->l4 = p->l4;
 	if (msg != NULL) {
 		a->qname = msg->qname;
 		a->qtype = msg->qtype;
@@ -274,6 +283,8 @@ static void alert_fragmented(struct engine *e, const struct pkt *p, struct dctx 
 	a.src_ip = p->dst_ip;
 	a.dst_ip = p->src_ip;
 	a.dst_port = p->sport;
+	a.src_port = p->dport;
+	a.l4 = p->l4;
 	a.dns_id = m->id;
 	a.qname = m->has_q ? m->qname : NULL;
 	a.qtype = m->qtype;
@@ -722,9 +733,8 @@ void post_extra(struct engine *e, struct dctx *c, struct ev_device_extra *x,
 	module_lines(e, c, v.line, mod_ev);
 	jw_init(&w, 1024);
 	jw_obj(&w, NULL);
-	jw_arr(&w, "lines");
 	for (int i = 0; i < SC_LINES; i++) {
-		jw_obj(&w, NULL);
+		jw_obj(&w, sc_keys[i]);
 		jw_uint(&w, "line", (uint64_t)i + 1);
 		jw_str(&w, "guideline", sc_titles[i]);
 		jw_str(&w, "verdict", verdict_name(v.line[i]));
@@ -781,6 +791,10 @@ void post_extra(struct engine *e, struct dctx *c, struct ev_device_extra *x,
 		jw_end(&w);
 		jw_end(&w);
 	}
+	jw_arr(&w, "failing");
+	for (int i = 0; i < SC_LINES; i++)
+		if (v.line[i] == VERDICT_FAIL)
+			jw_str(&w, NULL, sc_keys[i]);
 	jw_end(&w);
 	jw_uint(&w, "passes", (uint64_t)pass);
 	jw_uint(&w, "fails", (uint64_t)fail);

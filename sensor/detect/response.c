@@ -392,6 +392,8 @@ void integ_alert_ctx_resp(struct engine *e, struct dctx *c, const struct pkt *p,
 	a->src_ip = p->dst_ip;          /* the device's address */
 	a->dst_ip = p->src_ip;          /* the responder */
 	a->dst_port = p->sport;
+	a->src_port = p->dport;
+	a->l4 = p->l4;
 	if (msg != NULL && msg->has_q) {
 		a->qname = msg->qname;
 		a->qtype = msg->qtype;
@@ -423,6 +425,7 @@ static void race_emit(struct integ *m, struct engine *e, struct watch *w, const 
 	a.src_ip = w->qk.client;
 	a.dst_ip = w->qk.server;
 	a.dst_port = w->qk.server_port;
+	a.src_port = w->qk.client_port;
 	a.qname = w->qname;
 	a.qtype = w->qtype;
 	a.dns_id = w->qk.id;

@@ -1,9 +1,16 @@
-/* event.c — ECS-shaped JSON for device, DNS and common event fields. */
+/* event.c — ECS JSON for device, DNS and common event fields; Community ID
+ * v1 (github.com/corelight/community-id-spec); domain parts from the Public
+ * Suffix List (libpsl). */
 #include "output/event.h"
 
+#include <arpa/inet.h>
+#include <libpsl.h>
+#include <nettle/base64.h>
+#include <nettle/sha1.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/err.h"
 #include "common/fmt.h"
@@ -13,18 +20,97 @@
 #define SW_VERSION "0.0.0"
 #endif
 
+void ev_observer_init(struct ev_observer *o, const char *name, char *note, size_t notelen)
+{
+	memset(o, 0, sizeof(*o));
+	o->name = name != NULL ? name : "";
+	if (gethostname(o->hostname, sizeof(o->hostname) - 1) != 0)
+		o->hostname[0] = '\0';
+	o->psl = psl_load_file(EV_PSL_FILE);
+	if (note != NULL && notelen > 0) {
+		note[0] = '\0';
+		if (o->psl == NULL)
+			snprintf(note, notelen, "%s: cannot read the Public Suffix List (Debian "
+				 "package publicsuffix): dns.question.registered_domain is left out",
+				 EV_PSL_FILE);
+	}
+}
+
+void ev_observer_free(struct ev_observer *o)
+{
+	if (o->psl != NULL)
+		psl_free(o->psl);
+	o->psl = NULL;
+}
+
+/* Writes a comma-separated list of words as an array. */
+static void jw_words(struct jw *w, const char *key, const char *list)
+{
+	jw_arr(w, key);
+	while (list != NULL && *list) {
+		const char *c = strchr(list, ',');
+		size_t n = c != NULL ? (size_t)(c - list) : strlen(list);
+		jw_strn(w, NULL, list, n);
+		list = c != NULL ? c + 1 : NULL;
+	}
+	jw_end(w);
+}
+
+void ev_jw_head(struct jw *w, uint64_t ts_us, const char *kind, const char *dataset,
+		const char *categories, const char *types)
+{
+	jw_obj(w, NULL);
+	jw_time_text(w, "@timestamp", ts_us);
+	jw_obj(w, "ecs");
+	jw_str(w, "version", EV_ECS_VERSION);
+	jw_end(w);
+	jw_obj(w, "event");
+	jw_str(w, "kind", kind);
+	jw_str(w, "module", "stubwatch");
+	jw_str(w, "dataset", dataset);
+	jw_words(w, "category", categories);
+	jw_words(w, "type", types);
+}
+
+void ev_jw_observer(struct jw *w, const struct ev_observer *obs, int packet)
+{
+	jw_obj(w, "observer");
+	jw_str(w, "name", obs != NULL && obs->name != NULL ? obs->name : "");
+	if (obs != NULL && obs->hostname[0])
+		jw_str(w, "hostname", obs->hostname);
+	jw_str(w, "type", "sensor");
+	jw_str(w, "vendor", "stubwatch");
+	jw_str(w, "product", "stubwatch");
+	jw_str(w, "version", SW_VERSION);
+	if (packet && obs != NULL && obs->iface != NULL) {
+		jw_obj(w, "ingress");
+		jw_obj(w, "interface");
+		jw_str(w, "name", obs->iface);
+		jw_end(w);
+		jw_end(w);
+	}
+	jw_end(w);
+}
+
 json_t *ev_base(uint64_t ts_us, const char *kind, const char *dataset,
-		const char *observer)
+		const struct ev_observer *obs)
 {
 	char ts[FMT_TIME_LEN];
 	fmt_time(ts, ts_us);
 	json_t *o = json_object();
 	json_object_set_new(o, "@timestamp", json_string(ts));
-	json_object_set_new(o, "event", json_pack("{s:s,s:s}", "kind", kind,
-						  "dataset", dataset));
-	json_object_set_new(o, "observer", json_pack("{s:s,s:s,s:s}", "name", observer,
-						     "product", "stubwatch",
-						     "version", SW_VERSION));
+	json_object_set_new(o, "ecs", json_pack("{s:s}", "version", EV_ECS_VERSION));
+	json_object_set_new(o, "event", json_pack("{s:s,s:s,s:s,s:[s],s:[s]}", "kind", kind,
+						  "module", "stubwatch", "dataset", dataset,
+						  "category", "network", "type", "info"));
+	json_t *ob = json_pack("{s:s}", "name", obs != NULL && obs->name != NULL ? obs->name : "");
+	if (obs != NULL && obs->hostname[0])
+		json_object_set_new(ob, "hostname", json_string(obs->hostname));
+	json_object_set_new(ob, "type", json_string("sensor"));
+	json_object_set_new(ob, "vendor", json_string("stubwatch"));
+	json_object_set_new(ob, "product", json_string("stubwatch"));
+	json_object_set_new(ob, "version", json_string(SW_VERSION));
+	json_object_set_new(o, "observer", ob);
 	return o;
 }
 
@@ -41,22 +127,178 @@ void ev_dev_keytext(const struct dev_key *k, char *out, size_t outsz)
 	}
 }
 
-/* The common head of every jw-written event: @timestamp, then the caller
- * writes the event object, then jw_observer(). */
-static void jw_head(struct jw *w, uint64_t ts_us)
+void ev_community_id(char out[EV_CID_LEN], const struct ev_flow *f)
 {
-	char ts[FMT_TIME_LEN];
-	fmt_time(ts, ts_us);
-	jw_obj(w, NULL);
-	jw_str(w, "@timestamp", ts);
+	/* The tuple in network byte order: seed (0), the lower endpoint's
+	 * address then the other's, protocol, a zero pad, the lower endpoint's
+	 * port then the other's; "lower" compares addresses, then ports. */
+	int v4 = ip_is_v4(f->src_ip) && ip_is_v4(f->dst_ip);
+	size_t alen = v4 ? 4 : 16, off = v4 ? 12 : 0;
+	const uint8_t *a = f->src_ip + off, *b = f->dst_ip + off;
+	uint16_t pa = f->src_port, pb = f->dst_port;
+	int c = memcmp(a, b, alen);
+	if (c > 0 || (c == 0 && pa > pb)) {
+		const uint8_t *t = a;
+		a = b;
+		b = t;
+		uint16_t tp = pa;
+		pa = pb;
+		pb = tp;
+	}
+	uint8_t buf[2 + 32 + 2 + 4];
+	size_t n = 0;
+	buf[n++] = 0;
+	buf[n++] = 0;
+	memcpy(buf + n, a, alen);
+	n += alen;
+	memcpy(buf + n, b, alen);
+	n += alen;
+	buf[n++] = f->l4;
+	buf[n++] = 0;
+	buf[n++] = (uint8_t)(pa >> 8);
+	buf[n++] = (uint8_t)pa;
+	buf[n++] = (uint8_t)(pb >> 8);
+	buf[n++] = (uint8_t)pb;
+	struct sha1_ctx ctx;
+	uint8_t digest[SHA1_DIGEST_SIZE];
+	sha1_init(&ctx);
+	sha1_update(&ctx, n, buf);
+	sha1_digest(&ctx, sizeof(digest), digest);
+	memcpy(out, "1:", 2);
+	base64_encode_raw((char *)out + 2, sizeof(digest), digest);
+	out[2 + BASE64_ENCODE_RAW_LENGTH(SHA1_DIGEST_SIZE)] = '\0';
 }
 
-static void jw_observer(struct jw *w, const char *observer)
+/* 1 for an address of the site: private, link-local, loopback, multicast
+ * (mDNS, LLMNR), unique local IPv6. */
+static int site_addr(const uint8_t ip[16])
 {
-	jw_obj(w, "observer");
-	jw_str(w, "name", observer);
-	jw_str(w, "product", "stubwatch");
-	jw_str(w, "version", SW_VERSION);
+	if (ip_is_v4(ip))
+		return ip_v4_site_local(ip + 12) || (ip[12] & 0xf0) == 224 ||
+		       (ip[12] == 255 && ip[13] == 255 && ip[14] == 255 && ip[15] == 255);
+	static const uint8_t lo[16] = { [15] = 1 };
+	return (ip[0] & 0xfe) == 0xfc || (ip[0] == 0xfe && (ip[1] & 0xc0) == 0x80) ||
+	       ip[0] == 0xff || memcmp(ip, lo, 16) == 0;
+}
+
+const char *ev_direction(const uint8_t src[16], const uint8_t dst[16])
+{
+	int s = site_addr(src), d = site_addr(dst);
+	return s && d ? "internal" : s ? "outbound" : d ? "inbound" : "external";
+}
+
+void ev_jw_network(struct jw *w, const struct ev_flow *f, const char *protocol, uint16_t vlan)
+{
+	if (f == NULL && vlan == 0)
+		return;
+	jw_obj(w, "network");
+	if (f == NULL)
+		goto vlan;
+	jw_str(w, "type", ip_is_v4(f->src_ip) ? "ipv4" : "ipv6");
+	jw_str(w, "transport", f->l4 == 6 ? "tcp" : "udp");
+	if (protocol != NULL)
+		jw_str(w, "protocol", protocol);
+	jw_str(w, "direction", ev_direction(f->src_ip, f->dst_ip));
+	char cid[EV_CID_LEN];
+	ev_community_id(cid, f);
+	jw_str(w, "community_id", cid);
+vlan:
+	if (vlan != 0) {
+		char id[8];
+		snprintf(id, sizeof(id), "%u", vlan);
+		jw_obj(w, "vlan");
+		jw_str(w, "id", id);
+		jw_end(w);
+	}
+	jw_end(w);
+}
+
+void ev_jw_domain_parts(struct jw *w, const struct ev_observer *obs, const char *name, size_t len)
+{
+	if (obs == NULL || obs->psl == NULL || len == 0 || len >= DNS_NAME_TEXT)
+		return;
+	char low[DNS_NAME_TEXT];
+	for (size_t i = 0; i < len; i++) {
+		char ch = name[i];
+		low[i] = ch >= 'A' && ch <= 'Z' ? (char)(ch - 'A' + 'a') : ch;
+	}
+	if (low[len - 1] == '.')
+		len--;
+	low[len] = '\0';
+	if (len == 0)
+		return;
+	const char *reg = psl_registrable_domain(obs->psl, low);
+	const char *tld = psl_unregistrable_domain(obs->psl, low);
+	if (reg == NULL || tld == NULL || reg == low + len)
+		return;
+	jw_str(w, "registered_domain", reg);
+	if (reg > low + 1)
+		jw_strn(w, "subdomain", low, (size_t)(reg - low - 1));
+	jw_str(w, "top_level_domain", tld);
+}
+
+void ev_jw_host_device(struct jw *w, const struct dev_key *k, const struct device *d,
+		       const char *vendor, const char *hostname)
+{
+	char id[FMT_IP_LEN];
+	if (k->by_ip) {
+		fmt_ip(id, k->ip);
+	} else {
+		static const char hex[] = "0123456789ABCDEF";
+		for (int i = 0; i < 6; i++) {
+			id[3 * i] = hex[k->mac[i] >> 4];
+			id[3 * i + 1] = hex[k->mac[i] & 15];
+			id[3 * i + 2] = '-';
+		}
+		id[17] = '\0';
+	}
+	jw_obj(w, "host");
+	jw_str(w, "name", hostname != NULL && hostname[0] ? hostname : id);
+	if (hostname != NULL && hostname[0])
+		jw_str(w, "hostname", hostname);
+	if (!k->by_ip) {
+		jw_arr(w, "mac");
+		jw_mac_ecs(w, NULL, k->mac);
+		jw_end(w);
+	}
+	if (d != NULL) {
+		jw_arr(w, "ip");
+		for (unsigned i = 0; i < d->nv4 && i < DEV_MAX_V4; i++) {
+			uint8_t ip[16];
+			ip_from_v4(ip, d->v4[i]);
+			jw_ip_text(w, NULL, ip);
+		}
+		for (unsigned i = 0; i < d->nv6 && i < DEV_MAX_V6; i++)
+			jw_ip_text(w, NULL, d->v6[i]);
+		jw_end(w);
+	}
+	jw_end(w);
+	jw_obj(w, "device");
+	jw_str(w, "id", id);
+	if (vendor != NULL)
+		jw_str(w, "manufacturer", vendor);
+	jw_end(w);
+}
+
+void ev_jw_sw_device(struct jw *w, const struct dev_key *k, const struct device *d,
+		     int mac_local)
+{
+	char key[FMT_IP_LEN];
+	ev_dev_keytext(k, key, sizeof(key));
+	jw_obj(w, "device");
+	jw_str(w, "key", key);
+	jw_str(w, "keyed_by", k->by_ip ? "ip" : "mac");
+	if (!k->by_ip)
+		jw_mac_text(w, "mac", k->mac);
+	jw_uint(w, "vlan", k->vlan);
+	if (!k->by_ip && mac_local >= 0)
+		jw_bool(w, "mac_locally_administered", mac_local);
+	if (d != NULL && d->mud_url[0])
+		jw_str(w, "mud_url", d->mud_url);
+	if (d != NULL) {
+		jw_time_text(w, "first_seen", d->first_seen);
+		jw_time_text(w, "last_seen", d->last_seen);
+	}
 	jw_end(w);
 }
 
@@ -71,41 +313,6 @@ static void count_share(struct jw *w, const char *key, uint64_t part, uint64_t w
 		jw_null(w, "share");
 	else
 		jw_real4(w, "share", (double)part / (double)whole);
-}
-
-static void device_identity(struct jw *w, const struct dev_key *k, const struct device *d,
-			    const struct ev_device_extra *x)
-{
-	char key[FMT_IP_LEN];
-	ev_dev_keytext(k, key, sizeof(key));
-	jw_obj(w, "device");
-	jw_str(w, "id", key);
-	jw_str(w, "keyed_by", k->by_ip ? "ip" : "mac");
-	if (!k->by_ip)
-		jw_mac_text(w, "mac", k->mac);
-	jw_uint(w, "vlan", k->vlan);
-	if (x != NULL && x->vendor != NULL)
-		jw_str(w, "vendor", x->vendor);
-	else
-		jw_null(w, "vendor");
-	if (!k->by_ip)
-		jw_bool(w, "mac_locally_administered", x != NULL && x->mac_local);
-	if (d->hostname[0])
-		jw_str(w, "hostname", d->hostname);
-	if (d->mud_url[0])
-		jw_str(w, "mud_url", d->mud_url);
-	jw_arr(w, "ip");
-	for (unsigned i = 0; i < d->nv4; i++) {
-		uint8_t ip[16];
-		ip_from_v4(ip, d->v4[i]);
-		jw_ip_text(w, NULL, ip);
-	}
-	for (unsigned i = 0; i < d->nv6; i++)
-		jw_ip_text(w, NULL, d->v6[i]);
-	jw_end(w);
-	jw_time_text(w, "first_seen", d->first_seen);
-	jw_time_text(w, "last_seen", d->last_seen);
-	jw_end(w);
 }
 
 static const char *assign_source_name(int s)
@@ -244,26 +451,31 @@ static void device_dns(struct jw *w, const struct device *d)
 	jw_end(w);
 }
 
-char *ev_device(uint64_t ts_us, const char *observer, const struct dev_key *k,
+/* ECS event.type of a device event: what its reason says happened. */
+static const char *device_event_type(const char *reason)
+{
+	return strcmp(reason, "change") == 0 ? "change" : "info";
+}
+
+char *ev_device(uint64_t ts_us, const struct ev_observer *obs, const struct dev_key *k,
 		const struct device *d, const char *reason,
 		const struct ev_device_extra *x, size_t *len)
 {
 	struct jw w;
 	jw_init(&w, 2048);
-	jw_head(&w, ts_us);
-	jw_obj(&w, "event");
-	jw_str(&w, "kind", "state");
-	jw_str(&w, "dataset", "stubwatch.device");
+	ev_jw_head(&w, ts_us, "asset", "stubwatch.device", "host", device_event_type(reason));
 	jw_str(&w, "reason", reason);
 	jw_end(&w);
-	jw_observer(&w, observer);
-	device_identity(&w, k, d, x);
+	ev_jw_observer(&w, obs, 0);
+	ev_jw_host_device(&w, k, d, x != NULL ? x->vendor : NULL, d->hostname);
+	ev_jw_network(&w, NULL, NULL, k->vlan);
 	if (!k->by_ip) {
 		jw_obj(&w, "source");
-		jw_mac_text(&w, "mac", k->mac);
+		jw_mac_ecs(&w, "mac", k->mac);
 		jw_end(&w);
 	}
 	jw_obj(&w, "stubwatch");
+	ev_jw_sw_device(&w, k, d, x != NULL ? x->mac_local : 0);
 	if (x != NULL && x->resolvers_json != NULL)
 		jw_raw(&w, "resolvers", x->resolvers_json, strlen(x->resolvers_json));
 	else
@@ -403,46 +615,58 @@ static void edns_of_msg(struct jw *w, const struct dns_msg *m)
 	jw_end(w);
 }
 
-char *ev_dns(const char *observer, const struct ev_dns_txn *t, size_t *len)
+/* ECS event.outcome of a transaction: success for a NOERROR answer, failure
+ * for an error code, unknown without an answer. */
+static const char *dns_outcome(const struct ev_dns_txn *t)
+{
+	const struct dns_msg *m = t->msg;
+	if (!t->answered || m == NULL || !(m->flags & DNS_F_QR))
+		return "unknown";
+	return m->rcode == 0 ? "success" : "failure";
+}
+
+char *ev_dns(const struct ev_observer *obs, const struct ev_dns_txn *t, size_t *len)
 {
 	static const char *const protos[] = { "dns", "mdns", "llmnr" };
 	struct jw w;
 	jw_init(&w, 1024);
-	jw_head(&w, t->ts_us);
-	jw_obj(&w, "event");
-	jw_str(&w, "kind", "event");
-	jw_str(&w, "dataset", "stubwatch.dns");
-	jw_arr(&w, "category");
-	jw_str(&w, NULL, "network");
+	ev_jw_head(&w, t->ts_us, "event", "stubwatch.dns", "network", "protocol");
+	jw_str(&w, "outcome", dns_outcome(t));
 	jw_end(&w);
-	jw_str(&w, "outcome", t->answered ? "success" : "unknown");
-	jw_end(&w);
-	jw_observer(&w, observer);
+	ev_jw_observer(&w, obs, 1);
 
 	jw_obj(&w, "source");
 	if (t->client_ip != NULL)
 		jw_ip_text(&w, "ip", t->client_ip);
 	jw_uint(&w, "port", t->client_port);
 	if (t->dev != NULL && !t->dev->by_ip)
-		jw_mac_text(&w, "mac", t->dev->mac);
+		jw_mac_ecs(&w, "mac", t->dev->mac);
 	jw_end(&w);
 	jw_obj(&w, "destination");
 	if (t->server_ip != NULL)
 		jw_ip_text(&w, "ip", t->server_ip);
 	jw_uint(&w, "port", t->server_port);
 	jw_end(&w);
-	jw_obj(&w, "network");
-	jw_str(&w, "transport", t->transport == TRANS_TCP ? "tcp" : "udp");
-	jw_str(&w, "protocol", protos[t->proto % 3]);
-	jw_end(&w);
+	if (t->client_ip != NULL && t->server_ip != NULL) {
+		struct ev_flow f = { t->client_ip, t->server_ip, t->client_port, t->server_port,
+				     t->transport == TRANS_TCP ? 6 : 17 };
+		ev_jw_network(&w, &f, protos[t->proto % 3], t->dev != NULL ? t->dev->vlan : 0);
+	} else {
+		jw_obj(&w, "network");
+		jw_str(&w, "transport", t->transport == TRANS_TCP ? "tcp" : "udp");
+		jw_str(&w, "protocol", protos[t->proto % 3]);
+		jw_end(&w);
+	}
 
 	const struct dns_msg *m = t->msg;
 	const struct qry *q = t->q;
 	int is_resp = m != NULL && (m->flags & DNS_F_QR);
 	jw_obj(&w, "dns");
 	jw_str(&w, "type", is_resp ? "answer" : "query");
+	char id[8];
 	if (m != NULL) {
-		jw_uint(&w, "id", m->id);
+		snprintf(id, sizeof(id), "%u", m->id);
+		jw_str(&w, "id", id);
 		const char *op = dns_opcode_name(m->opcode);
 		jw_str(&w, "op_code", op != NULL ? op : "UNKNOWN");
 		jw_flags(&w, m->flags);
@@ -453,12 +677,14 @@ char *ev_dns(const char *observer, const struct ev_dns_txn *t, size_t *len)
 			jw_strn(&w, "name", m->qname, m->qname_len);
 			jw_type(&w, "type", m->qtype);
 			jw_class(&w, "class", m->qclass);
+			ev_jw_domain_parts(&w, obs, m->qname, m->qname_len);
 			jw_end(&w);
 		}
 		if (is_resp)
 			dns_answers(&w, m);
 	} else if (q != NULL) {
-		jw_uint(&w, "id", t->qid);
+		snprintf(id, sizeof(id), "%u", t->qid);
+		jw_str(&w, "id", id);
 		uint8_t opcode = (uint8_t)((q->flags >> 11) & 0xf);
 		const char *op = dns_opcode_name(opcode);
 		jw_str(&w, "op_code", op != NULL ? op : "UNKNOWN");
@@ -468,18 +694,9 @@ char *ev_dns(const char *observer, const struct ev_dns_txn *t, size_t *len)
 			jw_str(&w, "name", q->qname);
 			jw_type(&w, "type", q->qtype);
 			jw_class(&w, "class", q->qclass);
+			ev_jw_domain_parts(&w, obs, q->qname, strlen(q->qname));
 			jw_end(&w);
 		}
-	}
-	/* The client's EDNS(0) is what the guidelines judge: take it from the
-	 * query when we saw it, else from the message itself. */
-	if (q != NULL && q->has_opt) {
-		jw_obj(&w, "edns");
-		jw_uint(&w, "udp_size", q->udp_size);
-		jw_bool(&w, "do", q->edns_do);
-		jw_end(&w);
-	} else if (m != NULL && m->has_opt) {
-		edns_of_msg(&w, m);
 	}
 	jw_end(&w);
 
@@ -491,6 +708,17 @@ char *ev_dns(const char *observer, const struct ev_dns_txn *t, size_t *len)
 		jw_uint(&w, "retransmissions", q->retries);
 	if (t->fragmented)
 		jw_bool(&w, "fragmented", 1);
+	/* The client's EDNS(0) is what the guidelines judge: take it from the
+	 * query when we saw it, else from the message itself (ECS has no EDNS
+	 * fields). */
+	if (q != NULL && q->has_opt) {
+		jw_obj(&w, "edns");
+		jw_uint(&w, "udp_size", q->udp_size);
+		jw_bool(&w, "do", q->edns_do);
+		jw_end(&w);
+	} else if (m != NULL && m->has_opt) {
+		edns_of_msg(&w, m);
+	}
 	if (m != NULL && m->anomaly)
 		jw_str(&w, "anomaly", dns_anomaly_name(m->anomaly));
 	jw_end(&w);

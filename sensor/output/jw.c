@@ -359,6 +359,18 @@ void jw_mac_text_k(struct jw *w, const char *key, size_t klen, const uint8_t mac
 	jw_strn_k(w, key, klen, t, FMT_MAC_LEN - 1);
 }
 
+void jw_mac_ecs_k(struct jw *w, const char *key, size_t klen, const uint8_t mac[6])
+{
+	static const char hex[] = "0123456789ABCDEF";
+	char t[FMT_MAC_LEN];
+	for (int i = 0; i < 6; i++) {
+		t[3 * i] = hex[mac[i] >> 4];
+		t[3 * i + 1] = hex[mac[i] & 15];
+		t[3 * i + 2] = '-';
+	}
+	jw_strn_k(w, key, klen, t, FMT_MAC_LEN - 1);
+}
+
 void jw_time_text_k(struct jw *w, const char *key, size_t klen, uint64_t ts_us)
 {
 	char t[FMT_TIME_LEN];

@@ -57,6 +57,7 @@ void jw_null_k(struct jw *w, const char *key, size_t klen);
 void jw_real4_k(struct jw *w, const char *key, size_t klen, double v);
 void jw_ip_text_k(struct jw *w, const char *key, size_t klen, const uint8_t ip[16]);
 void jw_mac_text_k(struct jw *w, const char *key, size_t klen, const uint8_t mac[6]);
+void jw_mac_ecs_k(struct jw *w, const char *key, size_t klen, const uint8_t mac[6]);
 void jw_time_text_k(struct jw *w, const char *key, size_t klen, uint64_t ts_us);
 void jw_raw_k(struct jw *w, const char *key, size_t klen, const char *json, size_t n);
 
@@ -124,6 +125,13 @@ static inline void jw_ip_text(struct jw *w, const char *key, const uint8_t ip[16
 static inline void jw_mac_text(struct jw *w, const char *key, const uint8_t mac[6])
 {
 	jw_mac_text_k(w, key, jw_klen(key), mac);
+}
+
+/* A MAC in ECS form ("AA-BB-CC-DD-EE-FF": upper case, hyphens), for
+ * source.mac, destination.mac and host.mac. */
+static inline void jw_mac_ecs(struct jw *w, const char *key, const uint8_t mac[6])
+{
+	jw_mac_ecs_k(w, key, jw_klen(key), mac);
 }
 
 /* A packet time as RFC 3339 UTC text with microseconds. */

@@ -120,7 +120,11 @@ struct engine *eng_new(const struct sw_config *cfg, struct out *out,
 	struct engine *e = &pl->e;
 	e->cfg = cfg;
 	e->out = out;
-	e->observer = cfg->observer_name;
+	char obs_note[256];
+	ev_observer_init(&e->obs, cfg->observer_name, obs_note, sizeof(obs_note));
+	if (obs_note[0])
+		log_warn("%s", obs_note);
+	e->observer = &e->obs;
 	if (sipkey != NULL)
 		memcpy(e->sipkey, sipkey, 16);
 	else
@@ -201,6 +205,7 @@ void eng_free(struct engine *e)
 	free(e->dd);
 	enr_oui_free(e->oui);
 	enr_geo_close(e->geo);
+	ev_observer_free(&e->obs);
 	free(pl_of(e));
 }
 
@@ -359,6 +364,11 @@ void eng_set_rules(struct engine *e, const struct rules *r)
 	/* Ports wait for the minimum sample (DETECTIONS.md): only IDs have
 	 * the early constant rule. */
 	e->port_params.constant_after = 0;
+}
+
+void eng_set_ingress(struct engine *e, const char *iface)
+{
+	e->obs.iface = iface;
 }
 
 void eng_set_deterministic(struct engine *e, int on)

@@ -47,6 +47,11 @@ void eng_packet(void *arg, int link, uint64_t ts_us, uint32_t caplen,
 struct rules;
 void eng_set_rules(struct engine *e, const struct rules *r);
 
+/* The interface the next packets come from (live capture; NULL for
+ * files): observer.ingress.interface.name of the events about them. The
+ * name must outlive the engine. */
+void eng_set_ingress(struct engine *e, const char *iface);
+
 /* Replays: stats events wait for the sinks' threads to deliver every event
  * before them, so their delivery counters (and so the whole output) are
  * the same on every run. */

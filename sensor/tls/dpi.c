@@ -84,6 +84,17 @@ fail:
 	return NULL;
 }
 
+const char *tls_cipher_name(uint16_t code)
+{
+	/* nDPI prints a code it does not know as "0X1234" into a static
+	 * buffer: such a result is dropped here, so callers only ever see
+	 * names from its constant table. */
+	const char *n = ndpi_cipher2str(code);
+	if (n == NULL || strncmp(n, "TLS_", 4) != 0)
+		return NULL;
+	return n;
+}
+
 static struct ndpi_flow_struct *slot_flow(struct tls_dpi *d, uint32_t i)
 {
 	return (struct ndpi_flow_struct *)(void *)(d->pool + (size_t)i * d->fsz);

@@ -293,6 +293,10 @@ struct tls_dpi_stats {
  * Returns NULL with *err set (SW_ENOMEM, SW_EINVAL when nDPI's flow size
  * does not match the headers the sensor was built with). */
 struct tls_dpi *tls_dpi_new(const struct tls_dpi_cfg *cfg, int *err);
+
+/* The IANA name of a TLS cipher suite ("TLS_AES_128_GCM_SHA256"), from
+ * nDPI's table; NULL for a code nDPI does not name. */
+const char *tls_cipher_name(uint16_t code);
 void tls_dpi_free(struct tls_dpi *d);
 
 /* Borrows a slot for a new flow. Returns a handle >= 0, or SW_EFULL (the

@@ -149,6 +149,7 @@ def main():
                 continue
             e = ev[0]
             c = e["tls"]["client"]
+            sw = e["stubwatch"].get("tls", {})  # ALPN and JA4: not in ECS
             if "DoH_DoT" in f["proto"]:
                 exp = "dot" if f["l4"] == "TCP" else "doq"
                 check(e["network"]["protocol"] == exp,
@@ -158,8 +159,8 @@ def main():
             check(c.get("server_name") == f.get("sni"),
                   "%s: SNI %s, nDPI %s" % (cap, c.get("server_name"), f.get("sni")))
             want_alpn = f["alpn"].split(";") if "alpn" in f else None
-            check(c.get("alpn") == want_alpn, "%s: ALPN %s, nDPI %s" % (cap, c.get("alpn"), want_alpn))
-            check(c.get("ja4", "")[:1] in ("t", "q"), "%s: no JA4 in %s" % (cap, c))
+            check(sw.get("alpn") == want_alpn, "%s: ALPN %s, nDPI %s" % (cap, sw.get("alpn"), want_alpn))
+            check(sw.get("ja4", "")[:1] in ("t", "q"), "%s: no JA4 in %s" % (cap, sw))
     for cap, (min_flows, why) in NEGATIVE.items():
         if not os.path.exists(os.path.join(CORPUS, cap)):
             continue

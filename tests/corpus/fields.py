@@ -331,10 +331,12 @@ def suri_get(e, side, key, v2):
         return e.get("network", {}).get("transport", "").upper()
     if k in ("ether.src_mac", "ether.dest_mac"):
         if (k == "ether.src_mac") == (side == "request"):
-            return e.get("source", {}).get("mac")
+            # ECS writes A4-83-E7-50-00-08; Suricata a4:83:e7:50:00:08.
+            mac = e.get("source", {}).get("mac")
+            return mac.replace("-", ":").lower() if mac else mac
         raise Unmapped(key)
     if k == "dns.id":
-        return d.get("id")
+        return dns_id(d)
     m = re.fullmatch(r"dns\.(?:rrname|queries\[0\]\.rrname)(\.__len)?", k)
     if m:
         n = unescape_name(d.get("question", {}).get("name"))
@@ -505,6 +507,11 @@ def zeek_rows(path):
     return rows
 
 
+def dns_id(d):
+    """dns.id is text in ECS (a keyword); the others publish a number."""
+    return int(d["id"]) if "id" in d else None
+
+
 def zeek_compare(row, e):
     d = e["dns"]
     bad = []
@@ -516,7 +523,7 @@ def zeek_compare(row, e):
     chk("endpoints", {(norm_ip(row["id.orig_h"]), int(row["id.orig_p"])),
                       (norm_ip(row["id.resp_h"]), int(row["id.resp_p"]))}, ends)
     chk("proto", row["proto"], e.get("network", {}).get("transport"))
-    chk("trans_id", int(row["trans_id"]), d.get("id"))
+    chk("trans_id", int(row["trans_id"]), dns_id(d))
     q = d.get("question")
     answers = d.get("answers", [])
     if row["qtype_name"] == "-":

@@ -71,7 +71,7 @@ def check_redis(ref, dump, dups_ok):
     last = {}
     for d, line, ev in ref:
         if d == "devices":
-            last[ev["device"]["id"]] = (line, ev["@timestamp"])
+            last[ev["stubwatch"]["device"]["key"]] = (line, ev["@timestamp"])
     if set(last) != set(devices):
         errors.append("redis devices: %d in the reference, %d in Redis" % (len(last), len(devices)))
     for mac, (line, ts) in last.items():
@@ -108,7 +108,7 @@ def check_kafka(ref, dump, dups_ok):
             vals = [v for _, _, v in msgs]
             if ds == "devices":
                 for v in vals:
-                    if json.loads(v)["device"]["id"] != key:
+                    if json.loads(v)["stubwatch"]["device"]["key"] != key:
                         errors.append("kafka devices: key %s carries another device" % key)
                         break
             # this key's share of the reference, in reference order

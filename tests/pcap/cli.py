@@ -332,7 +332,7 @@ def main():
     rc, out, err = run(["-r", qinq, "-f", "live", "-o", "-"])
     evs = events_of(out)
     st = exit_stats(evs)
-    vlans = sorted(e["device"]["vlan"] for e in evs if e["event"]["dataset"] == "stubwatch.device"
+    vlans = sorted(e["stubwatch"]["device"]["vlan"] for e in evs if e["event"]["dataset"] == "stubwatch.device"
                    and e["event"].get("reason") == "exit")
     case("live filter keeps QinQ", rc == 0 and st is not None and st["packets"] == 4
          and vlans == [10, 20], "rc=%d vlans=%s %s" % (rc, vlans, err))

@@ -9,7 +9,7 @@ the sensor's extra arguments ("args"), and what the events must hold
 
   {"select": {"event.dataset": "stubwatch.device", "event.reason": "exit"},
    "count": 1,
-   "fields": {"stubwatch.dns.queries": 5, "device.ip": {"$len": 1}}}
+   "fields": {"stubwatch.dns.queries": 5, "host.ip": {"$len": 1}}}
 
 "select" picks events whose dotted paths equal the values; "count" is how
 many must be picked (default: at least one); "fields" must hold in every
@@ -113,7 +113,7 @@ def check_truth(events, truth):
     stats = None
     for e in events:
         if get(e, "event.dataset") == "stubwatch.device" and get(e, "event.reason") == "exit":
-            exits[(get(e, "device.id"), get(e, "device.vlan"))] = e
+            exits[(get(e, "stubwatch.device.key"), get(e, "stubwatch.device.vlan"))] = e
         if get(e, "event.dataset") == "stubwatch.stats" and get(e, "event.reason") == "exit":
             stats = e
     for dev in truth["devices"]:

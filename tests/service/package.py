@@ -61,10 +61,12 @@ def main():
                 "usr/share/stubwatch/rules/custom.json",
                 "lib/systemd/system/stubwatch@.service", "etc/logrotate.d/stubwatch",
                 "usr/share/man/man8/stubwatch.8.gz", "usr/lib/sysusers.d/stubwatch.conf",
-                "usr/lib/tmpfiles.d/stubwatch.conf"]
+                "usr/lib/tmpfiles.d/stubwatch.conf", "usr/share/stubwatch/web/index.html",
+                "usr/share/stubwatch/web/app.js",
+                "usr/share/stubwatch/grafana/stubwatch-sensor-health.json"]
         missing = [w for w in want if not os.path.exists(os.path.join(root, w))]
         case("dpkg -x: the package holds binary, rules, config, unit, logrotate, man page, "
-             "user and state folder", rc == 0 and not missing, "missing %s %s" % (missing, out))
+             "user, state folder, web dashboard and Grafana dashboards", rc == 0 and not missing, "missing %s %s" % (missing, out))
 
         demo = os.path.join(root, "demo.pcap")
         subprocess.run([SWGEN, "--demo", "-o", demo], check=True, stdout=subprocess.DEVNULL)

@@ -78,6 +78,9 @@ static void dev_setup(struct dev_key *k, struct device *d)
 	d->last_seen = 1700000100000000ull;
 }
 
+static const struct ev_observer obs_sensor1 = { .name = "sensor-1", .hostname = "box" };
+static const struct ev_observer obs_s = { .name = "s" };
+
 static void test_alert_fields(void **state)
 {
 	(void)state;
@@ -90,7 +93,9 @@ static void test_alert_fields(void **state)
 	ip_parse("8.8.8.8", dst);
 	struct alert_ctx c = {
 		.ts_us = 1700000123456789ull,
-		.observer = "sensor-1",
+		.observer = &obs_sensor1,
+		.src_port = 40001,
+		.l4 = 17,
 		.dev = &k,
 		.d = &d,
 		.vendor = "Acme \"Cams\"",
@@ -122,35 +127,55 @@ static void test_alert_fields(void **state)
 	assert_string_equal(sget(j, "event.kind"), "alert");
 	assert_string_equal(sget(j, "event.dataset"), "stubwatch.alert");
 	assert_int_equal(json_integer_value(jget(j, "event.severity")), 4);
+	assert_string_equal(sget(j, "ecs.version"), EV_ECS_VERSION);
+	assert_string_equal(sget(j, "event.module"), "stubwatch");
 	assert_string_equal(json_string_value(json_array_get(jget(j, "event.category"), 0)), "network");
+	assert_string_equal(json_string_value(json_array_get(jget(j, "event.category"), 1)),
+			    "intrusion_detection");
+	assert_string_equal(json_string_value(json_array_get(jget(j, "event.type"), 0)), "info");
 	assert_string_equal(sget(j, "event.reason"), "class_none");
 	assert_string_equal(sget(j, "observer.name"), "sensor-1");
 	assert_string_equal(sget(j, "observer.product"), "stubwatch");
+	assert_string_equal(sget(j, "observer.hostname"), "box");
+	assert_string_equal(sget(j, "observer.type"), "sensor");
 	assert_non_null(jget(j, "observer.version"));
 	assert_string_equal(sget(j, "rule.id"), "stub.txid-predictable");
+	assert_string_equal(sget(j, "rule.ruleset"), "stubwatch");
+	assert_string_equal(sget(j, "rule.description"), rule->description);
 	assert_string_equal(sget(j, "rule.name"), rule->name);
 	assert_string_equal(sget(j, "rule.category"), "spoofing");
-	json_t *refs = jget(j, "rule.reference");
+	assert_string_equal(sget(j, "rule.reference"),
+			    "https://www.rfc-editor.org/rfc/rfc5452#section-9.2");
+	json_t *refs = jget(j, "stubwatch.rule.references");
 	assert_int_equal(json_array_size(refs), rule->nrefs);
-	assert_string_equal(json_string_value(json_array_get(refs, 0)), "RFC 5452 §9.2");
-	assert_string_equal(json_string_value(json_array_get(refs, 1)), "RFC 1035 §4.1.1");
+	assert_string_equal(json_string_value(json_array_get(refs, 0)), "https://www.rfc-editor.org/rfc/rfc5452#section-9.2");
+	assert_string_equal(json_string_value(json_array_get(refs, 1)), "https://www.rfc-editor.org/rfc/rfc1035#section-4.1.1");
 	assert_string_equal(sget(j, "message"),
 			    "The device sends every DNS query with transaction ID 0.");
-	assert_string_equal(sget(j, "source.mac"), "00:11:22:aa:bb:cc");
+	assert_string_equal(sget(j, "source.mac"), "00-11-22-AA-BB-CC");
 	assert_string_equal(sget(j, "source.ip"), "192.168.1.23");
-	assert_string_equal(sget(j, "device.id"), "00:11:22:aa:bb:cc");
-	assert_string_equal(sget(j, "device.mac"), "00:11:22:aa:bb:cc");
-	assert_int_equal(json_integer_value(jget(j, "device.vlan")), 20);
-	assert_string_equal(sget(j, "device.vendor"), "Acme \"Cams\"");
-	assert_null(jget(j, "device.hostname"));
-	json_t *ips = jget(j, "device.ip");
+	assert_int_equal(json_integer_value(jget(j, "source.port")), 40001);
+	assert_string_equal(sget(j, "stubwatch.device.key"), "00:11:22:aa:bb:cc");
+	assert_string_equal(sget(j, "stubwatch.device.mac"), "00:11:22:aa:bb:cc");
+	assert_int_equal(json_integer_value(jget(j, "stubwatch.device.vlan")), 20);
+	assert_string_equal(sget(j, "network.vlan.id"), "20");
+	assert_string_equal(sget(j, "device.id"), "00-11-22-AA-BB-CC");
+	assert_string_equal(json_string_value(json_array_get(jget(j, "host.mac"), 0)),
+			    "00-11-22-AA-BB-CC");
+	assert_string_equal(sget(j, "device.manufacturer"), "Acme \"Cams\"");
+	assert_null(jget(j, "host.hostname"));
+	/* One flow (addresses, ports, UDP): its Community ID, to pivot. */
+	assert_string_equal(sget(j, "network.transport"), "udp");
+	assert_string_equal(sget(j, "network.direction"), "outbound");
+	assert_non_null(sget(j, "network.community_id"));
+	json_t *ips = jget(j, "host.ip");
 	assert_int_equal(json_array_size(ips), 2);
 	assert_string_equal(json_string_value(json_array_get(ips, 0)), "192.168.1.23");
 	assert_string_equal(json_string_value(json_array_get(ips, 1)), "2001:db8::23");
 	assert_string_equal(sget(j, "destination.ip"), "8.8.8.8");
 	assert_int_equal(json_integer_value(jget(j, "destination.port")), 53);
 	assert_string_equal(sget(j, "destination.as.organization.name"), "Google Public DNS");
-	assert_int_equal(json_integer_value(jget(j, "dns.id")), 0);
+	assert_string_equal(sget(j, "dns.id"), "0");
 	assert_string_equal(sget(j, "dns.question.name"), "time.example.com");
 	assert_string_equal(sget(j, "dns.question.type"), "AAAA");
 	json_t *ev = jget(j, "stubwatch.evidence");
@@ -177,7 +202,7 @@ static void test_rule_rendered_once(void **state)
 {
 	(void)state;
 	struct rules *r = load_shipped();
-	struct alert_ctx c = { .ts_us = 1700000000000000ull, .observer = "s", .dns_id = -1 };
+	struct alert_ctx c = { .ts_us = 1700000000000000ull, .observer = &obs_s, .dns_id = -1 };
 	static const char *const refs[] = { "https://example.org/caf\xc3\xa9", "RFC \"5452\"" };
 	struct det_rule odd = *rules_det(r, DET_EDNS_MISSING);
 	odd.name = "Na\xc3\xafve \\ stub";
@@ -221,7 +246,7 @@ static void test_alert_optional_parts(void **state)
 
 	/* Escalated severity; no device record, no destination, no DNS;
 	 * empty evidence; an unnamed qtype in RFC 3597 form. */
-	struct alert_ctx c = { .ts_us = 0, .observer = "s", .dev = &k, .escalated = 1,
+	struct alert_ctx c = { .ts_us = 0, .observer = &obs_s, .dev = &k, .escalated = 1,
 			       .qname = "x.example", .qtype = 65280, .dns_id = -1 };
 	struct jw w;
 	alert_begin(&w, rule, &c, "m");
@@ -231,10 +256,11 @@ static void test_alert_optional_parts(void **state)
 	jw_free(&w);
 	assert_int_equal(json_integer_value(jget(j, "event.severity")), 4);
 	assert_null(jget(j, "event.reason"));
-	assert_null(jget(j, "device.ip"));
+	assert_null(jget(j, "host.ip"));
 	assert_null(jget(j, "destination"));
+	assert_null(jget(j, "network.community_id"));
 	assert_null(jget(j, "source.ip"));
-	assert_string_equal(sget(j, "source.mac"), "00:11:22:aa:bb:cc");
+	assert_string_equal(sget(j, "source.mac"), "00-11-22-AA-BB-CC");
 	assert_null(jget(j, "dns.id"));
 	assert_string_equal(sget(j, "dns.question.type"), "TYPE65280");
 	assert_true(json_is_object(jget(j, "stubwatch.evidence")));
@@ -248,7 +274,7 @@ static void test_alert_optional_parts(void **state)
 	/* A network-wide alert: no device at all. */
 	uint8_t res[16];
 	ip_parse("192.168.1.1", res);
-	struct alert_ctx n = { .ts_us = 1, .observer = "s", .dst_ip = res, .dst_port = 53,
+	struct alert_ctx n = { .ts_us = 1, .observer = &obs_s, .dst_ip = res, .dst_port = 53,
 			       .dns_id = -1 };
 	alert_begin(&w, rules_det(r, DET_NETWORK_RESOLVER_OUTAGE), &n, "Resolver down.");
 	jw_uint(&w, "devices", 7);
@@ -257,6 +283,7 @@ static void test_alert_optional_parts(void **state)
 	jw_free(&w);
 	assert_null(jget(j, "source"));
 	assert_null(jget(j, "device"));
+	assert_null(jget(j, "host"));
 	assert_null(jget(j, "dns"));
 	assert_string_equal(sget(j, "destination.ip"), "192.168.1.1");
 	assert_int_equal(json_integer_value(jget(j, "stubwatch.evidence.devices")), 7);
@@ -265,13 +292,15 @@ static void test_alert_optional_parts(void **state)
 	/* A device keyed by IP (links without MACs). */
 	struct dev_key ki = { .by_ip = 1 };
 	ip_parse("10.9.8.7", ki.ip);
-	struct alert_ctx ci = { .ts_us = 1, .observer = "s", .dev = &ki, .dns_id = -1 };
+	struct alert_ctx ci = { .ts_us = 1, .observer = &obs_s, .dev = &ki, .dns_id = -1 };
 	alert_begin(&w, rule, &ci, "m");
 	text = alert_finish(&w, &len);
 	j = parse(text, len);
 	jw_free(&w);
 	assert_string_equal(sget(j, "device.id"), "10.9.8.7");
-	assert_null(jget(j, "device.mac"));
+	assert_string_equal(sget(j, "stubwatch.device.key"), "10.9.8.7");
+	assert_null(jget(j, "host.mac"));
+	assert_null(jget(j, "stubwatch.device.mac"));
 	assert_null(jget(j, "source"));
 	json_decref(j);
 	rules_free(r);
@@ -299,7 +328,7 @@ static void test_alert_emit(void **state)
 	struct dev_key k;
 	struct device d;
 	dev_setup(&k, &d);
-	struct alert_ctx c = { .ts_us = 1700000000000000ull, .observer = "s", .dev = &k, .d = &d,
+	struct alert_ctx c = { .ts_us = 1700000000000000ull, .observer = &obs_s, .dev = &k, .d = &d,
 			       .dns_id = -1 };
 	struct jw w;
 	alert_begin(&w, rules_det(r, DET_EDNS_MISSING), &c, "No query carries an OPT RR.");
@@ -323,6 +352,8 @@ static void test_alert_emit(void **state)
 	if (j == NULL)
 		fail_msg("line is not JSON: %s", line);
 	assert_string_equal(sget(j, "rule.id"), "edns.missing");
+	/* A posture finding names no packet: source.ip is the device's. */
+	assert_string_equal(sget(j, "source.ip"), "192.168.1.23");
 	assert_int_equal(json_integer_value(jget(j, "event.severity")), SEV_LOW);
 	assert_int_equal(json_integer_value(jget(j, "stubwatch.evidence.queries")), 120);
 	json_decref(j);

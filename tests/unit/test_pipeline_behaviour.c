@@ -228,7 +228,8 @@ static json_t *exit_event(json_t *all, const char *mac)
 			continue;
 		if (mac == NULL && strcmp(ds, "stubwatch.stats") == 0)
 			return ev;
-		const char *id = json_string_value(json_object_get(json_object_get(ev, "device"), "id"));
+		json_t *sw = json_object_get(json_object_get(ev, "stubwatch"), "device");
+		const char *id = json_string_value(json_object_get(sw, "key"));
 		if (mac != NULL && strcmp(ds, "stubwatch.device") == 0 && id && strcmp(id, mac) == 0)
 			return ev;
 	}

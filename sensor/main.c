@@ -531,6 +531,11 @@ static void install_signals(void)
 	sa.sa_handler = on_stop;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	/* A reload or a stats request must not fail a replay from a pipe
+	 * (-r -) whose read it interrupts: those reads restart, and the
+	 * request is served after the batch. poll() in a live capture is
+	 * never restarted (signal(7)), so it still wakes at once. */
+	sa.sa_flags = SA_RESTART;
 	sa.sa_handler = on_hup;
 	sigaction(SIGHUP, &sa, NULL);
 	sa.sa_handler = on_usr1;

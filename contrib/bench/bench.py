@@ -16,6 +16,10 @@ alternates runs of the floor (libpcap read only) and of stubwatch:
   kB HTTPS/QUIC data, about 1 % DNS), every detection with and without the
   live filter applied to the file (-f live): the share of packets the filter
   passes, packets/s and Gbit/s of the file.
+- "custom" (not in the default list): the DNS-heavy capture with every
+  detection, with the shipped rules (no operator rule enabled), with 500
+  operator rules of which none fire and with the same 500 of which three
+  fire (contrib/bench/custom_rules.py), alternating.
 BENCH_CAPTURES (default "dns,tls,mirror") picks which.
 
 BENCH_FAMILIES=1 also runs each detection family alone (detect.modules=
@@ -56,7 +60,8 @@ def gen(path, packets, kind="dns"):
     print("generated %s (%d packets) in %.1f s" % (path, packets, time.monotonic() - t))
 
 
-def run_rss(cmd):
+def run_ru(cmd):
+    """Wall seconds and the resource usage of one run."""
     t = time.monotonic()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, ru = os.wait4(proc.pid, 0)
@@ -65,6 +70,11 @@ def run_rss(cmd):
     proc.stderr.close()
     if status != 0:
         sys.exit("bench: %s failed (status %d): %s" % (cmd[0], status, err))
+    return secs, ru
+
+
+def run_rss(cmd):
+    secs, ru = run_ru(cmd)
     return secs, ru.ru_maxrss
 
 
@@ -118,6 +128,54 @@ def bench_hygiene(kind):
               (name + ":", fm_ / 1e6, PACKETS / fm_ - PACKETS / hm, PACKETS / hm))
     print("peak RSS:           %.1f MiB (%d packets), %.1f MiB (%d packets)" %
           (statistics.median(rss) / 1024, PACKETS, rss_half / 1024, PACKETS // 2))
+    print()
+
+
+def run_cpu(cmd):
+    """Wall and CPU (user + system) seconds of one run."""
+    secs, ru = run_ru(cmd)
+    return secs, ru.ru_utime + ru.ru_stime
+
+
+def bench_custom():
+    """Every detection with no operator rules and with BENCH_CUSTOM_RULES (500).
+
+    CPU seconds as well as packets/s: on a loaded machine the CPU time of
+    each run moves less than its wall time."""
+    n = int(os.environ.get("BENCH_CUSTOM_RULES", "500"))
+    pcap = os.path.join(B, "bench-%d.pcap" % PACKETS)
+    gen(pcap, PACKETS, "dns")
+    quiet = os.path.join(B, "bench-rules-%d" % n)
+    hits = os.path.join(B, "bench-rules-%d-hits" % n)
+    for d, extra in ((quiet, []), (hits, ["--hits"])):
+        subprocess.run([sys.executable, os.path.join(os.path.dirname(__file__), "custom_rules.py"),
+                        "rules", d, str(n)] + extra, check=True)
+    events = os.path.join(B, "bench-events.json")
+    sensor = [os.path.join(B, "stubwatch"), "-q", "-r", pcap, "-o", "file:" + events]
+    arms = [("no operator rules", sensor + ["--rules", "rules"], [], []),
+            ("%d, none fire" % n, sensor + ["--rules", quiet], [], []),
+            ("%d, 3 fire" % n, sensor + ["--rules", hits], [], [])]
+    run_cpu(arms[0][1])
+    for _ in range(RUNS):
+        for _, cmd, wall, cpu in arms:
+            if os.path.exists(events):
+                os.unlink(events)
+            os.sync()
+            w, c = run_cpu(cmd)
+            wall.append(PACKETS / w)
+            cpu.append(c)
+    os.unlink(events)
+    print("capture:            %s, %d packets, every detection" % (pcap, PACKETS))
+    print("runs:               %d of each, alternating (medians below)" % RUNS)
+    for name, _, wall, cpu in arms:
+        print("%-19s %.2f Mpkt/s (min %.2f, max %.2f), %.3f CPU s (min %.3f, max %.3f)" %
+              (name + ":", statistics.median(wall) / 1e6, min(wall) / 1e6, max(wall) / 1e6,
+               statistics.median(cpu), min(cpu), max(cpu)))
+    a = arms[0]
+    for name, _, wall, cpu in arms[1:]:
+        print("%-19s packets/s %.3f, CPU time %.3f of no operator rules" %
+              (name + ":", statistics.median(wall) / statistics.median(a[2]),
+               statistics.median(cpu) / statistics.median(a[3])))
     print()
 
 
@@ -181,10 +239,12 @@ def main():
     for kind in CAPTURES:
         if kind == "mirror":
             bench_mirror()
+        elif kind == "custom":
+            bench_custom()
         elif kind in GEN_ARGS:
             bench_hygiene(kind)
         else:
-            sys.exit("bench: unknown capture '%s' in BENCH_CAPTURES (dns, tls, mirror)" % kind)
+            sys.exit("bench: unknown capture '%s' in BENCH_CAPTURES (dns, tls, mirror, custom)" % kind)
 
 if __name__ == "__main__":
     main()

@@ -34,6 +34,7 @@
 #include "common/err.h"
 #include "common/fmt.h"
 #include "detect/assign.h"
+#include "detect/custom.h"
 #include "output/event.h"
 #include "output/jw.h"
 #include "tls/tls.h"
@@ -1091,6 +1092,8 @@ static void flow_verdict(struct enc_mod *m, struct engine *e, struct enc_flow *f
 		if (rl->enabled && (fire || ep_new || ep == NULL))
 			alert_unsanctioned(m, e, &c, &v, ep);
 	}
+	cust_encrypted_flow(e, &c, &cp, kind == K_DOT ? CUST_T_DOT :
+				       kind == K_DOH ? CUST_T_DOH : CUST_T_DOQ);
 	if (evaluate_none(m, e, &c))
 		d->dirty = 1;
 	if (created)

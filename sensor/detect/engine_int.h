@@ -153,6 +153,8 @@ struct device *eng_device_at(struct engine *e, const struct dev_key *k, uint32_t
 struct jw;
 struct eng_module {
 	const char *name;
+	/* Runs whatever detect.modules lists, and is not one of its names. */
+	int always;
 	/* Allocates the module's bounded state (sized from e->cfg); NULL and a
 	 * message in err on failure. */
 	void *(*create)(struct engine *e, char *err, size_t errlen);

@@ -4,10 +4,12 @@
 #include "detect/encrypted.h"
 #include "detect/behaviour.h"
 #include "detect/integrity.h"
+#include "detect/custom.h"
 
 const struct eng_module *const eng_modules[] = {
 	&mod_encrypted,
 	&mod_behaviour,
 	&mod_integrity,
+	&mod_custom,
 	NULL
 };

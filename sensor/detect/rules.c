@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -19,6 +20,8 @@
 #include "common/fmt.h"
 #include "common/fs.h"
 #include "detect/alert.h"
+#include "detect/custom.h"
+#include "dns/dns.h"
 
 /* ------------------------------------------------------------------ */
 /* Names of detections, parameters and severities                      */
@@ -1320,6 +1323,508 @@ out:
 	return rc;
 }
 
+/* A rule's alert "rule" object, written once here instead of in every
+ * alert (its name and references go through the Latin-1 conversion and
+ * the escaping each time otherwise). */
+static int render_rule(struct ld *c, struct det_rule *d)
+{
+	size_t n;
+	char *text = alert_rule_json(d, &n);
+	char *kept = text != NULL ? ar_alloc(c, n + 1) : NULL;
+	if (kept == NULL) {
+		free(text);
+		return oom(c);
+	}
+	memcpy(kept, text, n + 1);
+	free(text);
+	d->json = kept;
+	d->json_len = n;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* custom.json: the operator's rules (detect/custom.h)                  */
+
+/* A rule's threshold: a million matches or a day's window is already more
+ * than a per-device counter in a 32-bit fixed window needs. */
+#define CUST_COUNT_MAX 1000000
+#define CUST_SECONDS_MAX 86400
+/* Custom alerts default to one per device and rule an hour, as most of
+ * the shipped detections. */
+#define CUST_RATE_LIMIT_DEFAULT 3600
+#define CUST_ID_MAX 64
+
+/* UTF-8 text of code points up to U+00FF (latin1_only) as Latin-1, in
+ * place: the alert writer escapes each byte >= 0x80 as that code point. */
+static void to_latin1(char *s)
+{
+	unsigned char *in = (unsigned char *)s, *out = in;
+	while (*in) {
+		if ((in[0] == 0xc2 || in[0] == 0xc3) && (in[1] & 0xc0) == 0x80) {
+			*out++ = (unsigned char)(((in[0] & 0x1f) << 6) | (in[1] & 0x3f));
+			in += 2;
+		} else {
+			*out++ = *in++;
+		}
+	}
+	*out = '\0';
+}
+
+static int cust_id_ok(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > CUST_ID_MAX)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '.' ||
+		      s[i] == '-' || s[i] == '_'))
+			return 0;
+	return 1;
+}
+
+/* "aa:bb:cc[:dd:ee:ff]" (or with '-') into n bytes; 0 or -1. */
+static int parse_hex_bytes(const char *s, uint8_t *out, size_t n)
+{
+	if (strlen(s) != n * 3 - 1)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		int hi = fmt_hexval(s[3 * i]), lo = fmt_hexval(s[3 * i + 1]);
+		if (hi < 0 || lo < 0 || (i + 1 < n && s[3 * i + 2] != ':' && s[3 * i + 2] != '-'))
+			return -1;
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return 0;
+}
+
+/* An address or prefix ("192.0.2.0/24", "2001:db8::/32", "9.9.9.9"). */
+static int parse_prefix(const char *s, struct cust_prefix *p)
+{
+	char buf[64];
+	const char *slash = strchr(s, '/');
+	size_t n = slash != NULL ? (size_t)(slash - s) : strlen(s);
+	if (n == 0 || n >= sizeof(buf))
+		return -1;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	if (ip_parse(buf, p->ip) != 0)
+		return -1;
+	int v4 = strchr(buf, ':') == NULL;
+	unsigned max = v4 ? 32 : 128, bits = max;
+	if (slash != NULL) {
+		char *end;
+		errno = 0;
+		unsigned long b = strtoul(slash + 1, &end, 10);
+		if (slash[1] < '0' || slash[1] > '9' || *end != '\0' || errno != 0 || b > max)
+			return -1;
+		bits = (unsigned)b;
+	}
+	cust_prefix_set(p, v4 ? 96 + bits : bits);
+	/* Host bits set ("10.0.0.1/8") say the author meant something else. */
+	return memcmp(p->net, p->ip, 16) == 0 ? 0 : -1;
+}
+
+/* A match key that takes one string or an array of 1..CUST_LIST_MAX:
+ * each one goes through each(); *n is how many. `what` names the rule,
+ * `kind` what the strings must be, for the message. */
+typedef int (*item_fn)(struct ld *c, const char *s, size_t i, void *out);
+
+static int get_list(struct ld *c, json_t *obj, const char *key, const char *what,
+		    const char *kind, size_t esz, item_fn each, void **out, uint32_t *n)
+{
+	json_t *v = json_object_get(obj, key);
+	*out = NULL;
+	*n = 0;
+	if (v == NULL)
+		return 0;
+	push_key(c, key);
+	int rc = 0;
+	int one = json_is_string(v);
+	size_t cnt = one ? 1 : json_is_array(v) ? json_array_size(v) : 0;
+	if (cnt == 0 || cnt > CUST_LIST_MAX) {
+		rc = fail(c, 0, "%s: match.%s must be %s or an array of 1 to %d of them", what,
+			  key, kind, CUST_LIST_MAX);
+		goto out;
+	}
+	char *arr = ar_alloc(c, cnt * esz);
+	if (arr == NULL) {
+		rc = oom(c);
+		goto out;
+	}
+	for (size_t i = 0; i < cnt && rc == 0; i++) {
+		json_t *s = one ? v : json_array_get(v, i);
+		if (!one)
+			push_idx(c, i);
+		if (!json_is_string(s) || strlen(json_string_value(s)) != json_string_length(s))
+			rc = fail(c, 0, "%s: match.%s%s must be %s", what, key, one ? "" : "[]",
+				  kind);
+		else if (each(c, json_string_value(s), i, arr + i * esz) != 0)
+			rc = fail(c, 0, "%s: match.%s: \"%s\" is not %s", what, key,
+				  json_string_value(s), kind);
+		if (!one)
+			pop(c);
+	}
+	*out = arr;
+	*n = (uint32_t)cnt;
+out:
+	pop(c);
+	return rc;
+}
+
+static int item_name(struct ld *c, const char *s, size_t i, void *out)
+{
+	char name[256];
+	int wild;
+	if (norm_name(s, 0, name, &wild) != 0)
+		return -1;
+	const char **p = out;
+	*p = ar_strdup(c, name);
+	return *p == NULL ? -1 : 0;
+}
+
+static int item_prefix(struct ld *c, const char *s, size_t i, void *out)
+{
+	return parse_prefix(s, out);
+}
+
+static int item_mac(struct ld *c, const char *s, size_t i, void *out)
+{
+	return parse_hex_bytes(s, out, 6);
+}
+
+static int item_oui(struct ld *c, const char *s, size_t i, void *out)
+{
+	return parse_hex_bytes(s, out, 3);
+}
+
+static int item_transport(struct ld *c, const char *s, size_t i, void *out)
+{
+	static const char *const names[] = { "udp", "tcp", "dot", "doh", "doq" };
+	for (unsigned k = 0; k < 5; k++) {
+		if (strcmp(s, names[k]) == 0) {
+			*(uint8_t *)out = (uint8_t)(1u << k);
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* 1 when name is at or below zone. */
+static int at_or_below(const char *name, const char *zone)
+{
+	size_t n = strlen(name), z = strlen(zone);
+	return z <= n && strcmp(name + n - z, zone) == 0 && (z == n || name[n - z - 1] == '.');
+}
+
+/* Drops the names of a rule that another of its names makes redundant:
+ * duplicates, and those at or below one of its suffixes (custom.h: no
+ * query may meet a rule twice in the index). */
+static void prune_names(const char **names, uint32_t *n, const char *const *sfx,
+			uint32_t nsfx, int self_is_sfx)
+{
+	uint32_t kept = 0;
+	for (uint32_t i = 0; i < *n; i++) {
+		int drop = 0;
+		for (uint32_t j = 0; j < nsfx && !drop; j++) {
+			if (self_is_sfx && j == i)
+				continue;
+			/* Of two equal suffixes the later one goes. */
+			if (self_is_sfx && strcmp(names[i], sfx[j]) == 0)
+				drop = j < i;
+			else
+				drop = at_or_below(names[i], sfx[j]);
+		}
+		for (uint32_t j = 0; j < kept && !drop; j++)
+			drop = strcmp(names[i], names[j]) == 0;
+		if (!drop)
+			names[kept++] = names[i];
+	}
+	*n = kept;
+}
+
+/* A qtype or rcode: its mnemonic ("AAAA", "NXDOMAIN"; RFC 3597's TYPE123
+ * for types) or a number up to max. */
+static int get_code(struct ld *c, json_t *obj, const char *key, const char *what,
+		    unsigned max, const char *(*name_of)(uint16_t), const char *prefix,
+		    uint16_t *out)
+{
+	json_t *v = json_object_get(obj, key);
+	push_key(c, key);
+	int rc = -1;
+	if (json_is_integer(v) && json_integer_value(v) >= 0 &&
+	    json_integer_value(v) <= (json_int_t)max) {
+		*out = (uint16_t)json_integer_value(v);
+		rc = 0;
+	} else if (json_is_string(v)) {
+		const char *s = json_string_value(v);
+		size_t pl = strlen(prefix);
+		if (pl > 0 && strncasecmp(s, prefix, pl) == 0 && s[pl] >= '0' && s[pl] <= '9') {
+			char *end;
+			unsigned long n = strtoul(s + pl, &end, 10);
+			if (*end == '\0' && n <= max) {
+				*out = (uint16_t)n;
+				rc = 0;
+			}
+		}
+		for (unsigned k = 0; k <= max && rc != 0; k++) {
+			const char *nm = name_of((uint16_t)k);
+			if (nm != NULL && strcasecmp(nm, s) == 0) {
+				*out = (uint16_t)k;
+				rc = 0;
+			}
+		}
+	}
+	if (rc != 0)
+		fail(c, 0, "%s: match.%s must be a %s name or a number from 0 to %u", what, key,
+		     key, max);
+	pop(c);
+	return rc;
+}
+
+static const char *const cust_match_members[] = {
+	"qname", "qname_suffix", "not_qname_suffix", "qtype", "rcode", "resolver", "transport",
+	"mac", "oui", "vlan", NULL
+};
+
+static int load_cust_match(struct ld *c, json_t *m, struct cust_rule *r, const char *what)
+{
+	if (!json_is_object(m))
+		return fail(c, 0, "%s: match must be an object", what);
+	if (only_members(c, m, cust_match_members, what) != 0)
+		return -1;
+	void *qn, *sf, *ns, *rs, *mac, *oui, *tr;
+	uint32_t ntr;
+	if (get_list(c, m, "qname", what, "a host name", sizeof(char *), item_name, &qn,
+		     &r->nqnames) != 0 ||
+	    get_list(c, m, "qname_suffix", what, "a host name", sizeof(char *), item_name, &sf,
+		     &r->nsuffixes) != 0 ||
+	    get_list(c, m, "not_qname_suffix", what, "a host name", sizeof(char *), item_name,
+		     &ns, &r->nnot_suffixes) != 0 ||
+	    get_list(c, m, "resolver", what, "an IP address or prefix (192.0.2.0/24)",
+		     sizeof(struct cust_prefix), item_prefix, &rs, &r->nresolvers) != 0 ||
+	    get_list(c, m, "mac", what, "a MAC (aa:bb:cc:dd:ee:ff)", 6, item_mac, &mac,
+		     &r->nmacs) != 0 ||
+	    get_list(c, m, "oui", what, "an OUI (aa:bb:cc)", 3, item_oui, &oui, &r->nouis) != 0 ||
+	    get_list(c, m, "transport", what, "udp, tcp, dot, doh or doq", 1, item_transport,
+		     &tr, &ntr) != 0)
+		return -1;
+	const char **qnames = qn, **suffixes = sf;
+	prune_names(suffixes, &r->nsuffixes, suffixes, r->nsuffixes, 1);
+	prune_names(qnames, &r->nqnames, suffixes, r->nsuffixes, 0);
+	r->qnames = qnames;
+	r->suffixes = suffixes;
+	r->not_suffixes = ns;
+	r->resolvers = rs;
+	r->macs = mac;
+	r->ouis = oui;
+	r->transports = ntr ? 0 : CUST_T_ALL;
+	for (uint32_t i = 0; i < ntr; i++)
+		r->transports |= ((const uint8_t *)tr)[i];
+	r->keys = (r->nqnames ? CUST_K_QNAME : 0) | (r->nsuffixes ? CUST_K_SUFFIX : 0) |
+		  (r->nnot_suffixes ? CUST_K_NOT_SUFFIX : 0) |
+		  (r->nresolvers ? CUST_K_RESOLVER : 0) | (ntr ? CUST_K_TRANSPORT : 0) |
+		  (r->nmacs ? CUST_K_MAC : 0) | (r->nouis ? CUST_K_OUI : 0);
+	if (json_object_get(m, "qtype") != NULL) {
+		if (get_code(c, m, "qtype", what, 65535, dns_type_name, "TYPE", &r->qtype) != 0)
+			return -1;
+		r->keys |= CUST_K_QTYPE;
+	}
+	if (json_object_get(m, "rcode") != NULL) {
+		/* 12 bits with the EDNS extension (RFC 6891 §6.1.3). */
+		if (get_code(c, m, "rcode", what, 4095, dns_rcode_name, "", &r->rcode) != 0)
+			return -1;
+		r->keys |= CUST_K_RCODE;
+	}
+	json_t *vl = json_object_get(m, "vlan");
+	if (vl != NULL) {
+		if (!json_is_integer(vl) || json_integer_value(vl) < 0 ||
+		    json_integer_value(vl) > 4095) {
+			push_key(c, "vlan");
+			fail(c, 0, "%s: match.vlan must be a VLAN id from 0 to 4095 (0: untagged)",
+			     what);
+			pop(c);
+			return -1;
+		}
+		r->vlan = (uint16_t)json_integer_value(vl);
+		r->keys |= CUST_K_VLAN;
+	}
+	/* An encrypted flow shows no question: a rule that needs both can
+	 * never fire, which is a mistake worth a message. */
+	if ((r->keys & CUST_K_QUESTION) && (r->transports & ~CUST_T_ENCRYPTED) == 0) {
+		push_key(c, "transport");
+		fail(c, 0, "%s: dot, doh and doq hide the question: a rule over those transports "
+			   "cannot also match qname, qname_suffix, not_qname_suffix, qtype or rcode",
+		     what);
+		pop(c);
+		return -1;
+	}
+	return 0;
+}
+
+static const char *const cust_members[] = {
+	"id", "name", "enabled", "message", "severity", "reference", "match", "threshold",
+	"rate_limit_s", NULL
+};
+
+static int get_uint(struct ld *c, json_t *obj, const char *key, const char *what,
+		    uint32_t lo, uint32_t hi, const char *unit, uint32_t *out)
+{
+	json_t *v = json_object_get(obj, key);
+	if (v == NULL)
+		return fail(c, 0, "%s: \"%s\" is missing", what, key);
+	if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi) {
+		push_key(c, key);
+		fail(c, 0, "%s: %s must be a whole number%s from %u to %u", what, key, unit, lo,
+		     hi);
+		pop(c);
+		return -1;
+	}
+	*out = (uint32_t)json_integer_value(v);
+	return 0;
+}
+
+static int load_cust_rule(struct ld *c, json_t *obj, size_t idx, struct cust_rule *r)
+{
+	char what[96];
+	snprintf(what, sizeof(what), "rules[%zu]", idx);
+	if (!json_is_object(obj))
+		return fail(c, 0, "%s must be an object", what);
+	json_t *idv = json_object_get(obj, "id");
+	if (idv == NULL)
+		return fail(c, 0, "%s: \"id\" is missing", what);
+	if (!json_is_string(idv) || !cust_id_ok(json_string_value(idv)) ||
+	    strlen(json_string_value(idv)) != json_string_length(idv)) {
+		push_key(c, "id");
+		fail(c, 0, "%s: id must be 1 to %d characters of a-z, 0-9, '.', '-' and '_' "
+			   "(\"local.bad-zone\")", what, CUST_ID_MAX);
+		pop(c);
+		return -1;
+	}
+	const char *id = json_string_value(idv);
+	if (det_id_from_name(id) >= 0) {
+		push_key(c, "id");
+		fail(c, 0, "%s: \"%s\" is the id of a built-in detection", what, id);
+		pop(c);
+		return -1;
+	}
+	snprintf(what, sizeof(what), "%s", id);
+	struct det_rule *d = &r->det;
+	d->id = DET_MAX;
+	d->category = "custom";
+	if ((d->id_text = ar_strdup(c, id)) == NULL)
+		return oom(c);
+	if (only_members(c, obj, cust_members, what) != 0 ||
+	    get_text(c, obj, "name", what, NAME_MAX_LEN, 0, &d->name) != 0 ||
+	    get_text(c, obj, "message", what, TEXT_MAX_LEN, 1, &r->message) != 0 ||
+	    get_severity(c, obj, "severity", what, 1, &d->severity) != 0)
+		return -1;
+	if (d->name == NULL)
+		d->name = d->id_text;
+	char *msg = ar_strdup(c, r->message);
+	if (msg == NULL)
+		return oom(c);
+	to_latin1(msg);
+	r->message = msg;
+	r->enabled = 1;
+	if (json_object_get(obj, "enabled") != NULL &&
+	    get_bool(c, obj, "enabled", what, &r->enabled) != 0)
+		return -1;
+	d->enabled = r->enabled;
+	d->rate_limit_s = CUST_RATE_LIMIT_DEFAULT;
+	if (json_object_get(obj, "rate_limit_s") != NULL &&
+	    get_uint(c, obj, "rate_limit_s", what, 0, RATE_LIMIT_MAX, " of seconds",
+		     &d->rate_limit_s) != 0)
+		return -1;
+	if (json_object_get(obj, "reference") != NULL && load_refs(c, obj, d) != 0)
+		return -1;
+	json_t *m = json_object_get(obj, "match");
+	if (m == NULL)
+		return fail(c, 0, "%s: \"match\" is missing (an empty object matches every "
+			    "transaction)", what);
+	push_key(c, "match");
+	int rc = load_cust_match(c, m, r, what);
+	pop(c);
+	if (rc != 0)
+		return -1;
+	json_t *th = json_object_get(obj, "threshold");
+	if (th != NULL) {
+		static const char *const th_members[] = { "count", "seconds", NULL };
+		push_key(c, "threshold");
+		if (!json_is_object(th))
+			rc = fail(c, 0, "%s: threshold must be an object {\"count\": N, "
+				  "\"seconds\": S}", what);
+		else if (only_members(c, th, th_members, what) != 0 ||
+			 get_uint(c, th, "count", what, 1, CUST_COUNT_MAX, "", &r->count) != 0 ||
+			 get_uint(c, th, "seconds", what, 1, CUST_SECONDS_MAX, " of seconds",
+				  &r->seconds) != 0)
+			rc = -1;
+		pop(c);
+	}
+	return rc;
+}
+
+static int cmp_cust_id(const void *a, const void *b)
+{
+	return strcmp((*(const struct cust_rule *const *)a)->det.id_text,
+		      (*(const struct cust_rule *const *)b)->det.id_text);
+}
+
+static int load_custom(struct ld *c, json_t *root, struct rules *out)
+{
+	static const char *const top[] = { "version", "rules", NULL };
+	if (!json_is_object(root))
+		return fail(c, 0, "the top level must be an object with version and rules");
+	if (only_members(c, root, top, "custom.json") != 0 || check_version(c, root) != 0)
+		return -1;
+	json_t *list = json_object_get(root, "rules");
+	if (list == NULL)
+		return fail(c, 0, "\"rules\" is missing");
+	push_key(c, "rules");
+	size_t n = json_is_array(list) ? json_array_size(list) : 0;
+	if (!json_is_array(list) || n > CUST_RULES_MAX) {
+		fail(c, 0, "rules must be an array of at most %d objects", CUST_RULES_MAX);
+		pop(c);
+		return -1;
+	}
+	struct cust_rule *rules = ar_alloc(c, n * sizeof(*rules));
+	const struct cust_rule **byid = malloc((n ? n : 1) * sizeof(*byid));
+	int rc = rules == NULL || byid == NULL ? oom(c) : 0;
+	if (rules != NULL)
+		memset(rules, 0, n * sizeof(*rules));
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		push_idx(c, i);
+		rc = load_cust_rule(c, json_array_get(list, i), i, &rules[i]);
+		if (rc == 0)
+			rc = render_rule(c, &rules[i].det);
+		pop(c);
+		byid[i] = &rules[i];
+	}
+	if (rc == 0 && n > 1) {
+		qsort(byid, n, sizeof(*byid), cmp_cust_id);
+		for (size_t i = 1; i < n && rc == 0; i++) {
+			if (strcmp(byid[i]->det.id_text, byid[i - 1]->det.id_text) == 0) {
+				/* The message points at the later of the two. */
+				const struct cust_rule *later =
+					byid[i] > byid[i - 1] ? byid[i] : byid[i - 1];
+				push_idx(c, (size_t)(later - rules));
+				push_key(c, "id");
+				rc = fail(c, 0, "duplicate rule id \"%s\"", byid[i]->det.id_text);
+				pop(c);
+				pop(c);
+			}
+		}
+	}
+	free(byid);
+	pop(c);
+	if (rc != 0)
+		return -1;
+	struct cust_set *s = cust_build(rules, (uint32_t)n);
+	if (s == NULL)
+		return oom(c);
+	cust_free(out->custom);
+	out->custom = s;
+	return 0;
+}
+
 /* ------------------------------------------------------------------ */
 /* Entry points                                                         */
 
@@ -1333,27 +1838,12 @@ static json_t *parse(struct ld *c)
 	return root;
 }
 
-/* Each rule's alert "rule" object, written once here instead of in every
- * alert (its name and references go through the Latin-1 conversion and
- * the escaping each time otherwise). */
+/* Each detection's alert "rule" object (render_rule). */
 static int render_rules(struct ld *c, struct rules *r)
 {
-	for (unsigned i = 0; i < DET_MAX; i++) {
-		struct det_rule *d = &r->det[i];
-		if (d->id_text == NULL)
-			continue;
-		size_t n;
-		char *text = alert_rule_json(d, &n);
-		char *kept = text != NULL ? ar_alloc(c, n + 1) : NULL;
-		if (kept == NULL) {
-			free(text);
-			return oom(c);
-		}
-		memcpy(kept, text, n + 1);
-		free(text);
-		d->json = kept;
-		d->json_len = n;
-	}
+	for (unsigned i = 0; i < DET_MAX; i++)
+		if (r->det[i].id_text != NULL && render_rule(c, &r->det[i]) != 0)
+			return -1;
 	return 0;
 }
 
@@ -1395,10 +1885,25 @@ struct rules *rules_load_buffers(const char *det_name, const char *det, size_t d
 	return r;
 }
 
+int rules_load_custom(struct rules *r, const char *name, const char *buf, size_t len,
+		      char *err, size_t errlen)
+{
+	struct ld c = { .file = name, .text = buf, .len = len, .err = err, .errlen = errlen,
+			.mem = r->mem };
+	if (errlen > 0)
+		err[0] = '\0';
+	json_t *root = parse(&c);
+	int rc = root == NULL ? -1 : load_custom(&c, root, r);
+	json_decref(root);
+	r->mem = c.mem;
+	return rc == 0 ? 0 : SW_EINVAL;
+}
+
 void rules_free(struct rules *r)
 {
 	if (r == NULL)
 		return;
+	cust_free(r->custom);
 	ar_free(r->mem);
 	free(r);
 }
@@ -1491,6 +1996,19 @@ struct rules *rules_load(const char *dir, char *err, size_t errlen)
 	struct rules *r = rules_load_buffers(pd, d, nd, pr, rs, nr, err, errlen);
 	free(d);
 	free(rs);
+	/* custom.json is optional: no file, no operator rules. */
+	char pc[4096];
+	if (r == NULL || (size_t)snprintf(pc, sizeof(pc), "%s/custom.json", dir) >= sizeof(pc) ||
+	    (stat(pc, &st) != 0 && errno == ENOENT))
+		return r;
+	size_t nc;
+	char *cs = read_file(pc, &nc, err, errlen);
+	if (cs == NULL || rules_load_custom(r, pc, cs, nc, err, errlen) != 0) {
+		free(cs);
+		rules_free(r);
+		return NULL;
+	}
+	free(cs);
 	return r;
 }
 

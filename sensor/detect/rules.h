@@ -4,7 +4,8 @@
  * (id, name, category, enabled, severity, posture, params, reference,
  * rate_limit_s); rules/resolvers.json the well-known public resolvers with
  * their DoH/DoT names, this network's sanctioned resolvers and encrypted
- * endpoints, and its internal zones. Both are parsed with jansson and
+ * endpoints, and its internal zones; rules/custom.json, when present, the
+ * operator's own rules (detect/custom.h). All are parsed with jansson and
  * checked field by field; every error names the file, line and column.
  *
  * A loaded `struct rules` is immutable: nothing writes to it after
@@ -171,6 +172,7 @@ struct rules_addr {
 
 /* The loaded folder. Read-only after rules_load(); share it between
  * threads freely. */
+struct cust_set;
 struct rules {
 	struct det_rule det[DET_MAX];        /* indexed by enum det_id */
 	const struct rules_operator *ops;
@@ -189,6 +191,7 @@ struct rules {
 	size_t ndot;
 	const struct rules_name *zones;      /* internal zones, sorted */
 	size_t nzones;
+	struct cust_set *custom;             /* custom.json, indexed; NULL without the file */
 	void *mem;                           /* the loader's allocations */
 };
 
@@ -198,7 +201,8 @@ static inline const struct det_rule *rules_det(const struct rules *r, enum det_i
 	return &r->det[id];
 }
 
-/* Loads dir/detections.json and dir/resolvers.json. NULL and a message in
+/* Loads dir/detections.json, dir/resolvers.json and, when the file is
+ * there, dir/custom.json. NULL and a message in
  * err ("rules/detections.json:12:5: stub.ring: …", or the file that cannot
  * be read) on failure; free the result with rules_free(). */
 struct rules *rules_load(const char *dir, char *err, size_t errlen);
@@ -208,6 +212,12 @@ struct rules *rules_load(const char *dir, char *err, size_t errlen);
 struct rules *rules_load_buffers(const char *det_name, const char *det, size_t det_len,
 				 const char *res_name, const char *res, size_t res_len,
 				 char *err, size_t errlen);
+
+/* Reads custom.json (the operator's rules, detect/custom.h) from a buffer
+ * into r, replacing any it had; `name` labels the messages. 0, or
+ * SW_EINVAL with "name:line:col: …" in err. */
+int rules_load_custom(struct rules *r, const char *name, const char *buf, size_t len,
+		      char *err, size_t errlen);
 
 void rules_free(struct rules *r);
 

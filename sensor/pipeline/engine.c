@@ -59,7 +59,8 @@ full:
 }
 
 /* detect.modules: "encrypted, behaviour" picks those, in eng_modules order
- * (the order their hooks run in, whatever the list's); "" picks none. */
+ * (the order their hooks run in, whatever the list's); "" picks none. The
+ * modules that always run (operator rules) come with any choice. */
 static int pick_modules(struct engine *e, const char *list, char *err, size_t errlen)
 {
 	unsigned want = 0;
@@ -69,14 +70,16 @@ static int pick_modules(struct engine *e, const char *list, char *err, size_t er
 		if (n > 0) {
 			unsigned i;
 			for (i = 0; eng_modules[i] != NULL; i++)
-				if (strlen(eng_modules[i]->name) == n &&
+				if (!eng_modules[i]->always && strlen(eng_modules[i]->name) == n &&
 				    strncmp(eng_modules[i]->name, p, n) == 0)
 					break;
 			if (eng_modules[i] == NULL) {
 				char names[128] = "";
 				for (unsigned j = 0; eng_modules[j] != NULL; j++)
-					snprintf(names + strlen(names), sizeof(names) - strlen(names),
-						 "%s%s", j ? ", " : "", eng_modules[j]->name);
+					if (!eng_modules[j]->always)
+						snprintf(names + strlen(names),
+							 sizeof(names) - strlen(names), "%s%s",
+							 j ? ", " : "", eng_modules[j]->name);
 				snprintf(err, errlen, "detect.modules: no detection family '%.*s' "
 					 "(there are: %s)", (int)(n > 64 ? 64 : n), p, names);
 				return -1;
@@ -88,7 +91,7 @@ static int pick_modules(struct engine *e, const char *list, char *err, size_t er
 	}
 	e->nmod = 0;
 	for (unsigned i = 0; eng_modules[i] != NULL && i < ENG_MAX_MODULES; i++)
-		if (want & (1u << i))
+		if ((want & (1u << i)) || eng_modules[i]->always)
 			e->mods[e->nmod++] = eng_modules[i];
 	return 0;
 }

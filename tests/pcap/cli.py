@@ -8,6 +8,7 @@ Prints 'N passed, N failed'.
 """
 import json
 import os
+import signal
 import struct
 import subprocess
 import sys
@@ -51,6 +52,113 @@ def pcapng(linktype, frames):
         body = struct.pack("<IIIII", 0, ts >> 32, ts & 0xffffffff, len(fr), len(fr)) + fr
         out += block(6, body)
     return out
+
+
+def custom_rule(rid, match, **extra):
+    r = {"id": rid, "message": "rule " + rid, "severity": "low", "match": match,
+         "rate_limit_s": 0}
+    r.update(extra)
+    return r
+
+
+def write_custom(rules_dir, rules):
+    tmp = os.path.join(rules_dir, "custom.json.new")
+    with open(tmp, "w") as f:
+        json.dump({"version": 1, "rules": rules}, f, indent=1)
+    os.replace(tmp, os.path.join(rules_dir, "custom.json"))
+
+
+def custom_cases(tmp, case):
+    rules = os.path.join(tmp, "rules")
+    os.makedirs(rules)
+    root = os.path.dirname(os.path.dirname(HERE))
+    for f in ("detections.json", "resolvers.json"):
+        with open(os.path.join(root, "rules", f), "rb") as src, \
+                open(os.path.join(rules, f), "wb") as dst:
+            dst.write(src.read())
+    rc, out, err = run(["--check-config", "--rules", rules])
+    case("no custom.json", rc == 0 and "OK" in out, out + err)
+    with open(os.path.join(rules, "custom.json"), "w") as f:
+        f.write('{"version": 1, "rules": [\n  {"id": "local.a", "message": "m",\n'
+                '   "severity": "low", "match": {"qname_sufix": "example.com"}}]}\n')
+    rc, out, err = run(["--check-config", "--rules", rules])
+    case("custom.json unknown key", rc == 2 and "custom.json:3:33:" in err
+         and '"qname_sufix"' in err, err)
+    rc, out, err = run(["-r", os.path.join(tmp, "basic.pcap"), "--rules", rules, "-o", "-"])
+    case("custom.json refused at start", rc == 2 and "custom.json:3:33:" in err, err)
+
+    # A replay from a pipe: the first queries under rule "before", then the
+    # file swapped and SIGHUP, filler frames until the sensor says it
+    # reloaded, then the rest under rule "after". A broken file at a second
+    # SIGHUP keeps "after".
+    write_custom(rules, [custom_rule("local.before", {"qname_suffix": "example.com"})])
+    linktype, pk = craft.craft_basic()
+    first, rest = pk[:4], pk[4:]
+    t_last = first[-1][0]
+    filler = craft.eth(b"\x02\x00\x00\x00\x00\x99", b"\xff" * 6, 0x88b5, b"\x00" * 46)
+    hdr = struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, linktype)
+
+    def frame(ts, fr):
+        return struct.pack("<IIII", ts // 1000000, ts % 1000000, len(fr), len(fr)) + fr
+
+    p = subprocess.Popen([SENSOR, "-v", "-r", "-", "--rules", rules, "-o", "-"],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    os.set_blocking(p.stderr.fileno(), False)
+    errs = b""
+
+    def until(phrase):
+        nonlocal errs
+        for i in range(2000):
+            try:
+                p.stdin.write(b"".join(frame(t_last + 1 + i, filler) for _ in range(64)))
+                p.stdin.flush()
+            except BrokenPipeError:
+                time.sleep(0.5)
+                errs += p.stderr.read() or b""
+                return False
+            chunk = p.stderr.read()
+            if chunk:
+                errs += chunk
+            if phrase in errs:
+                return True
+            time.sleep(0.005)
+        return False
+
+    p.stdin.write(hdr + b"".join(frame(ts, fr) for ts, fr in first))
+    p.stdin.flush()
+    # A SIGHUP before the sensor installs its handler would end it, and a
+    # file changed before it loaded the rules would be read at the start:
+    # wait until the kernel says it catches the signal (after the load).
+    for _ in range(1000):
+        with open("/proc/%d/status" % p.pid) as f:
+            cgt = [ln for ln in f if ln.startswith("SigCgt:")]
+        if cgt and int(cgt[0].split()[1], 16) & (1 << (signal.SIGHUP - 1)):
+            break
+        time.sleep(0.01)
+    write_custom(rules, [custom_rule("local.after", {"qname_suffix": "example.com"})])
+    p.send_signal(signal.SIGHUP)
+    reloaded = until(b"rules reloaded")
+    with open(os.path.join(rules, "custom.json"), "w") as f:
+        f.write('{"version": 1, "rules": [}')
+    p.send_signal(signal.SIGHUP)
+    kept = until(b"rules not reloaded")
+    try:
+        p.stdin.write(b"".join(frame(ts, fr) for ts, fr in rest))
+        p.stdin.close()
+    except BrokenPipeError:
+        pass
+    out = p.stdout.read().decode()
+    p.wait(timeout=60)
+    p.stderr.close()
+    p.stdout.close()
+    evs = events_of(out)
+    ids = [e["rule"]["id"] for e in evs if e["event"]["dataset"] == "stubwatch.alert"
+           and e["rule"]["id"].startswith("local.")]
+    # basic: time, api (first 4 packets: two queries and their answers);
+    # then nx, www, lost and late.
+    case("SIGHUP reloads custom.json", reloaded and kept and p.returncode == 0
+         and ids == ["local.before"] * 2 + ["local.after"] * 4
+         and b"custom.json:1:26:" in errs, "ids=%s err=%s" % (ids, errs.decode()[-600:]))
 
 
 def main():
@@ -128,6 +236,10 @@ def main():
     case("good config", rc == 0 and "OK" in out, out + err)
     rc, out, err = run(["-r", basic, "-s", "devices.max=1024", "-s", "nonsense", "-o", "-"])
     case("bad --set", rc == 2 and "nonsense" in err, err)
+
+    # Operator rules: --check-config reads custom.json and names the fault;
+    # SIGHUP during a replay swaps the rules between packets.
+    custom_cases(tmp, case)
 
     # Unknown output kinds and options.
     rc, out, err = run(["-r", basic, "-o", "file:"])

@@ -58,6 +58,7 @@ def main():
         rc, out = run(["dpkg", "-x", deb, root])
         want = ["usr/bin/stubwatch", "etc/stubwatch/stubwatch.conf",
                 "usr/share/stubwatch/rules/detections.json", "usr/share/stubwatch/rules/resolvers.json",
+                "usr/share/stubwatch/rules/custom.json",
                 "lib/systemd/system/stubwatch@.service", "etc/logrotate.d/stubwatch",
                 "usr/share/man/man8/stubwatch.8.gz", "usr/lib/sysusers.d/stubwatch.conf",
                 "usr/lib/tmpfiles.d/stubwatch.conf", "usr/share/stubwatch/web/index.html",

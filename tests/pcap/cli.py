@@ -126,15 +126,14 @@ def custom_cases(tmp, case):
 
     p.stdin.write(hdr + b"".join(frame(ts, fr) for ts, fr in first))
     p.stdin.flush()
-    # A SIGHUP before the sensor installs its handler would end it, and a
-    # file changed before it loaded the rules would be read at the start:
-    # wait until the kernel says it catches the signal (after the load).
-    for _ in range(1000):
-        with open("/proc/%d/status" % p.pid) as f:
-            cgt = [ln for ln in f if ln.startswith("SigCgt:")]
-        if cgt and int(cgt[0].split()[1], 16) & (1 << (signal.SIGHUP - 1)):
+    # A file changed before the sensor loaded the rules would be read at
+    # the start: wait for its "outputs:" line, which comes after the load
+    # (its signal handlers are in place from its first moment).
+    for _ in range(2000):
+        errs += p.stderr.read() or b""
+        if b"outputs:" in errs:
             break
-        time.sleep(0.01)
+        time.sleep(0.005)
     write_custom(rules, [custom_rule("local.after", {"qname_suffix": "example.com"})])
     p.send_signal(signal.SIGHUP)
     reloaded = until(b"rules reloaded")

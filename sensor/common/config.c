@@ -104,6 +104,14 @@ static const struct conf_def conf_schema[] = {
 	{ .key = "capture.timeout", .type = CONF_DURATION, FIELD(capture_timeout_ms),
 	  .min = US_PER_MS, .max = US_PER_M, .scale = 1000, .def = "100ms",
 	  .help = "live capture read timeout (whole milliseconds)" },
+	/* Worker threads, each with its own engine; a device's packets all go
+	 * to one of them. 0 picks the online CPUs for live capture and one for
+	 * a replay (whose output then stays the single engine's). 64 is far
+	 * past the point where the one reader thread that feeds them stops
+	 * keeping up (README, benchmark). */
+	{ .key = "capture.workers", .type = CONF_UINT, FIELD(capture_workers),
+	  .max = 64, .def = "0",
+	  .help = "worker threads (0: one per online CPU live, one for a replay)" },
 
 	/* A device costs about 5 KiB across every table that keeps state for
 	 * it (its entry, the detect layer's rings and verdicts, the modules'

@@ -34,6 +34,7 @@ struct sw_config {
 	int capture_promisc;
 	char capture_filter[CONF_FILTER]; /* BPF; empty = the sensor's default filter */
 	uint64_t capture_timeout_ms;  /* libpcap read timeout (live) */
+	uint32_t capture_workers;     /* worker threads; 0 = the online CPUs */
 
 	/* devices.* */
 	uint32_t devices_max;

@@ -711,7 +711,7 @@ static void test_print_schema(void **state)
 		rows++;
 		assert_true(line[type_col - 1] == ' ' && line[type_col] != ' ');
 	}
-	assert_int_equal(rows, 43);
+	assert_int_equal(rows, 44);
 	free(out);
 }
 

@@ -186,6 +186,13 @@ void eng_set_id_space(struct engine *e, uint32_t index, uint32_t count)
 	state_set_id_space(&e->st, index, count);
 }
 
+void eng_set_worker(struct engine *e, uint32_t index, uint32_t count)
+{
+	state_set_id_space(&e->st, index, count);
+	e->shard = index;
+	e->nshards = count;
+}
+
 void eng_free(struct engine *e)
 {
 	if (e == NULL)
@@ -284,12 +291,22 @@ static void tick(struct engine *e)
 	dec_expire(pl->dec, now);
 	sweep_devices(e, now);
 	EACH_MODULE(e, tick, now);
-	if (e->cfg->stats_interval_us && now >= pl->next_stats) {
+	/* A worker's stats are the reader's to send, summed over workers. */
+	if (e->nshards == 0 && e->cfg->stats_interval_us && now >= pl->next_stats) {
 		if (pl->next_stats != 0)
 			eng_emit_stats(e, "periodic");
 		pl->next_stats = now + e->cfg->stats_interval_us;
 	}
 	pl->next_tick = now + SEC;
+}
+
+void eng_advance(struct engine *e, uint64_t ts_us)
+{
+	/* Packet time only moves forward, even in a file with reordered frames. */
+	if (ts_us > e->now)
+		e->now = ts_us;
+	if (e->now >= pl_of(e)->next_tick)
+		tick(e);
 }
 
 void eng_packet(void *arg, int link, uint64_t ts_us, uint32_t caplen,
@@ -299,11 +316,7 @@ void eng_packet(void *arg, int link, uint64_t ts_us, uint32_t caplen,
 	struct pipeline *pl = pl_of(e);
 	pl->c.packets++;
 	pl->c.bytes += wirelen;
-	/* Packet time only moves forward, even in a file with reordered frames. */
-	if (ts_us > e->now)
-		e->now = ts_us;
-	if (e->now >= pl->next_tick)
-		tick(e);
+	eng_advance(e, ts_us);
 
 	struct pkt p;
 	int kind = dec_frame(pl->dec, link, frame, caplen, wirelen, ts_us, &p);
@@ -375,6 +388,7 @@ void eng_finish(struct engine *e)
 	for (struct device *d = tbl_next(e->st.devices, NULL); d != NULL;
 	     d = tbl_next(e->st.devices, d))
 		eng_emit_device(e, state_device_key_of(&e->st, d), d, "exit");
-	eng_emit_stats(e, "exit");
+	if (e->nshards == 0)
+		eng_emit_stats(e, "exit");
 }
 

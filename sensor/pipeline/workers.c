@@ -9,10 +9,13 @@
  * that takes the rest of the buffer. The reader writes records and then
  * `tail`; the worker reads `tail`, the records, and writes `head` once it
  * is done with a record's bytes (the engine reads the frame in place).
- * Sleeping follows out.h's queue: a side with nothing to do raises its
- * flag under the ring's mutex, re-checks and waits; the other side signals
- * when it sees the flag after its own store (both sequentially
- * consistent), so no wake-up is lost, and every wait is bounded in time.
+ * Sleeping: a side with nothing to do raises its flag under the ring's
+ * mutex, re-checks and waits, never longer than WK_NAP_US. The reader looks
+ * at a worker's flag after a fence, every WK_WAKE_BATCH frames and after
+ * each capture batch, so it never misses a sleeping worker it should
+ * wake; a worker's signal to a reader waiting for room may be missed (no
+ * fence on that path, which is every record) and is made up by the
+ * reader's own next look.
  */
 #include "pipeline/workers.h"
 #include "pipeline/pipeline_int.h"
@@ -43,7 +46,7 @@
 
 /* The reader wakes a sleeping worker once this many frames wait for it
  * (and after each capture batch, wk_flush), not for every frame. */
-#define WK_WAKE_BATCH 64
+#define WK_WAKE_BATCH 256
 
 /* Looks at an empty ring this many times before sleeping: a worker that
  * keeps up with the reader sleeps and wakes less. */
@@ -108,6 +111,7 @@ struct wk_set {
 	uint64_t now, next_tick, next_stats;
 	struct cap_stats cap;
 	int started;
+	double cpu0_s;                /* the reader's CPU time at wk_start */
 };
 
 /* ---- which worker: the device side of a frame ------------------------- */
@@ -340,7 +344,10 @@ static void wk_deadline(struct timespec *ts, long us)
 static void wake_worker(struct worker *k)
 {
 	k->pending = 0;
-	if (atomic_load(&k->wk_waiting)) {
+	/* Orders the tail stores before the flag's load (the Dekker pair of
+	 * wait_input's flag store and tail load). */
+	atomic_thread_fence(memory_order_seq_cst);
+	if (atomic_load_explicit(&k->wk_waiting, memory_order_relaxed)) {
 		pthread_mutex_lock(&k->mu);
 		pthread_cond_signal(&k->cv_in);
 		pthread_mutex_unlock(&k->mu);
@@ -410,7 +417,7 @@ static int ring_put(struct worker *k, uint8_t kind, int muted, uint64_t seq, uin
 		memcpy(h + 1, body, caplen);
 	k->given = seq;
 	out_lane_given(k->lane, seq);
-	atomic_store(&k->tail, t + size);
+	atomic_store_explicit(&k->tail, t + size, memory_order_release);
 	if (++k->pending >= WK_WAKE_BATCH)
 		wake_worker(k);
 	return 0;
@@ -433,7 +440,7 @@ static void barrier(struct wk_set *w)
 {
 	for (unsigned i = 0; i < w->n; i++) {
 		struct worker *k = &w->wk[i];
-		while (atomic_load(&k->done) < k->given) {
+		while (atomic_load_explicit(&k->done, memory_order_acquire) < k->given) {
 			wake_worker(k);
 			struct timespec ts = { 0, 20000 };
 			nanosleep(&ts, NULL);
@@ -538,15 +545,17 @@ static void *worker_thread(void *arg)
 				break;
 			}
 		}
-		atomic_store(&k->head, h + size);
-		if (atomic_load(&k->rd_waiting)) {
+		atomic_store_explicit(&k->head, h + size, memory_order_release);
+		/* A reader waiting for room that this misses looks again
+		 * within WK_NAP_US. */
+		if (atomic_load_explicit(&k->rd_waiting, memory_order_relaxed)) {
 			pthread_mutex_lock(&k->mu);
 			pthread_cond_signal(&k->cv_room);
 			pthread_mutex_unlock(&k->mu);
 		}
 		/* m's bytes may be the reader's again from here. */
 		if (!wrap) {
-			atomic_store(&k->done, seq);
+			atomic_store_explicit(&k->done, seq, memory_order_release);
 			out_lane_done(k->lane, seq);
 		}
 	}
@@ -637,6 +646,7 @@ int wk_start(struct wk_set *w)
 
 	if (out_merge_start(w->merge) != 0)
 		return -1;
+	w->cpu0_s = thread_cpu_s();
 	/* Signals stay with the reader, which handles them between frames. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
@@ -771,7 +781,7 @@ void wk_finish(struct wk_set *w)
 	 * what bounds the workers' scaling. */
 	char line[512];
 	size_t o = (size_t)snprintf(line, sizeof(line), "CPU time: reader %.3f s, workers",
-				    thread_cpu_s());
+				    thread_cpu_s() - w->cpu0_s);
 	for (unsigned i = 0; i < w->n && o < sizeof(line); i++)
 		o += (size_t)snprintf(line + o, sizeof(line) - o, " %.3f", w->wk[i].cpu_s);
 	log_info("%s", line);

@@ -58,11 +58,17 @@
 
 enum { M_FRAME = 1, M_TICK, M_RULES, M_FINISH, M_WRAP };
 
+/* How a worker takes a frame that is not its own (wk_hdr.muted): a
+ * shared one it only learns from (events and counters are the owner's),
+ * or a DNS answer its device sent to another worker's (events are its
+ * own, counters the asking device's worker's). */
+enum { MUTED = 1, SERVER_COPY = 2 };
+
 /* A filler writes only the first two members, which fit in WK_ALIGN. */
 struct wk_hdr {
 	uint32_t size;       /* bytes of the record, this header included */
 	uint8_t kind;        /* M_* */
-	uint8_t muted;       /* a shared frame another worker speaks for */
+	uint8_t muted;       /* 0, MUTED or SERVER_COPY */
 	int16_t link;
 	uint32_t caplen, wirelen;
 	uint64_t seq;        /* the reader's number of this message */
@@ -112,6 +118,9 @@ struct wk_set {
 	struct cap_stats cap;
 	int started;
 	double cpu0_s;                /* the reader's CPU time at wk_start */
+	uint64_t *senders;            /* WK_SENDERS MACs that asked DNS (mac_u64) */
+	uint64_t last_sender;         /* the last one learnt: most queries repeat it */
+	uint64_t senders_full;        /* query senders not learnt: no slot */
 };
 
 /* ---- which worker: the device side of a frame ------------------------- */
@@ -122,6 +131,9 @@ struct route {
 	uint8_t key[16];
 	unsigned klen;
 	int all;
+	int dns_qr;          /* a DNS message over UDP: 0 query, 1 response; else -1 */
+	uint8_t smac[6];     /* the sender's MAC, when it is a unicast one ... */
+	int has_smac;        /* ... (an Ethernet frame) */
 };
 
 #define ETH_IPV4 0x0800
@@ -155,7 +167,8 @@ static void pick(struct route *rt, int src, int has_mac, const uint8_t *smac,
  * ephemeral one; the sender when equal). Returns src (1) or dst (0);
  * sets *all for DHCP. `chaddr` is set to the DHCPv4 client MAC when the
  * device is named there. */
-static int l4_side(uint8_t proto, struct rd *r, int *all, const uint8_t **chaddr)
+static int l4_side(uint8_t proto, struct rd *r, int *all, const uint8_t **chaddr,
+		   int *dns_qr)
 {
 	uint16_t sp = rd_u16(r), dp = rd_u16(r);
 	if (r->err)
@@ -182,6 +195,7 @@ static int l4_side(uint8_t proto, struct rd *r, int *all, const uint8_t **chaddr
 			uint8_t flags = rd_u8(&b);
 			if (b.err)
 				return dp == 53;
+			*dns_qr = (flags & 0x80) != 0;
 			return !(flags & 0x80);
 		}
 		if (sp == 5353 || dp == 5353 || sp == 5355 || dp == 5355)
@@ -204,6 +218,7 @@ static void route_frame(int link, const uint8_t *f, uint32_t caplen, struct rout
 	uint16_t type;
 
 	memset(rt, 0, sizeof(*rt));
+	rt->dns_qr = -1;
 	rd_init(&r, f, caplen);
 	switch (link) {
 	case DEC_LINK_ETHERNET:
@@ -313,7 +328,7 @@ static void route_frame(int link, const uint8_t *f, uint32_t caplen, struct rout
 	int src = 1;
 	if (proto == 17 || proto == 6) {
 		const uint8_t *chaddr = NULL;
-		src = l4_side(proto, &r, &rt->all, &chaddr);
+		src = l4_side(proto, &r, &rt->all, &chaddr, &rt->dns_qr);
 		if (chaddr != NULL && has_mac) {
 			memcpy(rt->key, chaddr, 6);
 			rt->klen = 6;
@@ -327,6 +342,39 @@ static void route_frame(int link, const uint8_t *f, uint32_t caplen, struct rout
 			rt->all = 1;
 	}
 	pick(rt, src, has_mac, smac, dmac, sip, dip);
+	if (has_mac && !mac_group(smac)) {
+		memcpy(rt->smac, smac, 6);
+		rt->has_smac = 1;
+	}
+}
+
+/* ---- devices that answer DNS ----------------------------------------- */
+
+/* MACs the reader has seen ask DNS, the ones an engine makes devices of.
+ * An answer one of them sends (a device serving DNS) is given to its
+ * worker too, whose integrity checks judge it; answers of the routers and
+ * resolvers, which ask nothing on the LAN, are not. 65536 slots (512 KiB)
+ * hold four times devices.max's default; once full, new senders are not
+ * learnt (counted in `senders_full`) and their answers only reach the
+ * asking device's worker. */
+#define WK_SENDERS 65536
+
+static uint64_t mac_u64(const uint8_t *m)
+{
+	return 1ull << 48 | (uint64_t)m[0] << 40 | (uint64_t)m[1] << 32 | (uint64_t)m[2] << 24 |
+	       (uint64_t)m[3] << 16 | (uint64_t)m[4] << 8 | m[5];
+}
+
+/* The slot of MAC v, or the empty slot where it would go; NULL: full. */
+static uint64_t *sender_slot(uint64_t *set, uint64_t v)
+{
+	uint64_t h = v * 0x9e3779b97f4a7c15ull;
+	for (unsigned i = 0; i < 64; i++) {
+		uint64_t *s = &set[((h >> 48) + i) & (WK_SENDERS - 1)];
+		if (*s == v || *s == 0)
+			return s;
+	}
+	return NULL;
 }
 
 /* ---- rings ------------------------------------------------------------ */
@@ -477,9 +525,12 @@ static void wait_input(struct worker *k, uint64_t h)
 	pthread_mutex_unlock(&k->mu);
 }
 
-/* A shared frame this worker only learns from (DHCP, RA, ARP, ND of a
- * device another worker owns): the tables take it, but its events and
- * counters are the owner's, so they are not counted twice. */
+/* A frame that is not this worker's own: a shared one it only learns from
+ * (DHCP, RA, ARP, ND of a device another worker owns: the tables take it,
+ * its events and counters are the owner's), or a DNS answer sent by one of
+ * its devices to another worker's (the modules' packet hooks judge the
+ * answering device here and may alert; the counters are the asking
+ * device's worker's). Either way nothing is counted twice. */
 static void muted_packet(struct worker *k, const struct wk_hdr *h)
 {
 	struct engine *e = k->e;
@@ -488,7 +539,8 @@ static void muted_packet(struct worker *k, const struct wk_hdr *h)
 	uint64_t foreign = e->foreign;
 	struct out *o = e->out;
 
-	e->out = k->mute;
+	if (h->muted == MUTED)
+		e->out = k->mute;
 	eng_packet(e, h->link, h->ts, h->caplen, h->wirelen, (const uint8_t *)(h + 1));
 	e->out = o;
 	pl->c = saved;
@@ -596,7 +648,8 @@ struct wk_set *wk_new(const struct sw_config *cfg, struct out *out, unsigned n,
 	w->es = calloc(n, sizeof(*w->es));
 	/* Lanes 0..n-1 are the workers', lane n the reader's (stats). */
 	w->merge = out_merge_new(out, n + 1, WK_LANE_EVENTS, replay, replay);
-	if (w->wk == NULL || w->es == NULL || w->merge == NULL) {
+	w->senders = calloc(WK_SENDERS, sizeof(*w->senders));
+	if (w->wk == NULL || w->es == NULL || w->merge == NULL || w->senders == NULL) {
 		free(w->wk);
 		w->wk = NULL;
 		goto nomem;
@@ -702,6 +755,8 @@ static void stats_now(struct wk_set *w, const char *reason)
 	}
 	json_object_set_new(json_object_get(st, "capture"), "ring_dropped",
 			    json_integer((json_int_t)ring_dropped));
+	json_object_set_new(json_object_get(st, "capture"), "senders_full",
+			    json_integer((json_int_t)w->senders_full));
 	out_lane_stamp(w->rlane, w->seq);
 	out_lane_call(w->rlane, w->replay ? send_stats_drained : send_stats, ev);
 }
@@ -734,11 +789,29 @@ void wk_packet(void *arg, int link, uint64_t ts_us, uint32_t caplen,
 	uint64_t seq = ++w->seq;
 	if (rt.all) {
 		for (unsigned i = 0; i < w->n; i++)
-			ring_put(&w->wk[i], M_FRAME, i != owner, seq, ts_us, link, caplen, wirelen,
-				 frame, w->replay);
-	} else {
-		ring_put(&w->wk[owner], M_FRAME, 0, seq, ts_us, link, caplen, wirelen, frame,
-			 w->replay);
+			ring_put(&w->wk[i], M_FRAME, i != owner ? MUTED : 0, seq, ts_us, link,
+				 caplen, wirelen, frame, w->replay);
+		out_merge_publish(w->merge, seq);
+		return;
+	}
+	ring_put(&w->wk[owner], M_FRAME, 0, seq, ts_us, link, caplen, wirelen, frame, w->replay);
+	if (rt.has_smac && rt.dns_qr >= 0) {
+		uint64_t v = mac_u64(rt.smac);
+		if (rt.dns_qr == 0 && v != w->last_sender) {
+			uint64_t *slot = sender_slot(w->senders, v);
+			if (slot != NULL)
+				*slot = v;
+			else
+				w->senders_full++;
+			w->last_sender = v;
+		} else if (rt.dns_qr == 1) {
+			uint32_t server = state_shard(rt.smac, 6, w->n);
+			uint64_t *slot;
+			if (server != owner && (slot = sender_slot(w->senders, v)) != NULL &&
+			    *slot == v)
+				ring_put(&w->wk[server], M_FRAME, SERVER_COPY, seq, ts_us, link,
+					 caplen, wirelen, frame, w->replay);
+		}
 	}
 	out_merge_publish(w->merge, seq);
 }
@@ -809,6 +882,7 @@ void wk_free(struct wk_set *w)
 		pthread_cond_destroy(&k->cv_room);
 	}
 	out_merge_free(w->merge);
+	free(w->senders);
 	free(w->wk);
 	free(w->es);
 	free(w);

@@ -4,7 +4,8 @@
 # and a stats request (SIGUSR1) sent while it runs. A data race or a lock
 # order problem ends the run with ThreadSanitizer's report (exit status
 # 66); the replay must also end normally with its exit stats event, and
-# have reloaded its rules on the way.
+# have reloaded its rules on the way. Then the live test with two workers
+# (tests/service/workers.py, as root) under ThreadSanitizer too.
 set -u
 B=${B:-build-tsan}
 T=$B/tsan
@@ -40,3 +41,5 @@ if ! grep -q "rules reloaded" "$T/w3.err"; then
 	exit 1
 fi
 echo "tsan: replay with 3 workers clean ($(wc -l <"$T/w3.json") events)"
+echo "== tsan: live capture with two workers"
+B="$B" python3 tests/service/workers.py || exit 1

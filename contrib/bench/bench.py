@@ -18,8 +18,9 @@ alternates runs of the floor (libpcap read only) and of stubwatch:
   passes, packets/s and Gbit/s of the file.
 - "workers": the DNS-heavy capture with every detection and 1, 2 and 4
   worker threads (BENCH_WORKERS), alternating: medians of packets/s, the
-  ratios to one worker, peak RSS, and the reader thread's share of the CPU
-  time (the sensor logs each thread's at the end).
+  ratios to one worker, peak RSS, the CPU time a packet over all threads,
+  and the reader thread's share of it (the sensor logs each thread's at
+  the end).
 BENCH_CAPTURES (default "dns,tls,mirror,workers") picks which.
 
 BENCH_FAMILIES=1 also runs each detection family alone (detect.modules=
@@ -72,7 +73,7 @@ def run_rss(cmd, want_err=False):
     if status != 0:
         sys.exit("bench: %s failed (status %d): %s" % (cmd[0], status, err))
     if want_err:
-        return secs, ru.ru_maxrss, err
+        return secs, ru.ru_maxrss, err, ru.ru_utime + ru.ru_stime
     return secs, ru.ru_maxrss
 
 
@@ -86,13 +87,15 @@ def bench_workers():
     rates = {n: [] for n in WORKERS}
     rss = {n: [] for n in WORKERS}
     reader = {n: [] for n in WORKERS}
+    cpu = {n: [] for n in WORKERS}
     for _ in range(RUNS):
         for n in WORKERS:
             if os.path.exists(events):
                 os.unlink(events)
             os.sync()
-            s, r, err = run_rss(base + ["--workers", str(n)], want_err=True)
+            s, r, err, c = run_rss(base + ["--workers", str(n)], want_err=True)
             rates[n].append(PACKETS / s)
+            cpu[n].append(c)
             rss[n].append(r)
             for line in err.splitlines():
                 # "CPU time: reader R s, workers W1 W2 ..." (n >= 2 only)
@@ -113,6 +116,10 @@ def bench_workers():
               "peak RSS %.1f MiB%s" % (n, m / 1e6, min(rates[n]) / 1e6, max(rates[n]) / 1e6,
                                        m / one, WORKERS[0], statistics.median(rss[n]) / 1024,
                                        share))
+        # CPU time a packet, all threads: what sharding costs, which a
+        # busy machine's wall clock hides.
+        print("                    %.0f ns of CPU a packet (all threads)" %
+              (1e9 * statistics.median(cpu[n]) / PACKETS))
     print("online CPUs:        %d" % os.cpu_count())
     print()
 

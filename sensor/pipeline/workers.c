@@ -46,7 +46,7 @@
 
 /* The reader wakes a sleeping worker once this many frames wait for it
  * (and after each capture batch, wk_flush), not for every frame. */
-#define WK_WAKE_BATCH 256
+#define WK_WAKE_BATCH 1024
 
 /* Looks at an empty ring this many times before sleeping: a worker that
  * keeps up with the reader sleeps and wakes less. */

@@ -12,7 +12,8 @@
 #
 # Variables: CC CFLAGS LDFLAGS PREFIX SYSCONFDIR DESTDIR; B=DIR builds there (build/);
 # SANITIZE=address,undefined builds into $(B)-san/ (build-san/), whatever B
-# says; WERROR=1 turns warnings into errors; V=1 is verbose.
+# says, SANITIZE=thread into $(B)-tsan/; WERROR=1 turns warnings into
+# errors; V=1 is verbose.
 
 CC ?= cc
 PREFIX ?= /usr/local
@@ -38,7 +39,7 @@ HARDEN_LD := -pie -Wl,-z,relro,-z,now
 else
 # A sanitizer tree is never the plain tree, even when B comes from the
 # command line or a parent make: its objects are other objects.
-override B := $(or $(B),build)-san
+override B := $(or $(B),build)$(if $(filter thread,$(SANITIZE)),-tsan,-san)
 OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=$(SANITIZE) -fno-sanitize-recover=all
 HARDEN_LD := -fsanitize=$(SANITIZE)
 endif
@@ -140,7 +141,7 @@ SWGEN := $(B)/swgen
 FLOOR := $(B)/pcapfloor
 
 .PHONY: all check check-unit check-fuzz check-pcap check-ecs check-corpus check-layering check-integration \
-	check-service check-web \
+	check-service check-web check-tsan \
 	bench demo deb deps install uninstall clean fuzz help
 
 all: $(SENSOR) $(SWGEN) $(FLOOR)
@@ -199,7 +200,8 @@ fuzz:
 		-fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) $$f $(LIB_SRCS) \
 		-o build-fuzz/$$n $(LIBS) || exit 1; done
 
-check: check-layering check-unit check-fuzz check-pcap check-ecs check-integration check-service check-web check-corpus
+check: check-layering check-unit check-fuzz check-pcap check-ecs check-tsan check-integration \
+	check-service check-web check-corpus
 	@echo "make check: all suites passed"
 
 check-unit: $(UNIT_BINS)
@@ -220,6 +222,14 @@ check-pcap: $(SENSOR) $(SWGEN)
 # definitions (tests/ecs; node, npm package pinned in tests/ecs/package.json).
 check-ecs: check-pcap
 	$(Q)B=$(B) tests/ecs/run.sh
+
+# Worker threads under ThreadSanitizer, in their own build tree.
+check-tsan:
+	$(Q)$(MAKE) --no-print-directory SANITIZE=thread tsan-run
+
+.PHONY: tsan-run
+tsan-run: $(SENSOR) $(SWGEN)
+	$(Q)B=$(B) tests/pcap/tsan.sh
 
 check-integration: $(SENSOR) $(SWGEN) $(ITEST_BINS)
 	$(Q)if [ -x tests/integration/run.sh ]; then B=$(B) tests/integration/run.sh; \
@@ -259,7 +269,8 @@ demo: $(SENSOR) $(SWGEN)
 # $(B)/deb/stubwatch_$(VERSION)_<arch>.deb.
 deb:
 	$(Q)rm -rf $(B)/deb && mkdir -p $(B)/deb/stubwatch-$(VERSION)
-	$(Q)tar --exclude=./build --exclude=./build-san --exclude=./build-fuzz --exclude=./.git \
+	$(Q)tar --exclude=./build --exclude=./build-san --exclude=./build-tsan --exclude=./build-fuzz \
+		--exclude=./.git \
 		-cf - . | tar -xf - -C $(B)/deb/stubwatch-$(VERSION)
 	$(Q)cd $(B)/deb/stubwatch-$(VERSION) && DEB_BUILD_OPTIONS="parallel=2 nocheck noautodbgsym" \
 		dpkg-buildpackage -us -uc -b >../build.log 2>&1 || { tail -30 ../build.log; exit 1; }
@@ -292,7 +303,7 @@ uninstall:
 	-rmdir $(DESTDIR)$(SYSCONFDIR)/stubwatch
 
 clean:
-	rm -rf build build-san build-fuzz
+	rm -rf build build-san build-tsan build-fuzz
 
 # The header dependencies of the tree being built, wherever B puts it: a
 # build elsewhere (make B=/tmp/x) must rebuild too when a header changes.

@@ -24,6 +24,7 @@
 #include "common/fs.h"
 #include "common/log.h"
 #include "pipeline/engine.h"
+#include "pipeline/workers.h"
 #include "detect/rules.h"
 #include "output/out.h"
 #include "output/sink.h"
@@ -116,6 +117,10 @@ static void usage(FILE *f)
 "      --http ADDR:PORT   serve /metrics, /api/v1 and the web dashboard\n"
 "                         (http.listen; a bare PORT is loopback); after a\n"
 "                         replay it serves until SIGINT/SIGTERM\n"
+"Processing:\n"
+"      --workers N        worker threads, each with the devices it owns\n"
+"                         (capture.workers; default: one per online CPU live,\n"
+"                         one for a replay)\n"
 "Configuration:\n"
 "  -c, --config FILE      read 'key = value' settings (see --help-config)\n"
 "      --rules DIR        detection rules folder (rules.dir)\n"
@@ -150,7 +155,7 @@ static int add_list(const char **list, unsigned *n, const char *v, const char *w
 static int parse_args(int argc, char **argv, struct opts *o, struct sw_config *cfg)
 {
 	enum { OPT_LOG_DNS = 256, OPT_SUMMARY, OPT_RULES, OPT_CHECK, OPT_HELP_CONFIG, OPT_REPORT,
-	       OPT_DEVICE, OPT_FAIL_ON, OPT_HTTP };
+	       OPT_DEVICE, OPT_FAIL_ON, OPT_HTTP, OPT_WORKERS };
 	static const struct option longopts[] = {
 		{ "read", required_argument, NULL, 'r' },
 		{ "interface", required_argument, NULL, 'i' },
@@ -167,6 +172,7 @@ static int parse_args(int argc, char **argv, struct opts *o, struct sw_config *c
 		{ "device", required_argument, NULL, OPT_DEVICE },
 		{ "fail-on", required_argument, NULL, OPT_FAIL_ON },
 		{ "http", required_argument, NULL, OPT_HTTP },
+		{ "workers", required_argument, NULL, OPT_WORKERS },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "version", no_argument, NULL, 'V' },
@@ -177,7 +183,7 @@ static int parse_args(int argc, char **argv, struct opts *o, struct sw_config *c
 	static const char *sets[MAX_SOURCES];
 	unsigned nsets = 0;
 	int log_dns = 0;
-	const char *rules = NULL, *http = NULL;
+	const char *rules = NULL, *http = NULL, *workers = NULL;
 	char err[512];
 	int c;
 
@@ -194,6 +200,7 @@ static int parse_args(int argc, char **argv, struct opts *o, struct sw_config *c
 		case OPT_LOG_DNS: log_dns = 1; break;
 		case OPT_SUMMARY: o->summary = 1; break;
 		case OPT_RULES: rules = optarg; break;
+		case OPT_WORKERS: workers = optarg; break;
 		case OPT_CHECK: o->check_config = 1; break;
 		case OPT_REPORT: o->report.path = optarg; break;
 		case OPT_DEVICE: o->report.device = optarg; break;
@@ -241,6 +248,11 @@ static int parse_args(int argc, char **argv, struct opts *o, struct sw_config *c
 	/* Through the schema, as -s would: a value too long for its key is an
 	 * error naming the option, never a cut (and different) one. */
 	if (rules != NULL && conf_set(cfg, "rules.dir", rules, "--rules", err, sizeof(err)) != 0) {
+		log_err("%s", err);
+		return -1;
+	}
+	if (workers != NULL &&
+	    conf_set(cfg, "capture.workers", workers, "--workers", err, sizeof(err)) != 0) {
 		log_err("%s", err);
 		return -1;
 	}
@@ -548,6 +560,23 @@ static struct rules *cur_rules;
 static const struct sw_config *cur_cfg;
 static int cur_rules_explicit;
 
+/* What the capture feeds: one engine on this thread, or the workers (this
+ * thread their reader). */
+struct feed {
+	struct engine *eng;
+	struct wk_set *wk;
+};
+
+static cap_cb feed_cb(const struct feed *f)
+{
+	return f->wk != NULL ? wk_packet : eng_packet;
+}
+
+static void *feed_arg(const struct feed *f)
+{
+	return f->wk != NULL ? (void *)f->wk : (void *)f->eng;
+}
+
 /* Finds the rules folder: the one named (rules.dir, --rules) and no other;
  * else the rules installed next to the binary (PREFIX/share/stubwatch/rules)
  * or the rules/ folder of the source tree it was built in, so an install
@@ -596,8 +625,10 @@ static struct rules *load_rules(const struct sw_config *cfg, int explicit_dir,
 	return rules_load(dir, err, errlen);
 }
 
-static void service_requests(struct engine *eng, struct out *out)
+static void service_requests(const struct feed *fd, struct out *out)
 {
+	if (fd->wk != NULL)
+		wk_flush(fd->wk);
 	if (reopen_requested) {
 		reopen_requested = 0;
 		out_request_reopen(out);
@@ -608,7 +639,11 @@ static void service_requests(struct engine *eng, struct out *out)
 		if (r == NULL) {
 			log_err("rules not reloaded, the old ones stay: %s", err);
 		} else {
-			eng_set_rules(eng, r);
+			/* Workers take them between packets; then the old go. */
+			if (fd->wk != NULL)
+				wk_set_rules(fd->wk, r);
+			else
+				eng_set_rules(fd->eng, r);
 			rules_free(cur_rules);
 			cur_rules = r;
 			log_info("rules reloaded from %s", dir);
@@ -616,29 +651,37 @@ static void service_requests(struct engine *eng, struct out *out)
 	}
 	if (stats_requested) {
 		stats_requested = 0;
-		eng_emit_stats(eng, "signal");
+		if (fd->wk != NULL)
+			wk_emit_stats(fd->wk, "signal");
+		else
+			eng_emit_stats(fd->eng, "signal");
 	}
 }
 
-static void update_capture_stats(struct engine *eng)
+static void update_capture_stats(const struct feed *fd)
 {
 	struct cap_stats total = { 0, 0, 0 };
 	for (unsigned i = 0; i < nsources; i++) {
 		struct cap_stats st;
 		if (sources[i] != NULL && cap_get_stats(sources[i], &st) == 0) {
-			if (nsources > 1)
-				eng_set_iface_stats(eng, i, cap_name(sources[i]), &st);
+			/* Per interface with one engine; with workers only the
+			 * totals (their stats event is built by the workers' set). */
+			if (nsources > 1 && fd->eng != NULL)
+				eng_set_iface_stats(fd->eng, i, cap_name(sources[i]), &st);
 			total.received += st.received;
 			total.dropped += st.dropped;
 			total.if_dropped += st.if_dropped;
 		}
 	}
-	eng_set_capture_stats(eng, &total);
+	if (fd->wk != NULL)
+		wk_set_capture_stats(fd->wk, &total);
+	else
+		eng_set_capture_stats(fd->eng, &total);
 }
 
 /* Files one after the other, each to its end. A damaged file is reported
  * and what was read of it is kept. */
-static int run_files(const struct opts *o, const struct sw_config *cfg, struct engine *eng,
+static int run_files(const struct opts *o, const struct sw_config *cfg, const struct feed *fd,
 		     struct out *out)
 {
 	int rc = 0;
@@ -656,8 +699,8 @@ static int run_files(const struct opts *o, const struct sw_config *cfg, struct e
 		sources[0] = s;
 		nsources = 1;
 		for (;;) {
-			int n = cap_dispatch(s, 4096, eng_packet, eng);
-			service_requests(eng, out);
+			int n = cap_dispatch(s, 4096, feed_cb(fd), feed_arg(fd));
+			service_requests(fd, out);
 			if (n == CAP_EOF || n == CAP_BREAK || stop_requested)
 				break;
 			if (n == CAP_ERROR) {
@@ -674,7 +717,7 @@ static int run_files(const struct opts *o, const struct sw_config *cfg, struct e
 	return rc;
 }
 
-static int run_live(const struct opts *o, const struct sw_config *cfg, struct engine *eng,
+static int run_live(const struct opts *o, const struct sw_config *cfg, const struct feed *fd,
 		    struct out *out, const struct fs_owner *own)
 {
 	struct cap_conf cc = { cfg->capture_snaplen, cfg->capture_promisc,
@@ -703,18 +746,19 @@ static int run_live(const struct opts *o, const struct sw_config *cfg, struct en
 			break;
 		}
 		for (unsigned i = 0; i < nsources && !stop_requested; i++) {
-			eng_set_ingress(eng, o->ifaces[i]);
-			int n = cap_dispatch(sources[i], -1, eng_packet, eng);
+			if (fd->eng != NULL) /* workers: not yet per interface */
+				eng_set_ingress(fd->eng, o->ifaces[i]);
+			int n = cap_dispatch(sources[i], -1, feed_cb(fd), feed_arg(fd));
 			if (n == CAP_ERROR) {
 				log_err("%s: %s", cap_name(sources[i]), cap_error(sources[i]));
 				stop_requested = 1;
 				rc = 1;
 			}
 		}
-		update_capture_stats(eng);
-		service_requests(eng, out);
+		update_capture_stats(fd);
+		service_requests(fd, out);
 	}
-	update_capture_stats(eng);
+	update_capture_stats(fd);
 	for (unsigned i = 0; i < nsources; i++)
 		cap_close(sources[i]);
 	nsources = 0;
@@ -845,28 +889,53 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	char err[512];
-	struct engine *eng = eng_new(&cfg, out, sipkey, err, sizeof(err));
-	if (eng == NULL) {
-		log_err("%s", err);
-		return 1;
+	struct feed fd = { NULL, NULL };
+	unsigned nworkers = wk_count(&cfg, o.nifaces > 0);
+	if (nworkers > 1) {
+		fd.wk = wk_new(&cfg, out, nworkers, sipkey, cur_rules, o.nfiles > 0, err,
+			       sizeof(err));
+		if (fd.wk == NULL) {
+			log_err("%s", err);
+			return 1;
+		}
+		log_info("%u workers", nworkers);
+	} else {
+		fd.eng = eng_new(&cfg, out, sipkey, err, sizeof(err));
+		if (fd.eng == NULL) {
+			log_err("%s", err);
+			return 1;
+		}
+		eng_set_rules(fd.eng, cur_rules);
+		eng_set_deterministic(fd.eng, o.nfiles > 0);
 	}
-	eng_set_rules(eng, cur_rules);
-	eng_set_deterministic(eng, o.nfiles > 0);
 	if (out_start(out) != 0) {
 		log_err("cannot start the output thread");
 		return 1;
 	}
+	if (fd.wk != NULL && wk_start(fd.wk) != 0) {
+		log_err("cannot start the worker threads");
+		return 1;
+	}
 
-	int rc = o.nfiles > 0 ? run_files(&o, &cfg, eng, out) : run_live(&o, &cfg, eng, out, &own);
+	int rc = o.nfiles > 0 ? run_files(&o, &cfg, &fd, out) : run_live(&o, &cfg, &fd, out, &own);
 
-	eng_finish(eng);
+	if (fd.wk != NULL)
+		wk_finish(fd.wk);
+	else
+		eng_finish(fd.eng);
 	out_stop(out);
 	if (summary) {
 		/* After the sinks are flushed, so the table is not interleaved with
 		 * JSON on a shared standard output. */
-		eng_print_summary(eng, to_stdout ? stderr : stdout);
+		if (fd.wk != NULL)
+			wk_print_summary(fd.wk, to_stdout ? stderr : stdout);
+		else
+			eng_print_summary(fd.eng, to_stdout ? stderr : stdout);
 	}
-	eng_free(eng);
+	if (fd.wk != NULL)
+		wk_free(fd.wk);
+	else
+		eng_free(fd.eng);
 	rules_free(cur_rules);
 	if (o.report.path != NULL) {
 		o.report.follow_symlinks = cfg.output_follow_symlinks;

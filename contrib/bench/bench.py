@@ -20,7 +20,12 @@ alternates runs of the floor (libpcap read only) and of stubwatch:
   detection, with the shipped rules (no operator rule enabled), with 500
   operator rules of which none fire and with the same 500 of which three
   fire (contrib/bench/custom_rules.py), alternating.
-BENCH_CAPTURES (default "dns,tls,mirror") picks which.
+- "workers": the DNS-heavy capture with every detection and 1, 2 and 4
+  worker threads (BENCH_WORKERS), alternating: medians of packets/s, the
+  ratios to one worker, peak RSS, the CPU time a packet over all threads,
+  and the reader thread's share of it (the sensor logs each thread's at
+  the end).
+BENCH_CAPTURES (default "dns,tls,mirror,workers") picks which.
 
 BENCH_FAMILIES=1 also runs each detection family alone (detect.modules=
 one name), alternating with the others, and reports what each adds to
@@ -41,7 +46,8 @@ FAMILIES = os.environ.get("BENCH_FAMILIES", "") not in ("", "0")
 FAMILY_NAMES = ("behaviour", "integrity", "encrypted")
 
 
-CAPTURES = os.environ.get("BENCH_CAPTURES", "dns,tls,mirror").split(",")
+CAPTURES = os.environ.get("BENCH_CAPTURES", "dns,tls,mirror,workers").split(",")
+WORKERS = [int(n) for n in os.environ.get("BENCH_WORKERS", "1,2,4").split(",")]
 MIRROR_PACKETS = int(os.environ.get("BENCH_MIRROR_PACKETS", "1000000"))
 # How each capture is generated (swgen arguments).
 GEN_ARGS = {
@@ -60,22 +66,75 @@ def gen(path, packets, kind="dns"):
     print("generated %s (%d packets) in %.1f s" % (path, packets, time.monotonic() - t))
 
 
-def run_ru(cmd):
-    """Wall seconds and the resource usage of one run."""
+def run_ru(cmd, want_err=False):
+    """Wall seconds and the resource usage of one run (and its stderr)."""
     t = time.monotonic()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # Read stderr before waiting: a chatty run must not block on a full pipe.
+    err = proc.stderr.read().decode(errors="replace")
     _, status, ru = os.wait4(proc.pid, 0)
     secs = time.monotonic() - t
-    err = proc.stderr.read().decode(errors="replace")
     proc.stderr.close()
     if status != 0:
         sys.exit("bench: %s failed (status %d): %s" % (cmd[0], status, err))
+    if want_err:
+        return secs, ru, err
     return secs, ru
 
 
-def run_rss(cmd):
+def run_rss(cmd, want_err=False):
+    if want_err:
+        secs, ru, err = run_ru(cmd, True)
+        return secs, ru.ru_maxrss, err, ru.ru_utime + ru.ru_stime
     secs, ru = run_ru(cmd)
     return secs, ru.ru_maxrss
+
+
+def bench_workers():
+    """Every detection with 1, 2, 4 workers on the DNS-heavy capture."""
+    pcap = os.path.join(B, "bench-%d.pcap" % PACKETS)
+    gen(pcap, PACKETS, "dns")
+    events = os.path.join(B, "bench-events.json")
+    base = [os.path.join(B, "stubwatch"), "-v", "-r", pcap, "-o", "file:" + events]
+    run_rss([os.path.join(B, "pcapfloor"), pcap])
+    rates = {n: [] for n in WORKERS}
+    rss = {n: [] for n in WORKERS}
+    reader = {n: [] for n in WORKERS}
+    cpu = {n: [] for n in WORKERS}
+    for _ in range(RUNS):
+        for n in WORKERS:
+            if os.path.exists(events):
+                os.unlink(events)
+            os.sync()
+            s, r, err, c = run_rss(base + ["--workers", str(n)], want_err=True)
+            rates[n].append(PACKETS / s)
+            cpu[n].append(c)
+            rss[n].append(r)
+            for line in err.splitlines():
+                # "CPU time: reader R s, workers W1 W2 ..." (n >= 2 only)
+                if "CPU time: reader" in line:
+                    parts = line.split("CPU time: reader", 1)[1].split()
+                    total = float(parts[0]) + sum(float(x) for x in parts[3:])
+                    reader[n].append(float(parts[0]) / total if total else 0)
+    if os.path.exists(events):
+        os.unlink(events)
+    one = statistics.median(rates[WORKERS[0]])
+    print("capture:            %s, %d packets (--bench), every detection" % (pcap, PACKETS))
+    print("runs:               %d of each, alternating (medians below)" % RUNS)
+    for n in WORKERS:
+        m = statistics.median(rates[n])
+        share = (", reader thread %.0f %% of the CPU time" % (100 * statistics.median(reader[n]))
+                 if reader[n] else "")
+        print("--workers %-2d        %.2f Mpkt/s  (min %.2f, max %.2f)  x%.2f of --workers %d, "
+              "peak RSS %.1f MiB%s" % (n, m / 1e6, min(rates[n]) / 1e6, max(rates[n]) / 1e6,
+                                       m / one, WORKERS[0], statistics.median(rss[n]) / 1024,
+                                       share))
+        # CPU time a packet, all threads: what sharding costs, which a
+        # busy machine's wall clock hides.
+        print("                    %.0f ns of CPU a packet (all threads)" %
+              (1e9 * statistics.median(cpu[n]) / PACKETS))
+    print("online CPUs:        %d" % os.cpu_count())
+    print()
 
 
 def bench_hygiene(kind):
@@ -241,10 +300,12 @@ def main():
             bench_mirror()
         elif kind == "custom":
             bench_custom()
+        elif kind == "workers":
+            bench_workers()
         elif kind in GEN_ARGS:
             bench_hygiene(kind)
         else:
-            sys.exit("bench: unknown capture '%s' in BENCH_CAPTURES (dns, tls, mirror, custom)" % kind)
+            sys.exit("bench: unknown capture '%s' in BENCH_CAPTURES (dns, tls, mirror, workers, custom)" % kind)
 
 if __name__ == "__main__":
     main()

@@ -122,6 +122,14 @@ static const struct conf_def conf_schema[] = {
 	  .flags = CONF_ZERO_OFF, .def = "1d",
 	  .help = "a packet this far ahead of the previous ones does not move the clock "
 	  "(capture_time_jump) unless the next one confirms it; 0 = off" },
+	/* Worker threads, each with its own engine; a device's packets all go
+	 * to one of them. 0 picks the online CPUs for live capture and one for
+	 * a replay (whose output then stays the single engine's). 64 is far
+	 * past the point where the one reader thread that feeds them stops
+	 * keeping up (README, benchmark). */
+	{ .key = "capture.workers", .type = CONF_UINT, FIELD(capture_workers),
+	  .max = 64, .def = "0",
+	  .help = "worker threads (0: one per online CPU live, one for a replay)" },
 
 	/* A device costs about 5 KiB across every table that keeps state for
 	 * it (its entry, the detect layer's rings and verdicts, the modules'

@@ -37,6 +37,7 @@ struct sw_config {
 	uint64_t capture_timeout_ms;  /* libpcap read timeout (live) */
 	uint64_t capture_max_time_jump_us; /* a packet further ahead of the clock is an
 	                                    * anomaly that does not move it; 0 = off */
+	uint32_t capture_workers;     /* worker threads; 0 = the online CPUs */
 
 	/* devices.* */
 	uint32_t devices_max;

@@ -35,6 +35,13 @@ void eng_emit_device(struct engine *e, const struct dev_key *k,
 struct device *eng_device_at(struct engine *e, const struct dev_key *k, uint32_t hash,
 			     uint64_t ts, int *created)
 {
+	/* Another worker's device: frames it shares with this one (DHCP, RA,
+	 * ARP and ND go to every worker) must not create it here too. */
+	if (e->nshards > 1 && state_shard_of_key(k, e->nshards) != e->shard) {
+		*created = 0;
+		e->foreign++;
+		return NULL;
+	}
 	struct device *d = state_device(&e->st, k, hash, ts, created);
 	if (*created) {
 		uint32_t slot = state_device_slot(&e->st, d);

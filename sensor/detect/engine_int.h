@@ -59,6 +59,11 @@ struct engine {
 	uint64_t now;                 /* newest packet time seen */
 	int finishing;
 	int deterministic;            /* replay: stats wait for the sinks to catch up */
+	/* Worker `shard` of `nshards` (eng_set_worker): it keeps only the
+	 * devices state_shard_of_key gives it, and its housekeeping clock and
+	 * stats come from the reader. nshards 0: the one engine, all devices. */
+	uint32_t shard, nshards;
+	uint64_t foreign;             /* device lookups refused: another worker's device */
 
 	const struct rules *rules;    /* detection settings and resolver lists; not owned */
 	struct enr_oui *oui;          /* device vendors; NULL when the registry is missing */
@@ -132,8 +137,9 @@ static inline void eng_device_changed(struct engine *e, const struct dev_key *k,
 }
 
 /* The device on one side of a packet (src = 1: the sender), created when
- * new (*created = 1); NULL for a group MAC. Updates last_seen and the outer
- * VLAN tag of a QinQ frame (device.c). */
+ * new (*created = 1); NULL for a group MAC, and in a worker for a device
+ * another worker owns (counted in foreign). Updates last_seen and the
+ * device's VLAN tags (device.c). */
 struct device *eng_device_for(struct engine *e, const struct pkt *p, int src,
 			      struct dev_key *k, int *created);
 

@@ -205,4 +205,53 @@ struct out_sink_stats {
 };
 int out_get_sink_stats(struct out *o, size_t i, struct out_sink_stats *st);
 
+/* ---- several producers: lanes and their merge (merge.c) --------------
+ *
+ * Each worker emits into a lane of its own, a `struct out` that out_emit
+ * (and so every ev_emit and alert) fills like the queue; one merge thread
+ * moves the lanes' events into the queue, which keeps its one producer.
+ * Events carry the stamp their lane was given (out_lane_stamp: the
+ * sequence number of the message being processed). Ordered (replays), the
+ * merge takes them by (stamp, lane) once every lane's watermark allows it
+ * (see merge.c), so the output is the same on every run; unordered (live
+ * capture), as they come, each lane in its own order. A full lane waits
+ * in blocking mode (replays) and drops, counted, otherwise. */
+struct out_merge;
+struct out_mlane;
+
+/* n lanes of lane_cap events each into dst. NULL: out of memory. */
+struct out_merge *out_merge_new(struct out *dst, unsigned nlanes, uint32_t lane_cap,
+				int ordered, int blocking);
+/* Lane i as the struct out its producer emits into, and its lane handle. */
+struct out *out_merge_lane(struct out_merge *m, unsigned i);
+struct out_mlane *out_merge_lane_of(struct out_merge *m, unsigned i);
+/* Lane i stamps with the sequence being published (out_merge_publish):
+ * the reader's own lane. Before out_merge_start. */
+void out_merge_lane_reader(struct out_merge *m, unsigned i);
+/* Producer side: the stamp of the events that follow; the message with
+ * sequence seq is finished (all its events emitted). */
+void out_lane_stamp(struct out_mlane *l, uint64_t seq);
+void out_lane_done(struct out_mlane *l, uint64_t seq);
+/* Reader side: lane l's worker was given message seq (before the worker
+ * can see it); every message up to seq was handed out (after). */
+void out_lane_given(struct out_mlane *l, uint64_t seq);
+void out_merge_publish(struct out_merge *m, uint64_t seq);
+/* Queues a call in the lane's order: the merge thread runs fn(arg, dst)
+ * when it reaches it (a stats event that must see the queue's counters
+ * then). Waits for room rather than drop it. */
+int out_lane_call(struct out_mlane *l, void (*fn)(void *arg, struct out *dst), void *arg);
+/* Events dropped by lane i because it was full (live capture). */
+uint64_t out_merge_dropped(struct out_merge *m, unsigned i);
+int out_merge_start(struct out_merge *m);
+/* Once every producer has stopped: moves what the lanes still hold into
+ * the queue (in order) and ends the merge thread. */
+void out_merge_stop(struct out_merge *m);
+void out_merge_free(struct out_merge *m);
+
+/* queue.c's side of a lane: a struct out whose out_emit goes to l. */
+struct out *out_new_lane(struct out_mlane *l);
+void out_free_lane(struct out *o);
+struct out_mlane *out_lane_of(struct out *o);
+int out_mlane_emit(struct out_mlane *l, int dataset, const char *key, char *json, size_t len);
+
 #endif

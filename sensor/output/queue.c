@@ -141,6 +141,7 @@ struct out {
 	pthread_t spooler;
 	struct out_lane lanes[OUT_MAX_SINKS];
 	size_t nsinks;
+	struct out_mlane *mlane;       /* set: a merge lane, not a queue (merge.c) */
 };
 
 /* Relaxed counter bump for a counter with a single writer. */
@@ -208,6 +209,25 @@ struct out *out_new(uint32_t capacity)
 	cond_init_mono(&o->cv_room);
 	cond_init_mono(&o->cv_spool);
 	return o;
+}
+
+struct out *out_new_lane(struct out_mlane *l)
+{
+	struct out *o = calloc(1, sizeof(*o));
+
+	if (o != NULL)
+		o->mlane = l;
+	return o;
+}
+
+void out_free_lane(struct out *o)
+{
+	free(o);
+}
+
+struct out_mlane *out_lane_of(struct out *o)
+{
+	return o->mlane;
 }
 
 void out_set_blocking(struct out *o, int block)
@@ -738,6 +758,8 @@ int out_emit(struct out *o, int dataset, const char *key, char *json, size_t len
 		free(json);
 		return SW_EINVAL;
 	}
+	if (o->mlane != NULL)
+		return out_mlane_emit(o->mlane, dataset, key, json, len);
 	out_count(&o->emitted[dataset], 1);
 	if (o->nsinks == 0) {
 		free(json);

@@ -194,6 +194,13 @@ void eng_set_id_space(struct engine *e, uint32_t index, uint32_t count)
 	state_set_id_space(&e->st, index, count);
 }
 
+void eng_set_worker(struct engine *e, uint32_t index, uint32_t count)
+{
+	state_set_id_space(&e->st, index, count);
+	e->shard = index;
+	e->nshards = count;
+}
+
 void eng_free(struct engine *e)
 {
 	if (e == NULL)
@@ -293,7 +300,8 @@ static void tick(struct engine *e)
 	dec_expire(pl->dec, now);
 	sweep_devices(e, now);
 	EACH_MODULE(e, tick, now);
-	if (e->cfg->stats_interval_us && now >= pl->next_stats) {
+	/* A worker's stats are the reader's to send, summed over workers. */
+	if (e->nshards == 0 && e->cfg->stats_interval_us && now >= pl->next_stats) {
 		if (pl->next_stats != 0)
 			eng_emit_stats(e, "periodic");
 		pl->next_stats = now + e->cfg->stats_interval_us;
@@ -347,6 +355,20 @@ static uint64_t packet_time(struct engine *e, struct pipeline *pl, uint64_t ts)
 	}
 	pl->c.time_jump++;
 	return e->now;
+}
+
+void eng_advance(struct engine *e, uint64_t ts_us)
+{
+	/* The reader's ticks move the clock as packets do, but never by a jump
+	 * that packet_time() would hold until the packets confirm it. */
+	struct pipeline *pl = pl_of(e);
+	uint64_t bound = e->cfg->capture_max_time_jump_us;
+	if (ts_us > e->now && (!pl->clock_set || bound == 0 || ts_us - e->now <= bound)) {
+		e->now = ts_us;
+		pl->clock_set = 1;
+	}
+	if (e->now >= pl->next_tick)
+		tick(e);
 }
 
 void eng_packet(void *arg, int link, uint64_t ts_us, uint32_t caplen,
@@ -454,6 +476,7 @@ void eng_finish(struct engine *e)
 	for (struct device *d = tbl_next(e->st.devices, NULL); d != NULL;
 	     d = tbl_next(e->st.devices, d))
 		eng_emit_device(e, state_device_key_of(&e->st, d), d, "exit");
-	eng_emit_final_stats(e);
+	if (e->nshards == 0)
+		eng_emit_final_stats(e);
 }
 

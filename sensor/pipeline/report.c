@@ -70,13 +70,35 @@ static json_t *table_json(const uint64_t t[3])
 static void emit_stats(struct engine *const *es, size_t n, const char *reason, int final)
 {
 	struct engine *e = es[0];
-	const struct pipeline *pl = pl_of_const(e);
 	/* In a replay the stats must not depend on how far the sinks' threads
 	 * got: wait until they have delivered everything before this event. */
 	if (final)
 		out_settle(e->out);
 	else if (e->deterministic)
 		out_drain(e->out);
+	eng_stats_send(eng_stats_event(es, n, reason), e->out, final);
+}
+
+/* Each worker's own counters, beside the sums: how the devices spread, and
+ * how many frames of other workers' devices it turned away. */
+static json_t *workers_json(struct engine *const *es, size_t n)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < n; i++) {
+		const struct pipeline *pl = pl_of_const(es[i]);
+		json_array_append_new(a, json_pack("{s:I,s:I,s:I,s:I,s:I}",
+			"worker", (json_int_t)i, "packets", (json_int_t)pl->c.packets,
+			"queries", (json_int_t)pl->c.queries,
+			"devices", (json_int_t)tbl_count(es[i]->st.devices),
+			"foreign", (json_int_t)es[i]->foreign));
+	}
+	return a;
+}
+
+void *eng_stats_event(struct engine *const *es, size_t n, const char *reason)
+{
+	struct engine *e = es[0];
+	const struct pipeline *pl = pl_of_const(e);
 	struct totals t;
 	memset(&t, 0, sizeof(t));
 	for (size_t i = 0; i < n; i++)
@@ -176,9 +198,18 @@ static void emit_stats(struct engine *const *es, size_t n, const char *reason, i
 	/* The modules write their own counters, not yet declared where they
 	 * could be summed: the first engine's. */
 	EACH_MODULE(e, stats_json, st);
+	if (n > 1)
+		json_object_set_new(st, "workers", workers_json(es, n));
+	json_object_set_new(o, "stubwatch", json_pack("{s:o}", "stats", st));
+	return o;
+}
 
+void eng_stats_send(void *event, struct out *out, int final)
+{
+	json_t *o = event;
+	json_t *st = json_object_get(json_object_get(o, "stubwatch"), "stats");
 	struct out_stats os;
-	out_get_stats(e->out, &os);
+	out_get_stats(out, &os);
 	static const char *const ds[OUT_DS_MAX] = { "alert", "device", "dns", "stats", "tls" };
 	if (final)
 		os.emitted[OUT_DS_STATS]++;
@@ -186,18 +217,18 @@ static void emit_stats(struct engine *const *es, size_t n, const char *reason, i
 	for (int i = 0; i < OUT_DS_MAX; i++)
 		json_object_set_new(evs, ds[i], json_integer((json_int_t)os.emitted[i]));
 	json_t *sinks = json_array();
-	for (size_t i = 0; i < out_sink_count(e->out); i++) {
+	for (size_t i = 0; i < out_sink_count(out); i++) {
 		struct out_sink_stats ss;
-		if (out_get_sink_stats(e->out, i, &ss) != 0)
+		if (out_get_sink_stats(out, i, &ss) != 0)
 			continue;
 		if (final) {
-			int fate = out_sink_fate(e->out, i);
+			int fate = out_sink_fate(out, i);
 			ss.delivered += fate == OUT_FATE_DELIVER;
 			ss.spooled += fate == OUT_FATE_SPOOL;
 			ss.dropped += fate == OUT_FATE_DROP;
 		}
 		json_array_append_new(sinks, json_pack("{s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
-			"name", ss.name, "kind", out_sink_at(e->out, i)->ops->kind,
+			"name", ss.name, "kind", out_sink_at(out, i)->ops->kind,
 			"delivered", (json_int_t)ss.delivered, "errors", (json_int_t)ss.errors,
 			"dropped", (json_int_t)ss.dropped, "spooled", (json_int_t)ss.spooled,
 			"replayed", (json_int_t)ss.replayed, "reconnects", (json_int_t)ss.reconnects,
@@ -207,8 +238,7 @@ static void emit_stats(struct engine *const *es, size_t n, const char *reason, i
 		"events", evs, "queue_dropped", (json_int_t)os.queue_dropped,
 		"queue_depth", os.queue_depth, "queue_capacity", os.queue_capacity,
 		"sinks", sinks));
-	json_object_set_new(o, "stubwatch", json_pack("{s:o}", "stats", st));
-	ev_emit(e->out, OUT_DS_STATS, "", o);
+	ev_emit(out, OUT_DS_STATS, "", o);
 }
 
 void eng_emit_stats(struct engine *e, const char *reason)
@@ -227,10 +257,16 @@ void eng_emit_final_stats(struct engine *e)
 }
 
 
+/* A row of the table: a device and the engine that holds it. */
+struct row {
+	struct engine *e;
+	struct device *d;
+};
+
 static int cmp_dev_id(const void *a, const void *b)
 {
-	const struct device *x = *(struct device *const *)a;
-	const struct device *y = *(struct device *const *)b;
+	const struct device *x = ((const struct row *)a)->d;
+	const struct device *y = ((const struct row *)b)->d;
 	return x->id < y->id ? -1 : x->id > y->id;
 }
 
@@ -249,25 +285,39 @@ static void cell(char *out, size_t outsz, const char *s, size_t n)
 
 void eng_print_summary(struct engine *e, FILE *f)
 {
+	eng_print_summary_of(&e, 1, f);
+}
+
+void eng_print_summary_of(struct engine *const *es, size_t ne, FILE *f)
+{
 	static const char *const mark[] = { "?", "\u2714", "\u2718" }; /* ? ✔ ✘ */
-	uint32_t n = tbl_count(e->st.devices);
-	struct device **list = calloc(n ? n : 1, sizeof(*list));
+	uint32_t n = 0;
+	uint64_t packets = 0, queries = 0, responses = 0;
+	for (size_t k = 0; k < ne; k++) {
+		n += tbl_count(es[k]->st.devices);
+		packets += pl_of(es[k])->c.packets;
+		queries += pl_of(es[k])->c.queries;
+		responses += pl_of(es[k])->c.responses;
+	}
+	struct row *list = calloc(n ? n : 1, sizeof(*list));
 	if (list == NULL)
 		return;
 	uint32_t i = 0;
-	for (struct device *d = tbl_next(e->st.devices, NULL); d != NULL && i < n;
-	     d = tbl_next(e->st.devices, d))
-		list[i++] = d;
+	for (size_t k = 0; k < ne; k++)
+		for (struct device *d = tbl_next(es[k]->st.devices, NULL); d != NULL && i < n;
+		     d = tbl_next(es[k]->st.devices, d))
+			list[i++] = (struct row){ es[k], d };
 	qsort(list, i, sizeof(*list), cmp_dev_id);
 
 	fprintf(f, "\nstubwatch: %llu packets, %llu DNS queries, %llu responses, %u devices\n\n",
-		(unsigned long long)pl_of(e)->c.packets, (unsigned long long)pl_of(e)->c.queries,
-		(unsigned long long)pl_of(e)->c.responses, n);
+		(unsigned long long)packets, (unsigned long long)queries,
+		(unsigned long long)responses, n);
 	fprintf(f, "%-17s %-20s %-18s %7s %5s %-24s  %-22s %5s %6s\n", "DEVICE", "VENDOR",
 		"HOSTNAME", "QUERIES", "UNANS", "RESOLVERS (queries)",
 		"1 2 3 4 5 6 7 8 9 10 11", "SCORE", "ALERTS");
 	for (uint32_t j = 0; j < i; j++) {
-		struct device *d = list[j];
+		struct engine *e = list[j].e;
+		struct device *d = list[j].d;
 		struct dctx c;
 		eng_dctx(e, d, &c);
 		char id[FMT_IP_LEN], vendor[24], host[24], res[64] = "";

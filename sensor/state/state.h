@@ -319,6 +319,30 @@ void state_set_id_space(struct state *s, uint32_t index, uint32_t count);
 /* The callback for evicted devices (NULL: none). */
 void state_set_device_evict(struct state *s, state_evict_fn fn, void *arg);
 
+/* Which of n workers owns the device a MAC (len 6) or an address (len 16,
+ * links without MACs) names: a fixed hash, the same in every run and every
+ * thread, so the reader that shards frames and the engine that checks
+ * ownership agree, and a replay shards alike every time. The VLAN is left
+ * out: a device seen on two VLANs is two devices on one worker. */
+static inline uint32_t state_shard(const uint8_t *id, unsigned len, uint32_t n)
+{
+	uint64_t h = 0x9e3779b97f4a7c15ull;
+	if (n <= 1)
+		return 0;
+	for (unsigned i = 0; i < len; i++)
+		h = (h ^ id[i]) * 0x100000001b3ull;
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	return (uint32_t)(((h >> 32) * n) >> 32);
+}
+
+/* The worker that owns device key k (state_shard of its MAC or address). */
+static inline uint32_t state_shard_of_key(const struct dev_key *k, uint32_t n)
+{
+	return k->by_ip ? state_shard(k->ip, 16, n) : state_shard(k->mac, 6, n);
+}
+
 /* The device key of one side of a packet (src = 1: the sender): by MAC when
  * the link has MACs, else by IP. 0 (k cleared) for a group MAC, which is
  * nobody's device. */

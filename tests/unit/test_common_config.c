@@ -712,7 +712,7 @@ static void test_print_schema(void **state)
 		rows++;
 		assert_true(line[type_col - 1] == ' ' && line[type_col] != ' ');
 	}
-	assert_int_equal(rows, 52);
+	assert_int_equal(rows, 53);
 	free(out);
 }
 

@@ -125,7 +125,7 @@ def main():
             rc = sw.wait()
         err = sw.stderr.read().decode(errors="replace")
         events = [json.loads(l) for l in open(out)] if os.path.exists(out) else []
-        dev = lambda e: (e.get("device") or {}).get("mac")
+        dev = lambda e: ((e.get("stubwatch") or {}).get("device") or {}).get("mac")
         reason = lambda e: e["event"].get("reason")
         ds = lambda e: e["event"]["dataset"]
         case("SIGTERM drains both workers: exit status 0", rc == 0, "exit %s: %s" % (rc, err[-800:]))

@@ -66,7 +66,8 @@ def run(ifaces, want_names):
     lists want_names (None: once one has come). None after a failure."""
     err = tempfile.TemporaryFile(mode="w+")
     cmd = ["ip", "netns", "exec", NS, SENSOR, "-o", "/dev/null", "-v",
-           "--http", "127.0.0.1:%d" % PORT, "-s", "stats.interval=1s"]
+           "--http", "127.0.0.1:%d" % PORT, "-s", "stats.interval=1s",
+           "--workers", "1"]  # per-interface counters: one engine only, so far
     for i in ifaces:
         cmd += ["-i", i]
     sw = subprocess.Popen(cmd, stderr=err)

@@ -58,10 +58,16 @@ json_t *fld_get(const json_t *o, const char *path);
 const char *fld_str(const json_t *o, const char *path, const char *def);
 
 /* Each line of a device event's scorecard, in the event's order (line 1
- * first): key names the member, line is the line's object (borrowed). */
+ * first): key names the member, line is the line's object (borrowed). The
+ * scorecard is looked up once (json_object_foreach reads its object at
+ * every step); the outer loops run once, so break and continue act on the
+ * lines. */
 #define fld_foreach_line(ev, key, line) \
-	json_object_foreach(fld_get(ev, FLD_SCORECARD), key, line) \
-		if (json_is_object(line) && json_object_get(line, FLD_LINE_NUMBER) != NULL)
+	for (int fld_once_ = 1; fld_once_; fld_once_ = 0) \
+		for (json_t *fld_sc_ = fld_get(ev, FLD_SCORECARD); fld_once_; fld_once_ = 0) \
+			json_object_foreach(fld_sc_, key, line) \
+				if (json_is_object(line) && \
+				    json_object_get(line, FLD_LINE_NUMBER) != NULL)
 
 /* The scorecard's lines as a new array, in line order; empty without one. */
 json_t *fld_score_lines(const json_t *ev);
